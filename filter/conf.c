@@ -1,0 +1,554 @@
+/*
+ * conf.c - the configuration file: a sorted, typed keyword table.
+ *
+ * Owns: conf_load(), conf_ref(), conf_unref(), conf_current(),
+ * conf_install(), conf_restart_changes() and the conf_*() accessors.
+ *
+ * Syntax: one "Keyword value" per line; keywords are case-insensitive;
+ * '#' at the start of a line or after white space begins a comment; blank
+ * lines are ignored.  Every keyword has a type whose parser checks the
+ * value; defaults go through the same parsers.  All errors of a file are
+ * collected, each as "file:line: message", so `repguard -n` shows them at
+ * once.  A keyword may be given once.
+ *
+ * Must not: log, exit, or touch anything but the file it reads (it is
+ * used by `repguard -n`, by reload and by repguardctl).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+
+#include "cidr.h"
+#include "conf.h"
+#include "duration.h"
+#include "log.h"
+#include "mem.h"
+#include "sender.h"
+
+#define CONF_LINE_MAX	4096
+
+enum conf_type {
+	CT_STRING, CT_PATH, CT_SOCKET, CT_OCTAL, CT_SIZE, CT_CIDRS, CT_ENUM,
+	CT_BOOL, CT_FACILITY, CT_UINT, CT_USER
+};
+
+/* Keyword indexes: the table below is sorted by name in this order. */
+enum conf_kw {
+	KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH,
+	KW_INTERNAL_HOSTS, KW_ON_ERROR, KW_PID_FILE, KW_SENDER_KEY, KW_SOCKET,
+	KW_SYSLOG, KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_MAX
+};
+
+static const char *const conf_sender_keys[] = {
+	"auth", "envelope", "envelope-domain", NULL	/* SENDER_KEY_* */
+};
+static const char *const conf_on_errors[] = {
+	"tempfail", "accept", NULL			/* CONF_ON_ERROR_* */
+};
+
+static const struct conf_def {
+	const char		*name;
+	enum conf_type		 type;
+	const char		*def;		/* NULL: unset by default */
+	const char *const	*choices;	/* CT_ENUM */
+	long long		 min, max;	/* CT_UINT, CT_SIZE */
+	int			 restart;	/* needs a restart to change */
+} conf_table[KW_MAX] = {
+	[KW_COMMIT_INTERVAL] = { "CommitInterval", CT_UINT, "10", NULL,
+	    1, 1000, 0 },
+	[KW_DATABASE_MAX_SIZE] = { "DatabaseMaxSize", CT_SIZE, "4G", NULL,
+	    1LL << 20, 1LL << 40, 1 },
+	[KW_DATABASE_PATH] = { "DatabasePath", CT_PATH,
+	    LOCALSTATEDIR "/lib/repguard", NULL, 0, 0, 1 },
+	[KW_INTERNAL_HOSTS] = { "InternalHosts", CT_CIDRS, "127.0.0.0/8, ::1",
+	    NULL, 0, 0, 0 },
+	[KW_ON_ERROR] = { "OnError", CT_ENUM, "tempfail", conf_on_errors,
+	    0, 0, 0 },
+	[KW_PID_FILE] = { "PidFile", CT_PATH, NULL, NULL, 0, 0, 1 },
+	[KW_SENDER_KEY] = { "SenderKey", CT_ENUM, "auth", conf_sender_keys,
+	    0, 0, 0 },
+	[KW_SOCKET] = { "Socket", CT_SOCKET,
+	    "unix:" RUNSTATEDIR "/repguard/repguard.sock", NULL, 0, 0, 1 },
+	[KW_SYSLOG] = { "Syslog", CT_BOOL, "yes", NULL, 0, 0, 0 },
+	[KW_SYSLOG_FACILITY] = { "SyslogFacility", CT_FACILITY, "mail", NULL,
+	    0, 0, 0 },
+	[KW_UMASK] = { "UMask", CT_OCTAL, "007", NULL, 0, 0777, 1 },
+	[KW_USER_ID] = { "UserID", CT_USER, NULL, NULL, 0, 0, 1 },
+};
+
+struct conf_val {
+	char		*s;		/* the value as written (trimmed) */
+	long long	 n;		/* numeric, enum, bool, facility */
+	CIDR_LIST	*cidrs;
+	int		 line;		/* 0: default */
+};
+
+struct CONF {
+	int		 refs;		/* under conf_lock */
+	char		*path;
+	struct conf_val	 v[KW_MAX];
+};
+
+static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+static CONF *conf_cur;
+
+/* Error collection. */
+
+struct conf_errs {
+	char	*buf;
+	size_t	 len;
+	int	 n;
+};
+
+__attribute__((format(printf, 4, 5)))
+static void
+conf_err(struct conf_errs *e, const char *file, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	int n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		n = snprintf(NULL, 0, "%s:%d: %s\n", file, line, msg);
+	else
+		n = snprintf(NULL, 0, "%s: %s\n", file, msg);
+	e->buf = mem_realloc(e->buf, e->len + (size_t)n + 1);
+	if (line > 0)
+		snprintf(e->buf + e->len, (size_t)n + 1, "%s:%d: %s\n", file,
+		    line, msg);
+	else
+		snprintf(e->buf + e->len, (size_t)n + 1, "%s: %s\n", file, msg);
+	e->len += (size_t)n;
+	e->n++;
+}
+
+/* Value parsers: NULL on success, else a message (into msg). */
+
+static const char *
+conf_parse_socket(const char *s, char *msg, size_t msglen)
+{
+	const char *rest, *at;
+	unsigned char addr[16];
+	char host[256], *end;
+	long port;
+
+	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
+		rest = strchr(s, ':') + 1;
+		if (*rest != '/')
+			return "expected an absolute path after unix:";
+		if (strlen(rest) >= 108)
+			return "unix socket path longer than 107 bytes";
+		return NULL;
+	}
+	if (strncmp(s, "inet:", 5) != 0 && strncmp(s, "inet6:", 6) != 0)
+		return "expected unix:/path, inet:PORT@ADDRESS or "
+		    "inet6:PORT@ADDRESS";
+	rest = strchr(s, ':') + 1;
+	errno = 0;
+	port = strtol(rest, &end, 10);
+	if (end == rest || errno != 0 || port < 1 || port > 65535 ||
+	    (*end != '\0' && *end != '@'))
+		return "expected a port number from 1 to 65535";
+	if (*end == '\0')
+		return NULL;
+	at = end + 1;
+	if (*at == '\0' || strlen(at) >= sizeof(host))
+		return "expected an address after '@'";
+	snprintf(host, sizeof(host), "%s", at);
+	if (s[4] == '6') {
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			memmove(host, host + 1, strlen(host));
+			host[strlen(host) - 1] = '\0';
+		}
+		if (inet_pton(AF_INET6, host, addr) != 1) {
+			snprintf(msg, msglen, "bad IPv6 address \"%s\"", at);
+			return msg;
+		}
+		return NULL;
+	}
+	if (inet_pton(AF_INET, host, addr) == 1 ||
+	    strcmp(host, "localhost") == 0)
+		return NULL;
+	snprintf(msg, msglen, "bad IPv4 address \"%s\"", at);
+	return msg;
+}
+
+static const char *
+conf_parse_user(const char *s, char *msg, size_t msglen)
+{
+	char user[256];
+	const char *colon = strchr(s, ':');
+	size_t ulen = colon ? (size_t)(colon - s) : strlen(s);
+
+	if (ulen == 0 || ulen >= sizeof(user))
+		return "expected user or user:group";
+	memcpy(user, s, ulen);
+	user[ulen] = '\0';
+	if (getpwnam(user) == NULL) {
+		snprintf(msg, msglen, "no such user \"%s\"", user);
+		return msg;
+	}
+	if (colon != NULL && getgrnam(colon + 1) == NULL) {
+		snprintf(msg, msglen, "no such group \"%s\"", colon + 1);
+		return msg;
+	}
+	return NULL;
+}
+
+static const char *
+conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
+    char *msg, size_t msglen)
+{
+	const char *err;
+	unsigned long long size;
+	char *end;
+	long long n;
+	int i;
+
+	switch (d->type) {
+	case CT_STRING:
+		return NULL;
+	case CT_PATH:
+		return *s == '/' ? NULL : "expected an absolute path";
+	case CT_SOCKET:
+		return conf_parse_socket(s, msg, msglen);
+	case CT_USER:
+		return conf_parse_user(s, msg, msglen);
+	case CT_OCTAL:
+		errno = 0;
+		n = strtoll(s, &end, 8);
+		if (*s == '\0' || *end != '\0' || errno || n < d->min ||
+		    n > d->max) {
+			snprintf(msg, msglen, "expected an octal mode from "
+			    "000 to 777, got \"%s\"", s);
+			return msg;
+		}
+		v->n = n;
+		return NULL;
+	case CT_UINT:
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (!isdigit((unsigned char)*s) || *end != '\0' || errno ||
+		    n < d->min || n > d->max) {
+			snprintf(msg, msglen, "expected a number from %lld to "
+			    "%lld, got \"%s\"", d->min, d->max, s);
+			return msg;
+		}
+		v->n = n;
+		return NULL;
+	case CT_SIZE:
+		if ((err = size_parse(s, strlen(s), &size)) != NULL) {
+			snprintf(msg, msglen, "%s: \"%s\"", err, s);
+			return msg;
+		}
+		if (size < (unsigned long long)d->min ||
+		    size > (unsigned long long)d->max) {
+			snprintf(msg, msglen, "size must be from 1M to 1T, got "
+			    "\"%s\"", s);
+			return msg;
+		}
+		v->n = (long long)size;
+		return NULL;
+	case CT_CIDRS:
+		v->cidrs = cidr_list_create();
+		if ((err = cidr_list_parse(v->cidrs, s, strlen(s))) != NULL) {
+			snprintf(msg, msglen, "%s", err);
+			return msg;
+		}
+		return NULL;
+	case CT_ENUM:
+		for (i = 0; d->choices[i] != NULL; i++) {
+			if (strcasecmp(s, d->choices[i]) == 0) {
+				v->n = i;
+				return NULL;
+			}
+		}
+		snprintf(msg, msglen, "expected %s", d->choices[0]);
+		for (i = 1; d->choices[i] != NULL; i++)
+			snprintf(msg + strlen(msg), msglen - strlen(msg),
+			    "%s%s", d->choices[i + 1] ? ", " : " or ",
+			    d->choices[i]);
+		snprintf(msg + strlen(msg), msglen - strlen(msg),
+		    ", got \"%s\"", s);
+		return msg;
+	case CT_BOOL:
+		if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 ||
+		    strcmp(s, "1") == 0)
+			v->n = 1;
+		else if (strcasecmp(s, "no") == 0 ||
+		    strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0)
+			v->n = 0;
+		else {
+			snprintf(msg, msglen, "expected yes or no, got \"%s\"",
+			    s);
+			return msg;
+		}
+		return NULL;
+	case CT_FACILITY:
+		if ((v->n = log_facility(s)) < 0) {
+			snprintf(msg, msglen, "unknown syslog facility \"%s\"",
+			    s);
+			return msg;
+		}
+		return NULL;
+	}
+	return "internal error: unknown type";
+}
+
+static int
+conf_lookup(const char *name)
+{
+	int lo = 0, hi = KW_MAX - 1, mid, cmp;
+
+	while (lo <= hi) {
+		mid = (lo + hi) / 2;
+		cmp = strcasecmp(name, conf_table[mid].name);
+		if (cmp == 0)
+			return mid;
+		if (cmp < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* Split one line into keyword and value (in place); 0 if blank. */
+static int
+conf_split(char *line, char **kw, char **val)
+{
+	char *p = line, *e;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	*kw = p;
+	while (*p != '\0' && !isspace((unsigned char)*p))
+		p++;
+	if (*p != '\0')
+		*p++ = '\0';
+	while (isspace((unsigned char)*p))
+		p++;
+	*val = p;
+	for (e = p; *e != '\0'; e++)
+		if (*e == '#' && (e == p || isspace((unsigned char)e[-1]))) {
+			*e = '\0';
+			break;
+		}
+	e = p + strlen(p);
+	while (e > p && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return 1;
+}
+
+static void
+conf_free(CONF *c)
+{
+	int i;
+
+	for (i = 0; i < KW_MAX; i++) {
+		free(c->v[i].s);
+		if (c->v[i].cidrs != NULL)
+			cidr_list_free(c->v[i].cidrs);
+	}
+	free(c->path);
+	free(c);
+}
+
+static void
+conf_read(CONF *c, FILE *fp, const char *path, struct conf_errs *e)
+{
+	char line[CONF_LINE_MAX + 2], msg[512], *kw, *val;
+	const char *err;
+	struct conf_val v;
+	int lineno = 0, k, c2;
+	size_t len;
+
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		len = strlen(line);
+		if (len > CONF_LINE_MAX && line[len - 1] != '\n') {
+			conf_err(e, path, lineno, "line longer than %d bytes",
+			    CONF_LINE_MAX);
+			while ((c2 = getc(fp)) != EOF && c2 != '\n')
+				;
+			continue;
+		}
+		if (memchr(line, '\0', len) != NULL && strlen(line) != len) {
+			conf_err(e, path, lineno, "NUL byte in line");
+			continue;
+		}
+		if (!conf_split(line, &kw, &val))
+			continue;
+		if ((k = conf_lookup(kw)) < 0) {
+			conf_err(e, path, lineno, "unknown keyword \"%s\"", kw);
+			continue;
+		}
+		if (*val == '\0') {
+			conf_err(e, path, lineno, "%s: missing value",
+			    conf_table[k].name);
+			continue;
+		}
+		if (c->v[k].line != 0) {
+			conf_err(e, path, lineno, "%s: given twice (first at "
+			    "line %d)", conf_table[k].name, c->v[k].line);
+			continue;
+		}
+		memset(&v, 0, sizeof(v));
+		err = conf_parse_value(&conf_table[k], val, &v, msg,
+		    sizeof(msg));
+		if (err != NULL) {
+			conf_err(e, path, lineno, "%s: %s", conf_table[k].name,
+			    err);
+			if (v.cidrs != NULL)
+				cidr_list_free(v.cidrs);
+			continue;
+		}
+		v.s = mem_strdup(val);
+		v.line = lineno;
+		c->v[k] = v;
+	}
+	if (ferror(fp))
+		conf_err(e, path, lineno, "read error: %s", strerror(errno));
+}
+
+CONF *
+conf_load(const char *path, char **errors)
+{
+	struct conf_errs e = { NULL, 0, 0 };
+	char msg[512];
+	const char *err;
+	CONF *c;
+	FILE *fp;
+	int k;
+
+	*errors = NULL;
+	if ((fp = fopen(path, "r")) == NULL) {
+		conf_err(&e, path, 0, "cannot open: %s", strerror(errno));
+		*errors = e.buf;
+		return NULL;
+	}
+	c = mem_calloc(1, sizeof(*c));
+	c->refs = 1;
+	c->path = mem_strdup(path);
+	conf_read(c, fp, path, &e);
+	fclose(fp);
+	for (k = 0; k < KW_MAX; k++) {
+		if (c->v[k].line != 0 || conf_table[k].def == NULL)
+			continue;
+		err = conf_parse_value(&conf_table[k], conf_table[k].def,
+		    &c->v[k], msg, sizeof(msg));
+		if (err != NULL)
+			msg_panic("default for %s does not parse: %s",
+			    conf_table[k].name, err);
+		c->v[k].s = mem_strdup(conf_table[k].def);
+	}
+	if (e.n > 0) {
+		conf_free(c);
+		*errors = e.buf;
+		return NULL;
+	}
+	return c;
+}
+
+void
+conf_ref(CONF *c)
+{
+	pthread_mutex_lock(&conf_lock);
+	c->refs++;
+	pthread_mutex_unlock(&conf_lock);
+}
+
+void
+conf_unref(CONF *c)
+{
+	int last;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&conf_lock);
+	last = --c->refs == 0;
+	pthread_mutex_unlock(&conf_lock);
+	if (last)
+		conf_free(c);
+}
+
+CONF *
+conf_current(void)
+{
+	CONF *c;
+
+	pthread_mutex_lock(&conf_lock);
+	c = conf_cur;
+	if (c != NULL)
+		c->refs++;
+	pthread_mutex_unlock(&conf_lock);
+	return c;
+}
+
+void
+conf_install(CONF *c)
+{
+	CONF *old;
+
+	pthread_mutex_lock(&conf_lock);
+	old = conf_cur;
+	conf_cur = c;
+	pthread_mutex_unlock(&conf_lock);
+	conf_unref(old);
+}
+
+/* Names of restart-only keywords whose values differ, or NULL. */
+char *
+conf_restart_changes(const CONF *old, const CONF *new)
+{
+	char *out = NULL;
+	size_t len = 0, n;
+	int k;
+
+	for (k = 0; k < KW_MAX; k++) {
+		const char *a = old->v[k].s, *b = new->v[k].s;
+
+		if (!conf_table[k].restart)
+			continue;
+		if ((a == NULL) == (b == NULL) && (a == NULL || !strcmp(a, b)))
+			continue;
+		n = strlen(conf_table[k].name);
+		out = mem_realloc(out, len + n + 3);
+		snprintf(out + len, n + 3, "%s%s", len ? ", " : "",
+		    conf_table[k].name);
+		len = strlen(out);
+	}
+	return out;
+}
+
+const char *conf_path(const CONF *c) { return c->path; }
+const char *conf_socket(const CONF *c) { return c->v[KW_SOCKET].s; }
+mode_t conf_umask(const CONF *c) { return (mode_t)c->v[KW_UMASK].n; }
+const char *conf_pidfile(const CONF *c) { return c->v[KW_PID_FILE].s; }
+const char *conf_user(const CONF *c) { return c->v[KW_USER_ID].s; }
+const char *conf_database_path(const CONF *c)
+{ return c->v[KW_DATABASE_PATH].s; }
+uint64_t conf_database_max(const CONF *c)
+{ return (uint64_t)c->v[KW_DATABASE_MAX_SIZE].n; }
+const CIDR_LIST *conf_internal_hosts(const CONF *c)
+{ return c->v[KW_INTERNAL_HOSTS].cidrs; }
+int conf_sender_key(const CONF *c) { return (int)c->v[KW_SENDER_KEY].n; }
+int conf_on_error(const CONF *c) { return (int)c->v[KW_ON_ERROR].n; }
+int conf_syslog(const CONF *c) { return (int)c->v[KW_SYSLOG].n; }
+int conf_syslog_facility(const CONF *c)
+{ return (int)c->v[KW_SYSLOG_FACILITY].n; }
+unsigned conf_commit_interval(const CONF *c)
+{ return (unsigned)c->v[KW_COMMIT_INTERVAL].n; }

@@ -1,0 +1,58 @@
+/*
+ * conf.h - the configuration: a typed keyword table and immutable,
+ * reference-counted snapshots.
+ *
+ *	CONF *c = conf_load(path, &errors);	NULL: errors holds one
+ *						"file:line: message" per line
+ *	conf_socket(c) ...			read-only accessors
+ *	conf_ref(c); conf_unref(c);		share a snapshot
+ *
+ *	conf_current() / conf_install(c)	the daemon's current snapshot:
+ *						conf_current() returns a new
+ *						reference; conf_install() swaps
+ *						atomically and drops the old one
+ *
+ * A snapshot never changes once loaded, so a connection that took a
+ * reference sees one consistent configuration however often the daemon
+ * reloads.  conf_restart_changes() lists the keywords that differ between
+ * two snapshots but only take effect at restart.
+ */
+#ifndef REPGUARD_CONF_H
+#define REPGUARD_CONF_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cidr.h"
+
+#define CONF_DEFAULT_PATH	SYSCONFDIR "/repguard/repguard.conf"
+
+enum conf_on_error {
+	CONF_ON_ERROR_TEMPFAIL,
+	CONF_ON_ERROR_ACCEPT
+};
+
+typedef struct CONF CONF;
+
+CONF		*conf_load(const char *path, char **errors);
+void		 conf_ref(CONF *);
+void		 conf_unref(CONF *);
+CONF		*conf_current(void);
+void		 conf_install(CONF *);
+char		*conf_restart_changes(const CONF *old, const CONF *new);
+
+const char	*conf_path(const CONF *);
+const char	*conf_socket(const CONF *);
+mode_t		 conf_umask(const CONF *);
+const char	*conf_pidfile(const CONF *);		/* NULL: none */
+const char	*conf_user(const CONF *);		/* NULL: none */
+const char	*conf_database_path(const CONF *);
+uint64_t	 conf_database_max(const CONF *);
+const CIDR_LIST	*conf_internal_hosts(const CONF *);
+int		 conf_sender_key(const CONF *);		/* SENDER_KEY_* */
+int		 conf_on_error(const CONF *);		/* CONF_ON_ERROR_* */
+int		 conf_syslog(const CONF *);
+int		 conf_syslog_facility(const CONF *);
+unsigned	 conf_commit_interval(const CONF *);	/* milliseconds */
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * main.c - the repguard daemon: start-up, signals, reload and shut-down.
+ *
+ * Owns: main().  Start-up order matters and is:
+ *	read the configuration (-n stops here) -> open the milter socket
+ *	(as root) -> detach (unless -f) -> pid file -> drop privileges ->
+ *	open the store -> start the tally thread -> serve.
+ * The detached parent waits until the child reports that it is serving
+ * (or why it is not), so a failed start is a failed command.
+ *
+ * Signals: libmilter's own signal thread stops the milter on SIGHUP, but
+ * repguard reloads on SIGHUP.  So smfi_main() runs in a thread of its own
+ * with HUP, TERM and INT blocked (its threads inherit that), while the
+ * main thread keeps them unblocked with handlers that write to a pipe: the
+ * kernel gives a process-directed signal to the main thread, which does
+ * not block it.  SIGHUP reloads; SIGTERM and SIGINT call smfi_stop().
+ *
+ * Must not: handle mail (milter.c does), or do anything but write(2) in a
+ * signal handler.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "conf.h"
+#include "log.h"
+#include "mem.h"
+#include "milter.h"
+#include "privs.h"
+#include "store.h"
+#include "tally.h"
+
+static int main_sigpipe[2] = { -1, -1 };
+static int main_milter_rc;
+
+static void
+main_usage(void)
+{
+	fprintf(stderr, "usage: repguard [-fnV] [-c config-file]\n");
+	exit(2);
+}
+
+static void
+main_on_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	int saved = errno;
+
+	(void)!write(main_sigpipe[1], &b, 1);
+	errno = saved;
+}
+
+static void *
+main_milter_thread(void *arg)
+{
+	unsigned char b = 0;
+
+	(void)arg;
+	main_milter_rc = smfi_main();
+	(void)!write(main_sigpipe[1], &b, 1);
+	return NULL;
+}
+
+/*
+ * Connect to our own socket and hang up.  libmilter's listener holds a
+ * lock while it waits in poll() with a timeout of seconds, and smfi_stop()
+ * needs that lock; a connection wakes the listener so stopping is quick.
+ */
+static void
+main_poke(const char *spec)
+{
+	struct sockaddr_un sun;
+	const char *path;
+	int fd;
+
+	if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
+		return;
+	path = strchr(spec, ':') + 1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return;
+	(void)!connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+}
+
+static void *
+main_stop_thread(void *arg)
+{
+	int *done = arg;
+
+	smfi_stop();
+	__atomic_store_n(done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* smfi_stop(), waking the listener until it has taken effect. */
+static void
+main_stop(const char *socket_spec)
+{
+	pthread_t tid;
+	int done = 0, i;
+
+	if (pthread_create(&tid, NULL, main_stop_thread, &done) != 0) {
+		smfi_stop();
+		return;
+	}
+	for (i = 0; i < 5000 && !__atomic_load_n(&done, __ATOMIC_SEQ_CST); i++) {
+		main_poke(socket_spec);
+		usleep(1000);
+	}
+	pthread_join(tid, NULL);
+}
+
+/* Refuse to take over a unix socket another live process is serving. */
+static void
+main_check_socket(const char *spec)
+{
+	struct sockaddr_un sun;
+	const char *path;
+	int fd;
+
+	if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
+		return;
+	path = strchr(spec, ':') + 1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(fd);
+		msg_fatal("%s: another process is already listening there",
+		    path);
+	}
+	close(fd);
+}
+
+static void
+main_open_socket(const CONF *c)
+{
+	mode_t old;
+
+	main_check_socket(conf_socket(c));
+	if (smfi_setconn((char *)conf_socket(c)) != MI_SUCCESS)
+		msg_fatal("smfi_setconn %s failed", conf_socket(c));
+	old = umask(conf_umask(c));
+	if (smfi_opensocket(1) != MI_SUCCESS)
+		msg_fatal("cannot open milter socket %s", conf_socket(c));
+	umask(old);
+}
+
+/* Detach; the parent exits with the status the child reports. */
+static int
+main_detach(void)
+{
+	int p[2], fd;
+	unsigned char status = 1;
+	pid_t pid;
+
+	if (pipe(p) != 0)
+		msg_fatal("pipe: %s", strerror(errno));
+	if ((pid = fork()) < 0)
+		msg_fatal("fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") != 0)
+		msg_warn("chdir /: %s", strerror(errno));
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return p[1];
+}
+
+static void
+main_ready(int fd, int ok)
+{
+	unsigned char status = ok ? 0 : 1;
+	int devnull;
+
+	if (fd < 0)
+		return;
+	(void)!write(fd, &status, 1);
+	close(fd);
+	if ((devnull = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(devnull, STDERR_FILENO);
+		close(devnull);
+	}
+}
+
+static void
+main_write_pidfile(const char *path)
+{
+	FILE *fp;
+
+	if (path == NULL)
+		return;
+	if ((fp = fopen(path, "w")) == NULL)
+		msg_fatal("pid file %s: %s", path, strerror(errno));
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0)
+		msg_fatal("pid file %s: %s", path, strerror(errno));
+}
+
+static void
+main_tally_error(const char *err, void *ctx)
+{
+	(void)ctx;
+	msg_warn("counter update failed, will retry: %s", err);
+}
+
+/* Reload; 'boot' holds the restart-only values actually in force. */
+static void
+main_reload(const char *path, const CONF *boot, TALLY *ty, int foreground)
+{
+	CONF *c;
+	char *errors, *line, *next, *changed;
+
+	if ((c = conf_load(path, &errors)) == NULL) {
+		for (line = errors; line != NULL && *line; line = next) {
+			next = strchr(line, '\n');
+			if (next != NULL)
+				*next++ = '\0';
+			msg_warn("reload refused: %s", line);
+		}
+		free(errors);
+		msg_warn("reload refused: keeping the running configuration");
+		return;
+	}
+	if ((changed = conf_restart_changes(boot, c)) != NULL) {
+		msg_warn("reload: %s changed; that takes a restart, the old "
+		    "value stays in force", changed);
+		free(changed);
+	}
+	log_open("repguard", foreground, conf_syslog(c),
+	    conf_syslog_facility(c));
+	tally_set_interval(ty, conf_commit_interval(c));
+	conf_install(c);
+	msg_info("configuration reloaded from %s", path);
+}
+
+static void
+main_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe(main_sigpipe) != 0)
+		msg_fatal("pipe: %s", strerror(errno));
+	fcntl(main_sigpipe[1], F_SETFL, O_NONBLOCK);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Serve until a stop signal or until libmilter gives up. */
+static int
+main_serve(const char *path, const CONF *boot, TALLY *ty, int foreground)
+{
+	pthread_t tid;
+	sigset_t block, old;
+	unsigned char b;
+	int stopping = 0;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (pthread_create(&tid, NULL, main_milter_thread, NULL) != 0)
+		msg_fatal("cannot start the milter thread");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	for (;;) {
+		ssize_t n = read(main_sigpipe[0], &b, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 1)
+			msg_fatal("signal pipe: %s", strerror(errno));
+		if (b == 0)
+			break;			/* smfi_main() returned */
+		if (b == SIGHUP && !stopping) {
+			msg_info("SIGHUP: reloading %s", path);
+			main_reload(path, boot, ty, foreground);
+		} else if ((b == SIGTERM || b == SIGINT) && !stopping) {
+			msg_info("%s: stopping", b == SIGTERM ? "SIGTERM" :
+			    "SIGINT");
+			stopping = 1;
+			main_stop(conf_socket(boot));
+		}
+	}
+	pthread_join(tid, NULL);
+	if (main_milter_rc != MI_SUCCESS && !stopping)
+		msg_warn("the milter library stopped with an error");
+	return stopping || main_milter_rc == MI_SUCCESS ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = CONF_DEFAULT_PATH;
+	int ch, check = 0, foreground = 0, ready_fd = -1, rc;
+	char *errors, err[512];
+	STORE_OPTS so;
+	STORE *st;
+	TALLY *ty;
+	CONF *c;
+
+	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'n': check = 1; break;
+		case 'V':
+			printf("repguard %s\n", PACKAGE_VERSION);
+			return 0;
+		default: main_usage();
+		}
+	}
+	if (optind != argc)
+		main_usage();
+
+	if ((c = conf_load(path, &errors)) == NULL) {
+		fputs(errors, stderr);
+		free(errors);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		conf_unref(c);
+		return 0;
+	}
+	log_open("repguard", 1, conf_syslog(c), conf_syslog_facility(c));
+	if (smfi_register(*milter_desc()) != MI_SUCCESS)
+		msg_fatal("smfi_register failed");
+	main_open_socket(c);
+	if (!foreground)
+		ready_fd = main_detach();
+	log_open("repguard", foreground, conf_syslog(c),
+	    conf_syslog_facility(c));
+	main_write_pidfile(conf_pidfile(c));
+	if (conf_user(c) != NULL && privs_drop(conf_user(c), err,
+	    sizeof(err)) != NULL)
+		msg_fatal("UserID: %s", err);
+
+	memset(&so, 0, sizeof(so));
+	so.max_size = conf_database_max(c);
+	so.file_mode = 0666 & ~conf_umask(c);
+	if ((st = store_open(conf_database_path(c), &so, err,
+	    sizeof(err))) == NULL)
+		msg_fatal("database: %s", err);
+	ty = tally_start(st, conf_commit_interval(c), main_tally_error, NULL);
+	milter_init(st, ty);
+	conf_ref(c);		/* restart-only settings stay those of 'c' */
+	conf_install(c);
+	main_signals();
+	msg_info("repguard %s listening on %s (database %s)", PACKAGE_VERSION,
+	    conf_socket(c), conf_database_path(c));
+	main_ready(ready_fd, 1);
+
+	rc = main_serve(path, c, ty, foreground);
+
+	tally_stop(ty);
+	store_close(st);
+	if (conf_pidfile(c) != NULL && unlink(conf_pidfile(c)) != 0 &&
+	    errno != ENOENT)
+		msg_warn("pid file %s: %s", conf_pidfile(c), strerror(errno));
+	if (strncmp(conf_socket(c), "unix:", 5) == 0 ||
+	    strncmp(conf_socket(c), "local:", 6) == 0)
+		(void)unlink(strchr(conf_socket(c), ':') + 1);
+	msg_info("stopped");
+	conf_unref(c);
+	conf_install(NULL);
+	return rc;
+}

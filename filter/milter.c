@@ -1,0 +1,342 @@
+/*
+ * milter.c - the milter callbacks: outbound detection, the pause gate and
+ * counting.
+ *
+ * Owns: milter_init(), milter_desc() and the xxfi_* callbacks.  One
+ * struct milter_conn per SMTP connection (smfi_setpriv), holding the
+ * configuration snapshot, the client's class and the current message's
+ * sender key and recipient count.  Callbacks may run on different threads
+ * for one connection (libmilter's worker pool) but never at once.
+ *
+ * Decisions: a client is internal if its address is in InternalHosts;
+ * mail is outbound if the client is internal or authenticated
+ * ({auth_authen}).  Other mail is accepted untouched at MAIL FROM.  A
+ * paused sender gets 451 4.7.1 at MAIL FROM; a store error gets the
+ * OnError action.  Accepted outbound messages are counted at end of
+ * message through the tally (never a synchronous commit per message).
+ *
+ * Must not: hold a store transaction across callbacks, reject at RCPT TO
+ * (Postfix's non_smtpd_milters must not), or keep state in thread-local
+ * storage.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+
+#include "conf.h"
+#include "log.h"
+#include "mem.h"
+#include "milter.h"
+#include "sender.h"
+#include "store.h"
+#include "tally.h"
+
+#define MILTER_ID_MAX	64
+
+struct milter_conn {
+	CONF		*conf;
+	unsigned long	 serial;
+	int		 internal;
+	char		 addr[64];
+	char		 id[MILTER_ID_MAX];	/* queue id, else "cN" */
+	/* The current message. */
+	int		 outbound;
+	char		 sender[SENDER_KEY_MAX];
+	unsigned long	 rcpts;
+	unsigned long	 size;
+};
+
+static STORE *milter_store;
+static TALLY *milter_tally;
+static unsigned long milter_serial;
+static pthread_mutex_t milter_serial_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+milter_init(STORE *st, TALLY *ty)
+{
+	milter_store = st;
+	milter_tally = ty;
+}
+
+static struct milter_conn *
+milter_conn(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* Use the MTA's queue id in log lines once it has sent one. */
+static void
+milter_queue_id(SMFICTX *ctx, struct milter_conn *c)
+{
+	const char *qid = smfi_getsymval(ctx, "i");
+
+	if (qid != NULL && *qid != '\0')
+		snprintf(c->id, sizeof(c->id), "%s", qid);
+}
+
+static void
+milter_msg_reset(struct milter_conn *c)
+{
+	c->outbound = 0;
+	c->sender[0] = '\0';
+	c->rcpts = 0;
+	c->size = 0;
+	snprintf(c->id, sizeof(c->id), "c%lu", c->serial);
+}
+
+/* The configured failure action, with a reply the client can act on. */
+static sfsistat
+milter_on_error(SMFICTX *ctx, struct milter_conn *c, const char *why)
+{
+	if (conf_on_error(c->conf) == CONF_ON_ERROR_ACCEPT) {
+		msg_warn("%s: %s: accepting (OnError accept)", c->id, why);
+		return SMFIS_ACCEPT;
+	}
+	msg_warn("%s: %s: temporary failure (OnError tempfail)", c->id, why);
+	smfi_setreply(ctx, "451", "4.3.0",
+	    "repguard: temporary failure, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+/* A reply text must be printable and must not contain a lone '%'. */
+static void
+milter_reply_clean(const char *in, char *out, size_t outsize)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 3 < outsize; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch == '%') {
+			out[o++] = '%';
+			out[o++] = '%';
+		} else
+			out[o++] = (ch < ' ' || ch >= 0x7f) ? '?' : (char)ch;
+	}
+	out[o] = '\0';
+}
+
+static sfsistat
+milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
+{
+	char until[64], text[900], clean[1800];
+	struct tm tm;
+	time_t t = (time_t)s->paused_until;
+
+	if (s->paused_until == 0)
+		snprintf(until, sizeof(until), "resumed");
+	else {
+		gmtime_r(&t, &tm);
+		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	snprintf(text, sizeof(text), "sender %s is paused until %s: %s",
+	    c->sender, until, s->reason[0] ? s->reason : "paused");
+	milter_reply_clean(text, clean, sizeof(clean));
+	msg_info("%s: client=%s sender=%s: paused until %s (%s, by %s): "
+	    "temporary failure", c->id, c->addr, c->sender, until, s->reason,
+	    s->by[0] ? s->by : "unknown");
+	if (smfi_setreply(ctx, "451", "4.7.1", clean) != MI_SUCCESS)
+		msg_warn("%s: smfi_setreply failed", c->id);
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	(void)host;
+	if (c == NULL) {
+		c = mem_calloc(1, sizeof(*c));
+		pthread_mutex_lock(&milter_serial_lock);
+		c->serial = ++milter_serial;
+		pthread_mutex_unlock(&milter_serial_lock);
+		smfi_setpriv(ctx, c);
+	} else
+		conf_unref(c->conf);
+	c->conf = conf_current();
+	milter_msg_reset(c);
+	c->internal = sa != NULL &&
+	    cidr_list_match_sa(conf_internal_hosts(c->conf), sa);
+	snprintf(c->addr, sizeof(c->addr), "%s", "unknown");
+	if (sa != NULL) {
+		const char *a = smfi_getsymval(ctx, "{client_addr}");
+
+		if (a != NULL)
+			snprintf(c->addr, sizeof(c->addr), "%s", a);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct milter_conn *c = milter_conn(ctx);
+	const char *auth, *err, *from = argv[0] ? argv[0] : "";
+	SENDER_STATE s;
+	char dberr[256];
+	int rc;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	milter_msg_reset(c);
+	milter_queue_id(ctx, c);
+	auth = smfi_getsymval(ctx, "{auth_authen}");
+	c->outbound = c->internal || (auth != NULL && *auth != '\0');
+	if (!c->outbound)
+		return SMFIS_ACCEPT;
+	err = sender_key_make(conf_sender_key(c->conf), auth, from,
+	    strlen(from), c->sender, sizeof(c->sender));
+	if (err != NULL) {
+		snprintf(dberr, sizeof(dberr), "sender %.100s: %s", from, err);
+		return milter_on_error(ctx, c, dberr);
+	}
+	dberr[0] = '\0';
+	rc = sender_lookup(milter_store, c->sender, &s, dberr, sizeof(dberr));
+	if (rc == STORE_ERROR)
+		return milter_on_error(ctx, c, dberr);
+	if (rc == 0 && sender_is_paused(&s, (int64_t)time(NULL)))
+		return milter_paused(ctx, c, &s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	(void)argv;
+	if (c != NULL)
+		c->rcpts++;
+	return SMFIS_CONTINUE;
+}
+
+/* Headers and body will stream into the DKIM signer; today they are sized. */
+static sfsistat
+milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	if (c != NULL)
+		c->size += strlen(name) + strlen(value) + 3;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_eoh(SMFICTX *ctx)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	if (c != NULL)
+		milter_queue_id(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	(void)chunk;
+	if (c != NULL)
+		c->size += len;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_eom(SMFICTX *ctx)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	if (c == NULL || !c->outbound)
+		return SMFIS_CONTINUE;
+	milter_queue_id(ctx, c);
+	tally_add(milter_tally, c->sender, 1, c->rcpts, (int64_t)time(NULL));
+	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu", c->id,
+	    c->addr, c->sender, c->rcpts, c->size);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_abort(SMFICTX *ctx)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	if (c != NULL)
+		milter_msg_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_close(SMFICTX *ctx)
+{
+	struct milter_conn *c = milter_conn(ctx);
+
+	if (c != NULL) {
+		conf_unref(c->conf);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/*
+ * Keep the MTA's "don't send" bits for callbacks we did not register and
+ * ask for the macros we read.
+ */
+static sfsistat
+milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	(void)f1;
+	(void)f2;
+	(void)f3;
+	if (f0 & SMFIF_SETSYMLIST)
+		*pf0 = SMFIF_SETSYMLIST;
+	else
+		*pf0 = 0;
+	/* *pf1 arrives with SMFIP_NO* set for what we did not register. */
+	(void)pf1;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (*pf0 & SMFIF_SETSYMLIST) {
+		smfi_setsymlist(ctx, SMFIM_CONNECT, "j {daemon_name} "
+		    "{client_addr}");
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} "
+		    "{auth_type} {mail_addr}");
+		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
+		smfi_setsymlist(ctx, SMFIM_EOH, "i");
+		smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc milter_description = {
+	"repguard",
+	SMFI_VERSION,
+	SMFIF_SETSYMLIST,
+	milter_connect,
+	NULL,			/* helo */
+	milter_envfrom,
+	milter_envrcpt,
+	milter_header,
+	milter_eoh,
+	milter_body,
+	milter_eom,
+	milter_abort,
+	milter_close,
+	NULL,			/* unknown */
+	NULL,			/* data */
+	milter_negotiate,
+};
+
+struct smfiDesc *
+milter_desc(void)
+{
+	return &milter_description;
+}

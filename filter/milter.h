@@ -1,0 +1,22 @@
+/*
+ * milter.h - repguard's libmilter callbacks.
+ *
+ *	milter_init(store, tally);	once, before smfi_main()
+ *	smfi_register(*milter_desc());
+ *
+ * The callbacks read the MTA's macros, ask policy/ for a decision and map
+ * the answer to SMFIS_*; every connection holds a reference to the
+ * configuration snapshot that was current when it connected.
+ */
+#ifndef REPGUARD_MILTER_H
+#define REPGUARD_MILTER_H
+
+#include <libmilter/mfapi.h>
+
+#include "store.h"
+#include "tally.h"
+
+void			 milter_init(STORE *, TALLY *);
+struct smfiDesc		*milter_desc(void);
+
+#endif

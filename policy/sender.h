@@ -1,0 +1,89 @@
+/*
+ * sender.h - senders: their keys, their state, and their counters.
+ *
+ * A sender is whoever the operator holds responsible for a message: a SASL
+ * login, an envelope sender, or its domain (SENDER_KEY_*).  Its key is
+ * canonical (sender_key_make(), sender_key_normalise()) so that case and
+ * quoting cannot dodge a decision; the null sender is "<>".
+ *
+ * State: active, or paused (with when, until when, why and by whom).  A
+ * pause whose time has passed is no longer in force (sender_is_paused()).
+ *
+ * Counters: messages and recipients, kept in per-minute and per-hour
+ * buckets so that the last hour or day is one range read
+ * (sender_window()).  Minute buckets are kept SENDER_KEEP_MINUTES, hour
+ * buckets SENDER_KEEP_HOURS; older ones are pruned when a sender is
+ * counted.
+ *
+ * Functions taking a STORE_TXN run inside the caller's transaction; the
+ * others open their own.  Every function takes the current time from its
+ * caller, so tests can move the clock.
+ */
+#ifndef REPGUARD_SENDER_H
+#define REPGUARD_SENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "store.h"
+
+#define SENDER_KEY_MAX		ADDR_KEY_MAX
+#define SENDER_REASON_MAX	256
+#define SENDER_BY_MAX		64
+#define SENDER_KEEP_MINUTES	120
+#define SENDER_KEEP_HOURS	(24 * 8)
+
+enum sender_key_mode {
+	SENDER_KEY_AUTH,		/* SASL login, else envelope sender */
+	SENDER_KEY_ENVELOPE,		/* envelope sender */
+	SENDER_KEY_ENVELOPE_DOMAIN	/* the envelope sender's domain */
+};
+
+enum sender_counter {
+	SENDER_MESSAGES,
+	SENDER_RECIPIENTS,
+	SENDER_COUNTERS			/* how many there are */
+};
+
+typedef struct {
+	int	 paused;
+	int64_t	 paused_at;
+	int64_t	 paused_until;		/* 0: until resumed */
+	int64_t	 first_seen;		/* 0: never counted */
+	int64_t	 last_seen;
+	char	 reason[SENDER_REASON_MAX];
+	char	 by[SENDER_BY_MAX];
+} SENDER_STATE;
+
+typedef struct {
+	uint64_t n[SENDER_COUNTERS];
+} SENDER_COUNTS;
+
+typedef int (*SENDER_LIST_FN)(const char *key, const SENDER_STATE *,
+		void *ctx);
+
+const char	*sender_key_make(int mode, const char *login,
+		    const char *envfrom, size_t envlen, char *out, size_t outsize);
+const char	*sender_key_normalise(const char *arg, size_t len, char *out,
+		    size_t outsize);
+int		 sender_is_paused(const SENDER_STATE *, int64_t now);
+
+int		 sender_get(STORE_TXN *, const char *key, SENDER_STATE *);
+int		 sender_put(STORE_TXN *, const char *key, const SENDER_STATE *);
+int		 sender_count(STORE_TXN *, const char *key,
+		    const SENDER_COUNTS *, int64_t now);
+int		 sender_window(STORE_TXN *, const char *key, int64_t seconds,
+		    int64_t now, SENDER_COUNTS *);
+int		 sender_list(STORE_TXN *, SENDER_LIST_FN, void *ctx);
+
+int		 sender_lookup(STORE *, const char *key, SENDER_STATE *,
+		    char *err, size_t errlen);
+int		 sender_pause(STORE *, const char *key, int64_t until,
+		    const char *reason, const char *by, int64_t now, char *err,
+		    size_t errlen);
+int		 sender_resume(STORE *, const char *key, int *was_paused,
+		    char *err, size_t errlen);
+
+#endif

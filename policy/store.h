@@ -1,0 +1,88 @@
+/*
+ * store.h - the state store: named key/value databases with transactions.
+ *
+ * The only interface through which repguard keeps state.  Callers never
+ * learn which engine is behind it (today LMDB; see store.c), so that a
+ * networked store can be put behind the same functions later.
+ *
+ *	STORE_OPTS o = { .initial_size = 0, .max_size = 1ULL << 32 };
+ *	STORE *st = store_open("/var/lib/repguard", &o, err, sizeof(err));
+ *	rc = store_write(st, fn, ctx, err, sizeof(err));
+ *	rc = store_read(st, fn, ctx, err, sizeof(err));
+ *	store_close(st);
+ *
+ * store_read() and store_write() run fn(txn, ctx) inside one transaction.
+ * fn returns 0 to commit (write) or a non-zero value to abort; that value
+ * is then returned.  If the store runs out of space the transaction is
+ * aborted, the store grows and fn runs again from the start, a bounded
+ * number of times: fn must not keep side effects outside the transaction
+ * between runs.  Result: 0 on success, STORE_ERROR with a text in err when
+ * the store failed, or fn's own non-zero result.
+ *
+ * Inside fn, store_get(), store_put(), store_del() and store_scan() return
+ * 0, STORE_NOTFOUND (get, del) or STORE_ERROR.  A transaction remembers its
+ * first error and refuses all further work (STORE_ERROR), so fn may check
+ * once at the end; store_txn_error() gives the text.  Values returned by
+ * store_get() and store_scan() are valid until the transaction ends.
+ *
+ * Keys compare as unsigned bytes, so big-endian integers and
+ * length-prefixed strings (store_key_*) keep related keys together for
+ * store_scan() over a prefix.
+ */
+#ifndef REPGUARD_STORE_H
+#define REPGUARD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct STORE STORE;
+typedef struct STORE_TXN STORE_TXN;
+
+enum store_db {
+	STORE_DB_META,		/* schema version and other store facts */
+	STORE_DB_SENDERS,	/* sender key -> sender record */
+	STORE_DB_COUNTERS,	/* sender key, granularity, bucket -> counts */
+	STORE_DB_MAX
+};
+
+#define STORE_NOTFOUND	1
+#define STORE_ERROR	(-1)
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct {
+	uint64_t initial_size;	/* bytes; 0 = the default (16 MiB) */
+	uint64_t max_size;	/* bytes; growth stops here; 0 = 4 GiB */
+	unsigned file_mode;	/* for files created; 0 = 0660 */
+} STORE_OPTS;
+
+typedef int (*STORE_FN)(STORE_TXN *, void *ctx);
+typedef int (*STORE_SCAN_FN)(const void *key, size_t klen, const void *val,
+		size_t vlen, void *ctx);
+
+STORE		*store_open(const char *path, const STORE_OPTS *, char *err,
+		    size_t errlen);
+void		 store_close(STORE *);
+int		 store_read(STORE *, STORE_FN, void *ctx, char *err, size_t errlen);
+int		 store_write(STORE *, STORE_FN, void *ctx, char *err,
+		    size_t errlen);
+uint64_t	 store_map_size(STORE *);
+
+int		 store_get(STORE_TXN *, int db, const void *key, size_t klen,
+		    const void **val, size_t *vlen);
+int		 store_put(STORE_TXN *, int db, const void *key, size_t klen,
+		    const void *val, size_t vlen);
+int		 store_del(STORE_TXN *, int db, const void *key, size_t klen);
+int		 store_scan(STORE_TXN *, int db, const void *prefix, size_t plen,
+		    const void *from, size_t flen, STORE_SCAN_FN, void *ctx);
+const char	*store_txn_error(const STORE_TXN *);
+
+/* Key building: append to buf at *len, never beyond size; 0 or -1 if full. */
+int		 store_key_u8(unsigned char *buf, size_t size, size_t *len,
+		    unsigned v);
+int		 store_key_u64(unsigned char *buf, size_t size, size_t *len,
+		    uint64_t v);
+int		 store_key_str(unsigned char *buf, size_t size, size_t *len,
+		    const char *s, size_t slen);
+uint64_t	 store_get_u64(const unsigned char *p);
+
+#endif

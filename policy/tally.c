@@ -1,0 +1,238 @@
+/*
+ * tally.c - group commit of sender counters (see tally.h).
+ *
+ * Owns: tally_start(), tally_add(), tally_flush(), tally_stop(),
+ * tally_dropped(), tally_set_interval().  Increments are appended to an in-memory queue under a
+ * mutex; the tally thread swaps the queue out and writes it with
+ * sender_count() in one store transaction.  Only one flush runs at a time
+ * (flush_lock), so a synchronous tally_flush() and the thread never write
+ * the same increments twice.
+ *
+ * Must not: block tally_add() on the store, or hold the queue mutex while
+ * writing.  Its thread blocks all signals (the daemon's main thread
+ * handles them).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mem.h"
+#include "sender.h"
+#include "store.h"
+#include "tally.h"
+
+struct tally_entry {
+	char		*key;
+	SENDER_COUNTS	 counts;
+	int64_t		 now;
+};
+
+struct TALLY {
+	STORE			*store;
+	unsigned		 interval_ms;
+	TALLY_ERROR_FN		 on_error;
+	void			*ctx;
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;		/* queue, stop, dropped */
+	pthread_mutex_t		 flush_lock;	/* one flush at a time */
+	pthread_cond_t		 wake;
+	struct tally_entry	*q;
+	size_t			 qlen, qcap;
+	uint64_t		 dropped;
+	int			 stop;
+};
+
+struct tally_batch {
+	struct tally_entry	*e;
+	size_t			 n;
+};
+
+static void
+tally_push(TALLY *ty, struct tally_entry *e)
+{
+	if (ty->qlen >= TALLY_MAX_PENDING) {
+		ty->dropped++;
+		free(e->key);
+		return;
+	}
+	if (ty->qlen == ty->qcap) {
+		ty->qcap = ty->qcap ? ty->qcap * 2 : 64;
+		ty->q = mem_realloc(ty->q, ty->qcap * sizeof(*ty->q));
+	}
+	ty->q[ty->qlen++] = *e;
+}
+
+void
+tally_add(TALLY *ty, const char *key, uint64_t messages, uint64_t recipients,
+    int64_t now)
+{
+	struct tally_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key = mem_strdup(key);
+	e.counts.n[SENDER_MESSAGES] = messages;
+	e.counts.n[SENDER_RECIPIENTS] = recipients;
+	e.now = now;
+	pthread_mutex_lock(&ty->lock);
+	tally_push(ty, &e);
+	pthread_mutex_unlock(&ty->lock);
+}
+
+static int
+tally_write_fn(STORE_TXN *t, void *ctx)
+{
+	struct tally_batch *b = ctx;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (sender_count(t, b->e[i].key, &b->e[i].counts,
+		    b->e[i].now) != 0)
+			return STORE_ERROR;
+	return 0;
+}
+
+int
+tally_flush(TALLY *ty)
+{
+	struct tally_batch b;
+	struct tally_entry *later;
+	char err[256];
+	size_t i, nlater;
+	int rc;
+
+	pthread_mutex_lock(&ty->flush_lock);
+	pthread_mutex_lock(&ty->lock);
+	b.e = ty->q;
+	b.n = ty->qlen;
+	ty->q = NULL;
+	ty->qlen = ty->qcap = 0;
+	pthread_mutex_unlock(&ty->lock);
+	if (b.n == 0) {
+		pthread_mutex_unlock(&ty->flush_lock);
+		return 0;
+	}
+	err[0] = '\0';
+	rc = store_write(ty->store, tally_write_fn, &b, err, sizeof(err));
+	if (rc != 0) {
+		if (ty->on_error != NULL)
+			ty->on_error(err[0] ? err : "counter update failed",
+			    ty->ctx);
+		/* Keep them for the next attempt, ahead of newer ones. */
+		pthread_mutex_lock(&ty->lock);
+		later = ty->q;
+		nlater = ty->qlen;
+		ty->q = NULL;
+		ty->qlen = ty->qcap = 0;
+		for (i = 0; i < b.n; i++)
+			tally_push(ty, &b.e[i]);
+		for (i = 0; i < nlater; i++)
+			tally_push(ty, &later[i]);
+		pthread_mutex_unlock(&ty->lock);
+		free(later);
+		free(b.e);
+		pthread_mutex_unlock(&ty->flush_lock);
+		return -1;
+	}
+	for (i = 0; i < b.n; i++)
+		free(b.e[i].key);
+	free(b.e);
+	pthread_mutex_unlock(&ty->flush_lock);
+	return 0;
+}
+
+static void *
+tally_thread(void *arg)
+{
+	TALLY *ty = arg;
+	struct timespec ts;
+	unsigned ms;
+	int stop;
+
+	for (;;) {
+		pthread_mutex_lock(&ty->lock);
+		ms = ty->interval_ms;
+		pthread_mutex_unlock(&ty->lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)ms * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_mutex_lock(&ty->lock);
+		while (!ty->stop && pthread_cond_timedwait(&ty->wake,
+		    &ty->lock, &ts) != ETIMEDOUT)
+			;
+		stop = ty->stop;
+		pthread_mutex_unlock(&ty->lock);
+		tally_flush(ty);
+		if (stop)
+			return NULL;
+	}
+}
+
+TALLY *
+tally_start(STORE *st, unsigned interval_ms, TALLY_ERROR_FN on_error,
+    void *ctx)
+{
+	TALLY *ty = mem_calloc(1, sizeof(*ty));
+	sigset_t all, old;
+
+	ty->store = st;
+	ty->interval_ms = interval_ms ? interval_ms : 10;
+	ty->on_error = on_error;
+	ty->ctx = ctx;
+	pthread_mutex_init(&ty->lock, NULL);
+	pthread_mutex_init(&ty->flush_lock, NULL);
+	pthread_cond_init(&ty->wake, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&ty->thread, NULL, tally_thread, ty) != 0) {
+		fprintf(stderr, "repguard: panic: cannot start tally thread\n");
+		abort();
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ty;
+}
+
+void
+tally_stop(TALLY *ty)
+{
+	size_t i;
+
+	if (ty == NULL)
+		return;
+	pthread_mutex_lock(&ty->lock);
+	ty->stop = 1;
+	pthread_cond_signal(&ty->wake);
+	pthread_mutex_unlock(&ty->lock);
+	pthread_join(ty->thread, NULL);
+	for (i = 0; i < ty->qlen; i++)
+		free(ty->q[i].key);
+	free(ty->q);
+	pthread_mutex_destroy(&ty->lock);
+	pthread_mutex_destroy(&ty->flush_lock);
+	pthread_cond_destroy(&ty->wake);
+	free(ty);
+}
+
+uint64_t
+tally_dropped(TALLY *ty)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&ty->lock);
+	n = ty->dropped;
+	pthread_mutex_unlock(&ty->lock);
+	return n;
+}
+
+/* Change the flush interval (at reload); takes effect after the next flush. */
+void
+tally_set_interval(TALLY *ty, unsigned interval_ms)
+{
+	pthread_mutex_lock(&ty->lock);
+	ty->interval_ms = interval_ms ? interval_ms : 10;
+	pthread_mutex_unlock(&ty->lock);
+}

@@ -1,0 +1,42 @@
+/*
+ * tally.h - group commit of sender counters.
+ *
+ * The milter counts every message; paying one synchronous commit per
+ * message would cap throughput at the disk's fsync rate.  tally_add()
+ * only queues the increment in memory; a background thread writes all
+ * queued increments in one transaction every interval_ms milliseconds.
+ *
+ *	TALLY *ty = tally_start(store, 10, on_error, ctx);
+ *	tally_add(ty, "alice", 1, 3, now);	never blocks on the store
+ *	tally_flush(ty);			write what is queued, now
+ *	tally_stop(ty);				flush, stop the thread, free
+ *
+ * A failed write keeps the increments for the next attempt (up to
+ * TALLY_MAX_PENDING distinct senders; beyond that new increments are
+ * dropped and counted) and reports through on_error(text, ctx) from the
+ * tally thread.  Counters are statistics, not mail: at worst a crash
+ * loses the last interval's increments.  tally_dropped() says how many
+ * increments were dropped.
+ */
+#ifndef REPGUARD_TALLY_H
+#define REPGUARD_TALLY_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+#define TALLY_MAX_PENDING	65536
+
+typedef struct TALLY TALLY;
+typedef void (*TALLY_ERROR_FN)(const char *err, void *ctx);
+
+TALLY		*tally_start(STORE *, unsigned interval_ms, TALLY_ERROR_FN,
+		    void *ctx);
+void		 tally_add(TALLY *, const char *key, uint64_t messages,
+		    uint64_t recipients, int64_t now);
+int		 tally_flush(TALLY *);
+void		 tally_stop(TALLY *);
+uint64_t	 tally_dropped(TALLY *);
+void		 tally_set_interval(TALLY *, unsigned interval_ms);
+
+#endif
