@@ -153,6 +153,7 @@ main_check_socket(const char *spec)
 static void
 main_open_socket(const CONF *c)
 {
+	char err[512];
 	mode_t old;
 
 	main_check_socket(conf_socket(c));
@@ -162,6 +163,11 @@ main_open_socket(const CONF *c)
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		msg_fatal("cannot open milter socket %s", conf_socket(c));
 	umask(old);
+	if (conf_user(c) != NULL && (strncmp(conf_socket(c), "unix:", 5) == 0 ||
+	    strncmp(conf_socket(c), "local:", 6) == 0) &&
+	    privs_chown(conf_user(c), strchr(conf_socket(c), ':') + 1, err,
+	    sizeof(err)) != NULL)
+		msg_fatal("milter socket: %s", err);
 }
 
 /* Detach; the parent exits with the status the child reports. */

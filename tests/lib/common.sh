@@ -16,7 +16,8 @@
 #   t_free_port                 print a free TCP port on 127.0.0.1
 #   rg_conf FILE KEY VALUE...   write a repguard config with the pairs given
 #   rg_start CONF [LOGFILE]     start "$REPGUARD -f -c CONF" in the background, set
-#                               RG_PID, wait until its socket exists; status 1 on failure
+#                               RG_PID, wait until its socket accepts connections;
+#                               status 1 if it exits or is not ready in 10 s
 #   rg_stop [SIGNAL]            signal RG_PID (default TERM) and wait for it to exit;
 #                               sets RG_STATUS to its exit status
 #
@@ -98,6 +99,14 @@ rg_conf() {
 	while [ $# -ge 2 ]; do printf '%s %s\n' "$1" "$2" >>"$_f"; shift 2; done
 }
 
+# rg_accepting SOCKETPATH: status 0 if a process accepts connections there.
+rg_accepting() {
+	/usr/bin/python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(1)
+s.connect(sys.argv[1])' "$1" 2>/dev/null
+}
+
 rg_start() {
 	_conf=$1
 	_log=${2:-$T_TMP/repguard.log}
@@ -105,12 +114,17 @@ rg_start() {
 	RG_PID=$!
 	t_track "$RG_PID"
 	_sock=$(sed -n 's/^[Ss]ocket[[:space:]]\{1,\}\(unix\|local\)://p' "$_conf" | head -n1)
-	if [ -n "$_sock" ]; then
-		t_wait_for 10 test -S "$_sock" || return 1
-	else
-		sleep 0.5
-	fi
-	kill -0 "$RG_PID" 2>/dev/null
+	_i=0
+	while [ $_i -lt 100 ]; do
+		kill -0 "$RG_PID" 2>/dev/null || return 1
+		if [ -n "$_sock" ]; then
+			rg_accepting "$_sock" && return 0
+		elif [ $_i -ge 5 ]; then
+			return 0
+		fi
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
 }
 
 rg_stop() {

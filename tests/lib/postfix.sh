@@ -38,6 +38,7 @@
 #                               to SINK_DIR (cleared first); tracks SINK_PID
 #   sink_stop                   stop it
 #   sink_clear                  remove every dump
+#   sink_files                  the dump files, one a line (named by arrival second)
 #   sink_count                  number of messages received so far
 #   sink_wait N [SECONDS]       wait until N messages are in and their dumps stop
 #                               growing; status 1 on timeout (default 10 s)

@@ -1,0 +1,43 @@
+#!/bin/bash
+# t_configure.sh - configure finds its libraries, or names the package to install.
+#
+# Runs the real configure script in scratch build directories:
+#   - with pkg-config's .pc files hidden, the header/library fallback still
+#     finds every library;
+#   - with one header made "missing" (an autoconf cache variable), configure
+#     fails and its message names the Debian package that provides it.
+. "$TOP_SRCDIR/tests/lib/common.sh"
+
+if [ -f "$TOP_SRCDIR/config.status" ]; then
+	t_skip_all "source tree is configured in place; VPATH configure impossible"
+fi
+t_tmpdir
+
+run_configure() {	# run_configure DIR VAR=VALUE...
+	_dir=$1; shift
+	mkdir -p "$_dir"
+	(cd "$_dir" && env "$@" "$TOP_SRCDIR/configure" >configure.out 2>&1)
+}
+
+run_configure "$T_TMP/nopc" PKG_CONFIG_LIBDIR=/nonexistent PKG_CONFIG_PATH=
+t_ok $? "without .pc files configure falls back to header and library checks"
+t_like "$(grep -E '^(checking for lmdb.h|checking for mdb_env_create)' "$T_TMP/nopc/configure.out")" \
+	"yes" "the fallback found lmdb.h and liblmdb"
+
+check_missing() {	# check_missing HEADER CACHEVAR PACKAGE
+	run_configure "$T_TMP/miss-$3" PKG_CONFIG_LIBDIR=/nonexistent \
+	    PKG_CONFIG_PATH= "$2=no"
+	_rc=$?
+	t_is "$([ $_rc -ne 0 ] && echo failed || echo succeeded)" failed \
+	    "configure fails when $1 is missing"
+	t_like "$(tail -n 3 "$T_TMP/miss-$3/configure.out")" \
+	    "error: $1 not found: install the Debian package $3" \
+	    "the error for a missing $1 names the package $3"
+}
+
+check_missing lmdb.h ac_cv_header_lmdb_h liblmdb-dev
+check_missing libmilter/mfapi.h ac_cv_header_libmilter_mfapi_h libmilter-dev
+check_missing opendkim/dkim.h ac_cv_header_opendkim_dkim_h libopendkim-dev
+check_missing openssl/evp.h ac_cv_header_openssl_evp_h libssl-dev
+
+t_done
