@@ -291,10 +291,22 @@ main_signals(void)
 static int
 main_serve(const char *path, const CONF *boot, TALLY *ty, int foreground)
 {
+	struct pollfd pfd = { main_sigpipe[0], POLLIN, 0 };
 	pthread_t tid;
 	sigset_t block, old;
 	unsigned char b;
 	int stopping = 0;
+
+	/* A stop requested while starting up: do not start serving. */
+	while (poll(&pfd, 1, 0) == 1 && read(main_sigpipe[0], &b, 1) == 1) {
+		if (b == SIGTERM || b == SIGINT) {
+			msg_info("%s during start-up: stopping", b == SIGTERM ?
+			    "SIGTERM" : "SIGINT");
+			return 0;
+		}
+		if (b == SIGHUP)
+			main_reload(path, boot, ty, foreground);
+	}
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
@@ -366,6 +378,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_open("repguard", 1, conf_syslog(c), conf_syslog_facility(c));
+	main_signals();		/* before anything a signal could interrupt */
 	if (smfi_register(*milter_desc()) != MI_SUCCESS)
 		msg_fatal("smfi_register failed");
 	main_open_socket(c);
@@ -388,7 +401,6 @@ main(int argc, char **argv)
 	milter_init(st, ty);
 	conf_ref(c);		/* restart-only settings stay those of 'c' */
 	conf_install(c);
-	main_signals();
 	msg_info("repguard %s listening on %s (database %s)", PACKAGE_VERSION,
 	    conf_socket(c), conf_database_path(c));
 	main_ready(ready_fd, 1);

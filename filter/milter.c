@@ -19,6 +19,8 @@
  * (Postfix's non_smtpd_milters must not), or keep state in thread-local
  * storage.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,7 +125,7 @@ milter_reply_clean(const char *in, char *out, size_t outsize)
 static sfsistat
 milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
 {
-	char until[64], text[900], clean[1800];
+	char until[64], text[512], clean[1024];
 	struct tm tm;
 	time_t t = (time_t)s->paused_until;
 
@@ -133,7 +135,8 @@ milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
 		gmtime_r(&t, &tm);
 		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	snprintf(text, sizeof(text), "sender %s is paused until %s: %s",
+	/* An SMTP reply line has room for about 500 octets: cap the parts. */
+	snprintf(text, sizeof(text), "sender %.200s is paused until %s: %.200s",
 	    c->sender, until, s->reason[0] ? s->reason : "paused");
 	milter_reply_clean(text, clean, sizeof(clean));
 	msg_info("%s: client=%s sender=%s: paused until %s (%s, by %s): "
@@ -142,6 +145,27 @@ milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
 	if (smfi_setreply(ctx, "451", "4.7.1", clean) != MI_SUCCESS)
 		msg_warn("%s: smfi_setreply failed", c->id);
 	return SMFIS_TEMPFAIL;
+}
+
+/* The client's address for log lines: the MTA's macro, else the socket's. */
+static void
+milter_client_addr(SMFICTX *ctx, const _SOCK_ADDR *sa, char *out,
+    size_t outsize)
+{
+	const char *a = smfi_getsymval(ctx, "{client_addr}");
+	const struct sockaddr *s = (const struct sockaddr *)sa;
+
+	if (a != NULL && *a != '\0')
+		snprintf(out, outsize, "%s", a);
+	else if (s != NULL && s->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)s)->sin_addr,
+		    out, (socklen_t)outsize);
+	else if (s != NULL && s->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)s)->sin6_addr, out,
+		    (socklen_t)outsize);
+	else
+		snprintf(out, outsize, "unknown");
 }
 
 static sfsistat
@@ -162,13 +186,7 @@ milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	milter_msg_reset(c);
 	c->internal = sa != NULL &&
 	    cidr_list_match_sa(conf_internal_hosts(c->conf), sa);
-	snprintf(c->addr, sizeof(c->addr), "%s", "unknown");
-	if (sa != NULL) {
-		const char *a = smfi_getsymval(ctx, "{client_addr}");
-
-		if (a != NULL)
-			snprintf(c->addr, sizeof(c->addr), "%s", a);
-	}
+	milter_client_addr(ctx, sa, c->addr, sizeof(c->addr));
 	return SMFIS_CONTINUE;
 }
 
@@ -192,7 +210,13 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	err = sender_key_make(conf_sender_key(c->conf), auth, from,
 	    strlen(from), c->sender, sizeof(c->sender));
 	if (err != NULL) {
-		snprintf(dberr, sizeof(dberr), "sender %.100s: %s", from, err);
+		if (conf_sender_key(c->conf) == SENDER_KEY_AUTH && auth != NULL &&
+		    *auth != '\0')
+			snprintf(dberr, sizeof(dberr), "login %.100s: %s", auth,
+			    err);
+		else
+			snprintf(dberr, sizeof(dberr), "sender %.100s: %s", from,
+			    err);
 		return milter_on_error(ctx, c, dberr);
 	}
 	dberr[0] = '\0';

@@ -24,7 +24,10 @@
 
 #include <stddef.h>
 
-#define ADDR_LOCAL_MAX	64	/* RFC 5321 4.5.3.1.1, octets */
+#define ADDR_LOCAL_MAX	256	/* octets; RFC 5321 says 64, but Postfix
+				   accepts more and VERP or SRS addresses
+				   often need it: a key must not refuse
+				   mail the MTA takes */
 #define ADDR_DOMAIN_MAX	255	/* RFC 5321 4.5.3.1.2, octets */
 #define ADDR_KEY_MAX	(ADDR_LOCAL_MAX * 2 + 3 + 1 + ADDR_DOMAIN_MAX + 1)
 				/* quoted local part, '@', domain, NUL */

@@ -271,6 +271,20 @@ check_counts bob@example.com "3 5" "(f) bob@example.com's counters survived the 
 check_counts alice@example.com "3 3" "(f) alice@example.com's counters survived the restart"
 t_is "$(sender_field alice@example.com state)" active "(f) alice@example.com is still active after the restart"
 
+# --- log lines carry Postfix's queue id -------------------------------------
+# Every message repguard counted was logged under the queue id Postfix gave
+# it (Postfix's own log has "QUEUEID: ... from=<sender>" for the same id).
+qids=$(sed -n 's/^repguard\[[0-9]*\]: \([0-9A-F]\{6,\}\): outbound .*/\1/p' "$RGLOG")
+n_qids=$(printf '%s\n' $qids | grep -c .)
+unknown=""
+for q in $qids; do
+	grep -q "postfix/[a-z]*\[[0-9]*\]: $q: " "$T_TMP/postfix.log" || unknown="$unknown $q"
+done
+t_ok "$([ "$n_qids" -ge 6 ] && [ -z "$unknown" ]; echo $?)" \
+	"repguard logged $n_qids outbound messages under Postfix queue ids${unknown:+ (not in the Postfix log:$unknown)}"
+t_like "$(grep 'paused until' "$RGLOG" | head -n1)" "^repguard\[[0-9]+\]: c[0-9]+: client=$INTERNAL sender=alice@example.com" \
+	"before Postfix has a queue id (MAIL FROM) the log line carries the connection id"
+
 # --- end -------------------------------------------------------------------
 rg_stop TERM
 t_is "$RG_STATUS" 0 "repguard exits 0 on SIGTERM"
