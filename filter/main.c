@@ -43,6 +43,8 @@
 #include "store.h"
 #include "tally.h"
 
+#define MAIN_HOUSEKEEPING_MS	60000
+
 static int main_sigpipe[2] = { -1, -1 };
 static int main_milter_rc;
 
@@ -289,7 +291,8 @@ main_signals(void)
 
 /* Serve until a stop signal or until libmilter gives up. */
 static int
-main_serve(const char *path, const CONF *boot, TALLY *ty, int foreground)
+main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
+    int foreground)
 {
 	struct pollfd pfd = { main_sigpipe[0], POLLIN, 0 };
 	pthread_t tid;
@@ -318,8 +321,16 @@ main_serve(const char *path, const CONF *boot, TALLY *ty, int foreground)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	for (;;) {
-		ssize_t n = read(main_sigpipe[0], &b, 1);
+		ssize_t n;
 
+		/* Every minute: free reader slots of killed repguardctls. */
+		if (poll(&pfd, 1, MAIN_HOUSEKEEPING_MS) == 0) {
+			if ((n = store_check_readers(st)) > 0)
+				msg_warn("database: cleared %d reader slot(s) "
+				    "left by dead processes", (int)n);
+			continue;
+		}
+		n = read(main_sigpipe[0], &b, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != 1)
@@ -397,6 +408,9 @@ main(int argc, char **argv)
 	if ((st = store_open(conf_database_path(c), &so, err,
 	    sizeof(err))) == NULL)
 		msg_fatal("database: %s", err);
+	if (store_stale_readers(st) > 0)
+		msg_warn("database: cleared %d reader slot(s) left by dead "
+		    "processes", store_stale_readers(st));
 	ty = tally_start(st, conf_commit_interval(c), main_tally_error, NULL);
 	milter_init(st, ty);
 	conf_ref(c);		/* restart-only settings stay those of 'c' */
@@ -405,7 +419,7 @@ main(int argc, char **argv)
 	    conf_socket(c), conf_database_path(c));
 	main_ready(ready_fd, 1);
 
-	rc = main_serve(path, c, ty, foreground);
+	rc = main_serve(path, c, st, ty, foreground);
 
 	tally_stop(ty);
 	store_close(st);

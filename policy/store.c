@@ -3,7 +3,7 @@
  *
  * Owns: store_open(), store_close(), store_read(), store_write(),
  * store_get(), store_put(), store_del(), store_scan(), store_txn_error(),
- * store_map_size() and the store_key_*() builders (see store.h).
+ * store_map_size(), store_stale_readers(), store_check_readers() and the store_key_*() builders (see store.h).
  *
  * This is the only file in repguard that includes lmdb.h.  It opens one
  * environment with MDB_NOTLS (libmilter runs callbacks on a worker pool),
@@ -45,6 +45,7 @@ struct STORE {
 	MDB_dbi		 dbi[STORE_DB_MAX];
 	pthread_rwlock_t resize;	/* shared: in a txn; exclusive: resize */
 	uint64_t	 max_size;
+	int		 stale;		/* dead readers cleared at open */
 	char		*path;
 };
 
@@ -192,6 +193,7 @@ store_open(const char *path, const STORE_OPTS *opts, char *err, size_t errlen)
 		store_errf(err, errlen, "mdb_reader_check", rc);
 		goto fail;
 	}
+	st->stale = dead;
 	if (store_init_dbs(st, err, errlen) != 0)
 		goto fail;
 	return st;
@@ -211,6 +213,22 @@ store_close(STORE *st)
 	pthread_rwlock_destroy(&st->resize);
 	free(st->path);
 	free(st);
+}
+
+int
+store_stale_readers(const STORE *st)
+{
+	return st->stale;
+}
+
+int
+store_check_readers(STORE *st)
+{
+	int dead = 0;
+
+	if (mdb_reader_check(st->env, &dead) != 0)
+		return -1;
+	return dead;
 }
 
 uint64_t

@@ -25,6 +25,11 @@
  * once at the end; store_txn_error() gives the text.  Values returned by
  * store_get() and store_scan() are valid until the transaction ends.
  *
+ * store_stale_readers() says how many reader slots of dead processes were
+ * cleared when the store was opened; store_check_readers() clears them
+ * now (a process killed inside a read transaction pins old pages while
+ * others keep the store open) and returns how many, or -1 on error.
+ *
  * Keys compare as unsigned bytes, so big-endian integers and
  * length-prefixed strings (store_key_*) keep related keys together for
  * store_scan() over a prefix.
@@ -66,6 +71,8 @@ int		 store_read(STORE *, STORE_FN, void *ctx, char *err, size_t errlen);
 int		 store_write(STORE *, STORE_FN, void *ctx, char *err,
 		    size_t errlen);
 uint64_t	 store_map_size(STORE *);
+int		 store_stale_readers(const STORE *);
+int		 store_check_readers(STORE *);
 
 int		 store_get(STORE_TXN *, int db, const void *key, size_t klen,
 		    const void **val, size_t *vlen);

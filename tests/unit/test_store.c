@@ -5,11 +5,13 @@
  * get/put/del/scan with big-endian keys, abort on a non-zero result, the
  * first-error rule of a transaction, map growth on MDB_MAP_FULL, the
  * DatabaseMaxSize ceiling, adopting a map grown by another process
- * (MDB_MAP_RESIZED), and the errors for a corrupt file and a path that is
- * not a directory.  Run as "test_store --grow PATH" it is the other
- * process.
+ * (MDB_MAP_RESIZED), clearing the reader slot of a killed process, and
+ * the errors for a corrupt file and a path that is
+ * not a directory.  Run as "test_store --grow PATH" or "--die-reading
+ * PATH" it is the other process.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +207,27 @@ schema_fn(STORE_TXN *t, void *ctx)
 	return store_put(t, STORE_DB_META, "schema", 6, v99, 4);
 }
 
+static int
+die_reading_fn(STORE_TXN *t, void *ctx)
+{
+	(void)t;
+	(void)ctx;
+	raise(SIGKILL);		/* dies holding a reader slot */
+	return 0;
+}
+
+/* Another process that dies inside a read transaction. */
+static int
+die_main(const char *path)
+{
+	char err[256];
+	STORE *st = store_open(path, NULL, err, sizeof(err));
+
+	if (st == NULL)
+		return 1;
+	return store_read(st, die_reading_fn, NULL, err, sizeof(err));
+}
+
 /* The other process: grow the map of PATH by writing a lot. */
 static int
 grow_main(const char *path)
@@ -240,6 +263,8 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--grow") == 0)
 		return grow_main(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--die-reading") == 0)
+		return die_main(argv[2]);
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test_store.XXXXXX",
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(tmpdir) == NULL) {
@@ -334,6 +359,24 @@ main(int argc, char **argv)
 	    "write after the other process resized the map");
 	tap_ok(store_map_size(st) > before, "adopted the larger map (%llu)",
 	    (unsigned long long)store_map_size(st));
+	store_close(st);
+
+	/* A reader slot left by a killed process is cleared. */
+	st = store_open(path_of("stale"), NULL, err, sizeof(err));
+	tap_int(st ? store_stale_readers(st) : -1, 0,
+	    "a new store has no stale reader");
+	if ((pid = fork()) == 0) {
+		execl(argv[0], argv[0], "--die-reading", path_of("stale"),
+		    (char *)0);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "another process was killed inside a read transaction");
+	tap_int(st ? store_check_readers(st) : -1, 1,
+	    "the dead process's reader slot is found and cleared");
+	tap_int(st ? store_check_readers(st) : -1, 0,
+	    "a second check finds nothing left");
 	store_close(st);
 
 	/* A newer schema version is refused. */
