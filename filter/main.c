@@ -77,27 +77,27 @@ main_milter_thread(void *arg)
 }
 
 /*
- * Connect to our own socket and hang up.  libmilter's listener holds a
- * lock while it waits in poll() with a timeout of seconds, and smfi_stop()
- * needs that lock; a connection wakes the listener so stopping is quick.
+ * Connect to a unix: or local: socket and hang up.  Returns 1 if some
+ * process accepted the connection, 0 if not (or not a unix socket).
  */
-static void
-main_poke(const char *spec)
+static int
+main_unix_knock(const char *spec)
 {
 	struct sockaddr_un sun;
 	const char *path;
-	int fd;
+	int fd, ok;
 
 	if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
-		return;
+		return 0;
 	path = strchr(spec, ':') + 1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return;
-	(void)!connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
 	close(fd);
+	return ok;
 }
 
 static void *
@@ -122,7 +122,12 @@ main_stop(const char *socket_spec)
 		return;
 	}
 	for (i = 0; i < 5000 && !__atomic_load_n(&done, __ATOMIC_SEQ_CST); i++) {
-		main_poke(socket_spec);
+		/*
+		 * libmilter's listener holds a lock while it waits in poll()
+		 * for seconds, and smfi_stop() needs that lock: a connection
+		 * wakes the listener so stopping is quick.
+		 */
+		main_unix_knock(socket_spec);
 		usleep(1000);
 	}
 	pthread_join(tid, NULL);
@@ -132,24 +137,9 @@ main_stop(const char *socket_spec)
 static void
 main_check_socket(const char *spec)
 {
-	struct sockaddr_un sun;
-	const char *path;
-	int fd;
-
-	if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
-		return;
-	path = strchr(spec, ':') + 1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		close(fd);
+	if (main_unix_knock(spec))
 		msg_fatal("%s: another process is already listening there",
-		    path);
-	}
-	close(fd);
+		    strchr(spec, ':') + 1);
 }
 
 static void
