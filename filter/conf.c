@@ -32,19 +32,25 @@
 #include "log.h"
 #include "mem.h"
 #include "sender.h"
+#include "signer.h"
 
 #define CONF_LINE_MAX	4096
 
 enum conf_type {
 	CT_STRING, CT_PATH, CT_SOCKET, CT_OCTAL, CT_SIZE, CT_CIDRS, CT_ENUM,
-	CT_BOOL, CT_FACILITY, CT_UINT, CT_USER
+	CT_BOOL, CT_FACILITY, CT_UINT, CT_USER, CT_DOMAIN, CT_SELECTOR,
+	CT_DATASET, CT_CANON, CT_LIST
 };
 
 /* Keyword indexes: the table below is sorted by name in this order. */
 enum conf_kw {
-	KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH,
-	KW_INTERNAL_HOSTS, KW_ON_ERROR, KW_PID_FILE, KW_SENDER_KEY, KW_SOCKET,
-	KW_SYSLOG, KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_MAX
+	KW_CANONICALIZATION, KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE,
+	KW_DATABASE_PATH, KW_DEFAULT_KEY, KW_DOMAIN, KW_INTERNAL_HOSTS,
+	KW_KEY_FILE, KW_KEY_TABLE, KW_MULTIPLE_SIGNATURES, KW_ON_ERROR,
+	KW_ON_NO_KEY, KW_OVERSIGN_HEADERS, KW_PID_FILE, KW_SELECTOR,
+	KW_SENDER_KEY, KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
+	KW_SIGNING_DOMAIN_FROM, KW_SIGNING_TABLE, KW_SOCKET, KW_SYSLOG,
+	KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_MAX
 };
 
 static const char *const conf_sender_keys[] = {
@@ -53,6 +59,20 @@ static const char *const conf_sender_keys[] = {
 static const char *const conf_on_errors[] = {
 	"tempfail", "accept", NULL			/* CONF_ON_ERROR_* */
 };
+static const char *const conf_on_no_keys[] = {
+	"accept", "tempfail", "default", NULL		/* CONF_ON_NO_KEY_* */
+};
+static const char *const conf_domain_froms[] = {
+	"header", "envelope", NULL			/* CONF_FROM_* */
+};
+static const char *const conf_algorithms[] = {
+	"rsa-sha256", "ed25519-sha256", NULL		/* CONF_ALG_* */
+};
+
+#define CONF_SIGN_HEADERS "From, Reply-To, Subject, Date, To, Cc, " \
+	"Message-ID, In-Reply-To, References, MIME-Version, Content-Type, " \
+	"Content-Transfer-Encoding, List-Id, List-Unsubscribe, " \
+	"List-Unsubscribe-Post, Feedback-ID"
 
 static const struct conf_def {
 	const char		*name;
@@ -62,18 +82,39 @@ static const struct conf_def {
 	long long		 min, max;	/* CT_UINT, CT_SIZE */
 	int			 restart;	/* needs a restart to change */
 } conf_table[KW_MAX] = {
+	[KW_CANONICALIZATION] = { "Canonicalization", CT_CANON,
+	    "relaxed/relaxed", NULL, 0, 0, 0 },
 	[KW_COMMIT_INTERVAL] = { "CommitInterval", CT_UINT, "10", NULL,
 	    1, 1000, 0 },
 	[KW_DATABASE_MAX_SIZE] = { "DatabaseMaxSize", CT_SIZE, "4G", NULL,
 	    1LL << 20, 1LL << 40, 1 },
 	[KW_DATABASE_PATH] = { "DatabasePath", CT_PATH,
 	    LOCALSTATEDIR "/lib/repguard", NULL, 0, 0, 1 },
+	[KW_DEFAULT_KEY] = { "DefaultKey", CT_STRING, NULL, NULL, 0, 0, 0 },
+	[KW_DOMAIN] = { "Domain", CT_DOMAIN, NULL, NULL, 0, 0, 0 },
 	[KW_INTERNAL_HOSTS] = { "InternalHosts", CT_CIDRS, "127.0.0.0/8, ::1",
+	    NULL, 0, 0, 0 },
+	[KW_KEY_FILE] = { "KeyFile", CT_PATH, NULL, NULL, 0, 0, 0 },
+	[KW_KEY_TABLE] = { "KeyTable", CT_DATASET, NULL, NULL, 0, 0, 0 },
+	[KW_MULTIPLE_SIGNATURES] = { "MultipleSignatures", CT_BOOL, "no",
 	    NULL, 0, 0, 0 },
 	[KW_ON_ERROR] = { "OnError", CT_ENUM, "tempfail", conf_on_errors,
 	    0, 0, 0 },
+	[KW_ON_NO_KEY] = { "OnNoKey", CT_ENUM, "accept", conf_on_no_keys,
+	    0, 0, 0 },
+	[KW_OVERSIGN_HEADERS] = { "OversignHeaders", CT_LIST, "From", NULL,
+	    0, 0, 0 },
 	[KW_PID_FILE] = { "PidFile", CT_PATH, NULL, NULL, 0, 0, 1 },
+	[KW_SELECTOR] = { "Selector", CT_SELECTOR, NULL, NULL, 0, 0, 0 },
 	[KW_SENDER_KEY] = { "SenderKey", CT_ENUM, "auth", conf_sender_keys,
+	    0, 0, 0 },
+	[KW_SIGNATURE_ALGORITHM] = { "SignatureAlgorithm", CT_ENUM, NULL,
+	    conf_algorithms, 0, 0, 0 },
+	[KW_SIGN_HEADERS] = { "SignHeaders", CT_LIST, CONF_SIGN_HEADERS, NULL,
+	    0, 0, 0 },
+	[KW_SIGNING_DOMAIN_FROM] = { "SigningDomainFrom", CT_ENUM, "header",
+	    conf_domain_froms, 0, 0, 0 },
+	[KW_SIGNING_TABLE] = { "SigningTable", CT_DATASET, NULL, NULL,
 	    0, 0, 0 },
 	[KW_SOCKET] = { "Socket", CT_SOCKET,
 	    "unix:" RUNSTATEDIR "/repguard/repguard.sock", NULL, 0, 0, 1 },
@@ -95,6 +136,8 @@ struct CONF {
 	int		 refs;		/* under conf_lock */
 	char		*path;
 	struct conf_val	 v[KW_MAX];
+	struct SIGNER	*signer;
+	char		*warnings;
 };
 
 static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -206,6 +249,77 @@ conf_parse_user(const char *s, char *msg, size_t msglen)
 	return NULL;
 }
 
+/* A DNS name: labels of letters, digits, '-' and '_', 1..63 octets each. */
+static int
+conf_dns_name(const char *s, size_t maxlen)
+{
+	size_t label = 0, i, n = strlen(s);
+
+	if (n == 0 || n > maxlen || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if (isalnum(ch) || ch == '-' || ch == '_') {
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+	}
+	return 1;
+}
+
+static const char *
+conf_parse_canon(const char *s, struct conf_val *v, char *msg, size_t msglen)
+{
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+	const char *b = slash ? slash + 1 : "simple";
+	int h;
+
+	if (hlen == 6 && strncasecmp(s, "simple", 6) == 0)
+		h = 0;
+	else if (hlen == 7 && strncasecmp(s, "relaxed", 7) == 0)
+		h = 1;
+	else
+		goto bad;
+	if (strcasecmp(b, "simple") == 0)
+		v->n = h << 1;
+	else if (strcasecmp(b, "relaxed") == 0)
+		v->n = h << 1 | 1;
+	else
+		goto bad;
+	return NULL;
+bad:
+	snprintf(msg, msglen, "expected simple, relaxed, or HEADER/BODY of "
+	    "those, got \"%s\"", s);
+	return msg;
+}
+
+/* A header field list: names separated by commas and/or white space. */
+static const char *
+conf_parse_list(const char *s, char *msg, size_t msglen)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == ',' || isspace(ch))
+			continue;
+		if (ch <= ' ' || ch >= 0x7f || ch == ':') {
+			snprintf(msg, msglen, "bad character in header field "
+			    "name list \"%s\"", s);
+			return msg;
+		}
+	}
+	return NULL;
+}
+
 static const char *
 conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
     char *msg, size_t msglen)
@@ -225,6 +339,34 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 		return conf_parse_socket(s, msg, msglen);
 	case CT_USER:
 		return conf_parse_user(s, msg, msglen);
+	case CT_DOMAIN:
+		if (!conf_dns_name(s, 253)) {
+			snprintf(msg, msglen, "not a domain name: \"%s\"", s);
+			return msg;
+		}
+		return NULL;
+	case CT_SELECTOR:
+		if (!conf_dns_name(s, 200)) {
+			snprintf(msg, msglen, "not a selector (DNS labels): "
+			    "\"%s\"", s);
+			return msg;
+		}
+		return NULL;
+	case CT_DATASET:
+		if (strncmp(s, "refile:", 7) == 0)
+			v->n = 1;
+		else if (strncmp(s, "file:", 5) != 0 && *s != '/') {
+			snprintf(msg, msglen, "expected file:/path, refile:/path "
+			    "or /path, got \"%s\"", s);
+			return msg;
+		}
+		if (*(s[0] == '/' ? s : strchr(s, ':') + 1) != '/')
+			return "expected an absolute path";
+		return NULL;
+	case CT_CANON:
+		return conf_parse_canon(s, v, msg, msglen);
+	case CT_LIST:
+		return conf_parse_list(s, msg, msglen);
 	case CT_OCTAL:
 		errno = 0;
 		n = strtoll(s, &end, 8);
@@ -268,6 +410,10 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 		}
 		return NULL;
 	case CT_ENUM:
+		if (d->choices == conf_algorithms &&
+		    strcasecmp(s, "rsa-sha1") == 0)
+			return "rsa-sha1 is refused (RFC 8301): use rsa-sha256 "
+			    "or ed25519-sha256";
 		for (i = 0; d->choices[i] != NULL; i++) {
 			if (strcasecmp(s, d->choices[i]) == 0) {
 				v->n = i;
@@ -363,6 +509,8 @@ conf_free(CONF *c)
 		if (c->v[i].cidrs != NULL)
 			cidr_list_free(c->v[i].cidrs);
 	}
+	signer_free(c->signer);
+	free(c->warnings);
 	free(c->path);
 	free(c);
 }
@@ -425,7 +573,7 @@ conf_read(CONF *c, FILE *fp, const char *path, struct conf_errs *e)
 }
 
 CONF *
-conf_load(const char *path, char **errors)
+conf_load(const char *path, int flags, char **errors)
 {
 	struct conf_errs e = { NULL, 0, 0 };
 	char msg[512];
@@ -455,6 +603,9 @@ conf_load(const char *path, char **errors)
 			    conf_table[k].name, err);
 		c->v[k].s = mem_strdup(conf_table[k].def);
 	}
+	if (e.n == 0 && !(flags & CONF_NO_KEYS) &&
+	    (c->signer = signer_create(c, &e.buf, &c->warnings)) == NULL)
+		e.n++;
 	if (e.n > 0) {
 		conf_free(c);
 		*errors = e.buf;
@@ -532,6 +683,39 @@ conf_restart_changes(const CONF *old, const CONF *new)
 		len = strlen(out);
 	}
 	return out;
+}
+
+const char *conf_warnings(const CONF *c) { return c->warnings; }
+const struct SIGNER *conf_signer(const CONF *c) { return c->signer; }
+
+const char *
+conf_str(const CONF *c, const char *keyword)
+{
+	int k = conf_lookup(keyword);
+
+	if (k < 0)
+		msg_panic("conf_str: no keyword %s", keyword);
+	return c->v[k].s;
+}
+
+long long
+conf_num(const CONF *c, const char *keyword)
+{
+	int k = conf_lookup(keyword);
+
+	if (k < 0)
+		msg_panic("conf_num: no keyword %s", keyword);
+	return c->v[k].n;
+}
+
+int
+conf_line(const CONF *c, const char *keyword)
+{
+	int k = conf_lookup(keyword);
+
+	if (k < 0)
+		msg_panic("conf_line: no keyword %s", keyword);
+	return c->v[k].line;
 }
 
 const char *conf_path(const CONF *c) { return c->path; }

@@ -12,6 +12,12 @@
  *						reference; conf_install() swaps
  *						atomically and drops the old one
  *
+ * conf_str(), conf_num() and conf_line() read any keyword by name (its
+ * value as written, its parsed number — enum index, boolean, mode,
+ * canonicalization as header<<1|body with 1 = relaxed — and its line).
+ * Unless CONF_NO_KEYS is given, conf_load() also reads and checks the
+ * DKIM keys (filter/signer.c) and keeps the signer in the snapshot.
+ *
  * A snapshot never changes once loaded, so a connection that took a
  * reference sees one consistent configuration however often the daemon
  * reloads.  conf_restart_changes() lists the keywords that differ between
@@ -32,9 +38,33 @@ enum conf_on_error {
 	CONF_ON_ERROR_ACCEPT
 };
 
-typedef struct CONF CONF;
+enum conf_on_no_key {
+	CONF_ON_NO_KEY_ACCEPT,
+	CONF_ON_NO_KEY_TEMPFAIL,
+	CONF_ON_NO_KEY_DEFAULT
+};
 
-CONF		*conf_load(const char *path, char **errors);
+enum conf_domain_from {
+	CONF_FROM_HEADER,
+	CONF_FROM_ENVELOPE
+};
+
+enum conf_algorithm {
+	CONF_ALG_RSA_SHA256,
+	CONF_ALG_ED25519_SHA256
+};
+
+#define CONF_NO_KEYS	0x01	/* conf_load(): do not read signing keys */
+
+typedef struct CONF CONF;
+struct SIGNER;
+
+CONF		*conf_load(const char *path, int flags, char **errors);
+const char	*conf_warnings(const CONF *);		/* NULL: none */
+const char	*conf_str(const CONF *, const char *keyword);	/* NULL: unset */
+long long	 conf_num(const CONF *, const char *keyword);
+int		 conf_line(const CONF *, const char *keyword);	/* 0: default */
+const struct SIGNER *conf_signer(const CONF *);	/* NULL: CONF_NO_KEYS */
 void		 conf_ref(CONF *);
 void		 conf_unref(CONF *);
 CONF		*conf_current(void);

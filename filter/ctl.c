@@ -92,7 +92,7 @@ ctl_open(const char *path)
 	STORE *st;
 	CONF *c;
 
-	if ((c = conf_load(path, &errors)) == NULL) {
+	if ((c = conf_load(path, CONF_NO_KEYS, &errors)) == NULL) {
 		fputs(errors, stderr);
 		free(errors);
 		exit(1);

@@ -230,6 +230,20 @@ main_tally_error(const char *err, void *ctx)
 	msg_warn("counter update failed, will retry: %s", err);
 }
 
+/* Log each line of a multi-line text (configuration errors, warnings). */
+static void
+main_log_lines(const char *prefix, const char *text)
+{
+	const char *line, *nl;
+
+	for (line = text; line != NULL && *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			nl = line + strlen(line) - 1;
+		msg_warn("%s: %.*s", prefix, (int)(nl - line + (*nl != '\n')),
+		    line);
+	}
+}
+
 /* Reload; 'boot' holds the restart-only values actually in force. */
 static void
 main_reload(const char *path, const CONF *boot, TALLY *ty, int foreground)
@@ -237,7 +251,7 @@ main_reload(const char *path, const CONF *boot, TALLY *ty, int foreground)
 	CONF *c;
 	char *errors, *line, *next, *changed;
 
-	if ((c = conf_load(path, &errors)) == NULL) {
+	if ((c = conf_load(path, 0, &errors)) == NULL) {
 		for (line = errors; line != NULL && *line; line = next) {
 			next = strchr(line, '\n');
 			if (next != NULL)
@@ -248,6 +262,7 @@ main_reload(const char *path, const CONF *boot, TALLY *ty, int foreground)
 		msg_warn("reload refused: keeping the running configuration");
 		return;
 	}
+	main_log_lines("reload", conf_warnings(c));
 	if ((changed = conf_restart_changes(boot, c)) != NULL) {
 		msg_warn("reload: %s changed; that takes a restart, the old "
 		    "value stays in force", changed);
@@ -368,17 +383,20 @@ main(int argc, char **argv)
 	if (optind != argc)
 		main_usage();
 
-	if ((c = conf_load(path, &errors)) == NULL) {
+	if ((c = conf_load(path, 0, &errors)) == NULL) {
 		fputs(errors, stderr);
 		free(errors);
 		return 1;
 	}
 	if (check) {
+		if (conf_warnings(c) != NULL)
+			fputs(conf_warnings(c), stderr);
 		printf("%s: configuration OK\n", path);
 		conf_unref(c);
 		return 0;
 	}
 	log_open("repguard", 1, conf_syslog(c), conf_syslog_facility(c));
+	main_log_lines("configuration", conf_warnings(c));
 	main_signals();		/* before anything a signal could interrupt */
 	if (smfi_register(*milter_desc()) != MI_SUCCESS)
 		msg_fatal("smfi_register failed");

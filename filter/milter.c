@@ -29,11 +29,13 @@
 
 #include <libmilter/mfapi.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
 #include "sender.h"
+#include "signer.h"
 #include "store.h"
 #include "tally.h"
 
@@ -45,11 +47,14 @@ struct milter_conn {
 	int		 internal;
 	char		 addr[64];
 	char		 id[MILTER_ID_MAX];	/* queue id, else "cN" */
+	int		 leadspc;	/* header values keep their space */
 	/* The current message. */
 	int		 outbound;
 	char		 sender[SENDER_KEY_MAX];
 	unsigned long	 rcpts;
 	unsigned long	 size;
+	SIGNER_MSG	*sign;		/* NULL: not signing this message */
+	int		 sign_rc;	/* first SIGNER_* failure, or OK */
 };
 
 static STORE *milter_store;
@@ -83,6 +88,9 @@ milter_queue_id(SMFICTX *ctx, struct milter_conn *c)
 static void
 milter_msg_reset(struct milter_conn *c)
 {
+	signer_msg_free(c->sign);
+	c->sign = NULL;
+	c->sign_rc = SIGNER_OK;
 	c->outbound = 0;
 	c->sender[0] = '\0';
 	c->rcpts = 0;
@@ -168,26 +176,50 @@ milter_client_addr(SMFICTX *ctx, const _SOCK_ADDR *sa, char *out,
 		snprintf(out, outsize, "unknown");
 }
 
-static sfsistat
-milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+/* The connection's state, made at negotiation (or connect). */
+static struct milter_conn *
+milter_conn_get(SMFICTX *ctx)
 {
 	struct milter_conn *c = milter_conn(ctx);
 
-	(void)host;
 	if (c == NULL) {
 		c = mem_calloc(1, sizeof(*c));
 		pthread_mutex_lock(&milter_serial_lock);
 		c->serial = ++milter_serial;
 		pthread_mutex_unlock(&milter_serial_lock);
 		smfi_setpriv(ctx, c);
-	} else
-		conf_unref(c->conf);
+	}
+	return c;
+}
+
+static sfsistat
+milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct milter_conn *c = milter_conn_get(ctx);
+
+	(void)host;
+	conf_unref(c->conf);
 	c->conf = conf_current();
 	milter_msg_reset(c);
 	c->internal = sa != NULL &&
 	    cidr_list_match_sa(conf_internal_hosts(c->conf), sa);
 	milter_client_addr(ctx, sa, c->addr, sizeof(c->addr));
 	return SMFIS_CONTINUE;
+}
+
+/* Outbound mail is signed when keys are configured. */
+static void
+milter_sign_start(struct milter_conn *c, const char *from)
+{
+	const SIGNER *sg = conf_signer(c->conf);
+	char env[ADDR_KEY_MAX];
+	size_t n;
+
+	if (signer_keys(sg) == 0)
+		return;
+	if (addr_canon(from, strlen(from), env, sizeof(env), &n) != NULL)
+		env[0] = '\0';
+	c->sign = signer_msg_new(sg, env);
 }
 
 static sfsistat
@@ -225,6 +257,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 		return milter_on_error(ctx, c, dberr);
 	if (rc == 0 && sender_is_paused(&s, (int64_t)time(NULL)))
 		return milter_paused(ctx, c, &s);
+	milter_sign_start(c, from);
 	return SMFIS_CONTINUE;
 }
 
@@ -244,9 +277,25 @@ static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct milter_conn *c = milter_conn(ctx);
+	char *spaced;
+	size_t len;
 
-	if (c != NULL)
-		c->size += strlen(name) + strlen(value) + 3;
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	c->size += strlen(name) + strlen(value) + 3;
+	if (c->sign == NULL || c->sign_rc != SIGNER_OK)
+		return SMFIS_CONTINUE;
+	if (c->leadspc) {
+		c->sign_rc = signer_msg_header(c->sign, name, value);
+		return SMFIS_CONTINUE;
+	}
+	/* The MTA took the space after the colon away: put it back. */
+	len = strlen(value);
+	spaced = mem_alloc(len + 2);
+	spaced[0] = ' ';
+	memcpy(spaced + 1, value, len + 1);
+	c->sign_rc = signer_msg_header(c->sign, name, spaced);
+	free(spaced);
 	return SMFIS_CONTINUE;
 }
 
@@ -254,9 +303,31 @@ static sfsistat
 milter_eoh(SMFICTX *ctx)
 {
 	struct milter_conn *c = milter_conn(ctx);
+	char text[512];
 
-	if (c != NULL)
-		milter_queue_id(ctx, c);
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	milter_queue_id(ctx, c);
+	if (c->sign == NULL || c->sign_rc != SIGNER_OK)
+		return SMFIS_CONTINUE;
+	c->sign_rc = signer_msg_eoh(c->sign, c->id);
+	switch (c->sign_rc) {
+	case SIGNER_NOKEY:
+		msg_info("%s: not signed: %s (OnNoKey accept)", c->id,
+		    signer_msg_error(c->sign));
+		signer_msg_free(c->sign);
+		c->sign = NULL;
+		c->sign_rc = SIGNER_OK;
+		break;
+	case SIGNER_NOKEY_TEMPFAIL:
+		msg_info("%s: not signed: %s: temporary failure (OnNoKey "
+		    "tempfail)", c->id, signer_msg_error(c->sign));
+		snprintf(text, sizeof(text), "repguard: no DKIM key for %.200s",
+		    signer_msg_address(c->sign)[0] ?
+		    signer_msg_address(c->sign) : "this message");
+		smfi_setreply(ctx, "451", "4.7.5", text);
+		return SMFIS_TEMPFAIL;
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -265,20 +336,68 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct milter_conn *c = milter_conn(ctx);
 
-	(void)chunk;
-	if (c != NULL)
-		c->size += len;
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	c->size += len;
+	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
+		c->sign_rc = signer_msg_body(c->sign, chunk, len);
 	return SMFIS_CONTINUE;
+}
+
+/* Finish the signatures and add them at the top of the header. */
+static int
+milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
+{
+	SIGNER_SIG sig;
+	char *v, *p, *q;
+	size_t i;
+
+	if (c->sign_rc == SIGNER_OK)
+		c->sign_rc = signer_msg_eom(c->sign);
+	if (c->sign_rc != SIGNER_OK)
+		return -1;
+	for (i = signer_msg_count(c->sign); i-- > 0; ) {
+		signer_msg_sig(c->sign, i, &sig);
+		/* The MTA wants LF line ends in header values; keep the
+		 * leading space if it sends us one. */
+		v = mem_alloc(strlen(sig.value) + 2);
+		p = v;
+		if (c->leadspc)
+			*p++ = ' ';
+		for (q = (char *)sig.value; *q != '\0'; q++)
+			if (*q != '\r')
+				*p++ = *q;
+		*p = '\0';
+		if (smfi_insheader(ctx, 0, "DKIM-Signature", v) != MI_SUCCESS) {
+			free(v);
+			c->sign_rc = SIGNER_ERROR;
+			return -1;
+		}
+		free(v);
+	}
+	for (i = 0; i < signer_msg_count(c->sign); i++) {
+		signer_msg_sig(c->sign, i, &sig);
+		msg_info("%s: signed d=%s s=%s a=%s", c->id, sig.domain,
+		    sig.selector, sig.algorithm);
+	}
+	return 0;
 }
 
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
 	struct milter_conn *c = milter_conn(ctx);
+	char why[600];
 
 	if (c == NULL || !c->outbound)
 		return SMFIS_CONTINUE;
 	milter_queue_id(ctx, c);
+	if (c->sign != NULL && milter_sign_finish(ctx, c) != 0) {
+		snprintf(why, sizeof(why), "signing failed: %s",
+		    signer_msg_error(c->sign)[0] ? signer_msg_error(c->sign) :
+		    "the MTA refused the DKIM-Signature header");
+		return milter_on_error(ctx, c, why);
+	}
 	tally_add(milter_tally, c->sender, 1, c->rcpts, (int64_t)time(NULL));
 	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu", c->id,
 	    c->addr, c->sender, c->rcpts, c->size);
@@ -301,6 +420,7 @@ milter_close(SMFICTX *ctx)
 	struct milter_conn *c = milter_conn(ctx);
 
 	if (c != NULL) {
+		signer_msg_free(c->sign);
 		conf_unref(c->conf);
 		free(c);
 		smfi_setpriv(ctx, NULL);
@@ -317,15 +437,16 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	(void)f1;
+	struct milter_conn *c = milter_conn_get(ctx);
+
 	(void)f2;
 	(void)f3;
-	if (f0 & SMFIF_SETSYMLIST)
-		*pf0 = SMFIF_SETSYMLIST;
-	else
-		*pf0 = 0;
+	*pf0 = f0 & (SMFIF_SETSYMLIST | SMFIF_ADDHDRS);
 	/* *pf1 arrives with SMFIP_NO* set for what we did not register. */
-	(void)pf1;
+	if (f1 & SMFIP_HDR_LEADSPC) {
+		*pf1 |= SMFIP_HDR_LEADSPC;
+		c->leadspc = 1;
+	}
 	*pf2 = 0;
 	*pf3 = 0;
 	if (*pf0 & SMFIF_SETSYMLIST) {
@@ -343,7 +464,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static struct smfiDesc milter_description = {
 	"repguard",
 	SMFI_VERSION,
-	SMFIF_SETSYMLIST,
+	SMFIF_SETSYMLIST | SMFIF_ADDHDRS,
 	milter_connect,
 	NULL,			/* helo */
 	milter_envfrom,

@@ -96,7 +96,7 @@ test_table(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(name, sizeof(name), "case%zu.conf", i);
 		path = write_conf(name, cases[i].text);
-		c = conf_load(path, &errors);
+		c = conf_load(path, CONF_NO_KEYS, &errors);
 		if (cases[i].err == NULL)
 			tap_ok(c != NULL, "case %zu loads%s%s", i,
 			    errors ? ": " : "", errors ? errors : "");
@@ -130,7 +130,7 @@ test_values(void)
 	    "OnError accept\n"
 	    "Syslog no\n"
 	    "SyslogFacility local5\n"
-	    "CommitInterval 25\n"), &errors);
+	    "CommitInterval 25\n"), CONF_NO_KEYS, &errors);
 	tap_ok(c != NULL, "a file with every keyword loads");
 	if (c == NULL) {
 		free(errors);
@@ -153,7 +153,7 @@ test_values(void)
 	tap_int(conf_syslog(c), 0, "Syslog");
 	tap_int(conf_commit_interval(c), 25, "CommitInterval");
 
-	d = conf_load(write_conf("empty.conf", ""), &errors);
+	d = conf_load(write_conf("empty.conf", ""), CONF_NO_KEYS, &errors);
 	tap_ok(d != NULL, "an empty file loads with defaults");
 	tap_str(conf_pidfile(d), NULL, "no PidFile by default");
 	tap_str(conf_user(d), NULL, "no UserID by default");
@@ -170,7 +170,7 @@ test_values(void)
 	    "UMask, UserID", "restart-only keywords that changed");
 	free(changed);
 	e = conf_load(write_conf("empty2.conf", "SenderKey envelope\n"),
-	    &errors);
+	    CONF_NO_KEYS, &errors);
 	changed = conf_restart_changes(d, e);
 	tap_str(changed, NULL, "SenderKey changes without a restart");
 	free(changed);
@@ -193,7 +193,7 @@ test_errors(void)
 	CONF *c;
 
 	snprintf(path, sizeof(path), "%s/missing.conf", dir);
-	c = conf_load(path, &errors);
+	c = conf_load(path, CONF_NO_KEYS, &errors);
 	tap_ok(c == NULL && errors && strstr(errors, "missing.conf: cannot "
 	    "open: No such file"), "missing file: %s", errors ? errors : "");
 	free(errors);
@@ -201,7 +201,8 @@ test_errors(void)
 	longline[sizeof(longline) - 2] = '\n';
 	longline[sizeof(longline) - 1] = '\0';
 	memcpy(longline, "Socket ", 7);
-	c = conf_load(write_conf("long.conf", longline), &errors);
+	c = conf_load(write_conf("long.conf", longline), CONF_NO_KEYS,
+	    &errors);
 	tap_ok(c == NULL && errors && strstr(errors, ":1: line longer than"),
 	    "over-long line: %s", errors ? errors : "");
 	free(errors);

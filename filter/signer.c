@@ -1,0 +1,317 @@
+/*
+ * signer.c - DKIM signing of one message through libopendkim.
+ *
+ * Owns: signer_msg_new(), signer_msg_header(), signer_msg_eoh(),
+ * signer_msg_body(), signer_msg_eom(), signer_msg_count(),
+ * signer_msg_sig(), signer_msg_error(), signer_msg_address(),
+ * signer_msg_free().  The SIGNER itself (keys, tables, library handle) is
+ * built by signer_keys.c.
+ *
+ * Headers are kept until the end of the header section: the From: field
+ * that selects the keys may come last.  Then one libopendkim signing
+ * handle is made per selected key, the kept headers are fed to each, and
+ * the body chunks go straight through to every handle.  A key whose d= and
+ * s= already sign the message (a DKIM-Signature field carries them) is
+ * skipped, so a message is never signed twice with one key.
+ *
+ * Must not: keep the body, log (the milter logs what it is told), or
+ * touch a SIGNER (it is shared by all threads and immutable).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <opendkim/dkim.h>
+
+#include "addr.h"
+#include "dkimtag.h"
+#include "fromhdr.h"
+#include "mem.h"
+#include "signer.h"
+#include "signer_int.h"
+
+#define SIGNER_SEEN_MAX	16
+
+struct signer_sig {
+	const struct signer_key	*key;
+	char			 domain[ADDR_DOMAIN_MAX + 1];
+	DKIM			*dkim;
+	char			*value;
+};
+
+struct SIGNER_MSG {
+	const SIGNER		*s;
+	char			 envelope[ADDR_KEY_MAX];
+	char			 address[ADDR_KEY_MAX];	/* selects keys */
+	int			 have_from;
+	char			**hdrs;
+	size_t			 nhdrs, hbytes;
+	struct {
+		char	 d[ADDR_DOMAIN_MAX + 1];
+		char	 s[SIGNER_SELECTOR_MAX + 1];
+	}			 seen[SIGNER_SEEN_MAX];
+	size_t			 nseen;
+	struct signer_sig	 sigs[SIGNER_MAX_SIGS];
+	size_t			 nsigs;
+	char			 err[256];
+};
+
+SIGNER_MSG *
+signer_msg_new(const SIGNER *s, const char *envelope)
+{
+	SIGNER_MSG *m = mem_calloc(1, sizeof(*m));
+
+	m->s = s;
+	snprintf(m->envelope, sizeof(m->envelope), "%s", envelope ? envelope :
+	    "");
+	return m;
+}
+
+__attribute__((format(printf, 2, 3)))
+static int
+signer_fail(SIGNER_MSG *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->err, sizeof(m->err), fmt, ap);
+	va_end(ap);
+	return SIGNER_ERROR;
+}
+
+/* Remember d= and s= of a signature already on the message. */
+static void
+signer_msg_seen(SIGNER_MSG *m, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (m->nseen == SIGNER_SEEN_MAX)
+		return;
+	if (dkimtag_get(value, len, "d", m->seen[m->nseen].d,
+	    sizeof(m->seen[0].d)) != NULL ||
+	    dkimtag_get(value, len, "s", m->seen[m->nseen].s,
+	    sizeof(m->seen[0].s)) != NULL)
+		return;
+	m->nseen++;
+}
+
+/* value: the field body as in the message, after the colon. */
+int
+signer_msg_header(SIGNER_MSG *m, const char *name, const char *value)
+{
+	size_t nlen = strlen(name), vlen = strlen(value), n;
+	char *h;
+
+	if (m->nhdrs == SIGNER_MAX_HEADERS ||
+	    m->hbytes + nlen + vlen + 2 > SIGNER_MAX_HEADER_BYTES)
+		return signer_fail(m, "header section too large (more than "
+		    "%d fields or %d bytes)", SIGNER_MAX_HEADERS,
+		    SIGNER_MAX_HEADER_BYTES);
+	h = mem_alloc(nlen + 1 + vlen + 1);
+	memcpy(h, name, nlen);
+	h[nlen] = ':';
+	memcpy(h + nlen + 1, value, vlen + 1);
+	n = m->nhdrs++;
+	m->hdrs = mem_realloc(m->hdrs, m->nhdrs * sizeof(*m->hdrs));
+	m->hdrs[n] = h;
+	m->hbytes += nlen + vlen + 2;
+
+	if (strcasecmp(name, "From") == 0 && !m->have_from) {
+		size_t alen;
+
+		m->have_from = 1;
+		if (fromhdr_address(value, vlen, m->address,
+		    sizeof(m->address), &alen) != NULL)
+			m->address[0] = '\0';
+	} else if (strcasecmp(name, "DKIM-Signature") == 0)
+		signer_msg_seen(m, value);
+	return SIGNER_OK;
+}
+
+static int
+signer_already(const SIGNER_MSG *m, const char *d, const char *sel)
+{
+	size_t i;
+
+	for (i = 0; i < m->nseen; i++)
+		if (strcasecmp(m->seen[i].d, d) == 0 &&
+		    strcmp(m->seen[i].s, sel) == 0)
+			return 1;
+	return 0;
+}
+
+/* Open a signing handle for one key and feed it the kept headers. */
+static int
+signer_msg_open(SIGNER_MSG *m, const struct signer_key *k, const char *signer,
+    const char *id)
+{
+	struct signer_sig *sig = &m->sigs[m->nsigs];
+	const char *dom = addr_domain(m->address);
+	DKIM_STAT st;
+	size_t i;
+
+	snprintf(sig->domain, sizeof(sig->domain), "%s",
+	    strcmp(k->domain, "%") == 0 ? dom : k->domain);
+	if (sig->domain[0] == '\0')
+		return signer_fail(m, "key %s: no domain for d=", k->name);
+	if (signer_already(m, sig->domain, k->selector))
+		return SIGNER_OK;
+	sig->key = k;
+	sig->dkim = dkim_sign(m->s->lib, (const unsigned char *)id, NULL,
+	    (dkim_sigkey_t)k->pem, (const unsigned char *)k->selector,
+	    (const unsigned char *)sig->domain, m->s->hcanon, m->s->bcanon,
+	    k->alg, -1, &st);
+	if (sig->dkim == NULL)
+		return signer_fail(m, "dkim_sign: %s (key %s)",
+		    dkim_getresultstr(st), k->name);
+	m->nsigs++;
+	if (signer != NULL && *signer != '\0')
+		dkim_set_signer(sig->dkim, (const unsigned char *)signer);
+	for (i = 0; i < m->nhdrs; i++) {
+		st = dkim_header(sig->dkim, (unsigned char *)m->hdrs[i],
+		    strlen(m->hdrs[i]));
+		if (st != DKIM_STAT_OK)
+			return signer_fail(m, "dkim_header: %s (key %s)",
+			    dkim_geterror(sig->dkim) ? dkim_geterror(sig->dkim) :
+			    dkim_getresultstr(st), k->name);
+	}
+	if ((st = dkim_eoh(sig->dkim)) != DKIM_STAT_OK)
+		return signer_fail(m, "dkim_eoh: %s (key %s)",
+		    dkim_geterror(sig->dkim) ? dkim_geterror(sig->dkim) :
+		    dkim_getresultstr(st), k->name);
+	return SIGNER_OK;
+}
+
+int
+signer_msg_eoh(SIGNER_MSG *m, const char *id)
+{
+	SIGNER_CHOICE choice[SIGNER_MAX_SIGS];
+	size_t n, i;
+	int rc;
+
+	if (m->s->domain_from == SIGNER_FROM_ENVELOPE)
+		snprintf(m->address, sizeof(m->address), "%s", m->envelope);
+	if (m->address[0] == '\0') {
+		snprintf(m->err, sizeof(m->err), "%s",
+		    m->s->domain_from == SIGNER_FROM_ENVELOPE ?
+		    "no envelope sender address" : m->have_from ?
+		    "no address in the From: header" : "no From: header");
+		n = 0;
+	} else
+		n = signer_choose(m->s, m->address, choice, SIGNER_MAX_SIGS);
+	if (n == 0) {
+		if (m->address[0] != '\0')
+			snprintf(m->err, sizeof(m->err), "no key for %.200s",
+			    m->address);
+		switch (m->s->on_no_key) {
+		case SIGNER_ONNOKEY_DEFAULT:
+			if (m->s->default_key == NULL)
+				return SIGNER_NOKEY;
+			choice[0].key = m->s->default_key;
+			choice[0].signer[0] = '\0';
+			n = 1;
+			if (m->address[0] == '\0' &&
+			    strcmp(m->s->default_key->domain, "%") == 0)
+				return SIGNER_NOKEY;
+			break;
+		case SIGNER_ONNOKEY_TEMPFAIL:
+			return SIGNER_NOKEY_TEMPFAIL;
+		default:
+			return SIGNER_NOKEY;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if ((rc = signer_msg_open(m, choice[i].key, choice[i].signer,
+		    id)) != SIGNER_OK)
+			return rc;
+	return SIGNER_OK;
+}
+
+int
+signer_msg_body(SIGNER_MSG *m, const unsigned char *buf, size_t len)
+{
+	DKIM_STAT st;
+	size_t i;
+
+	for (i = 0; i < m->nsigs; i++) {
+		st = dkim_body(m->sigs[i].dkim, (unsigned char *)buf, len);
+		if (st != DKIM_STAT_OK)
+			return signer_fail(m, "dkim_body: %s (key %s)",
+			    dkim_getresultstr(st), m->sigs[i].key->name);
+	}
+	return SIGNER_OK;
+}
+
+int
+signer_msg_eom(SIGNER_MSG *m)
+{
+	struct signer_sig *sig;
+	unsigned char *buf;
+	size_t i, len;
+	DKIM_STAT st;
+
+	for (i = 0; i < m->nsigs; i++) {
+		sig = &m->sigs[i];
+		st = dkim_eom(sig->dkim, NULL);
+		if (st != DKIM_STAT_OK)
+			return signer_fail(m, "dkim_eom: %s (key %s)",
+			    dkim_geterror(sig->dkim) ? dkim_geterror(sig->dkim) :
+			    dkim_getresultstr(st), sig->key->name);
+		st = dkim_getsighdr_d(sig->dkim, sizeof("DKIM-Signature: ") - 1,
+		    &buf, &len);
+		if (st != DKIM_STAT_OK)
+			return signer_fail(m, "dkim_getsighdr: %s (key %s)",
+			    dkim_getresultstr(st), sig->key->name);
+		sig->value = mem_strndup((const char *)buf, len);
+	}
+	return SIGNER_OK;
+}
+
+size_t
+signer_msg_count(const SIGNER_MSG *m)
+{
+	return m->nsigs;
+}
+
+void
+signer_msg_sig(const SIGNER_MSG *m, size_t i, SIGNER_SIG *out)
+{
+	const struct signer_sig *sig = &m->sigs[i];
+
+	out->domain = sig->domain;
+	out->selector = sig->key->selector;
+	out->algorithm = sig->key->alg == DKIM_SIGN_ED25519SHA256 ?
+	    "ed25519-sha256" : "rsa-sha256";
+	out->value = sig->value;
+}
+
+const char *
+signer_msg_error(const SIGNER_MSG *m)
+{
+	return m->err;
+}
+
+const char *
+signer_msg_address(const SIGNER_MSG *m)
+{
+	return m->address;
+}
+
+void
+signer_msg_free(SIGNER_MSG *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nsigs; i++) {
+		dkim_free(m->sigs[i].dkim);
+		free(m->sigs[i].value);
+	}
+	for (i = 0; i < m->nhdrs; i++)
+		free(m->hdrs[i]);
+	free(m->hdrs);
+	free(m);
+}

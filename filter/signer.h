@@ -1,0 +1,76 @@
+/*
+ * signer.h - DKIM signing of outbound messages through libopendkim.
+ *
+ * A SIGNER belongs to one configuration snapshot: its keys (read and
+ * checked when the configuration is loaded, before privileges are
+ * dropped), how keys are selected, and a libopendkim library handle set up
+ * with the header lists.  It never changes and is shared by all threads.
+ *
+ *	SIGNER *s = signer_create(conf, &errors, &warnings);
+ *	signer_keys(s)				0: signing not configured
+ *
+ * One SIGNER_MSG per message, fed as the milter receives it; headers are
+ * kept (they are needed once the From: address selects the keys), the body
+ * is streamed into the signing handles and never kept:
+ *
+ *	m = signer_msg_new(s, envelope_key);
+ *	signer_msg_header(m, name, value);	each header, value as the MTA
+ *						sent it (leading space or not)
+ *	rc = signer_msg_eoh(m, queue_id);	selects the keys: SIGNER_OK,
+ *						SIGNER_NOKEY, SIGNER_NOKEY_TEMPFAIL
+ *						or SIGNER_ERROR
+ *	signer_msg_body(m, chunk, len);
+ *	rc = signer_msg_eom(m);			SIGNER_OK or SIGNER_ERROR
+ *	for (i = 0; i < signer_msg_count(m); i++)
+ *		signer_msg_sig(m, i, &info);	the DKIM-Signature value to add
+ *	signer_msg_free(m);
+ *
+ * signer_msg_error(m) gives the reason of the last SIGNER_ERROR or
+ * SIGNER_NOKEY.  signer_msg_address(m) is the address that selected keys.
+ */
+#ifndef REPGUARD_SIGNER_H
+#define REPGUARD_SIGNER_H
+
+#include <stddef.h>
+
+struct CONF;
+typedef struct SIGNER SIGNER;
+typedef struct SIGNER_MSG SIGNER_MSG;
+
+enum signer_status {
+	SIGNER_OK,
+	SIGNER_NOKEY,			/* send unsigned (OnNoKey accept) */
+	SIGNER_NOKEY_TEMPFAIL,		/* OnNoKey tempfail */
+	SIGNER_ERROR
+};
+
+typedef struct {
+	const char	*domain;	/* d= */
+	const char	*selector;	/* s= */
+	const char	*algorithm;	/* a= */
+	const char	*value;		/* the header value, without name */
+} SIGNER_SIG;
+
+#define SIGNER_MAX_SIGS		8
+#define SIGNER_MAX_HEADERS	1000
+#define SIGNER_MAX_HEADER_BYTES	(1024 * 1024)
+
+SIGNER		*signer_create(const struct CONF *, char **errors,
+		    char **warnings);
+void		 signer_free(SIGNER *);
+size_t		 signer_keys(const SIGNER *);
+
+SIGNER_MSG	*signer_msg_new(const SIGNER *, const char *envelope_key);
+int		 signer_msg_header(SIGNER_MSG *, const char *name,
+		    const char *value);
+int		 signer_msg_eoh(SIGNER_MSG *, const char *id);
+int		 signer_msg_body(SIGNER_MSG *, const unsigned char *,
+		    size_t len);
+int		 signer_msg_eom(SIGNER_MSG *);
+size_t		 signer_msg_count(const SIGNER_MSG *);
+void		 signer_msg_sig(const SIGNER_MSG *, size_t i, SIGNER_SIG *);
+const char	*signer_msg_error(const SIGNER_MSG *);
+const char	*signer_msg_address(const SIGNER_MSG *);
+void		 signer_msg_free(SIGNER_MSG *);
+
+#endif
