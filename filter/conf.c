@@ -518,23 +518,22 @@ conf_free(CONF *c)
 static void
 conf_read(CONF *c, FILE *fp, const char *path, struct conf_errs *e)
 {
-	char line[CONF_LINE_MAX + 2], msg[512], *kw, *val;
+	char *line = NULL, msg[512], *kw, *val;
 	const char *err;
 	struct conf_val v;
-	int lineno = 0, k, c2;
-	size_t len;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, k;
 
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	/* getline() gives the true length, so a NUL byte cannot hide. */
+	while ((len = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
-		len = strlen(line);
-		if (len > CONF_LINE_MAX && line[len - 1] != '\n') {
+		if (len > CONF_LINE_MAX) {
 			conf_err(e, path, lineno, "line longer than %d bytes",
 			    CONF_LINE_MAX);
-			while ((c2 = getc(fp)) != EOF && c2 != '\n')
-				;
 			continue;
 		}
-		if (memchr(line, '\0', len) != NULL && strlen(line) != len) {
+		if (memchr(line, '\0', (size_t)len) != NULL) {
 			conf_err(e, path, lineno, "NUL byte in line");
 			continue;
 		}
@@ -570,6 +569,7 @@ conf_read(CONF *c, FILE *fp, const char *path, struct conf_errs *e)
 	}
 	if (ferror(fp))
 		conf_err(e, path, lineno, "read error: %s", strerror(errno));
+	free(line);
 }
 
 CONF *

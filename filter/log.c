@@ -17,7 +17,7 @@
 #include "log.h"
 
 static const char *log_ident = "repguard";
-static int log_stderr = 1;
+static int log_stderr = 1;	/* read by every thread: atomic accesses */
 static int log_syslog;
 
 static const struct {
@@ -43,27 +43,32 @@ log_facility(const char *name)
 	return -1;
 }
 
+/*
+ * May run while other threads log (reload): openlog() again replaces the
+ * facility under glibc's own lock, without a closelog() gap in which a
+ * syslog() call would reopen with the default facility.
+ */
 void
 log_open(const char *ident, int to_stderr, int to_syslog, int facility)
 {
 	log_ident = ident;
-	log_stderr = to_stderr;
-	if (log_syslog)
-		closelog();
-	log_syslog = to_syslog;
 	if (to_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+	__atomic_store_n(&log_stderr, to_stderr, __ATOMIC_RELAXED);
+	__atomic_store_n(&log_syslog, to_syslog, __ATOMIC_RELAXED);
 }
 
 static void
 log_vwrite(int prio, const char *level, const char *fmt, va_list ap)
 {
+	int to_syslog = __atomic_load_n(&log_syslog, __ATOMIC_RELAXED);
+	int to_stderr = __atomic_load_n(&log_stderr, __ATOMIC_RELAXED);
 	char buf[2048];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (log_syslog)
+	if (to_syslog)
 		syslog(prio, "%s%s", level, buf);
-	if (log_stderr || !log_syslog)
+	if (to_stderr || !to_syslog)
 		fprintf(stderr, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
 		    level, buf);
 }

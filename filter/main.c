@@ -44,6 +44,7 @@
 #include "tally.h"
 
 #define MAIN_HOUSEKEEPING_MS	60000
+#define MAIN_QUIESCE_MS		10000
 
 static int main_sigpipe[2] = { -1, -1 };
 static int main_milter_rc;
@@ -175,6 +176,10 @@ main_detach(void)
 	if ((pid = fork()) < 0)
 		msg_fatal("fork: %s", strerror(errno));
 	if (pid > 0) {
+		/* The parent only waits: let signals act on it as usual. */
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		close(p[1]);
 		if (read(p[0], &status, 1) != 1)
 			status = 1;
@@ -209,17 +214,21 @@ main_ready(int fd, int ok)
 	}
 }
 
+/* Written as root: never through a symbolic link someone left there. */
 static void
 main_write_pidfile(const char *path)
 {
-	FILE *fp;
+	char buf[32];
+	int fd, n;
 
 	if (path == NULL)
 		return;
-	if ((fp = fopen(path, "w")) == NULL)
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	if (fd < 0)
 		msg_fatal("pid file %s: %s", path, strerror(errno));
-	fprintf(fp, "%ld\n", (long)getpid());
-	if (fclose(fp) != 0)
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n || close(fd) != 0)
 		msg_fatal("pid file %s: %s", path, strerror(errno));
 }
 
@@ -428,9 +437,18 @@ main(int argc, char **argv)
 	main_ready(ready_fd, 1);
 
 	rc = main_serve(path, c, st, ty, foreground);
+	if (milter_quiesce(MAIN_QUIESCE_MS) != 0) {
+		/* Freeing the store under a running callback would crash. */
+		msg_warn("callbacks still running after %d ms: stopping "
+		    "without freeing", MAIN_QUIESCE_MS);
+		tally_flush(ty);
+		rc = 1;
+		goto out;
+	}
 
 	tally_stop(ty);
 	store_close(st);
+out:
 	if (conf_pidfile(c) != NULL && unlink(conf_pidfile(c)) != 0 &&
 	    errno != ENOENT)
 		msg_warn("pid file %s: %s", conf_pidfile(c), strerror(errno));

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
@@ -59,6 +60,8 @@ struct milter_conn {
 
 static STORE *milter_store;
 static TALLY *milter_tally;
+static int milter_inflight;	/* callbacks using the store or tally now */
+static int milter_stopping;	/* set by milter_quiesce() */
 static unsigned long milter_serial;
 static pthread_mutex_t milter_serial_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -222,8 +225,58 @@ milter_sign_start(struct milter_conn *c, const char *from)
 	c->sign = signer_msg_new(sg, env);
 }
 
+/*
+ * libmilter's smfi_main() returns without waiting for callbacks still
+ * running; those that use the store or the tally are counted so that
+ * milter_quiesce() can wait for them before main() frees both.
+ */
+static int
+milter_enter(void)
+{
+	__atomic_add_fetch(&milter_inflight, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&milter_stopping, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&milter_inflight, 1, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	return 1;
+}
+
+static sfsistat
+milter_leave(sfsistat rc)
+{
+	__atomic_sub_fetch(&milter_inflight, 1, __ATOMIC_SEQ_CST);
+	return rc;
+}
+
+/* Refuse new work and wait (up to ms) for callbacks in flight. */
+int
+milter_quiesce(unsigned ms)
+{
+	unsigned waited = 0;
+
+	__atomic_store_n(&milter_stopping, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&milter_inflight, __ATOMIC_SEQ_CST) > 0) {
+		if (waited >= ms)
+			return -1;
+		usleep(1000);
+		waited++;
+	}
+	return 0;
+}
+
+static sfsistat milter_envfrom_do(SMFICTX *, char **);
+static sfsistat milter_eom_do(SMFICTX *);
+
 static sfsistat
 milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	if (!milter_enter())
+		return SMFIS_TEMPFAIL;
+	return milter_leave(milter_envfrom_do(ctx, argv));
+}
+
+static sfsistat
+milter_envfrom_do(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *c = milter_conn(ctx);
 	const char *auth, *err, *from = argv[0] ? argv[0] : "";
@@ -385,6 +438,14 @@ milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
 
 static sfsistat
 milter_eom(SMFICTX *ctx)
+{
+	if (!milter_enter())
+		return SMFIS_TEMPFAIL;
+	return milter_leave(milter_eom_do(ctx));
+}
+
+static sfsistat
+milter_eom_do(SMFICTX *ctx)
 {
 	struct milter_conn *c = milter_conn(ctx);
 	char why[600];

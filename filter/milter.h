@@ -3,6 +3,9 @@
  *
  *	milter_init(store, tally);	once, before smfi_main()
  *	smfi_register(*milter_desc());
+ *	...smfi_main() returned...
+ *	milter_quiesce(ms);		refuse new work, wait for callbacks
+ *					that use the store or tally
  *
  * The callbacks read the MTA's macros, ask policy/ for a decision and map
  * the answer to SMFIS_*; every connection holds a reference to the
@@ -17,6 +20,7 @@
 #include "tally.h"
 
 void			 milter_init(STORE *, TALLY *);
+int			 milter_quiesce(unsigned ms);
 struct smfiDesc		*milter_desc(void);
 
 #endif

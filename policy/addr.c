@@ -498,3 +498,22 @@ addr_domain(const char *key)
 		return "";
 	return at + 1;
 }
+
+/* Is buf[0..len) well-formed UTF-8 (ASCII included)? */
+int
+addr_utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+	size_t k;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((k = addr_utf8_len(p, end)) == 0)
+			return 0;
+		p += k;
+	}
+	return 1;
+}

@@ -12,6 +12,8 @@
  * an empty string.  buf need not be NUL-terminated.  "<>" (the null sender)
  * is valid and gives the empty key (outlen 0).
  *
+ * addr_utf8_valid(buf, len) says whether buf is well-formed UTF-8.
+ *
  * addr_domain(key) returns a pointer to the domain part inside a canonical
  * key (after the last '@'), or "" for the null sender.
  *
@@ -35,5 +37,6 @@
 const char	*addr_canon(const char *buf, size_t len, char *out,
 		    size_t outsize, size_t *outlen);
 const char	*addr_domain(const char *key);
+int		 addr_utf8_valid(const char *buf, size_t len);
 
 #endif

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "addr.h"
 #include "sender.h"
 #include "store.h"
@@ -32,15 +34,57 @@
 #define SENDER_MINUTE		'm'
 #define SENDER_HOUR		'h'
 
+/*
+ * Keep a key short enough for the store: a long one becomes its head, '~'
+ * and the SHA-256 of all of it, so two long keys stay apart.
+ */
+static const char *
+sender_key_fit(char *key, size_t size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen, i;
+	size_t len = strlen(key), keep = SENDER_KEY_KEEP;
+
+	if (len <= SENDER_KEY_STORED)
+		return NULL;
+	if (size < SENDER_KEY_KEEP + 2 + 64)
+		return "sender key too long";
+	if (!EVP_Digest(key, len, md, &mdlen, EVP_sha256(), NULL))
+		return "cannot hash a long sender key";
+	while (keep > 0 && ((unsigned char)key[keep] & 0xc0) == 0x80)
+		keep--;			/* not inside a UTF-8 sequence */
+	key[keep++] = '~';
+	for (i = 0; i < mdlen; i++)
+		keep += (size_t)snprintf(key + keep, size - keep, "%02x", md[i]);
+	return NULL;
+}
+
+static const char *sender_key_make1(int, const char *, const char *, size_t,
+		    char *, size_t);
+static const char *sender_key_normalise1(const char *, size_t, char *,
+		    size_t);
+
 const char *
 sender_key_make(int mode, const char *login, const char *envfrom,
+    size_t envlen, char *out, size_t outsize)
+{
+	const char *err;
+
+	if ((err = sender_key_make1(mode, login, envfrom, envlen, out,
+	    outsize)) != NULL)
+		return err;
+	return sender_key_fit(out, outsize);
+}
+
+static const char *
+sender_key_make1(int mode, const char *login, const char *envfrom,
     size_t envlen, char *out, size_t outsize)
 {
 	const char *err, *dom;
 	size_t n;
 
 	if (mode == SENDER_KEY_AUTH && login != NULL && *login != '\0')
-		return sender_key_normalise(login, strlen(login), out, outsize);
+		return sender_key_normalise1(login, strlen(login), out, outsize);
 	if ((err = addr_canon(envfrom, envlen, out, outsize, &n)) != NULL)
 		return err;
 	if (n == 0) {
@@ -64,6 +108,16 @@ sender_key_make(int mode, const char *login, const char *envfrom,
 const char *
 sender_key_normalise(const char *arg, size_t len, char *out, size_t outsize)
 {
+	const char *err;
+
+	if ((err = sender_key_normalise1(arg, len, out, outsize)) != NULL)
+		return err;
+	return sender_key_fit(out, outsize);
+}
+
+static const char *
+sender_key_normalise1(const char *arg, size_t len, char *out, size_t outsize)
+{
 	size_t i, n;
 
 	if (len == 2 && memcmp(arg, "<>", 2) == 0) {
@@ -72,12 +126,21 @@ sender_key_normalise(const char *arg, size_t len, char *out, size_t outsize)
 		memcpy(out, "<>", 3);
 		return NULL;
 	}
-	if (memchr(arg, '@', len) != NULL || (len > 0 && arg[0] == '<'))
-		return addr_canon(arg, len, out, outsize, &n);
 	if (len == 0)
 		return "empty sender";
 	if (len >= outsize || len > SENDER_KEY_MAX - 1)
 		return "sender key too long";
+	if (!addr_utf8_valid(arg, len))
+		return "sender key is not valid UTF-8";
+	/* A shortened key as repguardctl shows it: taken as it is. */
+	if (len > 65 && arg[len - 65] == '~' &&
+	    strspn(arg + len - 64, "0123456789abcdef") == 64) {
+		memcpy(out, arg, len);
+		out[len] = '\0';
+		return NULL;
+	}
+	if (memchr(arg, '@', len) != NULL || arg[0] == '<')
+		return addr_canon(arg, len, out, outsize, &n);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)arg[i];
 
@@ -468,9 +531,12 @@ sender_resume_fn(STORE_TXN *t, void *ctx)
 
 	op->was_paused = 0;
 	rc = sender_get(t, op->key, &s);
-	if (rc != 0)
-		return rc == STORE_NOTFOUND ? 0 : rc;
-	op->was_paused = s.paused;
+	if (rc == STORE_NOTFOUND)
+		return 0;
+	if (rc == STORE_ERROR && store_txn_error(t) != NULL)
+		return rc;
+	/* A damaged record is replaced by an active one. */
+	op->was_paused = rc == 0 ? s.paused : 1;
 	s.paused = 0;
 	s.paused_at = 0;
 	s.paused_until = 0;

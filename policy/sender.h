@@ -4,7 +4,10 @@
  * A sender is whoever the operator holds responsible for a message: a SASL
  * login, an envelope sender, or its domain (SENDER_KEY_*).  Its key is
  * canonical (sender_key_make(), sender_key_normalise()) so that case and
- * quoting cannot dodge a decision; the null sender is "<>".
+ * quoting cannot dodge a decision; the null sender is "<>".  A key longer
+ * than SENDER_KEY_STORED octets is cut to SENDER_KEY_KEEP octets (at a
+ * character boundary) followed by '~' and the SHA-256 of the whole key in
+ * hex, so that it fits the store and stays unique.
  *
  * State: active, or paused (with when, until when, why and by whom).  A
  * pause whose time has passed is no longer in force (sender_is_paused()).
@@ -29,7 +32,11 @@
 #include "addr.h"
 #include "store.h"
 
-#define SENDER_KEY_MAX		ADDR_KEY_MAX
+#define SENDER_KEY_MAX		ADDR_KEY_MAX	/* buffers for keys */
+#define SENDER_KEY_STORED	400	/* longest key kept (LMDB keys are
+					   at most 511 bytes with counters) */
+#define SENDER_KEY_KEEP		300	/* of a longer key: this much, '~'
+					   and its SHA-256 in hex */
 #define SENDER_REASON_MAX	256
 #define SENDER_BY_MAX		64
 #define SENDER_KEEP_MINUTES	120

@@ -43,6 +43,7 @@ struct TALLY {
 	struct tally_entry	*q;
 	size_t			 qlen, qcap;
 	uint64_t		 dropped;
+	int			 failures;	/* in a row; under flush_lock */
 	int			 stop;
 };
 
@@ -117,8 +118,21 @@ tally_flush(TALLY *ty)
 	}
 	err[0] = '\0';
 	rc = store_write(ty->store, tally_write_fn, &b, err, sizeof(err));
-	if (rc != 0) {
+	if (rc != 0 && ++ty->failures >= TALLY_MAX_ATTEMPTS) {
+		/* Never retry for ever (a batch the store refuses). */
+		snprintf(err + strlen(err), sizeof(err) - strlen(err),
+		    "; dropped %zu counter increments after %d attempts", b.n,
+		    TALLY_MAX_ATTEMPTS);
 		if (ty->on_error != NULL)
+			ty->on_error(err, ty->ctx);
+		pthread_mutex_lock(&ty->lock);
+		ty->dropped += b.n;
+		pthread_mutex_unlock(&ty->lock);
+		ty->failures = 0;
+		rc = 0;
+	} else if (rc != 0) {
+		/* Report the first failure of a run, then every 100th. */
+		if (ty->on_error != NULL && ty->failures % 100 == 1)
 			ty->on_error(err[0] ? err : "counter update failed",
 			    ty->ctx);
 		/* Keep them for the next attempt, ahead of newer ones. */
@@ -137,6 +151,10 @@ tally_flush(TALLY *ty)
 		pthread_mutex_unlock(&ty->flush_lock);
 		return -1;
 	}
+	if (rc == 0 && ty->failures > 0 && b.n > 0 && ty->on_error != NULL &&
+	    err[0] == '\0')
+		ty->on_error("counter updates work again", ty->ctx);
+	ty->failures = 0;
 	for (i = 0; i < b.n; i++)
 		free(b.e[i].key);
 	free(b.e);
@@ -156,7 +174,7 @@ tally_thread(void *arg)
 		pthread_mutex_lock(&ty->lock);
 		ms = ty->interval_ms;
 		pthread_mutex_unlock(&ty->lock);
-		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += (long)ms * 1000000L;
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
@@ -177,6 +195,7 @@ tally_start(STORE *st, unsigned interval_ms, TALLY_ERROR_FN on_error,
     void *ctx)
 {
 	TALLY *ty = mem_calloc(1, sizeof(*ty));
+	pthread_condattr_t cattr;
 	sigset_t all, old;
 
 	ty->store = st;
@@ -185,7 +204,10 @@ tally_start(STORE *st, unsigned interval_ms, TALLY_ERROR_FN on_error,
 	ty->ctx = ctx;
 	pthread_mutex_init(&ty->lock, NULL);
 	pthread_mutex_init(&ty->flush_lock, NULL);
-	pthread_cond_init(&ty->wake, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&ty->wake, &cattr);	/* immune to clock steps */
+	pthread_condattr_destroy(&cattr);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (pthread_create(&ty->thread, NULL, tally_thread, ty) != 0) {

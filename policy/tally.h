@@ -12,9 +12,11 @@
  *	tally_stop(ty);				flush, stop the thread, free
  *
  * A failed write keeps the increments for the next attempt (up to
- * TALLY_MAX_PENDING distinct senders; beyond that new increments are
- * dropped and counted) and reports through on_error(text, ctx) from the
- * tally thread.  Counters are statistics, not mail: at worst a crash
+ * TALLY_MAX_PENDING of them; beyond that new increments are dropped and
+ * counted), reports through on_error(text, ctx) from the tally thread (the
+ * first failure of a run, then every 100th), and after TALLY_MAX_ATTEMPTS
+ * failures in a row drops the batch, so that one the store can never take
+ * does not block counting for ever.  Counters are statistics, not mail: at worst a crash
  * loses the last interval's increments.  tally_dropped() says how many
  * increments were dropped.
  */
@@ -26,6 +28,7 @@
 #include "store.h"
 
 #define TALLY_MAX_PENDING	65536
+#define TALLY_MAX_ATTEMPTS	300	/* then a failing batch is dropped */
 
 typedef struct TALLY TALLY;
 typedef void (*TALLY_ERROR_FN)(const char *err, void *ctx);

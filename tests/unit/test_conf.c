@@ -187,6 +187,26 @@ test_values(void)
 }
 
 static void
+test_nul(void)
+{
+	static const char text[] = "Syslog no\nInternalHosts 10.0.0.0/8\0,"
+	    "192.0.2.0/24\n";
+	char path[600], *errors;
+	FILE *fp;
+	CONF *c;
+
+	snprintf(path, sizeof(path), "%s/nul.conf", dir);
+	fp = fopen(path, "w");
+	fwrite(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	c = conf_load(path, CONF_NO_KEYS, &errors);
+	tap_ok(c == NULL && errors && strstr(errors, ":2: NUL byte in line"),
+	    "a NUL byte in a line is an error: %s", errors ? errors : "loaded");
+	conf_unref(c);
+	free(errors);
+}
+
+static void
 test_errors(void)
 {
 	char *errors, path[600], longline[6000];
@@ -220,6 +240,7 @@ main(void)
 	test_table();
 	test_values();
 	test_errors();
+	test_nul();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

@@ -86,6 +86,64 @@ test_keys(void)
 	}
 }
 
+/* Long keys are cut to fit the store, stay unique, and can be managed. */
+static void
+test_long_keys(STORE *st)
+{
+	char a[800], b[800], ka[SENDER_KEY_MAX], kb[SENDER_KEY_MAX];
+	char again[SENDER_KEY_MAX], addr[600], kaddr[SENDER_KEY_MAX];
+	char kaddr2[SENDER_KEY_MAX], err[256];
+	const char *e;
+	SENDER_STATE s;
+	size_t i;
+
+	memset(a, 'a', 700);
+	a[700] = '\0';
+	memcpy(b, a, 701);
+	b[699] = 'b';
+	e = sender_key_make(SENDER_KEY_AUTH, a, "<x@y.z>", 7, ka, sizeof(ka));
+	tap_str(e, NULL, "a 700-octet login is accepted");
+	tap_int((long long)strlen(ka), SENDER_KEY_KEEP + 1 + 64,
+	    "and its key is cut to %d octets plus '~' and a digest",
+	    SENDER_KEY_KEEP);
+	tap_ok(ka[SENDER_KEY_KEEP] == '~' && strspn(ka + SENDER_KEY_KEEP + 1,
+	    "0123456789abcdef") == 64, "the tail is '~' and 64 hex digits");
+	sender_key_make(SENDER_KEY_AUTH, b, "<x@y.z>", 7, kb, sizeof(kb));
+	tap_ok(strcmp(ka, kb) != 0, "two long logins differing at the end "
+	    "keep different keys");
+	sender_key_normalise(a, strlen(a), again, sizeof(again));
+	tap_str(again, ka, "repguardctl's name for the long login is the same key");
+	sender_key_normalise(ka, strlen(ka), again, sizeof(again));
+	tap_str(again, ka, "the shortened key as shown is taken as it is");
+
+	/* A long but valid address (250-octet local part, long domain). */
+	memset(addr, 0, sizeof(addr));
+	addr[0] = '<';
+	for (i = 1; i <= 250; i++)
+		addr[i] = 'l';
+	strcat(addr, "@");
+	for (i = 0; i < 5; i++)
+		strcat(addr, "dddddddddddddddddddddddddddddddddddddddd.");
+	strcat(addr, "example>");
+	e = sender_key_make(SENDER_KEY_ENVELOPE, NULL, addr, strlen(addr),
+	    kaddr, sizeof(kaddr));
+	tap_ok(e == NULL && strlen(kaddr) <= SENDER_KEY_STORED,
+	    "a 466-octet address gets a key of %zu octets (%s)",
+	    strlen(kaddr), e ? e : "ok");
+	e = sender_key_normalise(addr + 1, strlen(addr) - 2, kaddr2,
+	    sizeof(kaddr2));
+	tap_str(e ? e : kaddr2, kaddr, "repguardctl's name for it is the same key");
+	tap_int(sender_pause(st, kaddr, 0, "long", "test", 100, err,
+	    sizeof(err)), 0, "a shortened key can be paused (%s)", err);
+	tap_int(sender_lookup(st, kaddr, &s, err, sizeof(err)), 0,
+	    "and looked up");
+	tap_int(sender_is_paused(&s, 200), 1, "and is paused");
+
+	e = sender_key_normalise("caf\xe9", 4, again, sizeof(again));
+	tap_ok(e != NULL && strstr(e, "UTF-8") != NULL,
+	    "a Latin-1 login is refused: %s", e ? e : "accepted");
+}
+
 struct count_op {
 	const char	*key;
 	SENDER_COUNTS	 c;
@@ -298,6 +356,70 @@ test_tally(STORE *st)
 	    "tally_stop flushes what is queued");
 }
 
+struct tally_errs {
+	pthread_mutex_t	 lock;
+	int		 calls, dropped_msgs;
+};
+
+static void
+tally_err_cb(const char *err, void *ctx)
+{
+	struct tally_errs *te = ctx;
+
+	pthread_mutex_lock(&te->lock);
+	te->calls++;
+	if (strstr(err, "dropped") != NULL)
+		te->dropped_msgs++;
+	pthread_mutex_unlock(&te->lock);
+}
+
+static int
+fill_fn(STORE_TXN *t, void *ctx)
+{
+	static char val[4000];
+	char k[32];
+	int *i = ctx;
+
+	snprintf(k, sizeof(k), "fill-%08d", (*i)++);
+	return store_put(t, STORE_DB_COUNTERS, k, strlen(k), val, sizeof(val));
+}
+
+/* A store that refuses every write: the tally reports, then drops. */
+static void
+test_tally_full(const char *dir)
+{
+	STORE_OPTS tiny = { 64 << 10, 1 << 20, 0 };
+	struct tally_errs te = { PTHREAD_MUTEX_INITIALIZER, 0, 0 };
+	char path[300], err[256];
+	STORE *st;
+	TALLY *ty;
+	int i = 0, n, w;
+
+	snprintf(path, sizeof(path), "%s/full", dir);
+	if ((st = store_open(path, &tiny, err, sizeof(err))) == NULL) {
+		tap_ok(0, "open a 1 MiB store: %s", err);
+		return;
+	}
+	for (n = 0; n < 2000; n++)
+		if (store_write(st, fill_fn, &i, err, sizeof(err)) != 0)
+			break;
+	tap_ok(n < 2000, "the 1 MiB store is full after %d writes", n);
+	ty = tally_start(st, 1, tally_err_cb, &te);
+	for (n = 0; n < 5; n++)
+		tally_add(ty, "full-sender", 1, 1, 1764400000);
+	for (w = 0; w < 500 && tally_dropped(ty) < 5; w++)
+		usleep(10000);
+	tap_int((long long)tally_dropped(ty), 5, "after %d failed attempts "
+	    "the batch is dropped and counted", TALLY_MAX_ATTEMPTS);
+	pthread_mutex_lock(&te.lock);
+	tap_ok(te.calls >= 2 && te.calls <= 2 + TALLY_MAX_ATTEMPTS / 100,
+	    "failures are reported without flooding (%d reports)", te.calls);
+	tap_int(te.dropped_msgs, 1, "the drop is reported once");
+	pthread_mutex_unlock(&te.lock);
+	tally_stop(ty);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -314,10 +436,12 @@ main(void)
 		return tap_done();
 	}
 	test_counters(st);
+	test_long_keys(st);
 	test_pause(st);
 	test_damaged(st);
 	test_tally(st);
 	store_close(st);
+	test_tally_full(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
