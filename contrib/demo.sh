@@ -31,7 +31,8 @@ BUILD=$ROOT/build/demo
 # Keep in step with contrib/test.sh (same packages, same way of installing).
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
-	postfix swaks python3-dkim miltertest groff-base ca-certificates python3)
+	postfix swaks python3-dkim python3-nacl miltertest groff-base
+	ca-certificates python3 opendkim opendkim-tools)
 
 if [ -t 1 ]; then B=$'\e[1m' G=$'\e[32m' R=$'\e[31m' N=$'\e[0m'; else B='' G='' R='' N=''; fi
 STEP=0

@@ -32,7 +32,8 @@ FAILURES=()	# one line per failure, repeated before the final count
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
-	postfix swaks python3-dkim miltertest groff-base ca-certificates)
+	postfix swaks python3-dkim python3-nacl miltertest groff-base
+	ca-certificates opendkim opendkim-tools)
 
 SAN_FLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all'
 SAN_CFLAGS="-O1 -g $SAN_FLAGS"

@@ -2,7 +2,8 @@
  * ctl.c - repguardctl: the operator's command line over repguard's state.
  *
  * Owns: main() of repguardctl and its commands: senders, show, pause,
- * resume (see repguardctl(8) and doc/interfaces.md).  It reads the same
+ * resume (see repguardctl(8) and doc/interfaces.md); keygen and
+ * dkim-record live in ctl_dkim.c.  It reads the same
  * configuration file as the daemon and opens the same store while the
  * daemon runs (the store is safe for several processes).  Run as root
  * with UserID set, it drops to that user before opening the store, so
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl_dkim.h"
 #include "duration.h"
 #include "privs.h"
 #include "sender.h"
@@ -66,7 +68,10 @@ ctl_usage(const char *fmt, ...)
 	    "  senders [--json]\n"
 	    "  show SENDER [--json]\n"
 	    "  pause SENDER [--for DURATION] [--reason TEXT]\n"
-	    "  resume SENDER\n");
+	    "  resume SENDER\n"
+	    "  keygen --domain D --selector S [--algorithm rsa|ed25519] "
+	    "[--bits N] --out DIR\n"
+	    "  dkim-record KEYFILE [--domain D --selector S]\n");
 	exit(2);
 }
 
@@ -407,6 +412,10 @@ main(int argc, char **argv)
 	if (optind >= argc)
 		ctl_usage("missing command");
 	cmd = argv[optind];
+	if (strcmp(cmd, "keygen") == 0)
+		return ctl_keygen(argc - optind, argv + optind);
+	if (strcmp(cmd, "dkim-record") == 0)
+		return ctl_dkim_record(argc - optind, argv + optind);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;

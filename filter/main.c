@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -40,11 +41,13 @@
 #include "mem.h"
 #include "milter.h"
 #include "privs.h"
+#include "sender.h"
 #include "store.h"
 #include "tally.h"
 
 #define MAIN_HOUSEKEEPING_MS	60000
 #define MAIN_QUIESCE_MS		10000
+#define MAIN_SWEEP_BUDGET	2000	/* keys of each database per minute */
 
 static int main_sigpipe[2] = { -1, -1 };
 static int main_milter_rc;
@@ -303,17 +306,41 @@ main_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/*
+ * Every minute: free reader slots of killed repguardctls, and remove a
+ * slice of what has aged out (counters, senders that stopped sending).
+ */
+static void
+main_housekeeping(STORE *st, SENDER_SWEEP *sweep)
+{
+	uint64_t before = sweep->deleted;
+	char err[512];
+	int n;
+
+	if ((n = store_check_readers(st)) > 0)
+		msg_warn("database: cleared %d reader slot(s) left by dead "
+		    "processes", n);
+	if (sender_sweep(st, sweep, (int64_t)time(NULL), MAIN_SWEEP_BUDGET,
+	    err, sizeof(err)) != 0)
+		msg_warn("database housekeeping failed: %s", err);
+	else if (sweep->deleted > before)
+		msg_info("database housekeeping: removed %llu aged-out "
+		    "entries", (unsigned long long)(sweep->deleted - before));
+}
+
 /* Serve until a stop signal or until libmilter gives up. */
 static int
 main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
     int foreground)
 {
 	struct pollfd pfd = { main_sigpipe[0], POLLIN, 0 };
+	SENDER_SWEEP sweep;
 	pthread_t tid;
 	sigset_t block, old;
 	unsigned char b;
 	int stopping = 0;
 
+	memset(&sweep, 0, sizeof(sweep));
 	/* A stop requested while starting up: do not start serving. */
 	while (poll(&pfd, 1, 0) == 1 && read(main_sigpipe[0], &b, 1) == 1) {
 		if (b == SIGTERM || b == SIGINT) {
@@ -337,11 +364,8 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 	for (;;) {
 		ssize_t n;
 
-		/* Every minute: free reader slots of killed repguardctls. */
 		if (poll(&pfd, 1, MAIN_HOUSEKEEPING_MS) == 0) {
-			if ((n = store_check_readers(st)) > 0)
-				msg_warn("database: cleared %d reader slot(s) "
-				    "left by dead processes", (int)n);
+			main_housekeeping(st, &sweep);
 			continue;
 		}
 		n = read(main_sigpipe[0], &b, 1);

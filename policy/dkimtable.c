@@ -110,13 +110,17 @@ struct DKIMTABLE_SIGN {
 	char		 *file;		/* for dkimtable_check() */
 };
 
-/* Accumulated "FILE:LINE: message" lines. */
+/* One error, and all of a parse's errors (sorted by line at the end). */
+struct dkimtable_msg {
+	size_t		 line;
+	size_t		 seq;
+	char		*text;
+};
+
 struct dkimtable_err {
-	const char	*file;
-	char		*buf;
-	size_t		 len;
-	size_t		 cap;
-	size_t		 n;
+	const char		*file;
+	struct dkimtable_msg	*msg;
+	size_t			 n;
 };
 
 /* One line split into key and value (both within the caller's buffer). */
@@ -187,52 +191,66 @@ __attribute__((format(printf, 3, 4)))
 static void
 dkimtable_err_add(struct dkimtable_err *e, size_t line, const char *fmt, ...)
 {
-	char msg[DKIMTABLE_MSG_MAX], head[64];
+	char msg[DKIMTABLE_MSG_MAX];
 	va_list ap;
-	size_t flen, hlen, mlen;
 
-	if (e->n++ >= DKIMTABLE_ERRORS_MAX)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	flen = strlen(e->file);
-	hlen = (size_t)snprintf(head, sizeof(head), ":%zu: ", line);
-	mlen = strlen(msg);
-	if (e->len + 1 + flen + hlen + mlen + 1 > e->cap) {
-		e->cap = (e->len + 1 + flen + hlen + mlen + 1) * 2;
-		e->buf = mem_realloc(e->buf, e->cap);
-	}
-	if (e->len > 0)
-		e->buf[e->len++] = '\n';
-	memcpy(e->buf + e->len, e->file, flen);
-	memcpy(e->buf + e->len + flen, head, hlen);
-	memcpy(e->buf + e->len + flen + hlen, msg, mlen);
-	e->len += flen + hlen + mlen;
-	e->buf[e->len] = '\0';
+	e->msg = mem_realloc(e->msg, (e->n + 1) * sizeof(*e->msg));
+	e->msg[e->n].line = line;
+	e->msg[e->n].seq = e->n;
+	e->msg[e->n].text = mem_strdup(msg);
+	e->n++;
 }
 
-/* Hand the text to the caller (or drop it); 1 if there were errors. */
+static int
+dkimtable_msg_cmp(const void *a, const void *b)
+{
+	const struct dkimtable_msg *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Hand the errors to the caller as one text, in line order, at most
+ * DKIMTABLE_ERRORS_MAX of them (or drop them); 1 if there were any.
+ */
 static int
 dkimtable_err_done(struct dkimtable_err *e, char **errors)
 {
-	char more[64];
-	size_t flen, mlen;
+	char head[64], *buf = NULL;
+	size_t i, len = 0, flen = strlen(e->file), hlen, tlen;
 
-	if (e->n > DKIMTABLE_ERRORS_MAX) {
-		flen = strlen(e->file);
-		mlen = (size_t)snprintf(more, sizeof(more), ": %zu more errors",
-		    e->n - DKIMTABLE_ERRORS_MAX);
-		e->buf = mem_realloc(e->buf, e->len + 1 + flen + mlen + 1);
-		e->buf[e->len++] = '\n';
-		memcpy(e->buf + e->len, e->file, flen);
-		memcpy(e->buf + e->len + flen, more, mlen + 1);
-		e->len += flen + mlen;
+	if (e->n > 0)
+		qsort(e->msg, e->n, sizeof(*e->msg), dkimtable_msg_cmp);
+	for (i = 0; i < e->n; i++) {
+		if (i < DKIMTABLE_ERRORS_MAX)
+			hlen = (size_t)snprintf(head, sizeof(head), ":%zu: ",
+			    e->msg[i].line);
+		else
+			hlen = (size_t)snprintf(head, sizeof(head),
+			    ": %zu more errors", e->n - DKIMTABLE_ERRORS_MAX);
+		tlen = i < DKIMTABLE_ERRORS_MAX ? strlen(e->msg[i].text) : 0;
+		if (i <= DKIMTABLE_ERRORS_MAX) {
+			buf = mem_realloc(buf, len + 1 + flen + hlen + tlen + 1);
+			if (len > 0)
+				buf[len++] = '\n';
+			memcpy(buf + len, e->file, flen);
+			memcpy(buf + len + flen, head, hlen);
+			memcpy(buf + len + flen + hlen, e->msg[i].text, tlen);
+			len += flen + hlen + tlen;
+			buf[len] = '\0';
+		}
+		free(e->msg[i].text);
 	}
+	free(e->msg);
 	if (errors != NULL)
-		*errors = e->buf;
+		*errors = buf;
 	else
-		free(e->buf);
+		free(buf);
 	return e->n > 0;
 }
 
@@ -439,11 +457,12 @@ static void
 dkimtable_lines(const char *buf, size_t len,
     void (*fn)(void *, const char *, size_t, size_t), void *arg)
 {
-	const char *end = buf + len, *nl;
+	const char *end, *nl;
 	size_t line = 0;
 
 	if (buf == NULL)
 		return;
+	end = buf + len;
 	while (buf < end) {
 		nl = memchr(buf, '\n', (size_t)(end - buf));
 		line++;
@@ -504,7 +523,7 @@ dkimtable_keys_parse(const char *buf, size_t len, const char *file,
 	struct dkimtable_err e;
 	struct dkimtable_keys_ctx c;
 	char show[DKIMTABLE_SHOWBUF];
-	size_t i;
+	size_t i, first;
 
 	memset(&e, 0, sizeof(e));
 	e.file = file != NULL ? file : "";
@@ -517,13 +536,16 @@ dkimtable_keys_parse(const char *buf, size_t len, const char *file,
 	for (i = 0; i < t->count; i++)
 		t->byname[i] = &t->ent[i];
 	qsort(t->byname, t->count, sizeof(*t->byname), dkimtable_key_cmp);
-	for (i = 1; i < t->count; i++)
-		if (strcmp(t->byname[i - 1]->name, t->byname[i]->name) == 0)
-			dkimtable_err_add(&e, t->byname[i]->line,
-			    "duplicate key name \"%s\" (first on line %zu)",
-			    dkimtable_show(show, t->byname[i]->name,
-			    strlen(t->byname[i]->name)),
-			    t->byname[i - 1]->line);
+	for (i = 1, first = 0; i < t->count; i++) {
+		if (strcmp(t->byname[first]->name, t->byname[i]->name) != 0) {
+			first = i;
+			continue;
+		}
+		dkimtable_err_add(&e, t->byname[i]->line,
+		    "duplicate key name \"%s\" (first on line %zu)",
+		    dkimtable_show(show, t->byname[i]->name,
+		    strlen(t->byname[i]->name)), t->byname[first]->line);
+	}
 	if (dkimtable_err_done(&e, errors)) {
 		dkimtable_keys_free(t);
 		return NULL;
@@ -774,16 +796,18 @@ dkimtable_sign_parse(const char *buf, size_t len, const char *file,
 			t->bypat[i] = &t->ent[i];
 		qsort(t->bypat, t->count, sizeof(*t->bypat),
 		    dkimtable_rule_cmp);
+		a = t->count > 0 ? t->bypat[0] : NULL;
 		for (i = 1; i < t->count; i++) {
-			a = t->bypat[i - 1];
 			b = t->bypat[i];
 			if (dkimtable_casecmp(a->pattern, strlen(a->pattern),
-			    b->pattern, strlen(b->pattern)) == 0)
-				dkimtable_err_add(&e, b->line, "duplicate "
-				    "pattern \"%s\" (first on line %zu; a "
-				    "file: table uses the first only)",
-				    dkimtable_show(show, b->pattern,
-				    strlen(b->pattern)), a->line);
+			    b->pattern, strlen(b->pattern)) != 0) {
+				a = b;	/* the first of a new run */
+				continue;
+			}
+			dkimtable_err_add(&e, b->line, "duplicate pattern "
+			    "\"%s\" (first on line %zu; a file: table uses "
+			    "the first only)", dkimtable_show(show, b->pattern,
+			    strlen(b->pattern)), a->line);
 		}
 	}
 	if (dkimtable_err_done(&e, errors)) {

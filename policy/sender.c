@@ -3,7 +3,8 @@
  *
  * Owns: sender_key_make(), sender_key_normalise(), sender_is_paused(),
  * sender_get(), sender_put(), sender_count(), sender_window(),
- * sender_list(), sender_lookup(), sender_pause(), sender_resume().
+ * sender_list(), sender_lookup(), sender_pause(), sender_resume(),
+ * sender_sweep().
  *
  * Record layout (STORE_DB_SENDERS, key = the canonical sender key):
  *	u8 version (1), u8 flags (bit 0: paused),
@@ -19,11 +20,13 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #include "addr.h"
+#include "mem.h"
 #include "sender.h"
 #include "store.h"
 
@@ -555,5 +558,121 @@ sender_resume(STORE *st, const char *key, int *was_paused, char *err,
 	rc = store_write(st, sender_resume_fn, &op, err, errlen);
 	if (was_paused != NULL)
 		*was_paused = op.was_paused;
+	return rc;
+}
+
+/* Housekeeping: what aged out, a slice at a time. */
+
+struct sender_sweep_scan {
+	int64_t		 now;
+	size_t		 budget, seen;
+	int		 db;
+	unsigned char	(*del)[2 + SENDER_KEY_MAX + 1 + 8];
+	size_t		*dellen, ndel;
+	unsigned char	 last[2 + SENDER_KEY_MAX + 1 + 8];
+	size_t		 lastlen;
+};
+
+/* Is this counter key's bucket past its keeping time? */
+static int
+sender_sweep_bucket(const unsigned char *k, size_t klen, int64_t now)
+{
+	size_t slen;
+	int64_t start;
+
+	if (klen < 2)
+		return 1;			/* malformed: remove */
+	slen = (size_t)k[0] << 8 | k[1];
+	if (klen != 2 + slen + 1 + 8)
+		return 1;
+	start = (int64_t)store_get_u64(k + 2 + slen + 1);
+	if (k[2 + slen] == SENDER_MINUTE)
+		return start < now - SENDER_KEEP_MINUTES * 60;
+	if (k[2 + slen] == SENDER_HOUR)
+		return start < now - (int64_t)SENDER_KEEP_HOURS * 3600;
+	return 1;
+}
+
+static int
+sender_sweep_cb(const void *k, size_t klen, const void *v, size_t vlen,
+    void *ctx)
+{
+	struct sender_sweep_scan *sc = ctx;
+	SENDER_STATE s;
+	int old;
+
+	if (klen > sizeof(sc->last))
+		return 0;
+	memcpy(sc->last, k, klen);
+	sc->lastlen = klen;
+	if (sc->db == STORE_DB_COUNTERS)
+		old = sender_sweep_bucket(k, klen, sc->now);
+	else
+		old = sender_decode(v, vlen, &s) == 0 &&
+		    !sender_is_paused(&s, sc->now) &&
+		    s.last_seen < sc->now - (int64_t)SENDER_KEEP_HOURS * 3600;
+	if (old) {
+		memcpy(sc->del[sc->ndel], k, klen);
+		sc->dellen[sc->ndel++] = klen;
+	}
+	return ++sc->seen >= sc->budget;
+}
+
+struct sender_sweep_op {
+	SENDER_SWEEP	*sw;
+	int64_t		 now;
+	size_t		 budget;
+	size_t		 deleted;
+};
+
+static int
+sender_sweep_fn(STORE_TXN *t, void *ctx)
+{
+	struct sender_sweep_op *op = ctx;
+	struct sender_sweep_scan sc;
+	int pass, dbs[2] = { STORE_DB_COUNTERS, STORE_DB_SENDERS };
+	size_t i;
+
+	op->deleted = 0;
+	memset(&sc, 0, sizeof(sc));
+	sc.del = mem_calloc(op->budget, sizeof(*sc.del));
+	sc.dellen = mem_calloc(op->budget, sizeof(*sc.dellen));
+	for (pass = 0; pass < 2; pass++) {
+		sc.now = op->now;
+		sc.budget = op->budget;
+		sc.seen = sc.ndel = sc.lastlen = 0;
+		sc.db = dbs[pass];
+		if (store_scan(t, sc.db, "", 0, op->sw->at[pass],
+		    op->sw->atlen[pass], sender_sweep_cb, &sc) != 0)
+			break;
+		for (i = 0; i < sc.ndel; i++)
+			if (store_del(t, sc.db, sc.del[i], sc.dellen[i]) ==
+			    STORE_ERROR)
+				break;
+		op->deleted += sc.ndel;
+		/* Resume after the last key seen, or from the start. */
+		if (sc.seen < sc.budget || sc.lastlen == 0) {
+			op->sw->atlen[pass] = 0;
+		} else {
+			memcpy(op->sw->at[pass], sc.last, sc.lastlen);
+			op->sw->at[pass][sc.lastlen] = 0;	/* next key up */
+			op->sw->atlen[pass] = sc.lastlen + 1;
+		}
+	}
+	free(sc.del);
+	free(sc.dellen);
+	return store_txn_error(t) ? STORE_ERROR : 0;
+}
+
+int
+sender_sweep(STORE *st, SENDER_SWEEP *sw, int64_t now, size_t budget,
+    char *err, size_t errlen)
+{
+	struct sender_sweep_op op = { sw, now, budget ? budget : 1, 0 };
+	int rc;
+
+	rc = store_write(st, sender_sweep_fn, &op, err, errlen);
+	if (rc == 0)
+		sw->deleted += op.deleted;
 	return rc;
 }

@@ -18,6 +18,13 @@
  * buckets SENDER_KEEP_HOURS; older ones are pruned when a sender is
  * counted.
  *
+ * sender_sweep() removes what has aged out for senders that no longer
+ * send: counter buckets past their keeping time, and sender records with
+ * no pause in force and nothing counted for SENDER_KEEP_HOURS.  It looks
+ * at up to 'budget' keys of each database per call and goes on from
+ * there next time (start with a zeroed SENDER_SWEEP), so the database does
+ * not grow without bound and no call holds the writer long.
+ *
  * Functions taking a STORE_TXN run inside the caller's transaction; the
  * others open their own.  Every function takes the current time from its
  * caller, so tests can move the clock.
@@ -92,5 +99,14 @@ int		 sender_pause(STORE *, const char *key, int64_t until,
 		    size_t errlen);
 int		 sender_resume(STORE *, const char *key, int *was_paused,
 		    char *err, size_t errlen);
+
+typedef struct {
+	unsigned char	 at[2][2 + SENDER_KEY_MAX + 1 + 8];	/* resume here */
+	size_t		 atlen[2];
+	uint64_t	 deleted;		/* keys deleted, in all */
+} SENDER_SWEEP;
+
+int		 sender_sweep(STORE *, SENDER_SWEEP *, int64_t now,
+		    size_t budget, char *err, size_t errlen);
 
 #endif

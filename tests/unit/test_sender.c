@@ -356,6 +356,86 @@ test_tally(STORE *st)
 	    "tally_stop flushes what is queued");
 }
 
+static int
+count_all_cb(const void *k, size_t kl, const void *v, size_t vl, void *ctx)
+{
+	(void)k; (void)kl; (void)v; (void)vl;
+	++*(int *)ctx;
+	return 0;
+}
+
+struct count_db {
+	int	db, n;
+};
+
+static int
+count_db_fn(STORE_TXN *t, void *ctx)
+{
+	struct count_db *c = ctx;
+
+	c->n = 0;
+	return store_scan(t, c->db, "", 0, NULL, 0, count_all_cb, &c->n);
+}
+
+static int
+db_keys(STORE *st, int db)
+{
+	struct count_db c = { db, 0 };
+	char err[256];
+
+	store_read(st, count_db_fn, &c, err, sizeof(err));
+	return c.n;
+}
+
+/* Senders that stopped sending age out, a slice at a time. */
+static void
+test_sweep(const char *dir)
+{
+	const int64_t t0 = 1764000000;
+	SENDER_SWEEP sw;
+	SENDER_STATE s;
+	char path[300], err[256], key[32];
+	int i, calls, before;
+	STORE *st;
+
+	snprintf(path, sizeof(path), "%s/sweep", dir);
+	if ((st = store_open(path, NULL, err, sizeof(err))) == NULL) {
+		tap_ok(0, "open: %s", err);
+		return;
+	}
+	for (i = 0; i < 50; i++) {
+		snprintf(key, sizeof(key), "old%02d@example.com", i);
+		count(st, key, 1, 1, t0);
+	}
+	count(st, "recent@example.com", 1, 1, t0 + 9 * 86400);
+	sender_pause(st, "old07@example.com", 0, "kept", "test", t0, err,
+	    sizeof(err));
+	before = db_keys(st, STORE_DB_COUNTERS);
+	tap_int(before, 102, "51 senders have 102 counter buckets");
+	memset(&sw, 0, sizeof(sw));
+	sender_sweep(st, &sw, t0 + 3600 * 3, 1000, err, sizeof(err));
+	tap_int(db_keys(st, STORE_DB_COUNTERS), 52, "3 hours on, the minute "
+	    "buckets of the old senders are gone, hour buckets stay");
+	tap_int(db_keys(st, STORE_DB_SENDERS), 51, "and every sender record "
+	    "stays");
+	for (calls = 0; calls < 100; calls++) {
+		sender_sweep(st, &sw, t0 + 9 * 86400 + 60, 7, err, sizeof(err));
+		if (db_keys(st, STORE_DB_SENDERS) == 2)
+			break;
+	}
+	tap_ok(calls > 1 && calls < 100, "with a budget of 7 keys the sweep "
+	    "goes on across %d calls", calls + 1);
+	tap_int(db_keys(st, STORE_DB_COUNTERS), 2, "9 days on only the recent "
+	    "sender's buckets are left");
+	tap_int(sender_lookup(st, "old07@example.com", &s, err, sizeof(err)), 0,
+	    "a paused sender is kept however old");
+	tap_int(sender_lookup(st, "old08@example.com", &s, err, sizeof(err)),
+	    STORE_NOTFOUND, "an old active sender is removed");
+	tap_int(window(st, "recent@example.com", 3600, t0 + 9 * 86400 + 60,
+	    SENDER_MESSAGES), 1, "the recent sender's counts are intact");
+	store_close(st);
+}
+
 struct tally_errs {
 	pthread_mutex_t	 lock;
 	int		 calls, dropped_msgs;
@@ -442,6 +522,7 @@ main(void)
 	test_tally(st);
 	store_close(st);
 	test_tally_full(dir);
+	test_sweep(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
