@@ -40,13 +40,13 @@
 #include "dkimkey.h"
 #include "mem.h"
 
-#define DK_ED25519_RAW	32		/* octets of an Ed25519 public key */
+#define DK_ED25519_RAW	32	/* octets of an Ed25519 public key */
 
 struct dkimkey {
 	EVP_PKEY	*pkey;
-	int		 type;		/* DKIMKEY_RSA, DKIMKEY_ED25519 */
+	int		 type;		/* DKIMKEY_RSA, ..._ED25519 */
 	int		 bits;
-	char		*pem;		/* PKCS#8 PEM, NUL-terminated */
+	char		*pem;		/* PKCS#8 PEM with a NUL */
 	size_t		 pemlen;
 };
 
@@ -173,7 +173,8 @@ dk_parse(const unsigned char *data, size_t len, const char *name, char *err,
 		return NULL;
 	}
 	if (dk_contains(data, len, "-----BEGIN ")) {
-		if (dk_contains(data, len, "ENCRYPTED")) {
+		if (dk_contains(data, len, "BEGIN ENCRYPTED PRIVATE KEY") ||
+		    dk_contains(data, len, "Proc-Type: 4,ENCRYPTED")) {
 			dk_err(err, errlen, "%s: an encrypted private key; "
 			    "repguard needs it unencrypted", name);
 			return NULL;
@@ -400,9 +401,11 @@ dkimkey_generate(int type, int bits, char *err, size_t errlen)
 	EVP_PKEY *pkey;
 
 	if (type == DKIMKEY_RSA) {
-		if (bits < DKIMKEY_GEN_MIN_BITS || bits > DKIMKEY_GEN_MAX_BITS) {
-			dk_err(err, errlen, "RSA key size %d is outside %d to %d",
-			    bits, DKIMKEY_GEN_MIN_BITS, DKIMKEY_GEN_MAX_BITS);
+		if (bits < DKIMKEY_GEN_MIN_BITS ||
+		    bits > DKIMKEY_GEN_MAX_BITS) {
+			dk_err(err, errlen, "RSA key size %d is outside "
+			    "%d to %d", bits, DKIMKEY_GEN_MIN_BITS,
+			    DKIMKEY_GEN_MAX_BITS);
 			return NULL;
 		}
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
@@ -442,7 +445,7 @@ dkimkey_write_pem(const DKIMKEY *key, const char *path, char *err,
 			    strerror(errno));
 		return -1;
 	}
-	if (fchmod(fd, 0600) == -1) {			/* whatever the umask */
+	if (fchmod(fd, 0600) == -1) {		/* whatever the umask */
 		e = errno;
 		goto fail;
 	}

@@ -23,15 +23,16 @@ typedef struct dkimkey DKIMKEY;
 #define DKIMKEY_RSA		1
 #define DKIMKEY_ED25519		2
 
-#define DKIMKEY_FILE_MAX	65536	/* bytes of key file or inline data */
+#define DKIMKEY_FILE_MAX	65536	/* bytes in a key file or data */
 #define DKIMKEY_RSA_MIN_BITS	1024	/* refused below */
 #define DKIMKEY_RSA_WARN_BITS	2048	/* caller warns below */
 #define DKIMKEY_GEN_MIN_BITS	1024	/* dkimkey_generate() range */
 #define DKIMKEY_GEN_MAX_BITS	4096
-#define DKIMKEY_RECORD_MAX	4096	/* enough for RSA up to 16384 bits */
+#define DKIMKEY_RECORD_MAX	4096	/* fits RSA up to 16384 bits */
 
 /* Load and check a key file (PEM PKCS#1 / PKCS#8, DER, or base64 DER). */
-DKIMKEY		*dkimkey_load(const char *path, char *err, size_t errlen);
+DKIMKEY		*dkimkey_load(const char *path, char *err,
+		    size_t errlen);
 
 /* The same from inline data (OpenDKIM KeyTable style); `what` names it. */
 DKIMKEY		*dkimkey_from_data(const char *data, size_t len,
@@ -47,9 +48,10 @@ DKIMKEY		*dkimkey_generate(int type, int bits, char *err,
 int		 dkimkey_write_pem(const DKIMKEY *key, const char *path,
 		    char *err, size_t errlen);
 
-int		 dkimkey_type(const DKIMKEY *key);	/* DKIMKEY_RSA, ... */
-int		 dkimkey_bits(const DKIMKEY *key);	/* 256 for Ed25519 */
-const char	*dkimkey_type_name(const DKIMKEY *key);	/* "rsa", "ed25519" */
+/* DKIMKEY_RSA or DKIMKEY_ED25519; bits (256 for Ed25519); "rsa", "ed25519" */
+int		 dkimkey_type(const DKIMKEY *key);
+int		 dkimkey_bits(const DKIMKEY *key);
+const char	*dkimkey_type_name(const DKIMKEY *key);
 const char	*dkimkey_pem(const DKIMKEY *key);	/* for dkim_sign() */
 size_t		 dkimkey_pem_len(const DKIMKEY *key);
 

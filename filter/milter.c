@@ -433,6 +433,9 @@ milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
 		msg_info("%s: signed d=%s s=%s a=%s", c->id, sig.domain,
 		    sig.selector, sig.algorithm);
 	}
+	if (signer_msg_skipped(c->sign)[0] != '\0')
+		msg_info("%s: not signed again: already carries a signature "
+		    "with %s", c->id, signer_msg_skipped(c->sign));
 	return 0;
 }
 

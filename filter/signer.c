@@ -4,6 +4,7 @@
  * Owns: signer_msg_new(), signer_msg_header(), signer_msg_eoh(),
  * signer_msg_body(), signer_msg_eom(), signer_msg_count(),
  * signer_msg_sig(), signer_msg_error(), signer_msg_address(),
+ * signer_msg_skipped(),
  * signer_msg_free().  The SIGNER itself (keys, tables, library handle) is
  * built by signer_keys.c.
  *
@@ -56,6 +57,7 @@ struct SIGNER_MSG {
 	struct signer_sig	 sigs[SIGNER_MAX_SIGS];
 	size_t			 nsigs;
 	char			 err[256];
+	char			 skipped[256];	/* "d=x s=y ..." not re-signed */
 };
 
 SIGNER_MSG *
@@ -97,6 +99,29 @@ signer_msg_seen(SIGNER_MSG *m, const char *value)
 	m->nseen++;
 }
 
+/*
+ * "Name:value" with every bare LF made CRLF: MTAs hand milters folded
+ * fields with LF line ends, and libopendkim's simple header
+ * canonicalization needs the CRLF that is on the wire.
+ */
+static char *
+signer_msg_crlf(const char *name, size_t nlen, const char *value, size_t vlen)
+{
+	char *h = mem_alloc(nlen + 1 + 2 * vlen + 1), *p = h;
+	size_t i;
+
+	memcpy(p, name, nlen);
+	p += nlen;
+	*p++ = ':';
+	for (i = 0; i < vlen; i++) {
+		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
+			*p++ = '\r';
+		*p++ = value[i];
+	}
+	*p = '\0';
+	return h;
+}
+
 /* value: the field body as in the message, after the colon. */
 int
 signer_msg_header(SIGNER_MSG *m, const char *name, const char *value)
@@ -109,10 +134,7 @@ signer_msg_header(SIGNER_MSG *m, const char *name, const char *value)
 		return signer_fail(m, "header section too large (more than "
 		    "%d fields or %d bytes)", SIGNER_MAX_HEADERS,
 		    SIGNER_MAX_HEADER_BYTES);
-	h = mem_alloc(nlen + 1 + vlen + 1);
-	memcpy(h, name, nlen);
-	h[nlen] = ':';
-	memcpy(h + nlen + 1, value, vlen + 1);
+	h = signer_msg_crlf(name, nlen, value, vlen);
 	n = m->nhdrs++;
 	m->hdrs = mem_realloc(m->hdrs, m->nhdrs * sizeof(*m->hdrs));
 	m->hdrs[n] = h;
@@ -156,8 +178,13 @@ signer_msg_open(SIGNER_MSG *m, const struct signer_key *k, const char *signer,
 	    strcmp(k->domain, "%") == 0 ? dom : k->domain);
 	if (sig->domain[0] == '\0')
 		return signer_fail(m, "key %s: no domain for d=", k->name);
-	if (signer_already(m, sig->domain, k->selector))
+	if (signer_already(m, sig->domain, k->selector)) {
+		size_t n = strlen(m->skipped);
+
+		snprintf(m->skipped + n, sizeof(m->skipped) - n, "%sd=%s s=%s",
+		    n ? ", " : "", sig->domain, k->selector);
 		return SIGNER_OK;
+	}
 	sig->key = k;
 	sig->dkim = dkim_sign(m->s->lib, (const unsigned char *)id, NULL,
 	    (dkim_sigkey_t)k->pem, (const unsigned char *)k->selector,
@@ -167,6 +194,14 @@ signer_msg_open(SIGNER_MSG *m, const struct signer_key *k, const char *signer,
 		return signer_fail(m, "dkim_sign: %s (key %s)",
 		    dkim_getresultstr(st), k->name);
 	m->nsigs++;
+	/*
+	 * libopendkim 2.11 hashes an Ed25519 signature header as one line but
+	 * writes it folded before b=; with simple header canonicalization
+	 * that fold breaks it.  Unfolded it is short (b= is 88 octets).
+	 */
+	if (k->alg == DKIM_SIGN_ED25519SHA256 && m->s->hcanon ==
+	    DKIM_CANON_SIMPLE)
+		dkim_set_margin(sig->dkim, 0);
 	if (signer != NULL && *signer != '\0')
 		dkim_set_signer(sig->dkim, (const unsigned char *)signer);
 	for (i = 0; i < m->nhdrs; i++) {
@@ -291,6 +326,12 @@ const char *
 signer_msg_error(const SIGNER_MSG *m)
 {
 	return m->err;
+}
+
+const char *
+signer_msg_skipped(const SIGNER_MSG *m)
+{
+	return m->skipped;
 }
 
 const char *

@@ -27,6 +27,8 @@
  *
  * signer_msg_error(m) gives the reason of the last SIGNER_ERROR or
  * SIGNER_NOKEY.  signer_msg_address(m) is the address that selected keys.
+ * signer_msg_skipped(m) names the keys ("d=D s=S, ...") not used because
+ * the message already carries a signature with their d= and s=.
  */
 #ifndef REPGUARD_SIGNER_H
 #define REPGUARD_SIGNER_H
@@ -71,6 +73,7 @@ size_t		 signer_msg_count(const SIGNER_MSG *);
 void		 signer_msg_sig(const SIGNER_MSG *, size_t i, SIGNER_SIG *);
 const char	*signer_msg_error(const SIGNER_MSG *);
 const char	*signer_msg_address(const SIGNER_MSG *);
+const char	*signer_msg_skipped(const SIGNER_MSG *);
 void		 signer_msg_free(SIGNER_MSG *);
 
 #endif

@@ -589,9 +589,16 @@ def run_session(path, msg, env, chunk=MILTER_CHUNK_SIZE, wire_lf=False,
             res.reply = r
             cl.quit()
             return res
-        r = step(cl.helo(env.helo))
-        if r is not None and not r.ok:
-            return finish(r)
+        if r is None or r.code != "a":      # accept at connect: no more events
+            r = step(cl.helo(env.helo))
+            if r is not None and not r.ok:
+                return finish(r)
+        if r is not None and r.code == "a":
+            res.reply = r
+            res.sender, res.rcpts = env.sender, list(env.rcpts)
+            res.delivered = render(msg, [], cl.leadspc, received, env, qid, crlf)
+            cl.quit()
+            return res
         if env.auth:
             cl.macros.update({"auth_type": "PLAIN", "auth_authen": env.auth})
         else:
