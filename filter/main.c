@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 #include "milter.h"
 #include "privs.h"
 #include "sender.h"
+#include "signer.h"
 #include "store.h"
 #include "tally.h"
 
@@ -242,6 +244,26 @@ main_tally_error(const char *err, void *ctx)
 	msg_warn("counter update failed, will retry: %s", err);
 }
 
+static void main_log_lines(const char *, const char *);
+
+/* Before dropping to UserID: warn of keys that user could not reload. */
+static void
+main_check_key_owner(const CONF *c)
+{
+	char user[256], *warnings = NULL;
+	const char *spec = conf_user(c);
+	struct passwd *pw;
+
+	if (spec == NULL || geteuid() != 0)
+		return;
+	snprintf(user, sizeof(user), "%.*s", (int)strcspn(spec, ":"), spec);
+	if ((pw = getpwnam(user)) == NULL)
+		return;
+	signer_check_owner(conf_signer(c), pw->pw_uid, user, &warnings);
+	main_log_lines("configuration", warnings);
+	free(warnings);
+}
+
 /* Log each line of a multi-line text (configuration errors, warnings). */
 static void
 main_log_lines(const char *prefix, const char *text)
@@ -439,6 +461,7 @@ main(int argc, char **argv)
 	log_open("repguard", foreground, conf_syslog(c),
 	    conf_syslog_facility(c));
 	main_write_pidfile(conf_pidfile(c));
+	main_check_key_owner(c);
 	if (conf_user(c) != NULL && privs_drop(conf_user(c), err,
 	    sizeof(err)) != NULL)
 		msg_fatal("UserID: %s", err);

@@ -8,6 +8,8 @@
  *
  *	SIGNER *s = signer_create(conf, &errors, &warnings);
  *	signer_keys(s)				0: signing not configured
+ *	signer_check_owner(s, uid, user, &w)	key files that user cannot
+ *						read (reloads run as UserID)
  *
  * One SIGNER_MSG per message, fed as the milter receives it; headers are
  * kept (they are needed once the From: address selects the keys), the body
@@ -34,6 +36,7 @@
 #define REPGUARD_SIGNER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct CONF;
 typedef struct SIGNER SIGNER;
@@ -61,6 +64,8 @@ SIGNER		*signer_create(const struct CONF *, char **errors,
 		    char **warnings);
 void		 signer_free(SIGNER *);
 size_t		 signer_keys(const SIGNER *);
+void		 signer_check_owner(const SIGNER *, uid_t uid,
+		    const char *user, char **warnings);
 
 SIGNER_MSG	*signer_msg_new(const SIGNER *, const char *envelope_key);
 int		 signer_msg_header(SIGNER_MSG *, const char *name,

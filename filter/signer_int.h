@@ -20,6 +20,7 @@ struct signer_key {
 	char		*name;		/* KeyTable name, or the Domain */
 	char		*domain;	/* d=, or "%": the address's domain */
 	char		*selector;
+	char		*path;		/* the key file; NULL: inline key */
 	char		*pem;		/* NUL-terminated, for dkim_sign() */
 	size_t		 pemlen;
 	int		 alg;		/* DKIM_SIGN_* */

@@ -2,7 +2,8 @@
  * signer_keys.c - building a SIGNER from the configuration: keys, tables,
  * the libopendkim library handle, and key selection.
  *
- * Owns: signer_create(), signer_free(), signer_keys(), signer_choose().
+ * Owns: signer_create(), signer_free(), signer_keys(), signer_choose(),
+ * signer_check_owner().
  * Runs when a configuration is loaded (start, `repguard -n`, SIGHUP), so
  * before privileges are dropped: every key file is read here, checked
  * (dkimkey.c: mode, type, size) and kept as the PEM text libopendkim
@@ -110,8 +111,9 @@ signer_dataset(const char *spec, int *refile)
 /* Take over a checked key as the PEM text libopendkim signs with. */
 static int
 signer_add_key(SIGNER *s, const char *name, const char *domain,
-    const char *selector, DKIMKEY *key, const struct CONF *c,
-    const char *file, int line, char **errors, char **warnings)
+    const char *selector, const char *keypath, DKIMKEY *key,
+    const struct CONF *c, const char *file, int line, char **errors,
+    char **warnings)
 {
 	struct signer_key *k;
 	int want = (int)conf_num(c, "SignatureAlgorithm");
@@ -134,6 +136,7 @@ signer_add_key(SIGNER *s, const char *name, const char *domain,
 	k->name = mem_strdup(name);
 	k->domain = mem_strdup(domain);
 	k->selector = mem_strdup(selector);
+	k->path = keypath ? mem_strdup(keypath) : NULL;
 	k->pemlen = dkimkey_pem_len(key);
 	k->pem = mem_strndup(dkimkey_pem(key), k->pemlen);
 	k->alg = type == DKIMKEY_RSA ? DKIM_SIGN_RSASHA256 :
@@ -163,7 +166,7 @@ signer_simple(SIGNER *s, const struct CONF *c, char **errors,
 		    err);
 		return -1;
 	}
-	rc = signer_add_key(s, dom, dom, sel, key, c, path,
+	rc = signer_add_key(s, dom, dom, sel, kf, key, c, path,
 	    conf_line(c, "KeyFile"), errors, warnings);
 	dkimkey_free(key);
 	if (rc == 0)
@@ -219,8 +222,9 @@ signer_tables(SIGNER *s, const struct CONF *c, char **errors,
 			bad = 1;
 			continue;
 		}
-		if (signer_add_key(s, e->name, e->domain, e->selector, key, c,
-		    kpath, (int)e->line, errors, warnings) != 0)
+		if (signer_add_key(s, e->name, e->domain, e->selector,
+		    e->is_path ? e->key : NULL, key, c, kpath, (int)e->line,
+		    errors, warnings) != 0)
 			bad = 1;
 		dkimkey_free(key);
 	}
@@ -341,6 +345,29 @@ signer_create(const struct CONF *c, char **errors, char **warnings)
 	return s;
 }
 
+/*
+ * Keys are read as root at start but as the UserID user at reload (the
+ * daemon cannot get root back): say which key files that user cannot
+ * read, before a reload fails on them.
+ */
+void
+signer_check_owner(const SIGNER *s, uid_t uid, const char *user,
+    char **warnings)
+{
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->nkeys; i++) {
+		if (s->keys[i].path == NULL ||
+		    stat(s->keys[i].path, &sb) != 0)
+			continue;
+		if (sb.st_uid != uid || !(sb.st_mode & S_IRUSR))
+			signer_note(warnings, s->keys[i].path, 0, "key %s is "
+			    "not readable by user %s: a reload (SIGHUP) will "
+			    "fail; chown %s it", s->keys[i].name, user, user);
+	}
+}
+
 size_t
 signer_keys(const SIGNER *s)
 {
@@ -360,6 +387,7 @@ signer_free(SIGNER *s)
 		free(s->keys[i].name);
 		free(s->keys[i].domain);
 		free(s->keys[i].selector);
+		free(s->keys[i].path);
 	}
 	free(s->keys);
 	if (s->ktable != NULL)
