@@ -100,12 +100,24 @@ signer_read_file(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
-/* "file:/p", "refile:/p" or "/p": the path, and whether it is a refile. */
+/*
+ * "file:/p", "refile:/p" or "/p": the path and whether it is a refile, or
+ * NULL with the reason (a Berkeley DB or other data set OpenDKIM knows
+ * but repguard does not read) noted at the keyword's line.
+ */
 static const char *
-signer_dataset(const char *spec, int *refile)
+signer_dataset(const struct CONF *c, const char *keyword, int *refile,
+    char **errors)
 {
-	*refile = strncmp(spec, "refile:", 7) == 0;
-	return *spec == '/' ? spec : strchr(spec, ':') + 1;
+	const char *spec = conf_str(c, keyword), *err;
+	size_t off;
+
+	if ((err = dkimtable_spec(spec, strlen(spec), &off, refile)) != NULL) {
+		signer_note(errors, conf_path(c), conf_line(c, keyword), "%s: %s",
+		    keyword, err);
+		return NULL;
+	}
+	return spec + off;
 }
 
 /* Take over a checked key as the PEM text libopendkim signs with. */
@@ -192,7 +204,8 @@ signer_tables(SIGNER *s, const struct CONF *c, char **errors,
 		    "%s is missing", kt ? "SigningTable" : "KeyTable");
 		return -1;
 	}
-	kpath = signer_dataset(kt, &refile);
+	if ((kpath = signer_dataset(c, "KeyTable", &refile, errors)) == NULL)
+		return -1;
 	if (refile) {
 		signer_note(errors, path, conf_line(c, "KeyTable"), "KeyTable: "
 		    "refile: is for the SigningTable; use file:%s", kpath);
@@ -228,7 +241,9 @@ signer_tables(SIGNER *s, const struct CONF *c, char **errors,
 			bad = 1;
 		dkimkey_free(key);
 	}
-	spath = signer_dataset(st, &refile);
+	if ((spath = signer_dataset(c, "SigningTable", &refile, errors)) ==
+	    NULL)
+		return -1;
 	if ((buf = signer_read_file(spath, &len, err, sizeof(err))) == NULL) {
 		signer_note(errors, path, conf_line(c, "SigningTable"),
 		    "SigningTable: %s", err);

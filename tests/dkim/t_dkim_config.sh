@@ -90,6 +90,8 @@ base "KeyTable file:$KT" "SigningTable refile:$ST" "OnNoKey default" "DefaultKey
 check "DefaultKey not in the KeyTable: error" 1 "^$C:7: DefaultKey: \"nope\" is not in the KeyTable"
 base "KeyTable refile:$KT" "SigningTable refile:$ST"
 check "KeyTable given as refile: error" 1 "^$C:4: KeyTable: refile: is for the SigningTable"
+base "KeyTable $T_TMP/KeyTable.db" "SigningTable refile:$ST"
+check "a KeyTable path ending in .db (Berkeley DB to OpenDKIM): error" 1 "^$C:4: KeyTable: .*Berkeley DB"
 
 # repguardctl does not need the keys (it may run as a user who cannot read them).
 base "Domain example.com" "Selector s1" "KeyFile $K/missing.pem"
