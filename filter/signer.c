@@ -27,6 +27,7 @@
 #include <opendkim/dkim.h>
 
 #include "addr.h"
+#include "cryptoctx.h"
 #include "dkimtag.h"
 #include "fromhdr.h"
 #include "mem.h"
@@ -226,6 +227,7 @@ signer_msg_eoh(SIGNER_MSG *m, const char *id)
 	size_t n, i;
 	int rc;
 
+	cryptoctx_enter();
 	if (m->s->domain_from == SIGNER_FROM_ENVELOPE)
 		snprintf(m->address, sizeof(m->address), "%s", m->envelope);
 	if (m->address[0] == '\0') {
@@ -270,6 +272,7 @@ signer_msg_body(SIGNER_MSG *m, const unsigned char *buf, size_t len)
 	DKIM_STAT st;
 	size_t i;
 
+	cryptoctx_enter();
 	for (i = 0; i < m->nsigs; i++) {
 		st = dkim_body(m->sigs[i].dkim, (unsigned char *)buf, len);
 		if (st != DKIM_STAT_OK)
@@ -287,6 +290,7 @@ signer_msg_eom(SIGNER_MSG *m)
 	size_t i, len;
 	DKIM_STAT st;
 
+	cryptoctx_enter();
 	for (i = 0; i < m->nsigs; i++) {
 		sig = &m->sigs[i];
 		st = dkim_eom(sig->dkim, NULL);
