@@ -28,11 +28,8 @@ set -u -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
 BUILD=$ROOT/build/demo
 
-# Keep in step with contrib/test.sh (same packages, same way of installing).
-PACKAGES=(build-essential autoconf automake libtool pkg-config
-	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
-	postfix swaks python3-dkim python3-nacl miltertest groff-base
-	ca-certificates python3 opendkim opendkim-tools)
+# The package list and installer shared with contrib/test.sh.
+. "$ROOT/contrib/packages.sh"
 
 if [ -t 1 ]; then B=$'\e[1m' G=$'\e[32m' R=$'\e[31m' N=$'\e[0m'; else B='' G='' R='' N=''; fi
 STEP=0
@@ -56,28 +53,15 @@ die() {
 
 # --- 1. packages --------------------------------------------------------------
 install_packages() {
-	local p log missing=()
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
-			grep -q '^install ok installed$' || missing+=("$p")
-	done
+	local log missing
+	mapfile -t missing < <(pkg_missing)
 	if [ ${#missing[@]} -eq 0 ]; then
 		say "all needed Debian packages are installed"
 		return 0
 	fi
 	say "installing: ${missing[*]}"
 	log=$(mktemp "${TMPDIR:-/tmp}/repguard-apt.XXXXXX") || return 1
-	if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
-		# no questions, and no system mail configuration: the demo brings its own
-		echo "postfix postfix/main_mailer_type select No configuration" |
-			debconf-set-selections
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get update >"$log" 2>&1; then
-		say "apt-get update failed; trying the install anyway"
-		tail -n 10 "$log" | indent
-	fi
-	if ! apt-get install -y "${missing[@]}" >>"$log" 2>&1; then
+	if ! pkg_install "$log" "${missing[@]}"; then
 		tail -n 20 "$log" | indent
 		rm -f "$log"
 		return 1

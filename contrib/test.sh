@@ -30,10 +30,8 @@ PASSED=0
 FAILED=0
 FAILURES=()	# one line per failure, repeated before the final count
 
-PACKAGES=(build-essential autoconf automake libtool pkg-config
-	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
-	postfix swaks python3-dkim python3-nacl miltertest groff-base
-	ca-certificates opendkim opendkim-tools)
+# The package list and installer shared with contrib/demo.sh.
+. "$ROOT/contrib/packages.sh"
 
 SAN_FLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all'
 SAN_CFLAGS="-O1 -g $SAN_FLAGS"
@@ -41,7 +39,7 @@ SAN_LDFLAGS=$SAN_FLAGS
 # Full stacks on malloc so that the one suppressed third-party leak
 # (tests/lsan.supp: libopendkim's Ed25519 key) is matched by its frame.
 SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
-	LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp
+	"LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp"
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 
 # Lines of a build log worth showing before its tail.
@@ -84,11 +82,8 @@ step() {
 
 # --- 1. packages ------------------------------------------------------------
 install_packages() {
-	local p missing=()
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
-			grep -q '^install ok installed$' || missing+=("$p")
-	done
+	local log missing
+	mapfile -t missing < <(pkg_missing)
 	if [ ${#missing[@]} -eq 0 ]; then
 		say "all needed Debian packages are installed"
 		return 0
@@ -98,20 +93,9 @@ install_packages() {
 		fail "cannot install ${missing[*]}: run this script as root"
 		return 1
 	fi
-	local log
 	log=$(mktemp "${TMPDIR:-/tmp}/repguard-apt.XXXXXX") || return 1
-	if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
-		echo "postfix postfix/main_mailer_type select No configuration" |
-			debconf-set-selections
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	say "apt-get update"
-	if ! apt-get update >"$log" 2>&1; then
-		say "apt-get update failed; trying the install anyway"
-		tail -n 10 "$log"
-	fi
 	say "apt-get install ${missing[*]}"
-	if ! apt-get install -y "${missing[@]}" >>"$log" 2>&1; then
+	if ! pkg_install "$log" "${missing[@]}"; then
 		fail "apt-get install ${missing[*]}" "$log"
 		rm -f "$log"
 		return 1

@@ -1,0 +1,40 @@
+# shellcheck shell=bash
+# packages.sh - the Debian packages repguard's scripts need, and installing
+# the missing ones.  Sourced by contrib/test.sh and contrib/demo.sh, so
+# that both install exactly the same set in the same way.
+#
+#   pkg_missing		prints the packages of PACKAGES not installed
+#   pkg_install LOG P...	apt-get update + install of P... (non-interactive;
+#			Postfix without a system mail configuration), output
+#			in LOG; exit status of the install
+
+# build: compiler, autotools, the four libraries; tests: a real Postfix and
+# its tools, swaks, miltertest, python3-dkim (+ nacl for Ed25519) as the
+# independent verifier, OpenDKIM's tools and daemon (key tests, benchmark).
+PACKAGES=(build-essential autoconf automake libtool pkg-config
+	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
+	postfix swaks python3 python3-dkim python3-nacl miltertest groff-base
+	ca-certificates opendkim opendkim-tools)
+
+pkg_missing() {
+	local p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed$' || printf '%s\n' "$p"
+	done
+}
+
+pkg_install() {
+	local log=$1
+	shift
+	if printf '%s\n' "$@" | grep -qx postfix; then
+		# no questions, and no system mail configuration: the scripts
+		# run private Postfix instances of their own
+		echo "postfix postfix/main_mailer_type select No configuration" |
+			debconf-set-selections
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update >"$log" 2>&1 ||
+		echo "apt-get update failed; trying the install anyway" >>"$log"
+	apt-get install -y "$@" >>"$log" 2>&1
+}
