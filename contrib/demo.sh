@@ -7,18 +7,26 @@
 #
 # What it does, printing each step as it goes:
 #   1. installs the Debian packages it needs, if missing (apt-get);
-#   2. builds repguard into build/demo (autoreconf, configure, make) unless
-#      build/demo/repguard and build/demo/repguardctl already exist;
-#   3. starts, all under one temporary directory and on free 127.0.0.1 ports:
+#   2. builds repguard into build/demo: autoreconf, configure and make the
+#      first time; afterwards make alone, which rebuilds what changed (so a
+#      build/demo left by an older checkout is brought up to date, not used);
+#   3. makes two DKIM keys for example.com with repguardctl keygen (RSA 2048
+#      and Ed25519), shows a DNS record it prints, and writes an OpenDKIM-style
+#      KeyTable and SigningTable that sign example.com's mail with both;
+#   4. starts, all under one temporary directory and on free 127.0.0.1 ports:
 #      a private Postfix (its own config, queue and log; the system's Postfix
 #      and port 25 are never touched), repguard as its milter, and smtp-sink,
 #      a fake remote server that stores what it receives;
-#   4. sends mail from alice@example.com and bob@example.com (posing as the
-#      internal host 10.1.2.3 through Postfix's XCLIENT), pauses alice with
-#      repguardctl, shows the 451 her next message gets while bob's still flows,
-#      resumes her, and shows the counters and what the receiver got;
-#   5. stops everything it started and removes the temporary directory
-#      (KEEP_TMP=1 keeps it, with every log and SMTP transcript).
+#   5. sends mail from alice@example.com and bob@example.com (posing as the
+#      internal host 10.1.2.3 through Postfix's XCLIENT), shows the two
+#      DKIM-Signature headers of a delivered message and has dkimpy
+#      (python3-dkim, tests/dkim/verify.py; public keys from the .txt files,
+#      no DNS) verify them, then fail on a copy with one body byte changed;
+#   6. pauses alice with repguardctl, shows the 451 her next message gets
+#      while bob's still flows, resumes her, and shows the counters, what the
+#      receiver got and how many messages repguard signed;
+#   7. stops everything it started and removes the temporary directory
+#      (KEEP_TMP=1 keeps it, with every key, log and SMTP transcript).
 #
 # Exit status 0 when every step did what it should, else 1 with a message
 # saying which step failed.
@@ -71,29 +79,43 @@ install_packages() {
 }
 
 # --- 2. build -------------------------------------------------------------------
+# An existing build/demo is never used as it is: make runs there every time
+# (incremental: it recompiles what changed since, and reruns configure if
+# configure.ac or Makefile.am changed), so binaries from an older checkout
+# cannot stand in for this one.
 build() {
-	if [ -x "$BUILD/repguard" ] && [ -x "$BUILD/repguardctl" ]; then
-		say "using the binaries in build/demo (rm -rf build/demo to rebuild)"
-		return 0
-	fi
+	local before
 	if [ -f "$ROOT/config.status" ]; then
 		say "the source tree is configured in place; run 'make distclean' in $ROOT first"
 		return 1
 	fi
-	mkdir -p "$BUILD" || return 1
-	if [ ! -x "$ROOT/configure" ]; then
-		say "autoreconf -fi"
-		(cd "$ROOT" && autoreconf -fi) >"$BUILD/autoreconf.log" 2>&1 ||
-			{ tail -n 20 "$BUILD/autoreconf.log" | indent; return 1; }
+	if [ -f "$BUILD/Makefile" ]; then
+		say "build/demo exists: make brings it up to date (log: build/demo/make.log)"
+		before=$(ls -l --time-style=+%s.%N "$BUILD/repguard" "$BUILD/repguardctl" 2>/dev/null)
+	else
+		before=""
+		mkdir -p "$BUILD" || return 1
+		if [ ! -x "$ROOT/configure" ]; then
+			say "autoreconf -fi"
+			(cd "$ROOT" && autoreconf -fi) >"$BUILD/autoreconf.log" 2>&1 ||
+				{ tail -n 20 "$BUILD/autoreconf.log" | indent; return 1; }
+		fi
+		say "configure (log: build/demo/configure.log)"
+		(cd "$BUILD" && "$ROOT/configure") >"$BUILD/configure.log" 2>&1 ||
+			{ tail -n 20 "$BUILD/configure.log" | indent; return 1; }
+		say "make (log: build/demo/make.log)"
 	fi
-	say "configure (log: build/demo/configure.log)"
-	(cd "$BUILD" && "$ROOT/configure") >"$BUILD/configure.log" 2>&1 ||
-		{ tail -n 20 "$BUILD/configure.log" | indent; return 1; }
-	say "make (log: build/demo/make.log)"
 	make -C "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" repguard repguardctl \
 	    >"$BUILD/make.log" 2>&1 ||
 		{ tail -n 20 "$BUILD/make.log" | indent; return 1; }
-	say "built build/demo/repguard and build/demo/repguardctl"
+	[ -x "$BUILD/repguard" ] && [ -x "$BUILD/repguardctl" ] ||
+		{ say "make did not produce build/demo/repguard and build/demo/repguardctl"; return 1; }
+	if [ -n "$before" ] &&
+	    [ "$before" = "$(ls -l --time-style=+%s.%N "$BUILD/repguard" "$BUILD/repguardctl")" ]; then
+		say "build/demo/repguard and build/demo/repguardctl are up to date"
+	else
+		say "built build/demo/repguard and build/demo/repguardctl"
+	fi
 }
 
 # --- helpers for the mail part ------------------------------------------------------
@@ -153,6 +175,141 @@ received() {
 	done | indent
 }
 
+# --- helpers for the DKIM part -------------------------------------------------------
+PY=/usr/bin/python3
+VERIFY=$ROOT/tests/dkim/verify.py
+
+# keygen SELECTOR ALGORITHM [--bits N]: repguardctl keygen for example.com,
+# run in $T_TMP with --out keys; what it prints goes to keys/SELECTOR.out.
+keygen() {
+	local sel=$1 alg=$2
+	shift 2
+	say "\$ repguardctl keygen --domain example.com --selector $sel --algorithm $alg${*:+ $*} --out keys"
+	(cd "$T_TMP" && "$REPGUARDCTL" keygen --domain example.com --selector "$sel" \
+	    --algorithm "$alg" "$@" --out keys) >"$KEYS/$sel.out" 2>&1 ||
+		{ indent <"$KEYS/$sel.out"; return 1; }
+	[ -s "$KEYS/$sel.private" ] && [ -s "$KEYS/$sel.txt" ] ||
+		{ say "keys/$sel.private or keys/$sel.txt is missing"; return 1; }
+}
+
+# show_zone FILE: a record as keygen prints it (NAME. IN TXT ( "..." "..." )),
+# one string a line, the middle of long strings replaced by "..."
+show_zone() {
+	"$PY" - "$1" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read().strip()
+m = re.match(r'(\S+\s+IN\s+TXT\s+\()\s*(.*?)\s*\)$', text, re.S)
+if not m:
+    sys.exit("not a TXT record: %r" % text[:80])
+short = lambda s: s if len(s) <= 48 else s[:30] + "..." + s[-10:]
+strings = [short(x) for x in re.findall(r'"[^"]*"', m.group(2))]
+print(m.group(1), strings[0])
+for x in strings[1:-1]:
+    print("    " + x)
+print("    " + strings[-1] + " )" if len(strings) > 1 else ")")
+EOF
+}
+
+# record SELECTOR: the record text of keys/SELECTOR.txt (its quoted strings
+# joined: v=DKIM1; k=...; p=...) into dns/SELECTOR, a file verify.py reads
+# with --key SELECTOR._domainkey.example.com=dns/SELECTOR
+record() {
+	grep -o '"[^"]*"' "$KEYS/$1.txt" | sed 's/^"//; s/"$//' | tr -d '\n' >"$DNS/$1" &&
+		printf '\n' >>"$DNS/$1" && grep -q '^v=DKIM1; k=[a-z0-9]*; p=[A-Za-z0-9+/=]\{40,\}$' "$DNS/$1"
+}
+
+# strip_dump DUMP OUT: the message as Postfix sent it, from an smtp-sink dump
+# (as in tests/e2e/t_dkim_e2e.sh: without smtp-sink's envelope pseudo-headers,
+# its Received: header and the empty line it appends), with CRLF line ends.
+strip_dump() {
+	"$PY" - "$1" "$2" <<'EOF'
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+envelope = (b"X-Client-Addr:", b"X-Client-Proto:", b"X-Helo-Args:", b"X-Mail-Args:",
+            b"X-Rcpt-Args:")
+i = 0
+while i < len(lines) and lines[i].startswith(envelope):
+    i += 1
+if i == 0 or not lines[i].startswith(b"Received: "):
+    sys.exit("the dump does not start with smtp-sink's pseudo-headers and Received:")
+j = i + 1
+while j < len(lines) and lines[j][:1] in (b" ", b"\t"):
+    j += 1
+if b"(smtp-sink)" not in b"".join(lines[i:j]):
+    sys.exit("the first Received: is not smtp-sink's")
+msg = lines[j:]
+if len(msg) < 2 or msg[-1] != b"" or msg[-2] != b"":
+    sys.exit("the dump does not end with smtp-sink's empty line")
+open(sys.argv[2], "wb").write(b"".join(l + b"\r\n" for l in msg[:-2]))
+EOF
+}
+
+# show_signatures FILE: its DKIM-Signature header fields as they are folded,
+# the b= and bh= values shortened
+show_signatures() {
+	"$PY" - "$1" <<'EOF'
+import re, sys
+head = open(sys.argv[1], "rb").read().decode("ascii", "replace").split("\r\n\r\n")[0]
+fields, cur = [], None
+for line in head.split("\r\n"):
+    if line[:1] in (" ", "\t") and cur is not None:
+        cur.append(line)
+    else:
+        cur = [line]
+        fields.append(cur)
+short = lambda m: m.group(1) + (m.group(2) if len(m.group(2)) <= 16 else m.group(2)[:12] + "...")
+for f in fields:
+    if not f[0].lower().startswith("dkim-signature:"):
+        continue
+    text = "\n".join(f)
+    # b= may go on over several lines: shorten the whole value
+    text = re.sub(r"(\bbh?=)([A-Za-z0-9+/=\s]+?)(?=;|$)", short, text)
+    text = re.sub(r"\n[ \t]*(?=\n|$)", "", text)
+    print(text)
+EOF
+}
+
+# tamper IN OUT: a copy of IN with one byte of the body changed (the case of
+# its first letter); prints the body line before and after
+tamper() {
+	"$PY" - "$1" "$2" <<'EOF'
+import re, sys
+m = open(sys.argv[1], "rb").read()
+head, sep, body = m.partition(b"\r\n\r\n")
+x = re.search(rb"[A-Za-z]", body)
+if not sep or not x:
+    sys.exit("no body letter to change")
+i = x.start()
+new = body[:i] + body[i:i + 1].swapcase() + body[i + 1:]
+start = body.rfind(b"\r\n", 0, i) + 2 if b"\r\n" in body[:i] else 0
+line = lambda b: b[start:].split(b"\r\n")[0].decode("ascii", "replace")
+print('"%s" -> "%s"' % (line(body), line(new)))
+open(sys.argv[2], "wb").write(head + sep + new)
+EOF
+}
+
+# verify FILE EXPECT: tests/dkim/verify.py on FILE with both public keys, run
+# in $T_TMP; output in $T_TMP/verify.out, status verify.py's
+verify() {
+	(cd "$T_TMP" && "$PY" "$VERIFY" --expect "$2" \
+	    --key rsa2048._domainkey.example.com=dns/rsa2048 \
+	    --key ed25519._domainkey.example.com=dns/ed25519 "$1") >"$T_TMP/verify.out" 2>&1
+}
+show_verify() {
+	say "\$ tests/dkim/verify.py --expect $2 \\"
+	say "      --key rsa2048._domainkey.example.com=dns/rsa2048 \\"
+	say "      --key ed25519._domainkey.example.com=dns/ed25519 $1"
+	# the body hashes in a failure's reason: shortened here
+	sed -E "s/b'([A-Za-z0-9+\/]{8})[A-Za-z0-9+\/=]*'/b'\1...'/g" "$T_TMP/verify.out" | indent
+}
+
+# signatures: "QUEUEID D S A" for each "QUEUEID: signed d=D s=S a=A" line of
+# repguard's log
+signatures() {
+	sed -n 's/^\(.*[[:space:]]\)\{0,1\}\([^[:space:]]*\): signed d=\([^ ]*\) s=\([^ ]*\) a=\([^ ]*\).*/\2 \3 \4 \5/p' \
+	    "$T_TMP/repguard.log"
+}
+
 # --- main --------------------------------------------------------------------------------
 printf '%srepguard demo%s: a private Postfix with repguard, two senders, one pause.\n' "$B" "$N"
 [ "$(id -u)" -eq 0 ] || { echo "demo.sh: run it as root (it installs packages and starts Postfix)" >&2; exit 1; }
@@ -170,10 +327,32 @@ export TOP_SRCDIR REPGUARD REPGUARDCTL
 # shellcheck source=tests/lib/postfix.sh
 . "$ROOT/tests/lib/postfix.sh"	# sets the EXIT trap that stops everything
 still=$(pf_missing)
+"$PY" -c 'import dkim, nacl' 2>/dev/null || still="${still:+$still }python3-dkim/python3-nacl"
 [ -z "$still" ] || die "still missing after the install: $still"
 
-heading "Start a private Postfix, repguard and a fake receiver"
+heading "DKIM keys for example.com"
 t_tmpdir
+KEYS=$T_TMP/keys DNS=$T_TMP/dns
+mkdir -m 0700 "$KEYS" && mkdir "$DNS" || die "could not create $KEYS"
+say "everything lives in $T_TMP; the keys go into keys/ (mode 0700)."
+say "repguardctl keygen writes keys/SELECTOR.private (the private key, mode 0600)"
+say "and keys/SELECTOR.txt (the DNS record to publish), and prints the record"
+say "(shortened here: ... stands for the middle of the key):"
+keygen rsa2048 rsa --bits 2048 || die "repguardctl keygen (rsa) failed"
+show_zone "$KEYS/rsa2048.out" | indent ||
+	{ indent <"$KEYS/rsa2048.out"; die "repguardctl keygen did not print a TXT record"; }
+keygen ed25519 ed25519 || die "repguardctl keygen (ed25519) failed"
+good "keys/rsa2048.private (RSA 2048) and keys/ed25519.private (Ed25519), with their .txt records"
+printf 'rsa example.com:rsa2048:%s\ned  example.com:ed25519:%s\n' \
+	"$KEYS/rsa2048.private" "$KEYS/ed25519.private" >"$T_TMP/keytable"
+printf '*@example.com  rsa\n*@example.com  ed\n' >"$T_TMP/signingtable"
+say "keytable (OpenDKIM's format: NAME DOMAIN:SELECTOR:KEYFILE):"
+indent <"$T_TMP/keytable"
+say "signingtable (refile: address patterns, then the KeyTable name; with"
+say "MultipleSignatures yes every matching line signs, so example.com gets both):"
+indent <"$T_TMP/signingtable"
+
+heading "Start a private Postfix, repguard and a fake receiver"
 CONF=$T_TMP/repguard.conf
 rg_conf "$CONF" \
 	Socket "unix:$T_TMP/repguard.sock" \
@@ -181,9 +360,11 @@ rg_conf "$CONF" \
 	DatabasePath "$T_TMP/db" \
 	InternalHosts 10.1.0.0/16 \
 	CommitInterval 10 \
-	Syslog no
-say "everything lives in $T_TMP"
-say "repguard.conf:"
+	Syslog no \
+	KeyTable "file:$T_TMP/keytable" \
+	SigningTable "refile:$T_TMP/signingtable" \
+	MultipleSignatures yes
+say "repguard.conf (the last three lines: sign outbound mail with both keys):"
 indent <"$CONF"
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1 ||
 	{ indent <"$T_TMP/check.out"; die "repguard -n rejected the configuration"; }
@@ -208,6 +389,41 @@ wait_counted alice@example.com 1 && wait_counted bob@example.com 1 ||
 good "both delivered and counted:"
 say "\$ repguardctl senders"
 senders_table
+
+heading "The delivered mail is DKIM-signed; dkimpy verifies it"
+dump=$(sink_grep 'demo, message 1$' | head -n 1)
+[ -n "$dump" ] || die "alice's message 1 is not among what the receiver got"
+strip_dump "$dump" "$T_TMP/message-1.eml" >"$T_TMP/strip.out" 2>&1 ||
+	{ indent <"$T_TMP/strip.out"; die "could not cut the message out of smtp-sink's dump $dump"; }
+nsig=$(grep -c '^DKIM-Signature:' "$T_TMP/message-1.eml")
+say "alice's message 1 as the receiver got it (message-1.eml) starts with $nsig"
+say "DKIM-Signature headers, one per key (b= and bh= shortened here):"
+show_signatures "$T_TMP/message-1.eml" | indent
+[ "$nsig" -eq 2 ] || die "message 1 carries $nsig DKIM-Signature headers, not 2"
+record rsa2048 && record ed25519 ||
+	die "could not make the public key records from keys/rsa2048.txt and keys/ed25519.txt"
+say "The public keys, as DNS would serve them: the record text of keys/*.txt in"
+say "dns/rsa2048 and dns/ed25519.  dkimpy (python3-dkim), not repguard's"
+say "libopendkim, checks both signatures:"
+verify message-1.eml 2
+rc=$?
+show_verify message-1.eml 2
+[ "$rc" -eq 0 ] &&
+	grep -Eq '^[0-9]+ d=example\.com s=rsa2048 a=rsa-sha256 .* result=pass$' "$T_TMP/verify.out" &&
+	grep -Eq '^[0-9]+ d=example\.com s=ed25519 a=ed25519-sha256 .* result=pass$' "$T_TMP/verify.out" ||
+	die "dkimpy did not verify both signatures of message 1 (verify.py status $rc)"
+good "both signatures verify: rsa-sha256 (s=rsa2048) and ed25519-sha256 (s=ed25519)"
+change=$(tamper "$T_TMP/message-1.eml" "$T_TMP/message-1.changed.eml" 2>&1) ||
+	{ printf '%s\n' "$change" | indent; die "could not make the changed copy"; }
+say "A copy with one byte of the body changed, $change:"
+verify message-1.changed.eml 2
+rc=$?
+show_verify message-1.changed.eml 2
+[ "$rc" -eq 1 ] &&
+	[ "$(grep -c ' result=fail' "$T_TMP/verify.out")" -eq 2 ] &&
+	! grep -q ' result=pass' "$T_TMP/verify.out" ||
+	die "the changed copy did not fail both signatures (verify.py status $rc)"
+good "both signatures fail on the changed copy: the body is not what was signed"
 
 heading "Pause alice@example.com"
 say "\$ repguardctl pause alice@example.com --reason \"demo: too many bounces\""
@@ -249,6 +465,16 @@ say "what the receiver got ($(sink_count) messages; the paused attempt is not am
 received
 say "\$ repguardctl senders"
 senders_table
+nmsg=$(signatures | cut -d' ' -f1 | sort -u | wc -l)
+say "what repguard signed: $nmsg messages, $(signatures | wc -l) signatures (from its log lines"
+say "\"QUEUEID: signed d=... s=... a=...\"), per key:"
+signatures | awk '{ k = "d=" $2 " s=" $3 " a=" $4; if (!(k in n)) o[++m] = k; n[k]++ }
+	END { for (i = 1; i <= m; i++) printf "%d x %s\n", n[o[i]], o[i] }' | indent
+[ "$nmsg" -eq "$(sink_count)" ] &&
+	[ "$(signatures | grep -c ' example\.com rsa2048 rsa-sha256$')" -eq "$nmsg" ] &&
+	[ "$(signatures | grep -c ' example\.com ed25519 ed25519-sha256$')" -eq "$nmsg" ] ||
+	die "repguard did not sign each of the $(sink_count) delivered messages with both keys"
+good "every delivered message was signed with both keys"
 say "what repguard logged:"
 indent <"$T_TMP/repguard.log"
 
@@ -258,5 +484,7 @@ rg_stop TERM
 pf_stop
 sink_stop
 good "repguard, Postfix and smtp-sink stopped"
-printf '\n%sdemo passed%s: alice was paused and resumed while bob kept sending.\n' "$G" "$N"
+printf '\n%sdemo passed%s: alice was paused and resumed while bob kept sending;\n' "$G" "$N"
+printf 'their mail went out signed with two DKIM keys, and dkimpy verified the signatures.\n'
+
 exit 0
