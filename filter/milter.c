@@ -330,25 +330,13 @@ static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct milter_conn *c = milter_conn(ctx);
-	char *spaced;
-	size_t len;
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	c->size += strlen(name) + strlen(value) + 3;
 	if (c->sign == NULL || c->sign_rc != SIGNER_OK)
 		return SMFIS_CONTINUE;
-	if (c->leadspc) {
-		c->sign_rc = signer_msg_header(c->sign, name, value);
-		return SMFIS_CONTINUE;
-	}
-	/* The MTA took the space after the colon away: put it back. */
-	len = strlen(value);
-	spaced = mem_alloc(len + 2);
-	spaced[0] = ' ';
-	memcpy(spaced + 1, value, len + 1);
-	c->sign_rc = signer_msg_header(c->sign, name, spaced);
-	free(spaced);
+	c->sign_rc = signer_msg_header(c->sign, name, value, !c->leadspc);
 	return SMFIS_CONTINUE;
 }
 

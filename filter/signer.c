@@ -106,14 +106,17 @@ signer_msg_seen(SIGNER_MSG *m, const char *value)
  * canonicalization needs the CRLF that is on the wire.
  */
 static char *
-signer_msg_crlf(const char *name, size_t nlen, const char *value, size_t vlen)
+signer_msg_crlf(const char *name, size_t nlen, const char *value, size_t vlen,
+    int space)
 {
-	char *h = mem_alloc(nlen + 1 + 2 * vlen + 1), *p = h;
+	char *h = mem_alloc(nlen + 2 + 2 * vlen + 1), *p = h;
 	size_t i;
 
 	memcpy(p, name, nlen);
 	p += nlen;
 	*p++ = ':';
+	if (space)
+		*p++ = ' ';
 	for (i = 0; i < vlen; i++) {
 		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
 			*p++ = '\r';
@@ -123,9 +126,13 @@ signer_msg_crlf(const char *name, size_t nlen, const char *value, size_t vlen)
 	return h;
 }
 
-/* value: the field body as in the message, after the colon. */
+/*
+ * value: the field body as the MTA sent it; space: the MTA took away the
+ * space after the colon (no SMFIP_HDR_LEADSPC), so put it back.
+ */
 int
-signer_msg_header(SIGNER_MSG *m, const char *name, const char *value)
+signer_msg_header(SIGNER_MSG *m, const char *name, const char *value,
+    int space)
 {
 	size_t nlen = strlen(name), vlen = strlen(value), n;
 	char *h;
@@ -135,7 +142,7 @@ signer_msg_header(SIGNER_MSG *m, const char *name, const char *value)
 		return signer_fail(m, "header section too large (more than "
 		    "%d fields or %d bytes)", SIGNER_MAX_HEADERS,
 		    SIGNER_MAX_HEADER_BYTES);
-	h = signer_msg_crlf(name, nlen, value, vlen);
+	h = signer_msg_crlf(name, nlen, value, vlen, space);
 	n = m->nhdrs++;
 	m->hdrs = mem_realloc(m->hdrs, m->nhdrs * sizeof(*m->hdrs));
 	m->hdrs[n] = h;

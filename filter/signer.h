@@ -16,8 +16,9 @@
  * is streamed into the signing handles and never kept:
  *
  *	m = signer_msg_new(s, envelope_key);
- *	signer_msg_header(m, name, value);	each header, value as the MTA
- *						sent it (leading space or not)
+ *	signer_msg_header(m, name, value, space);  each header, value as
+ *						the MTA sent it; space: put back
+ *						the space after the colon
  *	rc = signer_msg_eoh(m, queue_id);	selects the keys: SIGNER_OK,
  *						SIGNER_NOKEY, SIGNER_NOKEY_TEMPFAIL
  *						or SIGNER_ERROR
@@ -69,7 +70,7 @@ void		 signer_check_owner(const SIGNER *, uid_t uid,
 
 SIGNER_MSG	*signer_msg_new(const SIGNER *, const char *envelope_key);
 int		 signer_msg_header(SIGNER_MSG *, const char *name,
-		    const char *value);
+		    const char *value, int space);
 int		 signer_msg_eoh(SIGNER_MSG *, const char *id);
 int		 signer_msg_body(SIGNER_MSG *, const unsigned char *,
 		    size_t len);

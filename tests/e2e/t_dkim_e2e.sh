@@ -123,7 +123,7 @@ start_opendkim() {
 	"$OPENDKIM" -f -x "$CONF" >>"$RGLOG" 2>&1 &
 	ODK_PID=$!
 	t_track "$ODK_PID"
-	t_wait_for 10 sock_ready
+	t_wait_for 10 rg_accepting "$SOCK"
 }
 
 if [ "$MILTER" = repguard ]; then
@@ -136,10 +136,6 @@ else
 	: >"$T_TMP/check.out"
 fi
 
-sock_ready() {
-	"$PY" -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$SOCK"
-}
 
 pf_setup
 pf_start
@@ -147,7 +143,7 @@ t_ok $? "private Postfix started on 127.0.0.1:$PF_PORT"
 sink_start
 t_ok $? "smtp-sink started on 127.0.0.1:$SINK_PORT"
 if [ "$MILTER" = repguard ]; then
-	rg_start "$CONF" "$RGLOG" && t_wait_for 10 sock_ready
+	rg_start "$CONF" "$RGLOG"
 else
 	start_opendkim relaxed/relaxed
 fi
@@ -321,23 +317,7 @@ all_fail() {
 # intact ID: the delivered message keeps every line sent, in order (header)
 # and byte for byte (body, line ends aside)
 intact() {
-	"$PY" - "$MSG/$1" "$T_TMP/got.$1" <<'EOF'
-import sys
-def split(path):
-    text = open(path, "rb").read().replace(b"\r\n", b"\n")
-    head, _, body = text.partition(b"\n\n")
-    return head.split(b"\n"), body.rstrip(b"\n")
-sh, sb = split(sys.argv[1])
-dh, db = split(sys.argv[2])
-i = 0
-for line in dh:
-    if i < len(sh) and line == sh[i]:
-        i += 1
-if i < len(sh):
-    print("header line missing or out of order: %r" % sh[i]); sys.exit(1)
-if sb != db:
-    print("body differs: sent %r, got %r" % (sb[:200], db[:200])); sys.exit(1)
-EOF
+	msg_intact "$MSG/$1" "$T_TMP/got.$1"
 }
 
 RSA='d=example.com s=rsa2048 a=rsa-sha256'

@@ -37,6 +37,9 @@
 #   sink_start                  start smtp-sink on SINK_PORT, dumping each message
 #                               to SINK_DIR (cleared first); tracks SINK_PID
 #   sink_stop                   stop it
+#   msg_intact SENT GOT         GOT keeps every header line of SENT in order and
+#                               its body byte for byte (line ends aside); else
+#                               says what differs, status 1
 #   sink_clear                  remove every dump
 #   sink_files                  the dump files, one a line (named by arrival second)
 #   sink_count                  number of messages received so far
@@ -327,4 +330,24 @@ sink_grep() {
 	_out=$(sink_files | xargs -r -d '\n' grep -lE -- "$1")
 	[ -n "$_out" ] || return 1
 	printf '%s\n' "$_out"
+}
+
+msg_intact() {
+	/usr/bin/python3 - "$1" "$2" <<'EOF'
+import sys
+def split(path):
+    text = open(path, "rb").read().replace(b"\r\n", b"\n")
+    head, _, body = text.partition(b"\n\n")
+    return head.split(b"\n"), body.rstrip(b"\n")
+sh, sb = split(sys.argv[1])
+dh, db = split(sys.argv[2])
+i = 0
+for line in dh:
+    if i < len(sh) and line == sh[i]:
+        i += 1
+if i < len(sh):
+    print("header line missing or out of order: %r" % sh[i]); sys.exit(1)
+if sb != db:
+    print("body differs: sent %r, got %r" % (sb[:200], db[:200])); sys.exit(1)
+EOF
 }
