@@ -151,7 +151,7 @@ start_daemon auth
 
 # --- internal client -----------------------------------------------------------
 mt_run RG_IP=10.1.2.3 RG_FROM="<alice@example.com>"
-expect 0 connect c "internal client (10.1.2.3): connect continues"
+expect 0 connect noreply "internal client (10.1.2.3): connect goes on without a reply (SMFIP_NR_CONN)"
 expect 1 mail c "internal client: MAIL FROM continues"
 expect 1 eom "[ac]" "internal client: message accepted at end of message"
 counted alice@example.com 1 1 "internal client: message and recipient counted for alice@example.com"
@@ -345,6 +345,47 @@ unknown erin "SenderKey envelope-domain: not counted under the login"
 ctl pause spam.example --reason "domain pause"
 mt_run RG_IP=10.1.2.3 RG_FROM="<Bob@SPAM.example>"
 expect 1 mail y "SenderKey envelope-domain: paused domain refuses its addresses"
+
+# --- no-reply stages ------------------------------------------------------------------
+# Stages that never refuse are negotiated as SMFIP_NR_* (the MTA then streams
+# them without waiting); MAIL and end of message keep their replies.  An MTA
+# that offers no NR bits still gets a reply for every stage (libmilter fakes
+# them) and the message still goes through and is counted.
+nr_check() {
+	"$PY" - "$TOP_SRCDIR/tests/lib" "$SOCK" "$1" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import milterclient as mc
+sock, how = sys.argv[2], sys.argv[3]
+NR = (mc.SMFIP_NR_CONN | mc.SMFIP_NR_RCPT | mc.SMFIP_NR_HDR |
+      mc.SMFIP_NR_EOH | mc.SMFIP_NR_BODY)
+ALL_NR = NR | mc.SMFIP_NR_HELO | mc.SMFIP_NR_MAIL | mc.SMFIP_NR_DATA | mc.SMFIP_NR_UNKN
+offer = mc.ALL_PROTOCOL if how == "all" else mc.ALL_PROTOCOL & ~ALL_NR
+msg = mc.Message.from_bytes(b"From: <nr-%s@example.com>\r\nSubject: nr\r\n\r\nbody\r\n" % how.encode())
+res = mc.run_session(sock, msg, mc.Envelope(client_ip="10.1.2.3",
+    sender="nr-%s@example.com" % how, rcpts=["a@example.net", "b@example.net"]),
+    protocol=offer)
+p = res.neg.protocol
+got = " ".join("%s=%s" % (r.stage, r.action) for r in res.replies)
+print("protocol=0x%x replies: %s" % (p, got))
+if how == "all":
+    ok = (p & ALL_NR) == NR and not (p & (mc.SMFIP_NR_MAIL))
+    ok = ok and all(r.action == "noreply" for r in res.replies
+                    if r.stage in ("connect", "rcpt", "header", "eoh", "body"))
+    ok = ok and any(r.stage == "header" for r in res.replies)
+else:
+    ok = (p & ALL_NR) == 0 and all(r.action != "noreply" for r in res.replies)
+    ok = ok and any(r.stage == "body" for r in res.replies)
+ok = ok and res.reply.stage == "eom" and res.reply.action == "continue"
+sys.exit(0 if ok else 1)
+PYEOF
+}
+start_daemon auth
+out=$(nr_check all 2>&1)
+t_ok $? "MTA offering no-reply: connect, RCPT, headers, EOH, body negotiated NR; MAIL and EOM answered ($out)"
+out=$(nr_check none 2>&1)
+t_ok $? "MTA without no-reply: every stage answered, message accepted ($out)"
+counted nr-none@example.com 1 2 "MTA without no-reply: message counted"
 
 stop_daemon
 t_is "$RG_STATUS" 0 "daemon stops with status 0 after the tests"
