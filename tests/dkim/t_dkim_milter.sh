@@ -365,53 +365,17 @@ verified() {
 	fi
 }
 
-# tamper MODE SRC DST: a changed copy of a delivered message
-#   body     change one word of the body          header  change the Subject text
-#   from2    add a second From: header on top     append  add a line to the body
-#   unsigned add an unsigned X-Added: header on top (must still verify)
-#   refold   re-fold whitespace in the Subject (relaxed must still verify)
-tamper() {
-	"$PY" - "$@" <<'EOF'
-import re, sys
-mode, src, dst = sys.argv[1:4]
-m = open(src, "rb").read()
-head, sep, body = m.partition(b"\r\n\r\n")
-if not sep:
-    head, sep, body = m.partition(b"\n\n")
-nl = b"\r\n" if b"\r\n" in head else b"\n"
-if mode == "body":
-    new = re.sub(rb"[A-Za-z]{4,}", lambda x: x.group(0)[::-1] if x.group(0)[::-1] != x.group(0) else x.group(0) + b"s", body, count=1)
-    assert new != body
-    body = new
-elif mode == "header":
-    new = re.sub(rb"(?im)^(subject:[ \t]*)(\S)", lambda x: x.group(1) + b"X" + x.group(2), head, count=1)
-    assert new != head
-    head = new
-elif mode == "from2":
-    head = b"From: Mallory <mallory@example.net>" + nl + head
-elif mode == "append":
-    body = body + b"appended line" + nl
-elif mode == "unsigned":
-    head = b"X-Added: by a later hop" + nl + head
-elif mode == "refold":
-    new = re.sub(rb"(?im)^(subject:)[ \t]*(\S+) ", lambda x: x.group(1) + b"  " + x.group(2) + nl + b"\t  ", head, count=1)
-    assert new != head
-    head = new
-else:
-    sys.exit("bad mode " + mode)
-open(dst, "wb").write(head + sep + body)
-EOF
-}
+# tamper MODE SRC DST: a changed copy of a delivered message (tamper.py)
+tamper() { "$PY" "$TOP_SRCDIR/tests/dkim/tamper.py" "$@"; }
 
 # must_fail DESC FILE: every signature of FILE fails (and there is one at least)
 must_fail() {
-	_o=$("$PY" "$VF" "${VKEYS[@]}" "$2" 2>&1)
+	_o=$("$PY" "$VF" "${VKEYS[@]}" --all-fail "$2" 2>&1)
 	_rc=$?
-	if [ "$_rc" -ne 0 ] && printf '%s\n' "$_o" | grep -q 'result=fail' &&
-	    ! printf '%s\n' "$_o" | grep -q 'result=pass'; then
+	if [ "$_rc" -eq 0 ]; then
 		t_pass "$1"
 	else
-		t_fail "$1" "verify.py exit $_rc (want 1, every signature failing):" "$_o"
+		t_fail "$1" "verify.py --all-fail exit $_rc (want 0, every signature failing):" "$_o"
 	fi
 }
 

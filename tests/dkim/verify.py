@@ -4,7 +4,8 @@ python3-dkim (dkimpy), an implementation independent of repguard's
 libopendkim.  Public keys come from files given on the command line: no DNS.
 
     /usr/bin/python3 verify.py [--key SELECTOR._domainkey.DOMAIN=TXTFILE ...]
-                               [--expect N] [--minkey BITS] [-v] MESSAGE
+                               [--expect N | --all-fail] [--minkey BITS] [-v]
+                               MESSAGE
 
 --key NAME=FILE  the TXT record of NAME: either the record text
                  ("v=DKIM1; k=rsa; p=...") or zone-file form
@@ -12,6 +13,8 @@ libopendkim.  Public keys come from files given on the command line: no DNS.
                  strings are joined.  A lookup of any other name finds nothing.
 --expect N       exactly N signatures are required (default: at least 1);
                  --expect 0 succeeds only for a message without signatures
+--all-fail       the opposite test, for a tampered message: succeed only if
+                 there is a signature and every one fails
 -v               log dkimpy's debug output on stderr
 
 Prints one line per signature, topmost first:
@@ -20,8 +23,8 @@ Prints one line per signature, topmost first:
     1 d=... result=fail reason=body hash mismatch ...
 
 then "signatures=N pass=P fail=F".  Exit status 0 if the number of
-signatures is as expected and every one passes, 1 otherwise, 2 on usage or
-file errors.  MESSAGE may use CRLF or LF line ends ("-" reads stdin).
+signatures is as expected and every one passes (with --all-fail: if there
+is one at least and none passes), 1 otherwise, 2 on usage or file errors.  MESSAGE may use CRLF or LF line ends ("-" reads stdin).
 """
 import logging
 import re
@@ -68,6 +71,7 @@ def tag(sig, name):
 def main(argv):
     keys = {}
     expect = None
+    all_fail = False
     minkey = 1024
     verbose = False
     args = list(argv)
@@ -87,6 +91,8 @@ def main(argv):
                 return 2
         elif a == "--expect" and args:
             expect = int(args.pop(0))
+        elif a == "--all-fail":
+            all_fail = True
         elif a == "--minkey" and args:
             minkey = int(args.pop(0))
         elif a == "-v":
@@ -99,7 +105,7 @@ def main(argv):
         else:
             print(__doc__, file=sys.stderr)
             return 2
-    if path is None:
+    if path is None or (all_fail and expect is not None):
         print(__doc__, file=sys.stderr)
         return 2
     try:
@@ -161,7 +167,9 @@ def main(argv):
         else:
             nfail += 1
     print("signatures=%d pass=%d fail=%d" % (len(sigs), npass, nfail))
-    if expect is not None:
+    if all_fail:
+        good = len(sigs) >= 1 and npass == 0
+    elif expect is not None:
         good = len(sigs) == expect and nfail == 0
     else:
         good = len(sigs) >= 1 and nfail == 0

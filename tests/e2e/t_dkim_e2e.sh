@@ -279,38 +279,17 @@ does not match: $_re"; }
 	fi
 }
 
-# tamper MODE SRC DST (see tests/dkim/t_dkim_milter.sh)
-tamper() {
-	"$PY" - "$@" <<'EOF'
-import re, sys
-mode, src, dst = sys.argv[1:4]
-m = open(src, "rb").read()
-head, sep, body = m.partition(b"\r\n\r\n")
-if mode == "body":
-    new = body.replace(b"Hello", b"Jello", 1)
-    assert new != body
-    body = new
-elif mode == "header":
-    new = re.sub(rb"(?im)^(subject:[ \t]*)(\S)", lambda x: x.group(1) + b"X" + x.group(2), head, count=1)
-    assert new != head
-    head = new
-elif mode == "from2":
-    head = b"From: Mallory <mallory@example.net>\r\n" + head
-elif mode == "unsigned":
-    head = b"X-Added: by a later hop\r\n" + head
-open(dst, "wb").write(head + sep + body)
-EOF
-}
+# tamper MODE SRC DST: a changed copy of a delivered message (tamper.py)
+tamper() { "$PY" "$TOP_SRCDIR/tests/dkim/tamper.py" "$@"; }
 
 # all_fail NAME FILE: every signature of FILE fails (and there is one at least)
 all_fail() {
-	_o=$("$PY" "$VF" "${VKEYS[@]}" "$2" 2>&1)
+	_o=$("$PY" "$VF" "${VKEYS[@]}" --all-fail "$2" 2>&1)
 	_rc=$?
-	if [ "$_rc" -ne 0 ] && printf '%s\n' "$_o" | grep -q 'result=fail' &&
-	    ! printf '%s\n' "$_o" | grep -q 'result=pass'; then
+	if [ "$_rc" -eq 0 ]; then
 		t_pass "$1"
 	else
-		t_fail "$1" "verify.py exit $_rc (want 1, every signature failing):" "$_o"
+		t_fail "$1" "verify.py --all-fail exit $_rc (want 0, every signature failing):" "$_o"
 	fi
 }
 
