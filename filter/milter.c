@@ -444,8 +444,11 @@ milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
 		    sig.selector, sig.algorithm);
 	}
 	if (signer_msg_skipped(c->sign)[0] != '\0')
-		msg_info("%s: not signed again: already carries a signature "
-		    "with %s", c->id, signer_msg_skipped(c->sign));
+		msg_info("%s: not signed again: already carries a valid "
+		    "signature with %s", c->id, signer_msg_skipped(c->sign));
+	if (signer_msg_resigned(c->sign)[0] != '\0')
+		msg_info("%s: signed over a signature with %s that does not "
+		    "verify", c->id, signer_msg_resigned(c->sign));
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  * Owns: signer_msg_new(), signer_msg_header(), signer_msg_eoh(),
  * signer_msg_body(), signer_msg_eom(), signer_msg_count(),
  * signer_msg_sig(), signer_msg_error(), signer_msg_address(),
- * signer_msg_skipped(),
+ * signer_msg_skipped(), signer_msg_resigned(),
  * signer_msg_free().  The SIGNER itself (keys, tables, library handle) is
  * built by signer_keys.c.
  *
@@ -13,7 +13,8 @@
  * handle is made per selected key, the kept headers are fed to each, and
  * the body chunks go straight through to every handle.  A key whose d= and
  * s= already sign the message (a DKIM-Signature field carries them) is
- * skipped, so a message is never signed twice with one key.
+ * not used if that signature verifies (signer_verify.c), so a message is
+ * never signed twice with one key; a stale or made-up one is signed over.
  *
  * Must not: keep the body, log (the milter logs what it is told), or
  * touch a SIGNER (it is shared by all threads and immutable).
@@ -41,6 +42,7 @@ struct signer_sig {
 	char			 domain[ADDR_DOMAIN_MAX + 1];
 	DKIM			*dkim;
 	char			*value;
+	int			 existing;	/* the message has its d=, s= */
 };
 
 struct SIGNER_MSG {
@@ -58,7 +60,9 @@ struct SIGNER_MSG {
 	struct signer_sig	 sigs[SIGNER_MAX_SIGS];
 	size_t			 nsigs;
 	char			 err[256];
+	SIGNER_VERIFY		*verify;	/* NULL: no d=, s= of ours */
 	char			 skipped[256];	/* "d=x s=y ..." not re-signed */
+	char			 resigned[256];	/* theirs did not verify */
 };
 
 SIGNER_MSG *
@@ -186,13 +190,7 @@ signer_msg_open(SIGNER_MSG *m, const struct signer_key *k, const char *signer,
 	    strcmp(k->domain, "%") == 0 ? dom : k->domain);
 	if (sig->domain[0] == '\0')
 		return signer_fail(m, "key %s: no domain for d=", k->name);
-	if (signer_already(m, sig->domain, k->selector)) {
-		size_t n = strlen(m->skipped);
-
-		snprintf(m->skipped + n, sizeof(m->skipped) - n, "%sd=%s s=%s",
-		    n ? ", " : "", sig->domain, k->selector);
-		return SIGNER_OK;
-	}
+	sig->existing = signer_already(m, sig->domain, k->selector);
 	sig->key = k;
 	sig->dkim = dkim_sign(m->s->lib, (const unsigned char *)id, NULL,
 	    (dkim_sigkey_t)k->pem, (const unsigned char *)k->selector,
@@ -270,6 +268,15 @@ signer_msg_eoh(SIGNER_MSG *m, const char *id)
 		if ((rc = signer_msg_open(m, choice[i].key, choice[i].signer,
 		    id)) != SIGNER_OK)
 			return rc;
+	for (i = 0; i < m->nsigs && !m->sigs[i].existing; i++)
+		;
+	if (i < m->nsigs) {
+		m->verify = signer_verify_new(m->s, id);
+		for (i = 0; i < m->nhdrs; i++)
+			signer_verify_header(m->verify, m->hdrs[i],
+			    strlen(m->hdrs[i]));
+		signer_verify_eoh(m->verify);
+	}
 	return SIGNER_OK;
 }
 
@@ -280,6 +287,8 @@ signer_msg_body(SIGNER_MSG *m, const unsigned char *buf, size_t len)
 	size_t i;
 
 	cryptoctx_enter();
+	if (m->verify != NULL)
+		signer_verify_body(m->verify, buf, len);
 	for (i = 0; i < m->nsigs; i++) {
 		st = dkim_body(m->sigs[i].dkim, (unsigned char *)buf, len);
 		if (st != DKIM_STAT_OK)
@@ -287,6 +296,38 @@ signer_msg_body(SIGNER_MSG *m, const unsigned char *buf, size_t len)
 			    dkim_getresultstr(st), m->sigs[i].key->name);
 	}
 	return SIGNER_OK;
+}
+
+static void
+signer_note_key(char *list, size_t size, const struct signer_sig *sig)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, size - n, "%sd=%s s=%s", n ? ", " : "",
+	    sig->domain, sig->key->selector);
+}
+
+/* Drop the keys whose signature on the message verifies. */
+static void
+signer_msg_settle(SIGNER_MSG *m)
+{
+	struct signer_sig *sig;
+	size_t i, keep = 0;
+
+	signer_verify_eom(m->verify);
+	for (i = 0; i < m->nsigs; i++) {
+		sig = &m->sigs[i];
+		if (sig->existing && signer_verify_passed(m->verify,
+		    sig->domain, sig->key->selector)) {
+			signer_note_key(m->skipped, sizeof(m->skipped), sig);
+			dkim_free(sig->dkim);
+			continue;
+		}
+		if (sig->existing)
+			signer_note_key(m->resigned, sizeof(m->resigned), sig);
+		m->sigs[keep++] = *sig;
+	}
+	m->nsigs = keep;
 }
 
 int
@@ -298,6 +339,8 @@ signer_msg_eom(SIGNER_MSG *m)
 	DKIM_STAT st;
 
 	cryptoctx_enter();
+	if (m->verify != NULL)
+		signer_msg_settle(m);
 	for (i = 0; i < m->nsigs; i++) {
 		sig = &m->sigs[i];
 		st = dkim_eom(sig->dkim, NULL);
@@ -346,6 +389,12 @@ signer_msg_skipped(const SIGNER_MSG *m)
 }
 
 const char *
+signer_msg_resigned(const SIGNER_MSG *m)
+{
+	return m->resigned;
+}
+
+const char *
 signer_msg_address(const SIGNER_MSG *m)
 {
 	return m->address;
@@ -365,5 +414,6 @@ signer_msg_free(SIGNER_MSG *m)
 	for (i = 0; i < m->nhdrs; i++)
 		free(m->hdrs[i]);
 	free(m->hdrs);
+	signer_verify_free(m->verify);
 	free(m);
 }

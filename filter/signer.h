@@ -31,7 +31,9 @@
  * signer_msg_error(m) gives the reason of the last SIGNER_ERROR or
  * SIGNER_NOKEY.  signer_msg_address(m) is the address that selected keys.
  * signer_msg_skipped(m) names the keys ("d=D s=S, ...") not used because
- * the message already carries a signature with their d= and s=.
+ * the message already carries a valid signature with their d= and s=;
+ * signer_msg_resigned(m) those used although the message carries a
+ * signature with their d= and s=, because it does not verify.
  */
 #ifndef REPGUARD_SIGNER_H
 #define REPGUARD_SIGNER_H
@@ -78,6 +80,7 @@ int		 signer_msg_eom(SIGNER_MSG *);
 size_t		 signer_msg_count(const SIGNER_MSG *);
 void		 signer_msg_sig(const SIGNER_MSG *, size_t i, SIGNER_SIG *);
 const char	*signer_msg_error(const SIGNER_MSG *);
+const char	*signer_msg_resigned(const SIGNER_MSG *);
 const char	*signer_msg_address(const SIGNER_MSG *);
 const char	*signer_msg_skipped(const SIGNER_MSG *);
 void		 signer_msg_free(SIGNER_MSG *);

@@ -12,6 +12,7 @@
 #include "signer.h"
 
 #define SIGNER_SELECTOR_MAX	200
+#define SIGNER_RECORD_MAX	1024	/* a 4096-bit RSA key's is ~750 */
 
 enum { SIGNER_FROM_HEADER, SIGNER_FROM_ENVELOPE };
 enum { SIGNER_ONNOKEY_ACCEPT, SIGNER_ONNOKEY_TEMPFAIL, SIGNER_ONNOKEY_DEFAULT };
@@ -22,6 +23,7 @@ struct signer_key {
 	char		*selector;
 	char		*path;		/* the key file; NULL: inline key */
 	char		*pem;		/* NUL-terminated, for dkim_sign() */
+	char		*record;	/* its public TXT record */
 	size_t		 pemlen;
 	int		 alg;		/* DKIM_SIGN_* */
 };
@@ -46,5 +48,20 @@ typedef struct {
 
 size_t	signer_choose(const SIGNER *, const char *address, SIGNER_CHOICE *,
 	    size_t max);
+
+/* signer_verify.c: does the message carry a valid signature of ours? */
+typedef struct SIGNER_VERIFY SIGNER_VERIFY;
+
+DKIM_CBSTAT	 signer_verify_lookup(DKIM *, DKIM_SIGINFO *, unsigned char *,
+		    size_t);
+SIGNER_VERIFY	*signer_verify_new(const SIGNER *, const char *id);
+void		 signer_verify_header(SIGNER_VERIFY *, const char *, size_t);
+void		 signer_verify_eoh(SIGNER_VERIFY *);
+void		 signer_verify_body(SIGNER_VERIFY *, const unsigned char *,
+		    size_t);
+void		 signer_verify_eom(SIGNER_VERIFY *);
+int		 signer_verify_passed(SIGNER_VERIFY *, const char *d,
+		    const char *sel);
+void		 signer_verify_free(SIGNER_VERIFY *);
 
 #endif

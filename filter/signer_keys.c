@@ -129,7 +129,7 @@ signer_add_key(SIGNER *s, const char *name, const char *domain,
 {
 	struct signer_key *k;
 	int want = (int)conf_num(c, "SignatureAlgorithm");
-	int type = dkimkey_type(key);
+	int type = dkimkey_type(key), rc;
 
 	if (conf_str(c, "SignatureAlgorithm") != NULL &&
 	    ((want == CONF_ALG_RSA_SHA256) != (type == DKIMKEY_RSA))) {
@@ -151,6 +151,10 @@ signer_add_key(SIGNER *s, const char *name, const char *domain,
 	k->path = keypath ? mem_strdup(keypath) : NULL;
 	k->pemlen = dkimkey_pem_len(key);
 	k->pem = mem_strndup(dkimkey_pem(key), k->pemlen);
+	k->record = mem_alloc(SIGNER_RECORD_MAX);
+	rc = dkimkey_public_record(key, k->record, SIGNER_RECORD_MAX);
+	if (rc < 0 || rc >= SIGNER_RECORD_MAX)
+		k->record[0] = '\0';	/* never verifies: signs again */
 	k->alg = type == DKIMKEY_RSA ? DKIM_SIGN_RSASHA256 :
 	    DKIM_SIGN_ED25519SHA256;
 	return 0;
@@ -311,6 +315,13 @@ signer_lib(SIGNER *s, const struct CONF *c, char **errors)
 	}
 	s->lists[0] = store1;
 	s->lists[1] = store2;
+	/* Our own public keys, for signatures already on a message. */
+	if (dkim_set_key_lookup(s->lib, signer_verify_lookup) !=
+	    DKIM_STAT_OK) {
+		signer_note(errors, conf_path(c), 0, "dkim_set_key_lookup "
+		    "failed");
+		return -1;
+	}
 	return 0;
 }
 
@@ -399,6 +410,7 @@ signer_free(SIGNER *s)
 	for (i = 0; i < s->nkeys; i++) {
 		mem_wipe(s->keys[i].pem, s->keys[i].pemlen);
 		free(s->keys[i].pem);
+		free(s->keys[i].record);
 		free(s->keys[i].name);
 		free(s->keys[i].domain);
 		free(s->keys[i].selector);

@@ -492,6 +492,29 @@ if start_milter A Domain=example.com Selector=rsa1 KeyFile="$KEYS/rsa1.pem" \
 		verified "A: a message already signed with our d=/s= is not signed again" 1 "s=rsa1 .*result=pass"
 		t_is "$(grep -c '^DKIM-Signature:' "$DELIVERED" 2>/dev/null)" 1 \
 			"A: ... and carries exactly one DKIM-Signature:"
+		grep -q "QIDAresign: not signed again: already carries a valid signature with d=example.com s=rsa1" "$MLOG"
+		t_ok $? "A: ... and the log says why"
+	fi
+	# A DKIM-Signature field is written by whoever sends the message: one
+	# with our d=/s= that does not verify (made up, or stale: an earlier
+	# message's) must not stop us from signing.
+	if rg_only "A: a made-up signature with our d=/s= is signed over"; then
+		sed 's/^\ts=oldsel;/\ts=rsa1;/' "$MSG/othersig" >"$MSG/forged"
+		tamper header "$OUT/A-basic" "$MSG/stale"
+		for _case in forged stale; do
+			send "A-$_case" "$MSG/$_case"
+			"$PY" "$VF" "${VKEYS[@]}" "$DELIVERED" >"$OUT/A-$_case.v" 2>&1
+			if grep -Eq '^0 d=example.com s=rsa1 .*result=pass' "$OUT/A-$_case.v" &&
+			    grep -Eq '^1 d=example.com s=rsa1 .*result=fail' "$OUT/A-$_case.v" &&
+			    [ "$(grep -c '^[0-9] d=' "$OUT/A-$_case.v")" = 2 ]; then
+				t_pass "A: a $_case signature with our d=/s= is signed over: ours on top passes, theirs fails"
+			else
+				t_fail "A: a $_case signature with our d=/s= is signed over" "reply: $REPLY" \
+					"$(cat "$OUT/A-$_case.v")" "$(tail -n 3 "$MLOG")"
+			fi
+			grep -q "QIDA$_case: signed over a signature with d=example.com s=rsa1 that does not verify" "$MLOG"
+			t_ok $? "A: ... and the log says so ($_case)"
+		done
 	fi
 	if rg_only "A: a foreign signature (s=oldsel) does not stop ours"; then
 		send A-othersig "$MSG/othersig"
@@ -601,6 +624,13 @@ if start_milter D KeyTable="file:$T_TMP/keytable" SigningTable="refile:$T_TMP/si
 	verified "D: external unauthenticated mail: not signed" 0
 	send D-nokey "$MSG/nokey" --from carol@example.org
 	verified "D: From: @example.org matches no SigningTable pattern: unsigned" 0
+	if rg_only "D: a dual-signed message sent again keeps its two signatures, no more"; then
+		send D-again "$OUT/D-basic"
+		verified "D: a dual-signed message sent again keeps its two signatures, no more" 2 \
+			"$dual" "$duale"
+		grep -q "QIDDagain: not signed again: already carries a valid signature with d=example.com s=rsa8, d=example.com s=ed1" "$MLOG"
+		t_ok $? "D: ... both keys named in the log (our Ed25519 signature verified too)"
+	fi
 fi
 T_TODO=""
 
