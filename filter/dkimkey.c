@@ -541,6 +541,18 @@ dkimkey_public_record(const DKIMKEY *key, char *out, size_t outsize)
 	return n;
 }
 
+EVP_PKEY *
+dkimkey_evp_ref(const DKIMKEY *key)
+{
+	return EVP_PKEY_up_ref(key->pkey) == 1 ? key->pkey : NULL;
+}
+
+void
+dkimkey_evp_unref(EVP_PKEY *pkey)
+{
+	EVP_PKEY_free(pkey);
+}
+
 void
 dkimkey_free(DKIMKEY *key)
 {

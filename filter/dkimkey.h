@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+struct evp_pkey_st;		/* OpenSSL's EVP_PKEY */
+
 typedef struct dkimkey DKIMKEY;
 
 #define DKIMKEY_RSA		1
@@ -54,6 +56,10 @@ int		 dkimkey_bits(const DKIMKEY *key);
 const char	*dkimkey_type_name(const DKIMKEY *key);
 const char	*dkimkey_pem(const DKIMKEY *key);	/* for dkim_sign() */
 size_t		 dkimkey_pem_len(const DKIMKEY *key);
+/* The decoded key, with a reference of its own (NULL if OpenSSL cannot
+ * add one), for keyreuse.h; give it back with dkimkey_evp_unref(). */
+struct evp_pkey_st *dkimkey_evp_ref(const DKIMKEY *key);
+void		 dkimkey_evp_unref(struct evp_pkey_st *pkey);
 
 /* "v=DKIM1; k=rsa; p=BASE64(SubjectPublicKeyInfo DER)" or
  * "v=DKIM1; k=ed25519; p=BASE64(raw 32-byte key)" (RFC 8463).  Returns

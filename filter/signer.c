@@ -29,8 +29,10 @@
 
 #include "addr.h"
 #include "cryptoctx.h"
+#include "dkimmem.h"
 #include "dkimtag.h"
 #include "fromhdr.h"
+#include "keyreuse.h"
 #include "mem.h"
 #include "signer.h"
 #include "signer_int.h"
@@ -41,6 +43,7 @@ struct signer_sig {
 	const struct signer_key	*key;
 	char			 domain[ADDR_DOMAIN_MAX + 1];
 	DKIM			*dkim;
+	DKIMMEM			*pool;		/* the handle's memory */
 	char			*value;
 	int			 existing;	/* the message has its d=, s= */
 };
@@ -176,6 +179,20 @@ signer_already(const SIGNER_MSG *m, const char *d, const char *sel)
 	return 0;
 }
 
+/* Free a signing handle and what it left in its pool. */
+static void
+signer_sig_close(struct signer_sig *sig)
+{
+	if (sig->dkim != NULL)
+		dkim_free(sig->dkim);
+	sig->dkim = NULL;
+	if (sig->pool != NULL) {
+		dkimmem_release(sig->pool);
+		free(sig->pool);
+		sig->pool = NULL;
+	}
+}
+
 /* Open a signing handle for one key and feed it the kept headers. */
 static int
 signer_msg_open(SIGNER_MSG *m, const struct signer_key *k, const char *signer,
@@ -192,13 +209,17 @@ signer_msg_open(SIGNER_MSG *m, const struct signer_key *k, const char *signer,
 		return signer_fail(m, "key %s: no domain for d=", k->name);
 	sig->existing = signer_already(m, sig->domain, k->selector);
 	sig->key = k;
-	sig->dkim = dkim_sign(m->s->lib, (const unsigned char *)id, NULL,
+	sig->pool = mem_alloc(sizeof(*sig->pool));
+	dkimmem_init(sig->pool);
+	sig->dkim = dkim_sign(m->s->lib, (const unsigned char *)id, sig->pool,
 	    (dkim_sigkey_t)k->pem, (const unsigned char *)k->selector,
 	    (const unsigned char *)sig->domain, m->s->hcanon, m->s->bcanon,
 	    k->alg, -1, &st);
-	if (sig->dkim == NULL)
+	if (sig->dkim == NULL) {
+		signer_sig_close(sig);
 		return signer_fail(m, "dkim_sign: %s (key %s)",
 		    dkim_getresultstr(st), k->name);
+	}
 	m->nsigs++;
 	/*
 	 * libopendkim 2.11 hashes an Ed25519 signature header as one line but
@@ -320,7 +341,7 @@ signer_msg_settle(SIGNER_MSG *m)
 		if (sig->existing && signer_verify_passed(m->verify,
 		    sig->domain, sig->key->selector)) {
 			signer_note_key(m->skipped, sizeof(m->skipped), sig);
-			dkim_free(sig->dkim);
+			signer_sig_close(sig);
 			continue;
 		}
 		if (sig->existing)
@@ -343,7 +364,10 @@ signer_msg_eom(SIGNER_MSG *m)
 		signer_msg_settle(m);
 	for (i = 0; i < m->nsigs; i++) {
 		sig = &m->sigs[i];
+		keyreuse_begin(sig->key->pem, sig->key->pemlen, sig->key->evp);
 		st = dkim_eom(sig->dkim, NULL);
+		if (keyreuse_end() && sig->key->kept)
+			__atomic_add_fetch(sig->key->held, 1, __ATOMIC_RELAXED);
 		if (st != DKIM_STAT_OK)
 			return signer_fail(m, "dkim_eom: %s (key %s)",
 			    dkim_geterror(sig->dkim) ? dkim_geterror(sig->dkim) :
@@ -408,7 +432,7 @@ signer_msg_free(SIGNER_MSG *m)
 	if (m == NULL)
 		return;
 	for (i = 0; i < m->nsigs; i++) {
-		dkim_free(m->sigs[i].dkim);
+		signer_sig_close(&m->sigs[i]);
 		free(m->sigs[i].value);
 	}
 	for (i = 0; i < m->nhdrs; i++)

@@ -24,6 +24,9 @@ struct signer_key {
 	char		*path;		/* the key file; NULL: inline key */
 	char		*pem;		/* NUL-terminated, for dkim_sign() */
 	char		*record;	/* its public TXT record */
+	struct evp_pkey_st *evp;	/* pem decoded once (keyreuse.h) */
+	int		 kept;		/* libopendkim keeps what it gets */
+	unsigned long	*held;		/* references it kept so far */
 	size_t		 pemlen;
 	int		 alg;		/* DKIM_SIGN_* */
 };

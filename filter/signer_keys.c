@@ -27,7 +27,9 @@
 #include "addr.h"
 #include "conf.h"
 #include "dkimkey.h"
+#include "dkimmem.h"
 #include "dkimtable.h"
+#include "keyreuse.h"
 #include "mem.h"
 #include "signer.h"
 #include "signer_int.h"
@@ -151,12 +153,17 @@ signer_add_key(SIGNER *s, const char *name, const char *domain,
 	k->path = keypath ? mem_strdup(keypath) : NULL;
 	k->pemlen = dkimkey_pem_len(key);
 	k->pem = mem_strndup(dkimkey_pem(key), k->pemlen);
+	k->alg = type == DKIMKEY_RSA ? DKIM_SIGN_RSASHA256 :
+	    DKIM_SIGN_ED25519SHA256;
+	/* Decoded once, if libopendkim can be handed the key (keyreuse.h);
+	 * else it decodes the PEM text for every signature. */
+	k->held = mem_calloc(1, sizeof(*k->held));
+	if ((k->kept = keyreuse_kept(k->alg)) >= 0)
+		k->evp = dkimkey_evp_ref(key);
 	k->record = mem_alloc(SIGNER_RECORD_MAX);
 	rc = dkimkey_public_record(key, k->record, SIGNER_RECORD_MAX);
 	if (rc < 0 || rc >= SIGNER_RECORD_MAX)
 		k->record[0] = '\0';	/* never verifies: signs again */
-	k->alg = type == DKIMKEY_RSA ? DKIM_SIGN_RSASHA256 :
-	    DKIM_SIGN_ED25519SHA256;
 	return 0;
 }
 
@@ -296,7 +303,7 @@ signer_lib(SIGNER *s, const struct CONF *c, char **errors)
 	unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
 	char *store1, *store2;
 
-	if ((s->lib = dkim_init(NULL, NULL)) == NULL) {
+	if ((s->lib = dkim_init(dkimmem_alloc, dkimmem_free)) == NULL) {
 		signer_note(errors, conf_path(c), 0, "dkim_init failed");
 		return -1;
 	}
@@ -400,6 +407,22 @@ signer_keys(const SIGNER *s)
 	return s == NULL ? 0 : s->nkeys;
 }
 
+/*
+ * Drop our reference to the decoded key and those libopendkim kept
+ * (keyreuse.h): no handle that got one is left once the SIGNER goes.
+ */
+static void
+signer_key_release(struct signer_key *k)
+{
+	unsigned long n;
+
+	if (k->evp != NULL && k->held != NULL)
+		for (n = *k->held; n > 0; n--)
+			dkimkey_evp_unref(k->evp);
+	dkimkey_evp_unref(k->evp);
+	free(k->held);
+}
+
 void
 signer_free(SIGNER *s)
 {
@@ -411,6 +434,7 @@ signer_free(SIGNER *s)
 		mem_wipe(s->keys[i].pem, s->keys[i].pemlen);
 		free(s->keys[i].pem);
 		free(s->keys[i].record);
+		signer_key_release(&s->keys[i]);
 		free(s->keys[i].name);
 		free(s->keys[i].domain);
 		free(s->keys[i].selector);

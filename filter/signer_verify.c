@@ -30,11 +30,13 @@
 
 #include <opendkim/dkim.h>
 
+#include "dkimmem.h"
 #include "mem.h"
 #include "signer_int.h"
 
 struct SIGNER_VERIFY {
 	DKIM	*dkim;
+	DKIMMEM	 pool;		/* the handle's memory */
 	int	 ok;		/* no handle error so far */
 };
 
@@ -73,7 +75,8 @@ signer_verify_new(const SIGNER *s, const char *id)
 	SIGNER_VERIFY *v = mem_calloc(1, sizeof(*v));
 	DKIM_STAT st;
 
-	v->dkim = dkim_verify(s->lib, (const unsigned char *)id, NULL, &st);
+	dkimmem_init(&v->pool);
+	v->dkim = dkim_verify(s->lib, (const unsigned char *)id, &v->pool, &st);
 	if (v->dkim == NULL ||
 	    dkim_set_user_context(v->dkim, (void *)s) != DKIM_STAT_OK)
 		return v;		/* ok = 0: nothing verifies */
@@ -138,5 +141,6 @@ signer_verify_free(SIGNER_VERIFY *v)
 		return;
 	if (v->dkim != NULL)
 		dkim_free(v->dkim);
+	dkimmem_release(&v->pool);
 	free(v);
 }
