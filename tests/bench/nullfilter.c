@@ -3,14 +3,18 @@
  * protocol for repguard's benchmark (tests/bench/run.sh).
  *
  * Synopsis:
- *	nullfilter SOCKET
+ *	nullfilter [-n] SOCKET
  *
  *	SOCKET is a libmilter connection spec ("unix:/path", "local:/path",
  *	"inet:PORT@ADDR").  Every callback is registered and returns
  *	SMFIS_CONTINUE; end of message returns SMFIS_ACCEPT.  Negotiation keeps
  *	what libmilter proposes (every step sent, every step answered), as a
  *	filter that registers all callbacks gets, so the floor pays for the
- *	same round trips as a signing filter.  The unix socket is created
+ *	same round trips as a signing filter.  With -n it asks for what
+ *	repguard asks for instead: no HELO, DATA or unknown commands, and no
+ *	reply to connect, RCPT, each header, end of header and body (the
+ *	floor of a filter that answers only MAIL and end of message).  The
+ *	unix socket is created
  *	world-writable (umask 0) and an old one is removed.  SIGTERM or SIGINT
  *	stops it (libmilter's own handling).
  *
@@ -29,13 +33,26 @@
 
 #include <libmilter/mfapi.h>
 
+#define NULL_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
+			 SMFIP_NR_EOH | SMFIP_NR_BODY)
+#define NULL_NOSTEP	(SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN)
+
+static int null_nr;		/* -n */
+
+/* What a step that may go without a reply answers. */
+static sfsistat
+null_next(void)
+{
+	return null_nr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
 static sfsistat
 null_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	(void)ctx;
 	(void)host;
 	(void)sa;
-	return SMFIS_CONTINUE;
+	return null_next();
 }
 
 static sfsistat
@@ -55,12 +72,27 @@ null_argv(SMFICTX *ctx, char **argv)
 }
 
 static sfsistat
+null_rcpt(SMFICTX *ctx, char **argv)
+{
+	(void)ctx;
+	(void)argv;
+	return null_next();
+}
+
+static sfsistat
 null_header(SMFICTX *ctx, char *name, char *value)
 {
 	(void)ctx;
 	(void)name;
 	(void)value;
-	return SMFIS_CONTINUE;
+	return null_next();
+}
+
+static sfsistat
+null_eoh(SMFICTX *ctx)
+{
+	(void)ctx;
+	return null_next();
 }
 
 static sfsistat
@@ -69,7 +101,7 @@ null_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	(void)ctx;
 	(void)chunk;
 	(void)len;
-	return SMFIS_CONTINUE;
+	return null_next();
 }
 
 static sfsistat
@@ -94,7 +126,7 @@ null_unknown(SMFICTX *ctx, const char *cmd)
 	return SMFIS_CONTINUE;
 }
 
-/* Take libmilter's proposal as it is: all steps, all replies. */
+/* Take libmilter's proposal as it is (all steps, all replies), or -n's. */
 static sfsistat
 null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -102,11 +134,12 @@ null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	(void)ctx;
 	(void)f0;
-	(void)f1;
 	(void)f2;
 	(void)f3;
 	*pf0 = 0;
-	(void)pf1;	/* arrives with SMFIP_NO* for unregistered callbacks */
+	/* *pf1 arrives with SMFIP_NO* for unregistered callbacks */
+	if (null_nr)
+		*pf1 |= f1 & (NULL_NOREPLY | NULL_NOSTEP);
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -119,9 +152,9 @@ static struct smfiDesc null_desc = {
 	null_connect,
 	null_helo,
 	null_argv,		/* envfrom */
-	null_argv,		/* envrcpt */
+	null_rcpt,		/* envrcpt */
 	null_header,
-	null_ctx,		/* eoh */
+	null_eoh,
 	null_body,
 	null_eom,
 	null_ctx,		/* abort */
@@ -134,8 +167,13 @@ static struct smfiDesc null_desc = {
 int
 main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "-n") == 0) {
+		null_nr = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: nullfilter SOCKET\n");
+		fprintf(stderr, "usage: nullfilter [-n] SOCKET\n");
 		return 2;
 	}
 	umask(0);

@@ -5,7 +5,9 @@
 #
 # Runs, one after the other on the same machine and in the same run (so that
 # their ratios mean something on a shared, noisy host):
-#   - the empty libmilter filter (tests/bench/nullfilter.c): the protocol's floor;
+#   - the empty libmilter filter (tests/bench/nullfilter.c): the protocol's floor,
+#     twice: answering every step (null), and answering only MAIL and end of
+#     message as repguard negotiates it (null-nr, nullfilter -n);
 #   - OpenDKIM (Debian's /usr/sbin/opendkim), same keys, relaxed/relaxed;
 #   - repguard, configured with the simple DKIM form (Domain/Selector/KeyFile);
 # with 3 KB and 100 KB messages, RSA-2048 and Ed25519 keys, 1, 4 and 16
@@ -13,7 +15,9 @@
 # (after 0.5 s of unrecorded warm-up on the same connections), BENCH_REPEAT times
 # in interleaved rounds; the table shows the median run of each point.  Each
 # round also measures libopendkim in process (tests/bench/inproc.c): the bound a
-# libopendkim signer can reach per core, and the share of the key decode.
+# libopendkim signer can reach per core (the key handed over as PEM text, as
+# opendkim does; and decoded once and handed over, as repguard does), and the
+# share of the key decode.
 #
 # Before any number is taken, every filter signs one message per key through
 # mload -o and python3-dkim verifies it against the public key (and must refuse
@@ -28,7 +32,7 @@
 #   PYTHON       an interpreter with python3-dkim [/usr/bin/python3]
 #   BENCH_DURATION [4]  BENCH_REPEAT [3]  BENCH_CONC ["1 4 16"]
 #   BENCH_SIZES ["3k 100k"]  BENCH_ALGS ["rsa ed25519"]
-#   BENCH_FILTERS ["null opendkim repguard"]  BENCH_NCPU [nproc]
+#   BENCH_FILTERS ["null null-nr opendkim repguard"]  BENCH_NCPU [nproc]
 #   BENCH_OUT    directory for results.jsonl, summary.txt and logs [a new
 #                /tmp/repguard-bench.XXXXXX, kept]
 #
@@ -57,7 +61,7 @@ REPEAT=${BENCH_REPEAT:-3}
 CONCS=${BENCH_CONC:-"1 4 16"}
 SIZES=${BENCH_SIZES:-"3k 100k"}
 ALGS=${BENCH_ALGS:-"rsa ed25519"}
-FILTERS=${BENCH_FILTERS:-"null opendkim repguard"}
+FILTERS=${BENCH_FILTERS:-"null null-nr opendkim repguard"}
 NCPU=${BENCH_NCPU:-$(nproc)}
 CLIENT_IP=10.1.2.3
 INTERNAL=10.0.0.0/8
@@ -105,7 +109,8 @@ build() {	# build NAME EXTRA-FLAGS...: into $W/bin unless given
 [ -n "${MLOAD:-}" ] || MLOAD=$(build mload) || die "cannot build mload (see $W/logs/build-mload.log)"
 [ -n "${NULLFILTER:-}" ] || NULLFILTER=$(build nullfilter $(pkg-config --cflags --libs milter)) ||
 	die "cannot build nullfilter: libmilter-dev missing? ($W/logs/build-nullfilter.log)"
-[ -n "${INPROC:-}" ] || INPROC=$(build inproc $(pkg-config --cflags --libs opendkim libcrypto)) ||
+[ -n "${INPROC:-}" ] || INPROC=$(build inproc -I"$TOP/filter" "$TOP/filter/keyreuse.c" \
+	"$TOP/filter/dkimmem.c" $(pkg-config --cflags --libs opendkim libcrypto)) ||
 	{ note "inproc not built (libopendkim-dev missing?): no in-process bound"; INPROC=""; }
 "$PYTHON" -c 'import dkim' 2>/dev/null || die "$PYTHON lacks python3-dkim: signatures cannot be checked"
 # Pin this run to one repguard binary: a rebuild meanwhile must not mix versions.
@@ -213,10 +218,14 @@ EOF
 start_filter() {	# start_filter FILTER ALG: sets FPID, FSOCK; status 1 if it fails
 	_f=$1 _a=$2 _log=$W/logs/$1-$2.log
 	case $_f in
-	null)
+	null|null-nr)
 		FSOCK=$W/sock/null.sock
 		rm -f "$FSOCK"
-		"$NULLFILTER" "unix:$FSOCK" >"$_log" 2>&1 &
+		if [ "$_f" = null ]; then
+			"$NULLFILTER" "unix:$FSOCK" >"$_log" 2>&1 &
+		else
+			"$NULLFILTER" -n "unix:$FSOCK" >"$_log" 2>&1 &
+		fi
 		FPID=$! ;;
 	opendkim)
 		FSOCK=$W/sock/opendkim.sock
@@ -303,9 +312,9 @@ check_signer() {	# check_signer FILTER ALG
 say "bench: output in $W"
 for f in $FILTERS; do
 	case $f in
-	null) start_filter null - || die "nullfilter does not start"
+	null|null-nr) start_filter "$f" - || die "nullfilter ($f) does not start"
 		"$MLOAD" -s "$FSOCK" -m "$W/msg/3k.eml" -n 1 -i "$CLIENT_IP" >/dev/null ||
-			die "mload cannot talk to nullfilter"
+			die "mload cannot talk to nullfilter ($f)"
 		stop_filter ;;
 	opendkim|repguard)
 		for a in $ALGS; do check_signer "$f" "$a"; done ;;
@@ -316,7 +325,7 @@ done
 point() {	# point FILTER ALG SIZE CONC ROUND
 	_c0=$(cpu_ticks "$FPID")
 	_hdr=""
-	[ "$1" != null ] && _hdr="-H DKIM-Signature"
+	case $1 in null*) ;; *) _hdr="-H DKIM-Signature" ;; esac
 	_j=$("$MLOAD" -s "$FSOCK" -m "$W/msg/$3.eml" -c "$4" -t "$DURATION" -w "$WARMUP" \
 		-i "$CLIENT_IP" -T 30 $_hdr -j 2>>"$W/logs/mload.log")
 	_c1=$(cpu_ticks "$FPID")
@@ -339,10 +348,11 @@ measure_filter() {	# measure_filter FILTER ALG ROUND
 	stop_filter
 }
 
-measure_inproc() {	# measure_inproc ROUND: per key and size: 1 thread, NCPU, NCPU with -L
+measure_inproc() {	# measure_inproc ROUND: per key and size: 1 thread, NCPU,
+			# NCPU with -L; and 1 thread with the key handed over (-R)
 	[ -n "$INPROC" ] || return
-	_runs="1:"
-	[ "$NCPU" -gt 1 ] && _runs="1: $NCPU: $NCPU:-L"
+	_runs="1: 1:-R"
+	[ "$NCPU" -gt 1 ] && _runs="1: 1:-R $NCPU: $NCPU:-L"
 	for a in $ALGS; do
 		_n=1000
 		[ "$a" = ed25519 ] && _n=2000
@@ -376,10 +386,10 @@ for r in $(seq "$REPEAT"); do
 	say "bench: round $r of $REPEAT"
 	measure_inproc "$r"
 	for f in $FILTERS; do
-		if [ "$f" = null ]; then
-			measure_filter null - "$r"
-			continue
-		fi
+		case $f in null|null-nr)
+			measure_filter "$f" - "$r"
+			continue ;;
+		esac
 		for a in $ALGS; do
 			case " $SIGNERS " in *" $f:$a "*) measure_filter "$f" "$a" "$r" ;; esac
 		done
@@ -395,7 +405,9 @@ results, notes, ncpu, duration, repeat = sys.argv[1], sys.argv[2], int(sys.argv[
 rows = [json.loads(l) for l in open(results) if l.strip()]
 ALG = {"rsa": "RSA-2048 (rsa-sha256)", "ed25519": "Ed25519 (ed25519-sha256)"}
 SIZE = {"3k": "3 KB", "100k": "100 KB"}
-NAME = {"null": "nullfilter", "opendkim": "opendkim", "repguard": "repguard"}
+NAME = {"null": "nullfilter", "null-nr": "nullfilter -n", "opendkim": "opendkim",
+        "repguard": "repguard"}
+FILTERS = ("null", "null-nr", "opendkim", "repguard")
 
 def median_run(runs, key):
     runs = sorted(runs, key=lambda r: r[key])
@@ -412,24 +424,26 @@ for r in rows:
 inp = {}
 for r in rows:
     if r.get("kind") == "inproc":
-        t = r["threads"] if not r.get("own_libctx") else "%dL" % r["threads"]
+        t = "%d%s%s" % (r["threads"], "L" if r.get("own_libctx") else "",
+                        "R" if r.get("reuse") else "")
         inp.setdefault((r["key"], r["size"], t), []).append(r)
 speed = next((r for r in rows if r.get("kind") == "speed"), {})
 env = next((r for r in rows if r.get("kind") == "env"), {})
 env_end = next((r for r in rows if r.get("kind") == "env_end"), {})
 
 def point(f, a, s, c):
-    r = median_run(mil.get((f, "-" if f == "null" else a, s, c), []), "msgs_per_s")
+    fa = "-" if f.startswith("null") else a
+    r = median_run(mil.get((f, fa, s, c), []), "msgs_per_s")
     if r is None:
         return None
     r = dict(r)
     done = r["ok"] + r.get("warmup_ok", 0)
     r["cpu_us"] = r["filter_cpu_s"] * 1e6 / done if done else 0
-    r["fails"] = sum(x["failed"] for x in mil[(f, "-" if f == "null" else a, s, c)])
+    r["fails"] = sum(x["failed"] for x in mil[(f, fa, s, c)])
     return r
 
-def bound(a, s):	# libopendkim in process, one thread: signatures per core-second
-    runs = inp.get((a, s, 1), [])
+def bound(a, s, how="1"):	# libopendkim in process, one thread: signatures per core-second
+    runs = inp.get((a, s, how), [])
     return med([x["sigs_per_core_s"] for x in runs]), runs
 
 out = []
@@ -443,7 +457,10 @@ P("load average at start %s, at end %s (a shared machine: compare ratios, not ab
 P("opendkim %s; repguard %s" % (env.get("opendkim", "?"), env.get("repguard", "?")))
 P("")
 P("cpu us/msg: the filter's own CPU (utime+stime from /proc) per message; gen cores: the")
-P("load generator's CPU share; bound: libopendkim in process, per core, x (%d - gen cores)." % ncpu)
+P("load generator's CPU share; bound: libopendkim in process, per core, x (%d - gen cores):" % ncpu)
+P("as opendkim uses it (the PEM text decoded for every signature), and with the key decoded")
+P("once and handed over as repguard does; floor added: that bound with the CPU per message of")
+P("the empty filter that negotiates like the filter (nullfilter for opendkim, -n for repguard).")
 concs = sorted({k[3] for k in mil})
 sizes = [s for s in ("3k", "100k") if any(k[2] == s for k in mil)]
 algs = [a for a in ("rsa", "ed25519") if any(k[1] == a for k in mil) or any(k[0] == a for k in inp)]
@@ -451,43 +468,50 @@ summary = {}
 for a in algs:
     for s in sizes:
         bnd, _ = bound(a, s)
-        any_r = next((point(f, a, s, c) for f in ("null", "opendkim", "repguard") for c in concs
+        bnd_r, _ = bound(a, s, "1R")
+        any_r = next((point(f, a, s, c) for f in FILTERS for c in concs
                       if point(f, a, s, c)), None)
         P("")
         P("== %s, %s message (%s octets) ==" % (ALG[a], SIZE[s], any_r["message_bytes"] if any_r else "?"))
-        P("%5s  %-10s %9s %8s %8s %11s %9s %6s" % ("conc", "filter", "msgs/s", "p50 ms", "p99 ms",
+        P("%5s  %-13s %9s %8s %8s %11s %9s %6s" % ("conc", "filter", "msgs/s", "p50 ms", "p99 ms",
                                                    "cpu us/msg", "gen cores", "fails"))
         for c in concs:
             pts = {}
-            for f in ("null", "opendkim", "repguard"):
+            for f in FILTERS:
                 r = point(f, a, s, c)
                 pts[f] = r
                 if r is None:
-                    P("%5d  %-10s %9s" % (c, NAME[f], "-"))
+                    P("%5d  %-13s %9s" % (c, NAME[f], "-"))
                 else:
-                    P("%5d  %-10s %9.1f %8.2f %8.2f %11.0f %9.2f %6d" % (
+                    P("%5d  %-13s %9.1f %8.2f %8.2f %11.0f %9.2f %6d" % (
                         c, NAME[f], r["msgs_per_s"], r["p50_ms"], r["p99_ms"], r["cpu_us"],
                         r["cpu_share"], r["fails"]))
-            od, rg, nl = pts["opendkim"], pts["repguard"], pts["null"]
+            od, rg = pts["opendkim"], pts["repguard"]
             if od and rg:
                 P("       repguard/opendkim %.2f" % (rg["msgs_per_s"] / od["msgs_per_s"]))
-            if bnd:
-                sig = 1e6 / bnd
-                parts_b, parts_f = [], []
-                for f, r in (("opendkim", od), ("repguard", rg)):
-                    if not r:
+            def ratios(b, who):	# b: sigs/s/core; who: [(filter, row, floor row)]
+                plain, floored = [], []
+                for f, r, fl in who:
+                    if not r or not b:
                         continue
                     left = ncpu - r["cpu_share"]
-                    parts_b.append("%s %.2f of %.0f/s" % (f, r["msgs_per_s"] / (bnd * left), bnd * left))
-                    if nl:
-                        fl = 1e6 / (sig + nl["cpu_us"]) * left
-                        parts_f.append("%s %.2f of %.0f/s" % (f, r["msgs_per_s"] / fl, fl))
-                if parts_b:
-                    P("       bound (libopendkim %.0f/s/core x cores left): %s" % (bnd, ", ".join(parts_b)))
-                if parts_f:
-                    P("       bound with the null filter's CPU/msg added (%.0f + %.0f us): %s" % (
-                        sig, nl["cpu_us"], ", ".join(parts_f)))
-            summary[(a, s, c)] = (od, rg, bnd)
+                    plain.append("%s %.2f of %.0f/s" % (f, r["msgs_per_s"] / (b * left), b * left))
+                    if fl:
+                        lim = 1e6 / (1e6 / b + fl["cpu_us"]) * left
+                        floored.append("%s %.2f of %.0f/s (%.0f + %.0f us)" % (
+                            f, r["msgs_per_s"] / lim, lim, 1e6 / b, fl["cpu_us"]))
+                return ", ".join(plain), ", ".join(floored)
+            b1, f1 = ratios(bnd, (("opendkim", od, pts["null"]), ("repguard", rg, pts["null-nr"])))
+            if b1:
+                P("       bound, as opendkim uses libopendkim (%.0f/s/core x cores left): %s" % (bnd, b1))
+            if f1:
+                P("         floor added: %s" % f1)
+            b2, f2 = ratios(bnd_r, (("repguard", rg, pts["null-nr"]),))
+            if b2:
+                P("       bound, key handed over (%.0f/s/core x cores left): %s" % (bnd_r, b2))
+            if f2:
+                P("         floor added: %s" % f2)
+            summary[(a, s, c)] = (od, rg, bnd, bnd_r, pts["null-nr"])
 
 P("")
 P("== libopendkim in process (inproc.c; median of %s rounds) ==" % repeat)
@@ -498,27 +522,43 @@ for a in algs:
         for t in sorted({k[2] for k in inp if k[0] == a and k[1] == s}, key=str):
             runs = inp[(a, s, t)]
             m = lambda k: med([x[k] for x in runs])
-            label = "%s" % t if not str(t).endswith("L") else "%s, own OpenSSL ctx" % str(t)[:-1]
+            n = str(t).rstrip("LR")
+            label = n + (", own OpenSSL ctx" if "L" in str(t) else "") + \
+                (", key handed over" if "R" in str(t) else "")
             P("%-8s %-5s %-22s %10.0f %11.0f %11.0f" % (
                 a, s, label, m("cpu_us_per_sig"), m("sigs_per_core_s"), m("sigs_per_s")))
 P("  CPU us/sig: process CPU per signature (dkim_sign .. dkim_getsighdr_d, dkim_free), the key")
-P("  handed over as PEM as opendkim does; sigs/s/core = 1e6 / CPU us/sig.  \"own OpenSSL ctx\":")
+P("  given as PEM text as opendkim does (\"key handed over\": decoded once and handed to")
+P("  libopendkim as repguard does); sigs/s/core = 1e6 / CPU us/sig.  \"own OpenSSL ctx\":")
 P("  each thread has its own OSSL_LIB_CTX as default (OSSL_LIB_CTX_set0_default); without it")
 P("  OpenSSL 3.0's key decoder contends across threads.")
 P("")
 P("== targets: 3 KB message, concurrency 4, same run ==")
 def verdict(v, goal):
     return "n/a" if v is None else ("met" if v >= goal else "MISSED")
+NONE = (None, None, None, None, None)
 for a, goal in (("rsa", 1.25), ("ed25519", 2.0)):
-    od, rg, bnd = summary.get((a, "3k", 4), (None, None, None))
+    od, rg, bnd, bnd_r, nr = summary.get((a, "3k", 4), NONE)
     v = rg["msgs_per_s"] / od["msgs_per_s"] if od and rg else None
     P("  %-8s repguard/opendkim       %s  (target >= %.2f)  %s" % (
         a, "%.2f" % v if v is not None else "-   ", goal, verdict(v, goal)))
 for a in ("rsa", "ed25519"):
-    od, rg, bnd = summary.get((a, "3k", 4), (None, None, None))
+    od, rg, bnd, bnd_r, nr = summary.get((a, "3k", 4), NONE)
     v = rg["msgs_per_s"] / (bnd * (ncpu - rg["cpu_share"])) if rg and bnd else None
     P("  %-8s repguard/bound          %s  (target >= 0.85)  %s" % (
         a, "%.2f" % v if v is not None else "-   ", verdict(v, 0.85)))
+P("  (bound: libopendkim in process as opendkim uses it, x cores left.  Not targets, for")
+P("  the record: against the bound with the key handed over, and with the protocol's floor)")
+for a in ("rsa", "ed25519"):
+    od, rg, bnd, bnd_r, nr = summary.get((a, "3k", 4), NONE)
+    if not (rg and bnd_r):
+        continue
+    left = ncpu - rg["cpu_share"]
+    line = "  %-8s repguard/handed-over bound %.2f" % (a, rg["msgs_per_s"] / (bnd_r * left))
+    if nr:
+        line += "; with nullfilter -n's %.0f us/msg added %.2f" % (
+            nr["cpu_us"], rg["msgs_per_s"] / (1e6 / (1e6 / bnd_r + nr["cpu_us"]) * left))
+    P(line)
 
 P("")
 P("== the key decode: libopendkim decodes the private key for every message ==")
@@ -537,7 +577,8 @@ for a in algs:
           a, pa["pem_decode_us"], pa["der_decode_us"], pa["sign_cached_us"], pa["sign_fresh_us"]))
     fresh = pa["sign_fresh_us"] - pa["sign_cached_us"]
     for s in sizes:
-        sig = med([x["cpu_us_per_sig"] for x in inp.get((a, s, 1), [])])
+        sig = med([x["cpu_us_per_sig"] for x in inp.get((a, s, "1"), [])])
+        sig_r = med([x["cpu_us_per_sig"] for x in inp.get((a, s, "1R"), [])])
         if sig is None:
             continue
         line = "  %-8s %-5s share of libopendkim's %.0f us/signature: decode %.0f%%, decode + set-up %.0f%%" % (
@@ -547,6 +588,9 @@ for a in algs:
             line += "; of opendkim's %.0f us CPU/message (c=4): %.0f%%, %.0f%%" % (
                 od["cpu_us"], 100 * pa["pem_decode_us"] / od["cpu_us"], 100 * fresh / od["cpu_us"])
         P(line)
+        if sig_r:
+            P("  %-8s %-5s with the key decoded once and handed over (repguard): %.0f us/signature, "
+              "%.1fx less" % (a, s, sig_r, sig / sig_r))
 
 n = [l.rstrip("\n") for l in open(notes) if l.strip()]
 if n:
