@@ -106,7 +106,8 @@ build() {	# build NAME EXTRA-FLAGS...: into $W/bin unless given
 		2>"$W/logs/build-$_name.log" || return 1
 	printf '%s' "$W/bin/$_name"
 }
-[ -n "${MLOAD:-}" ] || MLOAD=$(build mload) || die "cannot build mload (see $W/logs/build-mload.log)"
+[ -n "${MLOAD:-}" ] || MLOAD=$(build mload "$HERE/mload_msg.c" "$HERE/mload_wire.c") ||
+	die "cannot build mload (see $W/logs/build-mload.log)"
 [ -n "${NULLFILTER:-}" ] || NULLFILTER=$(build nullfilter $(pkg-config --cflags --libs milter)) ||
 	die "cannot build nullfilter: libmilter-dev missing? ($W/logs/build-nullfilter.log)"
 [ -n "${INPROC:-}" ] || INPROC=$(build inproc -I"$TOP/filter" "$TOP/filter/keyreuse.c" \
