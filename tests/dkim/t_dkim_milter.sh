@@ -624,6 +624,53 @@ if start_milter D KeyTable="file:$T_TMP/keytable" SigningTable="refile:$T_TMP/si
 	verified "D: external unauthenticated mail: not signed" 0
 	send D-nokey "$MSG/nokey" --from carol@example.org
 	verified "D: From: @example.org matches no SigningTable pattern: unsigned" 0
+	# Every signing thread shares the keys decoded at load (keyreuse.c):
+	# 8 connections at once, 12 messages each, every signature checked.
+	"$PY" - "$SOCK" "$INTERNAL" "$MSG/basic" "$OUT" "$TOP_SRCDIR/tests" "${VKEYS[@]}" \
+		>"$OUT/D-concurrent.log" 2>&1 <<'PYEOF'
+import contextlib, io, os, sys, threading
+sock, ip, src, out, tests = sys.argv[1:6]
+keys = sys.argv[6:]
+sys.path.insert(0, os.path.join(tests, "lib"))
+sys.path.insert(0, os.path.join(tests, "dkim"))
+import milterclient as mc
+import verify
+base = open(src, "rb").read()
+bad = []
+def worker(t):
+    for i in range(12):
+        m = base.replace(b"Subject: ", b"Subject: [%d.%d] " % (t, i), 1)
+        res = mc.run_session(sock, mc.Message.from_bytes(m), mc.Envelope(
+            client_ip=ip, sender="alice@example.com", rcpts=["bob@example.org"]))
+        path = os.path.join(out, "D-conc.%d.%d" % (t, i))
+        if res.delivered is None:
+            bad.append("%d.%d: %s" % (t, i, res.reply))
+            continue
+        open(path, "wb").write(res.delivered)
+ts = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+for x in ts: x.start()
+for x in ts: x.join()
+n = 0
+for name in sorted(os.listdir(out)):
+    if not name.startswith("D-conc."):
+        continue
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = verify.main(keys + ["--expect", "2", os.path.join(out, name)])
+    n += 1
+    if rc != 0:
+        bad.append(name + ": " + buf.getvalue().replace("\n", " | "))
+print("verified %d messages, %d problems" % (n, len(bad)))
+for b in bad[:5]:
+    print(b)
+sys.exit(0 if n == 96 and not bad else 1)
+PYEOF
+	_rc=$?
+	if [ "$_rc" -eq 0 ]; then
+		t_pass "D: 8 connections x 12 messages at once: all 96 carry two signatures that verify"
+	else
+		t_fail "D: 8 connections x 12 messages at once: all verify" "$(head -n 8 "$OUT/D-concurrent.log")"
+	fi
 	if rg_only "D: a dual-signed message sent again keeps its two signatures, no more"; then
 		send D-again "$OUT/D-basic"
 		verified "D: a dual-signed message sent again keeps its two signatures, no more" 2 \
