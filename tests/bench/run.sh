@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh - repguard's signing benchmark, in one go on this machine.
 #
-#   tests/bench/run.sh            (as root or not; about 9 minutes with repguard)
+#   tests/bench/run.sh            (as root or not; about 10 minutes with repguard)
 #
 # Runs, one after the other on the same machine and in the same run (so that
 # their ratios mean something on a shared, noisy host):
