@@ -1,7 +1,7 @@
 /*
  * cryptoctx.c - per-thread OpenSSL library contexts (see cryptoctx.h).
  *
- * Owns: cryptoctx_enter().  A thread-specific key remembers the calling
+ * Owns: cryptoctx_setup(), cryptoctx_enter().  A thread-specific key remembers the calling
  * thread's context; its destructor returns the context to a pool under a
  * mutex.  The pool holds at most as many contexts as threads ever ran at
  * once.  This is thread state, not connection state: no message data is
@@ -41,6 +41,15 @@ cryptoctx_init(void)
 {
 	if (pthread_key_create(&cryptoctx_key, cryptoctx_release) != 0) {
 		fprintf(stderr, "repguard: panic: pthread_key_create\n");
+		abort();
+	}
+}
+
+void
+cryptoctx_setup(void)
+{
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) != 1) {
+		fprintf(stderr, "repguard: panic: OPENSSL_init_crypto\n");
 		abort();
 	}
 }

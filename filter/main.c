@@ -38,6 +38,7 @@
 #include <libmilter/mfapi.h>
 
 #include "conf.h"
+#include "cryptoctx.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
@@ -424,6 +425,7 @@ main(int argc, char **argv)
 	TALLY *ty;
 	CONF *c;
 
+	cryptoctx_setup();
 	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
