@@ -38,6 +38,7 @@
 #include <openssl/x509.h>
 
 #include "dkimkey.h"
+#include "secretfile.h"
 #include "mem.h"
 
 #define DK_ED25519_RAW	32	/* octets of an Ed25519 public key */
@@ -270,115 +271,18 @@ dk_from_bytes(const unsigned char *data, size_t len, const char *name,
 	return dk_wrap(pkey, name, err, errlen);
 }
 
-static const char *
-dk_verbs(unsigned bits)
-{
-	switch (bits & 6) {
-	case 6: return "read and write";
-	case 4: return "read";
-	case 2: return "write";
-	default: return NULL;
-	}
-}
-
-/* "group read", "group and others read", "group write and others read" */
-static void
-dk_who(mode_t mode, char *buf, size_t len)
-{
-	const char *g = dk_verbs((mode >> 3) & 7), *o = dk_verbs(mode & 7);
-
-	if (g != NULL && o != NULL && strcmp(g, o) == 0)
-		snprintf(buf, len, "group and others %s", g);
-	else if (g != NULL && o != NULL)
-		snprintf(buf, len, "group %s and others %s", g, o);
-	else
-		snprintf(buf, len, "%s %s", g != NULL ? "group" : "others",
-		    g != NULL ? g : o);
-}
-
-static const char *
-dk_ftype(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	return "not a regular file";
-}
-
 DKIMKEY *
 dkimkey_load(const char *path, char *err, size_t errlen)
 {
 	unsigned char *buf;
-	struct stat st;
-	char who[64];
-	size_t len = 0, cap = DKIMKEY_FILE_MAX + 1;
-	ssize_t n;
+	size_t len;
 	DKIMKEY *k;
-	int fd, e;
 
-	/* O_NONBLOCK: a FIFO must not hang us before fstat refuses it. */
-	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) ==
-	    -1) {
-		dk_err(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+	if ((buf = secretfile_read(path, DKIMKEY_FILE_MAX, &len, err,
+	    errlen)) == NULL)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		dk_err(err, errlen, "%s: cannot stat: %s", path,
-		    strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		dk_err(err, errlen, "%s: %s, not a key file", path,
-		    dk_ftype(st.st_mode));
-		close(fd);
-		return NULL;
-	}
-	if ((st.st_mode & 066) != 0) {
-		dk_who(st.st_mode, who, sizeof(who));
-		dk_err(err, errlen, "%s: mode %04o lets %s it; chmod 600 %s",
-		    path, (unsigned)(st.st_mode & 07777), who, path);
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size > DKIMKEY_FILE_MAX) {
-		dk_err(err, errlen, "%s: %lld bytes, more than a key file "
-		    "may hold (%d)", path, (long long)st.st_size,
-		    DKIMKEY_FILE_MAX);
-		close(fd);
-		return NULL;
-	}
-	buf = mem_alloc(cap);
-	while (len < cap) {
-		if ((n = read(fd, buf + len, cap - len)) == 0)
-			break;
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			e = errno;
-			dk_err(err, errlen, "%s: read: %s", path, strerror(e));
-			close(fd);
-			OPENSSL_cleanse(buf, cap);
-			free(buf);
-			return NULL;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len > DKIMKEY_FILE_MAX) {			/* it grew */
-		dk_err(err, errlen, "%s: more than %d bytes, more than a key "
-		    "file may hold", path, DKIMKEY_FILE_MAX);
-		k = NULL;
-	} else
-		k = dk_from_bytes(buf, len, path, err, errlen);
-	OPENSSL_cleanse(buf, cap);
-	free(buf);
+	k = dk_from_bytes(buf, len, path, err, errlen);
+	secretfile_free(buf);
 	return k;
 }
 
