@@ -31,6 +31,7 @@
 #include "duration.h"
 #include "log.h"
 #include "mem.h"
+#include "retpath.h"
 #include "sender.h"
 #include "signer.h"
 
@@ -39,7 +40,7 @@
 enum conf_type {
 	CT_STRING, CT_PATH, CT_SOCKET, CT_OCTAL, CT_SIZE, CT_CIDRS, CT_ENUM,
 	CT_BOOL, CT_FACILITY, CT_UINT, CT_USER, CT_DOMAIN, CT_SELECTOR,
-	CT_DATASET, CT_CANON, CT_LIST
+	CT_DATASET, CT_CANON, CT_LIST, CT_DURATION
 };
 
 /* Keyword indexes: the table below is sorted by name in this order. */
@@ -47,7 +48,8 @@ enum conf_kw {
 	KW_CANONICALIZATION, KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE,
 	KW_DATABASE_PATH, KW_DEFAULT_KEY, KW_DOMAIN, KW_INTERNAL_HOSTS,
 	KW_KEY_FILE, KW_KEY_TABLE, KW_MULTIPLE_SIGNATURES, KW_ON_ERROR,
-	KW_ON_NO_KEY, KW_OVERSIGN_HEADERS, KW_PID_FILE, KW_SELECTOR,
+	KW_ON_NO_KEY, KW_OVERSIGN_HEADERS, KW_PID_FILE, KW_RP_DOMAIN,
+	KW_RP_EXPIRY, KW_RP_KEY_FILE, KW_RP_PREFIX, KW_RP_SENDERS, KW_SELECTOR,
 	KW_SENDER_KEY, KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
 	KW_SIGNING_DOMAIN_FROM, KW_SIGNING_TABLE, KW_SOCKET, KW_SYSLOG,
 	KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_MAX
@@ -105,6 +107,14 @@ static const struct conf_def {
 	[KW_OVERSIGN_HEADERS] = { "OversignHeaders", CT_LIST, "From", NULL,
 	    0, 0, 0 },
 	[KW_PID_FILE] = { "PidFile", CT_PATH, NULL, NULL, 0, 0, 1 },
+	[KW_RP_DOMAIN] = { "ReturnPathDomain", CT_DOMAIN, NULL, NULL, 0, 0, 0 },
+	[KW_RP_EXPIRY] = { "ReturnPathExpiry", CT_DURATION, "14d", NULL,
+	    3600, 366LL * 86400, 0 },
+	[KW_RP_KEY_FILE] = { "ReturnPathKeyFile", CT_STRING, NULL, NULL,
+	    0, 0, 0 },
+	[KW_RP_PREFIX] = { "ReturnPathPrefix", CT_STRING, "rp", NULL, 0, 0, 0 },
+	[KW_RP_SENDERS] = { "ReturnPathSenders", CT_STRING, NULL, NULL,
+	    0, 0, 0 },
 	[KW_SELECTOR] = { "Selector", CT_SELECTOR, NULL, NULL, 0, 0, 0 },
 	[KW_SENDER_KEY] = { "SenderKey", CT_ENUM, "auth", conf_sender_keys,
 	    0, 0, 0 },
@@ -137,6 +147,7 @@ struct CONF {
 	char		*path;
 	struct conf_val	 v[KW_MAX];
 	struct SIGNER	*signer;
+	struct RETPATH	*retpath;
 	char		*warnings;
 };
 
@@ -367,6 +378,18 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 		return conf_parse_canon(s, v, msg, msglen);
 	case CT_LIST:
 		return conf_parse_list(s, msg, msglen);
+	case CT_DURATION:
+		if ((err = duration_parse(s, strlen(s), &n)) != NULL) {
+			snprintf(msg, msglen, "%s: \"%s\"", err, s);
+			return msg;
+		}
+		if (n < d->min || n > d->max) {
+			snprintf(msg, msglen, "expected a duration from 1h to "
+			    "366d, got \"%s\"", s);
+			return msg;
+		}
+		v->n = n;
+		return NULL;
 	case CT_OCTAL:
 		errno = 0;
 		n = strtoll(s, &end, 8);
@@ -510,6 +533,7 @@ conf_free(CONF *c)
 			cidr_list_free(c->v[i].cidrs);
 	}
 	signer_free(c->signer);
+	retpath_free(c->retpath);
 	free(c->warnings);
 	free(c->path);
 	free(c);
@@ -606,6 +630,9 @@ conf_load(const char *path, int flags, char **errors)
 	if (e.n == 0 && !(flags & CONF_NO_KEYS) &&
 	    (c->signer = signer_create(c, &e.buf, &c->warnings)) == NULL)
 		e.n++;
+	if (e.n == 0 && !(flags & CONF_NO_KEYS) &&
+	    (c->retpath = retpath_create(c, &e.buf)) == NULL)
+		e.n++;
 	if (e.n > 0) {
 		conf_free(c);
 		*errors = e.buf;
@@ -687,6 +714,7 @@ conf_restart_changes(const CONF *old, const CONF *new)
 
 const char *conf_warnings(const CONF *c) { return c->warnings; }
 const struct SIGNER *conf_signer(const CONF *c) { return c->signer; }
+const struct RETPATH *conf_retpath(const CONF *c) { return c->retpath; }
 
 const char *
 conf_str(const CONF *c, const char *keyword)

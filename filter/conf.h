@@ -16,7 +16,8 @@
  * value as written, its parsed number — enum index, boolean, mode,
  * canonicalization as header<<1|body with 1 = relaxed — and its line).
  * Unless CONF_NO_KEYS is given, conf_load() also reads and checks the
- * DKIM keys (filter/signer.c) and keeps the signer in the snapshot.
+ * DKIM keys (filter/signer.c) and the return-path keys (filter/retpath.c)
+ * and keeps both in the snapshot.
  *
  * A snapshot never changes once loaded, so a connection that took a
  * reference sees one consistent configuration however often the daemon
@@ -58,6 +59,7 @@ enum conf_algorithm {
 
 typedef struct CONF CONF;
 struct SIGNER;
+struct RETPATH;
 
 CONF		*conf_load(const char *path, int flags, char **errors);
 const char	*conf_warnings(const CONF *);		/* NULL: none */
@@ -65,6 +67,7 @@ const char	*conf_str(const CONF *, const char *keyword);	/* NULL: unset */
 long long	 conf_num(const CONF *, const char *keyword);
 int		 conf_line(const CONF *, const char *keyword);	/* 0: default */
 const struct SIGNER *conf_signer(const CONF *);	/* NULL: CONF_NO_KEYS */
+const struct RETPATH *conf_retpath(const CONF *); /* NULL: CONF_NO_KEYS */
 void		 conf_ref(CONF *);
 void		 conf_unref(CONF *);
 CONF		*conf_current(void);
