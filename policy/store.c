@@ -37,7 +37,7 @@
 #define STORE_RETRIES		20
 
 static const char *const store_db_names[STORE_DB_MAX] = {
-	"meta", "senders", "counters",
+	"meta", "senders", "counters", "returnpath",
 };
 
 struct STORE {

@@ -26,9 +26,12 @@
 #include "tally.h"
 
 struct tally_entry {
-	char		*key;
+	char		*key;		/* NULL: a record to put */
 	SENDER_COUNTS	 counts;
 	int64_t		 now;
+	int		 db;		/* the record: db, key, value */
+	unsigned char	*rec;		/* key then value, one allocation */
+	size_t		 klen, vlen;
 };
 
 struct TALLY {
@@ -53,11 +56,18 @@ struct tally_batch {
 };
 
 static void
+tally_entry_free(struct tally_entry *e)
+{
+	free(e->key);
+	free(e->rec);
+}
+
+static void
 tally_push(TALLY *ty, struct tally_entry *e)
 {
 	if (ty->qlen >= TALLY_MAX_PENDING) {
 		ty->dropped++;
-		free(e->key);
+		tally_entry_free(e);
 		return;
 	}
 	if (ty->qlen == ty->qcap) {
@@ -83,16 +93,38 @@ tally_add(TALLY *ty, const char *key, uint64_t messages, uint64_t recipients,
 	pthread_mutex_unlock(&ty->lock);
 }
 
+void
+tally_put(TALLY *ty, int db, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct tally_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.db = db;
+	e.rec = mem_alloc(klen + vlen);
+	memcpy(e.rec, key, klen);
+	memcpy(e.rec + klen, val, vlen);
+	e.klen = klen;
+	e.vlen = vlen;
+	pthread_mutex_lock(&ty->lock);
+	tally_push(ty, &e);
+	pthread_mutex_unlock(&ty->lock);
+}
+
 static int
 tally_write_fn(STORE_TXN *t, void *ctx)
 {
 	struct tally_batch *b = ctx;
+	struct tally_entry *e;
 	size_t i;
 
-	for (i = 0; i < b->n; i++)
-		if (sender_count(t, b->e[i].key, &b->e[i].counts,
-		    b->e[i].now) != 0)
+	for (i = 0; i < b->n; i++) {
+		e = &b->e[i];
+		if (e->key == NULL ? store_put(t, e->db, e->rec, e->klen,
+		    e->rec + e->klen, e->vlen) != 0 :
+		    sender_count(t, e->key, &e->counts, e->now) != 0)
 			return STORE_ERROR;
+	}
 	return 0;
 }
 
@@ -121,7 +153,8 @@ tally_flush(TALLY *ty)
 	if (rc != 0 && ++ty->failures >= TALLY_MAX_ATTEMPTS) {
 		/* Never retry for ever (a batch the store refuses). */
 		snprintf(err + strlen(err), sizeof(err) - strlen(err),
-		    "; dropped %zu counter increments after %d attempts", b.n,
+		    "; dropped %zu counter increments and records after %d "
+		    "attempts", b.n,
 		    TALLY_MAX_ATTEMPTS);
 		if (ty->on_error != NULL)
 			ty->on_error(err, ty->ctx);
@@ -156,7 +189,7 @@ tally_flush(TALLY *ty)
 		ty->on_error("counter updates work again", ty->ctx);
 	ty->failures = 0;
 	for (i = 0; i < b.n; i++)
-		free(b.e[i].key);
+		tally_entry_free(&b.e[i]);
 	free(b.e);
 	pthread_mutex_unlock(&ty->flush_lock);
 	return 0;
@@ -231,7 +264,7 @@ tally_stop(TALLY *ty)
 	pthread_mutex_unlock(&ty->lock);
 	pthread_join(ty->thread, NULL);
 	for (i = 0; i < ty->qlen; i++)
-		free(ty->q[i].key);
+		tally_entry_free(&ty->q[i]);
 	free(ty->q);
 	pthread_mutex_destroy(&ty->lock);
 	pthread_mutex_destroy(&ty->flush_lock);

@@ -8,6 +8,7 @@
  *
  *	TALLY *ty = tally_start(store, 10, on_error, ctx);
  *	tally_add(ty, "alice", 1, 3, now);	never blocks on the store
+ *	tally_put(ty, db, key, klen, val, vlen);	a record, same batch
  *	tally_flush(ty);			write what is queued, now
  *	tally_stop(ty);				flush, stop the thread, free
  *
@@ -18,7 +19,9 @@
  * failures in a row drops the batch, so that one the store can never take
  * does not block counting for ever.  Counters are statistics, not mail: at worst a crash
  * loses the last interval's increments.  tally_dropped() says how many
- * increments were dropped.
+ * increments were dropped.  tally_put() queues a whole record (a
+ * return-path record) for the same batch, with the same guarantees: a
+ * record lost in a crash only leaves a bounce without its sender.
  */
 #ifndef REPGUARD_TALLY_H
 #define REPGUARD_TALLY_H
@@ -37,6 +40,8 @@ TALLY		*tally_start(STORE *, unsigned interval_ms, TALLY_ERROR_FN,
 		    void *ctx);
 void		 tally_add(TALLY *, const char *key, uint64_t messages,
 		    uint64_t recipients, int64_t now);
+void		 tally_put(TALLY *, int db, const void *key, size_t klen,
+		    const void *val, size_t vlen);
 int		 tally_flush(TALLY *);
 void		 tally_stop(TALLY *);
 uint64_t	 tally_dropped(TALLY *);

@@ -1,0 +1,56 @@
+/*
+ * rprecord.h - what a return-path token points to: the message it was
+ * made for, kept in the store until the token expires.
+ *
+ *	RPRECORD r = { .created = now, .expires = now + expiry, ... };
+ *	rprecord_add(&r, rcpt);			each recipient (the first
+ *						RPRECORD_RCPTS_MAX are kept)
+ *	n = rprecord_encode(id, &r, key, &klen, val, sizeof(val));
+ *	rc = rprecord_get(txn, id, &r);		0, STORE_NOTFOUND, STORE_ERROR
+ *						or RPRECORD_DAMAGED
+ *	n = rprecord_sweep(txn, now, budget, &cursor);	drop expired ones
+ *	rprecord_clear(&r);
+ *
+ * A record holds the sender key the message was counted under, the
+ * original envelope sender, the queue id, the time, the number of
+ * recipients and the first RPRECORD_RCPTS_MAX of them.  Keys are the
+ * 64-bit id, big-endian.  A value that does not decode is RPRECORD_DAMAGED;
+ * rprecord_sweep() removes records whose expiry
+ * has passed (and damaged ones), at most budget per call, going on from
+ * *cursor (start at 0; it wraps to 0 at the end).
+ */
+#ifndef REPGUARD_RPRECORD_H
+#define REPGUARD_RPRECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "sender.h"
+#include "store.h"
+
+#define RPRECORD_RCPTS_MAX	50
+#define RPRECORD_QID_MAX	64
+#define RPRECORD_VALUE_MAX	(64 * 1024)
+#define RPRECORD_KEY_LEN	8
+#define RPRECORD_DAMAGED	2
+
+typedef struct {
+	int64_t		 created, expires;
+	char		 sender[SENDER_KEY_MAX];	/* counted under */
+	char		 from[ADDR_KEY_MAX];		/* original sender */
+	char		 qid[RPRECORD_QID_MAX];
+	unsigned long	 nrcpts;		/* all of them */
+	size_t		 nkept;
+	char		*rcpts[RPRECORD_RCPTS_MAX];	/* the first ones */
+} RPRECORD;
+
+void	rprecord_add(RPRECORD *, const char *rcpt);
+void	rprecord_clear(RPRECORD *);
+size_t	rprecord_encode(uint64_t id, const RPRECORD *, unsigned char *key,
+	    unsigned char *val, size_t valsize);
+int	rprecord_get(STORE_TXN *, uint64_t id, RPRECORD *);
+long	rprecord_sweep(STORE_TXN *, int64_t now, long budget,
+	    uint64_t *cursor);
+
+#endif

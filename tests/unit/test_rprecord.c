@@ -1,0 +1,228 @@
+/*
+ * test_rprecord.c - unit tests for policy/rprecord.c and tally_put(), on a
+ * real LMDB store in a temporary directory.
+ *
+ * A record goes in (through the tally's group commit, as the milter
+ * writes it) and comes back field by field, with 60 recipients of which
+ * the first 50 are kept; a record whose recipients do not all fit keeps
+ * as many as fit; every truncation of a good value and a wrong version
+ * read as damaged, never a crash; an unknown id is not found; the sweep
+ * drops expired and damaged records only, within its budget, and its
+ * cursor goes round.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rprecord.h"
+#include "store.h"
+#include "tally.h"
+#include "tap.h"
+
+struct get_ctx {
+	uint64_t	 id;
+	RPRECORD	 r;
+	int		 rc;
+};
+
+static int
+get_fn(STORE_TXN *t, void *ctx)
+{
+	struct get_ctx *g = ctx;
+
+	g->rc = rprecord_get(t, g->id, &g->r);
+	return 0;
+}
+
+static int
+get(STORE *st, uint64_t id, RPRECORD *r)
+{
+	struct get_ctx g;
+	char err[256];
+
+	memset(&g, 0, sizeof(g));
+	g.id = id;
+	if (store_read(st, get_fn, &g, err, sizeof(err)) != 0)
+		return -100;
+	*r = g.r;
+	return g.rc;
+}
+
+struct raw_ctx {
+	const void	*key, *val;
+	size_t		 klen, vlen;
+};
+
+static int
+raw_fn(STORE_TXN *t, void *ctx)
+{
+	struct raw_ctx *p = ctx;
+
+	return store_put(t, STORE_DB_RETURNPATH, p->key, p->klen, p->val,
+	    p->vlen);
+}
+
+static void
+raw_put(STORE *st, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct raw_ctx p = { key, val, klen, vlen };
+	char err[256];
+
+	if (store_write(st, raw_fn, &p, err, sizeof(err)) != 0)
+		fprintf(stderr, "raw put: %s\n", err);
+}
+
+struct sweep_ctx {
+	int64_t		 now;
+	long		 budget, removed;
+	uint64_t	 cursor;
+};
+
+static int
+sweep_fn(STORE_TXN *t, void *ctx)
+{
+	struct sweep_ctx *s = ctx;
+
+	s->removed = rprecord_sweep(t, s->now, s->budget, &s->cursor);
+	return s->removed < 0 ? 1 : 0;
+}
+
+static void
+make(RPRECORD *r, int64_t created, int64_t expires, int nrcpt)
+{
+	char a[64];
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->created = created;
+	r->expires = expires;
+	snprintf(r->sender, sizeof(r->sender), "alice");
+	snprintf(r->from, sizeof(r->from), "alice@example.com");
+	snprintf(r->qid, sizeof(r->qid), "4XyZ12");
+	for (i = 0; i < nrcpt; i++) {
+		snprintf(a, sizeof(a), "r%d@example.org", i);
+		rprecord_add(r, a);
+	}
+}
+
+int
+main(void)
+{
+	char dir[256], err[256], cmd[300];
+	unsigned char key[RPRECORD_KEY_LEN], val[RPRECORD_VALUE_MAX];
+	unsigned char small[300];
+	RPRECORD r, g;
+	STORE *st;
+	TALLY *ty;
+	struct sweep_ctx s;
+	size_t n, cut, bad;
+	int rc;
+	uint64_t id;
+
+	snprintf(dir, sizeof(dir), "%s/test_rprecord.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	if ((st = store_open(dir, NULL, err, sizeof(err))) == NULL) {
+		tap_ok(0, "store_open: %s", err);
+		return tap_done();
+	}
+
+	/* through the tally, as the milter writes it */
+	make(&r, 1000, 2000, 60);
+	tap_int((long long)r.nrcpts, 60, "60 recipients counted");
+	tap_int((long long)r.nkept, RPRECORD_RCPTS_MAX, "the first 50 kept");
+	n = rprecord_encode(0x1122334455667788ULL, &r, key, val, sizeof(val));
+	tap_ok(n > 0, "encoded: %zu octets", n);
+	ty = tally_start(st, 5, NULL, NULL);
+	tally_put(ty, STORE_DB_RETURNPATH, key, sizeof(key), val, n);
+	tap_int(tally_flush(ty), 0, "tally_put: flushed");
+	tally_stop(ty);
+	rc = get(st, 0x1122334455667788ULL, &g);
+	tap_ok(rc == 0 && g.created == 1000 && g.expires == 2000 &&
+	    strcmp(g.sender, "alice") == 0 &&
+	    strcmp(g.from, "alice@example.com") == 0 &&
+	    strcmp(g.qid, "4XyZ12") == 0 && g.nrcpts == 60 && g.nkept == 50 &&
+	    strcmp(g.rcpts[0], "r0@example.org") == 0 &&
+	    strcmp(g.rcpts[49], "r49@example.org") == 0,
+	    "read back: times, sender, from, queue id, 60 and 50 recipients");
+	rprecord_clear(&g);
+	tap_int(get(st, 42, &g), STORE_NOTFOUND, "an unknown id: not found");
+
+	/* a value too small for every recipient keeps as many as fit */
+	n = rprecord_encode(7, &r, key, small, sizeof(small));
+	raw_put(st, key, sizeof(key), small, n);
+	rc = get(st, 7, &g);
+	tap_ok(n > 0 && rc == 0 && g.nrcpts == 60 && g.nkept > 0 &&
+	    g.nkept < 50, "a 300-octet value keeps %zu recipients, counts 60",
+	    g.nkept);
+	rprecord_clear(&g);
+	tap_int((long long)rprecord_encode(8, &r, key, small, 20), 0,
+	    "no room for the fixed part: nothing encoded");
+	rprecord_clear(&r);
+
+	/* damaged values */
+	make(&r, 1000, 2000, 3);
+	n = rprecord_encode(9, &r, key, val, sizeof(val));
+	for (bad = 0, cut = 0; cut < n; cut++) {
+		raw_put(st, key, sizeof(key), val, cut);
+		rc = get(st, 9, &g);
+		if (rc != RPRECORD_DAMAGED)
+			bad++;
+		rprecord_clear(&g);
+	}
+	tap_int((long long)bad, 0, "each of the %zu truncations: damaged", n);
+	val[0] = 2;
+	raw_put(st, key, sizeof(key), val, n);
+	tap_int(get(st, 9, &g), RPRECORD_DAMAGED, "another version: damaged");
+	val[0] = 1;
+	raw_put(st, key, sizeof(key), val, n + 1);
+	tap_int(get(st, 9, &g), RPRECORD_DAMAGED, "a trailing octet: damaged");
+	raw_put(st, key, sizeof(key), val, n);
+	tap_int(get(st, 9, &g), 0, "the whole value reads again");
+	rprecord_clear(&g);
+	rprecord_clear(&r);
+
+	/* sweep: ids 100..109, even ones expired at 1500 */
+	for (id = 100; id < 110; id++) {
+		make(&r, 1000, id % 2 ? 5000 : 1500, 1);
+		n = rprecord_encode(id, &r, key, val, sizeof(val));
+		raw_put(st, key, sizeof(key), val, n);
+		rprecord_clear(&r);
+	}
+	raw_put(st, "\0\0\0\0\0\0\0\x6e", 8, "junk", 4);	/* id 110 */
+	memset(&s, 0, sizeof(s));
+	s.now = 3000;
+	s.budget = 1000;
+	rc = store_write(st, sweep_fn, &s, err, sizeof(err));
+	/* expired at 3000: 7, 9 and the first record (2000), the even ids
+	 * 100..108 (1500); damaged: 110 */
+	tap_ok(rc == 0 && s.removed == 9 && s.cursor == 0, "sweep at 3000: 8 "
+	    "expired and 1 damaged removed (%ld), cursor back to 0",
+	    s.removed);
+	tap_ok(get(st, 101, &g) == 0 && get(st, 100, &r) == STORE_NOTFOUND &&
+	    get(st, 110, &r) == STORE_NOTFOUND && get(st, 7, &r) ==
+	    STORE_NOTFOUND && get(st, 0x1122334455667788ULL, &r) ==
+	    STORE_NOTFOUND, "live records stay; expired and damaged ones are "
+	    "gone");
+	rprecord_clear(&g);
+	s.now = 9000;
+	s.budget = 2;
+	s.cursor = 0;
+	rc = store_write(st, sweep_fn, &s, err, sizeof(err));
+	tap_ok(rc == 0 && s.removed == 2 && s.cursor != 0, "budget 2: two "
+	    "removed, the cursor stops midway");
+	while (s.cursor != 0 && store_write(st, sweep_fn, &s, err,
+	    sizeof(err)) == 0)
+		;
+	tap_ok(get(st, 101, &g) == STORE_NOTFOUND &&
+	    get(st, 109, &g) == STORE_NOTFOUND,
+	    "going on from the cursor empties the expired rest");
+
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return tap_done();
+}
