@@ -43,6 +43,7 @@
 #include "mem.h"
 #include "milter.h"
 #include "privs.h"
+#include "rprecord.h"
 #include "sender.h"
 #include "signer.h"
 #include "store.h"
@@ -333,9 +334,26 @@ main_signals(void)
  * Every minute: free reader slots of killed repguardctls, and remove a
  * slice of what has aged out (counters, senders that stopped sending).
  */
+struct main_rp_sweep {
+	int64_t		 now;
+	uint64_t	 cursor, next;
+	long		 removed;
+};
+
+static int
+main_rp_sweep_fn(STORE_TXN *t, void *ctx)
+{
+	struct main_rp_sweep *s = ctx;
+
+	s->next = s->cursor;
+	s->removed = rprecord_sweep(t, s->now, MAIN_SWEEP_BUDGET, &s->next);
+	return s->removed < 0 ? 1 : 0;
+}
+
 static void
 main_housekeeping(STORE *st, SENDER_SWEEP *sweep)
 {
+	static struct main_rp_sweep rp;
 	uint64_t before = sweep->deleted;
 	char err[512];
 	int n;
@@ -349,6 +367,16 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep)
 	else if (sweep->deleted > before)
 		msg_info("database housekeeping: removed %llu aged-out "
 		    "entries", (unsigned long long)(sweep->deleted - before));
+	rp.now = (int64_t)time(NULL);
+	if (store_write(st, main_rp_sweep_fn, &rp, err, sizeof(err)) != 0)
+		msg_warn("database housekeeping (return-path records) "
+		    "failed: %s", err[0] ? err : "damaged store");
+	else {
+		rp.cursor = rp.next;
+		if (rp.removed > 0)
+			msg_info("database housekeeping: removed %ld expired "
+			    "return-path record(s)", rp.removed);
+	}
 }
 
 /* Serve until a stop signal or until libmilter gives up. */

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,8 @@
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
+#include "retpath.h"
+#include "rprecord.h"
 #include "sender.h"
 #include "signer.h"
 #include "store.h"
@@ -61,6 +64,10 @@ struct milter_conn {
 	SIGNER_MSG	*sign;		/* NULL: not signing this message */
 	int		 sign_rc;	/* first SIGNER_* failure, or OK */
 	int		 nokey_tempfail; /* OnNoKey tempfail, told at EOM */
+	int		 rewrite;	/* the return-path is rewritten */
+	char		 from[ADDR_KEY_MAX];	/* canonical envelope sender */
+	char		 esmtp[256];	/* RET= and ENVID= of MAIL FROM */
+	RPRECORD	 rp;		/* what the token will point to */
 };
 
 /*
@@ -108,6 +115,10 @@ milter_msg_reset(struct milter_conn *c)
 	c->sign = NULL;
 	c->sign_rc = SIGNER_OK;
 	c->nokey_tempfail = 0;
+	c->rewrite = 0;
+	c->from[0] = '\0';
+	c->esmtp[0] = '\0';
+	rprecord_clear(&c->rp);
 	c->outbound = 0;
 	c->sender[0] = '\0';
 	c->rcpts = 0;
@@ -234,17 +245,39 @@ milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 /* Outbound mail is signed when keys are configured. */
 static void
-milter_sign_start(struct milter_conn *c, const char *from)
+milter_sign_start(struct milter_conn *c)
 {
 	const SIGNER *sg = conf_signer(c->conf);
-	char env[ADDR_KEY_MAX];
-	size_t n;
 
 	if (signer_keys(sg) == 0)
 		return;
-	if (addr_canon(from, strlen(from), env, sizeof(env), &n) != NULL)
-		env[0] = '\0';
-	c->sign = signer_msg_new(sg, env);
+	c->sign = signer_msg_new(sg, c->from);
+}
+
+/*
+ * The canonical envelope sender, and the ESMTP parameters a new one must
+ * keep (Postfix honours only RET and ENVID when the sender is changed).
+ */
+static void
+milter_envelope(struct milter_conn *c, const char *from, char **args)
+{
+	size_t n, len;
+
+	if (addr_canon(from, strlen(from), c->from, sizeof(c->from), &n) !=
+	    NULL)
+		c->from[0] = '\0';
+	c->esmtp[0] = '\0';
+	for (; args != NULL && *args != NULL; args++) {
+		if (strncasecmp(*args, "RET=", 4) != 0 &&
+		    strncasecmp(*args, "ENVID=", 6) != 0)
+			continue;
+		len = strlen(c->esmtp);
+		if (len + strlen(*args) + 2 > sizeof(c->esmtp))
+			continue;
+		snprintf(c->esmtp + len, sizeof(c->esmtp) - len, "%s%s",
+		    len ? " " : "", *args);
+	}
+	c->rewrite = retpath_applies(conf_retpath(c->conf), c->from);
 }
 
 /*
@@ -332,7 +365,8 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 		return milter_on_error(ctx, c, dberr);
 	if (rc == 0 && sender_is_paused(&s, (int64_t)time(NULL)))
 		return milter_paused(ctx, c, &s);
-	milter_sign_start(c, from);
+	milter_envelope(c, from, argv[0] != NULL ? argv + 1 : NULL);
+	milter_sign_start(c);
 	return SMFIS_CONTINUE;
 }
 
@@ -341,9 +375,15 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *c = milter_conn(ctx);
 
-	(void)argv;
-	if (c != NULL)
+	char rcpt[ADDR_KEY_MAX];
+	size_t n;
+
+	if (c != NULL) {
 		c->rcpts++;
+		if (c->rewrite && argv[0] != NULL && addr_canon(argv[0],
+		    strlen(argv[0]), rcpt, sizeof(rcpt), &n) == NULL)
+			rprecord_add(&c->rp, rcpt);
+	}
 	return milter_next(c, SMFIP_NR_RCPT);
 }
 
@@ -452,6 +492,56 @@ milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
 	return 0;
 }
 
+/*
+ * Replace the envelope sender by a return-path with a token, after the
+ * record the token names is queued for the store (same batch as the
+ * counters).  0, or -1 with the reason in why.
+ */
+static int
+milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
+    size_t whylen)
+{
+	const RETPATH *rp = conf_retpath(c->conf);
+	unsigned char key[RPRECORD_KEY_LEN], *val;
+	char addr[ADDR_KEY_MAX], bracketed[ADDR_KEY_MAX + 2];
+	const char *err;
+	uint64_t id;
+	size_t n;
+
+	if (rptoken_new_id(&id) != 0) {
+		snprintf(why, whylen, "return-path: no random id");
+		return -1;
+	}
+	if ((err = retpath_address(rp, id, now, addr, sizeof(addr))) != NULL) {
+		snprintf(why, whylen, "return-path: %s", err);
+		return -1;
+	}
+	c->rp.created = now;
+	c->rp.expires = now + retpath_expiry(rp);
+	snprintf(c->rp.sender, sizeof(c->rp.sender), "%s", c->sender);
+	snprintf(c->rp.from, sizeof(c->rp.from), "%s", c->from);
+	snprintf(c->rp.qid, sizeof(c->rp.qid), "%s", c->id);
+	val = mem_alloc(RPRECORD_VALUE_MAX);
+	n = rprecord_encode(id, &c->rp, key, val, RPRECORD_VALUE_MAX);
+	if (n == 0) {
+		free(val);
+		snprintf(why, whylen, "return-path: record does not fit");
+		return -1;
+	}
+	snprintf(bracketed, sizeof(bracketed), "<%s>", addr);
+	if (smfi_chgfrom(ctx, bracketed, c->esmtp[0] ? c->esmtp : NULL) !=
+	    MI_SUCCESS) {
+		free(val);
+		snprintf(why, whylen, "return-path: the MTA refused to change "
+		    "the envelope sender");
+		return -1;
+	}
+	tally_put(milter_tally, STORE_DB_RETURNPATH, key, sizeof(key), val, n);
+	free(val);
+	msg_info("%s: return-path %s -> %s", c->id, c->from, addr);
+	return 0;
+}
+
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
@@ -482,6 +572,9 @@ milter_eom_do(SMFICTX *ctx)
 		    "the MTA refused the DKIM-Signature header");
 		return milter_on_error(ctx, c, why);
 	}
+	if (c->rewrite && milter_rewrite(ctx, c, (int64_t)time(NULL), why,
+	    sizeof(why)) != 0)
+		return milter_on_error(ctx, c, why);
 	tally_add(milter_tally, c->sender, 1, c->rcpts, (int64_t)time(NULL));
 	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu", c->id,
 	    c->addr, c->sender, c->rcpts, c->size);
@@ -505,6 +598,7 @@ milter_close(SMFICTX *ctx)
 
 	if (c != NULL) {
 		signer_msg_free(c->sign);
+		rprecord_clear(&c->rp);
 		conf_unref(c->conf);
 		free(c);
 		smfi_setpriv(ctx, NULL);
@@ -525,7 +619,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	(void)f2;
 	(void)f3;
-	*pf0 = f0 & (SMFIF_SETSYMLIST | SMFIF_ADDHDRS);
+	*pf0 = f0 & (SMFIF_SETSYMLIST | SMFIF_ADDHDRS | SMFIF_CHGFROM);
 	/* *pf1 arrives with SMFIP_NO* set for what we did not register. */
 	if (f1 & SMFIP_HDR_LEADSPC) {
 		*pf1 |= SMFIP_HDR_LEADSPC;
@@ -552,7 +646,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static struct smfiDesc milter_description = {
 	"repguard",
 	SMFI_VERSION,
-	SMFIF_SETSYMLIST | SMFIF_ADDHDRS,
+	SMFIF_SETSYMLIST | SMFIF_ADDHDRS | SMFIF_CHGFROM,
 	milter_connect,
 	NULL,			/* helo */
 	milter_envfrom,

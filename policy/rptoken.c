@@ -3,7 +3,7 @@
  *
  * Owns: rptoken_key_set(), rptoken_key_wipe(), rptoken_make(),
  * rptoken_check(), rptoken_prefix_ok(), rptoken_address(),
- * rptoken_split().
+ * rptoken_split(), rptoken_new_id().
  *
  * Decisions: HMAC-SHA256 and hex come from OpenSSL (HMAC(),
  * OPENSSL_buf2hexstr_ex(), OPENSSL_hexstr2buf_ex()); the MAC covers a
@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "rptoken.h"
 
@@ -184,4 +185,18 @@ rptoken_split(const char *local, size_t len, const char *prefix,
 	*tok = local + plen + 1;
 	*toklen = len - plen - 1;
 	return NULL;
+}
+
+/* A record id nobody can guess: ids are not secret, but unpredictable. */
+int
+rptoken_new_id(uint64_t *id)
+{
+	unsigned char b[8];
+	int i;
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return -1;
+	for (*id = 0, i = 0; i < 8; i++)
+		*id = *id << 8 | b[i];
+	return 0;
 }

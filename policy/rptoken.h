@@ -59,5 +59,6 @@ const char	*rptoken_address(const char *prefix, const char *tok,
 		    const char *domain, char *out, size_t outsize);
 const char	*rptoken_split(const char *local, size_t len,
 		    const char *prefix, const char **tok, size_t *toklen);
+int		 rptoken_new_id(uint64_t *id);	/* random; 0, or -1 */
 
 #endif

@@ -453,7 +453,8 @@ store_scan(STORE_TXN *t, int db, const void *prefix, size_t plen,
 	else
 		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	while (rc == 0 && !stop) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+		if (plen > 0 && (k.mv_size < plen ||
+		    memcmp(k.mv_data, prefix, plen) != 0))
 			break;
 		stop = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ctx);
 		if (!stop)

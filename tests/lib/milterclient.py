@@ -525,8 +525,9 @@ class Message(object):
 
 class Envelope(object):
     def __init__(self, client_ip, sender, rcpts, auth=None, client_name=None,
-                 helo="client.repguard.test", port=25):
+                 helo="client.repguard.test", port=25, mail_args=()):
         self.client_ip, self.sender, self.rcpts, self.auth = client_ip, sender, rcpts, auth
+        self.mail_args = list(mail_args)      # ESMTP parameters of MAIL FROM
         self.client_name = client_name or "client.repguard.test"
         self.helo, self.port = helo, port
 
@@ -607,7 +608,7 @@ def run_session(path, msg, env, chunk=MILTER_CHUNK_SIZE, wire_lf=False,
         cl.macros.update({"mail_mailer": "smtp", "mail_host":
                           env.sender.rpartition("@")[2] or "mta.repguard.test"})
         cl.macros.pop("i", None)     # no queue id before DATA (SMTP mail)
-        r = step(cl.mail(env.sender))
+        r = step(cl.mail(env.sender, env.mail_args))
         res.reply = r
         if r is not None and r.code == "a":
             # accepted: no more events for this message, delivered unchanged
