@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl_bounce.h"
 #include "ctl_dkim.h"
 #include "duration.h"
 #include "privs.h"
@@ -71,7 +72,8 @@ ctl_usage(const char *fmt, ...)
 	    "  resume SENDER\n"
 	    "  keygen --domain D --selector S [--algorithm rsa|ed25519] "
 	    "[--bits N] --out DIR\n"
-	    "  dkim-record KEYFILE [--domain D --selector S]\n");
+	    "  dkim-record KEYFILE [--domain D --selector S]\n"
+	    "  parse-bounce [FILE] [--rules FILE] [--prefix P] [--domain D]\n");
 	exit(2);
 }
 
@@ -135,7 +137,7 @@ ctl_time(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void
+void
 ctl_json_str(const char *s)
 {
 	putchar('"');
@@ -416,6 +418,8 @@ main(int argc, char **argv)
 		return ctl_keygen(argc - optind, argv + optind);
 	if (strcmp(cmd, "dkim-record") == 0)
 		return ctl_dkim_record(argc - optind, argv + optind);
+	if (strcmp(cmd, "parse-bounce") == 0)
+		return ctl_parse_bounce(argc - optind, argv + optind, path);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;

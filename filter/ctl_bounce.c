@@ -1,0 +1,146 @@
+/*
+ * ctl_bounce.c - repguardctl parse-bounce (see ctl_bounce.h).
+ *
+ * Owns: ctl_parse_bounce().
+ * Must not: crash or fail on any message: malformed input gives
+ * "not-bounce" or fewer recipients, and exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounce.h"
+#include "bouncerules.h"
+#include "conf.h"
+#include "ctl_bounce.h"
+#include "mem.h"
+
+#define CTL_INPUT_MAX	(64 * 1024 * 1024)
+
+static int
+ctl_pb_usage(const char *msg)
+{
+	fprintf(stderr, "repguardctl: parse-bounce: %s\nusage: repguardctl "
+	    "parse-bounce [FILE] [--rules FILE] [--prefix P] [--domain D]\n",
+	    msg);
+	return 2;
+}
+
+static void
+ctl_json_field(const char *name, const char *v, int comma)
+{
+	printf("%s\"%s\":", comma ? "," : "", name);
+	if (v == NULL || *v == '\0')
+		printf("null");
+	else
+		ctl_json_str(v);
+}
+
+static char *
+ctl_read_all(FILE *fp, size_t *len)
+{
+	size_t cap = 65536, n = 0, got;
+	char *buf = mem_alloc(cap);
+
+	while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
+		n += got;
+		if (n == cap) {
+			if (cap >= CTL_INPUT_MAX)
+				break;		/* the parser reads less */
+			cap *= 2;
+			buf = mem_realloc(buf, cap);
+		}
+	}
+	*len = n;
+	return buf;
+}
+
+int
+ctl_parse_bounce(int argc, char **argv, const char *confpath)
+{
+	static const struct option longopts[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rules_path = NULL, *prefix = NULL, *domain = NULL;
+	char *errors = NULL, *msg;
+	BOUNCE_RULES *rules;
+	CONF *c = NULL;
+	BOUNCE b;
+	FILE *fp = stdin;
+	size_t len, i;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': rules_path = optarg; break;
+		case 'p': prefix = optarg; break;
+		case 'd': domain = optarg; break;
+		case ':': return ctl_pb_usage("an option needs a value");
+		default: return ctl_pb_usage("unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		return ctl_pb_usage("at most one FILE");
+	if (rules_path == NULL || prefix == NULL || domain == NULL) {
+		if ((c = conf_load(confpath, CONF_NO_KEYS, &errors)) == NULL) {
+			fprintf(stderr, "repguardctl: %s", errors ? errors :
+			    "cannot load the configuration\n");
+			free(errors);
+			return 1;
+		}
+		if (rules_path == NULL)
+			rules_path = conf_str(c, "BounceRules");
+		if (prefix == NULL)
+			prefix = conf_str(c, "ReturnPathPrefix");
+		if (domain == NULL)
+			domain = conf_str(c, "ReturnPathDomain");
+	}
+	if ((rules = bouncerules_load(rules_path, &errors)) == NULL) {
+		fprintf(stderr, "repguardctl: %s", errors);
+		free(errors);
+		conf_unref(c);
+		return 1;
+	}
+	if (argc - optind == 1 && (fp = fopen(argv[optind], "rb")) == NULL) {
+		fprintf(stderr, "repguardctl: %s: %s\n", argv[optind],
+		    strerror(errno));
+		bouncerules_free(rules);
+		conf_unref(c);
+		return 1;
+	}
+	msg = ctl_read_all(fp, &len);
+	if (fp != stdin)
+		fclose(fp);
+	bounce_parse(msg, len, prefix, domain, rules, &b);
+	free(msg);
+
+	printf("{\"type\":\"%s\"", bounce_type_name(b.type));
+	ctl_json_field("token", b.token, 1);
+	ctl_json_field("sender", NULL, 1);
+	ctl_json_field("subject", b.subject, 1);
+	ctl_json_field("reporting_mta", b.reporting_mta, 1);
+	ctl_json_field("message_id", b.message_id, 1);
+	ctl_json_field("feedback_type", b.feedback_type, 1);
+	printf(",\"recipients\":[");
+	for (i = 0; i < b.nrcpts; i++) {
+		printf("%s{", i ? "," : "");
+		ctl_json_field("address", b.rcpts[i].address, 0);
+		ctl_json_field("original", b.rcpts[i].original, 1);
+		ctl_json_field("status", b.rcpts[i].status, 1);
+		ctl_json_field("action", b.rcpts[i].action, 1);
+		ctl_json_field("class", b.rcpts[i].cls, 1);
+		ctl_json_field("diagnostic", b.rcpts[i].diagnostic, 1);
+		ctl_json_field("remote_mta", b.rcpts[i].remote_mta, 1);
+		printf("}");
+	}
+	printf("]}\n");
+	bouncerules_free(rules);
+	conf_unref(c);
+	return 0;
+}

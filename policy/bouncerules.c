@@ -1,0 +1,238 @@
+/*
+ * bouncerules.c - parse and apply bounce classification rules (see
+ * bouncerules.h).
+ *
+ * Owns: bouncerules_parse(), bouncerules_load(), bouncerules_classify(),
+ * bouncerules_count(), bouncerules_free().
+ * Must not: accept a rule it cannot compile, or a class it does not know.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bouncerules.h"
+#include "mem.h"
+
+enum { BR_STATUS, BR_DIAGNOSTIC, BR_SUBJECT, BR_ANY };
+
+static const char *const br_classes[] = {
+	"hard", "soft", "quota", "policy", "complaint", "auto-reply",
+	"unknown", NULL
+};
+static const char *const br_fields[] = {
+	"status", "diagnostic", "subject", "any", NULL
+};
+
+struct br_rule {
+	const char	*cls;		/* one of br_classes */
+	int		 field;
+	regex_t		 re;
+};
+
+struct BOUNCE_RULES {
+	struct br_rule	*r;
+	size_t		 n;
+};
+
+__attribute__((format(printf, 4, 5)))
+static void
+br_err(char **errors, const char *name, int line, const char *fmt, ...)
+{
+	char msg[512], full[700];
+	size_t have = *errors ? strlen(*errors) : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%s:%d: %s\n", name, line, msg);
+	*errors = mem_realloc(*errors, have + strlen(full) + 1);
+	memcpy(*errors + have, full, strlen(full) + 1);
+}
+
+static int
+br_word(const char *const *list, const char *w, size_t len)
+{
+	int i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strlen(list[i]) == len && strncasecmp(list[i], w, len) == 0)
+			return i;
+	return -1;
+}
+
+void
+bouncerules_free(BOUNCE_RULES *br)
+{
+	size_t i;
+
+	if (br == NULL)
+		return;
+	for (i = 0; i < br->n; i++)
+		regfree(&br->r[i].re);
+	free(br->r);
+	free(br);
+}
+
+/* One line (no line end, NUL-terminated copy); 0 or -1 with an error. */
+static int
+br_line(BOUNCE_RULES *br, char *s, const char *name, int line, char **errors)
+{
+	char *cls, *field, *re, msg[256];
+	size_t clen, flen;
+	int c, f, rc;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0' || *s == '#')
+		return 0;
+	cls = s;
+	while (*s != '\0' && !isspace((unsigned char)*s))
+		s++;
+	clen = (size_t)(s - cls);
+	while (isspace((unsigned char)*s))
+		s++;
+	field = s;
+	while (*s != '\0' && !isspace((unsigned char)*s))
+		s++;
+	flen = (size_t)(s - field);
+	while (isspace((unsigned char)*s))
+		s++;
+	re = s;
+	for (s = re + strlen(re); s > re && isspace((unsigned char)s[-1]); )
+		*--s = '\0';
+	if ((c = br_word(br_classes, cls, clen)) < 0) {
+		br_err(errors, name, line, "unknown class \"%.*s\" (hard, "
+		    "soft, quota, policy, complaint, auto-reply or unknown)",
+		    (int)clen, cls);
+		return -1;
+	}
+	if (flen == 0 || (f = br_word(br_fields, field, flen)) < 0) {
+		br_err(errors, name, line, "unknown field \"%.*s\" (status, "
+		    "diagnostic, subject or any)", (int)flen, field);
+		return -1;
+	}
+	if (*re == '\0') {
+		br_err(errors, name, line, "no pattern");
+		return -1;
+	}
+	if (br->n == BOUNCERULES_MAX) {
+		br_err(errors, name, line, "more than %d rules",
+		    BOUNCERULES_MAX);
+		return -1;
+	}
+	br->r = mem_realloc(br->r, (br->n + 1) * sizeof(*br->r));
+	if ((rc = regcomp(&br->r[br->n].re, re, REG_EXTENDED | REG_ICASE |
+	    REG_NOSUB)) != 0) {
+		regerror(rc, &br->r[br->n].re, msg, sizeof(msg));
+		br_err(errors, name, line, "bad pattern \"%s\": %s", re, msg);
+		return -1;
+	}
+	br->r[br->n].cls = br_classes[c];
+	br->r[br->n].field = f;
+	br->n++;
+	return 0;
+}
+
+BOUNCE_RULES *
+bouncerules_parse(const char *text, size_t len, const char *name,
+    char **errors)
+{
+	BOUNCE_RULES *br = mem_calloc(1, sizeof(*br));
+	const char *p = text, *nl;
+	char *line;
+	size_t l;
+	int n = 0, bad = 0;
+
+	*errors = NULL;
+	while (p < text + len) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		l = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+		n++;
+		if (memchr(p, '\0', l) != NULL) {
+			br_err(errors, name, n, "NUL byte in the line");
+			bad = 1;
+		} else {
+			line = mem_strndup(p, l);
+			if (br_line(br, line, name, n, errors) != 0)
+				bad = 1;
+			free(line);
+		}
+		p += l + (nl != NULL);
+	}
+	if (bad) {
+		bouncerules_free(br);
+		return NULL;
+	}
+	return br;
+}
+
+BOUNCE_RULES *
+bouncerules_load(const char *path, char **errors)
+{
+	BOUNCE_RULES *br;
+	char *buf, msg[512];
+	size_t len;
+	FILE *fp;
+
+	*errors = NULL;
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(msg, sizeof(msg), "%s: cannot open: %s\n", path,
+		    strerror(errno));
+		*errors = mem_strdup(msg);
+		return NULL;
+	}
+	buf = mem_alloc(BOUNCERULES_FILE_MAX + 1);
+	len = fread(buf, 1, BOUNCERULES_FILE_MAX + 1, fp);
+	fclose(fp);
+	if (len > BOUNCERULES_FILE_MAX) {
+		snprintf(msg, sizeof(msg), "%s: more than %d bytes\n", path,
+		    BOUNCERULES_FILE_MAX);
+		*errors = mem_strdup(msg);
+		free(buf);
+		return NULL;
+	}
+	br = bouncerules_parse(buf, len, path, errors);
+	free(buf);
+	return br;
+}
+
+const char *
+bouncerules_classify(const BOUNCE_RULES *br, const char *status,
+    const char *diag, const char *subject)
+{
+	char *any;
+	const char *v;
+	size_t i, n;
+
+	if (br == NULL)
+		return "unknown";
+	n = strlen(status) + strlen(diag) + strlen(subject) + 3;
+	any = mem_alloc(n);
+	snprintf(any, n, "%s\n%s\n%s", status, diag, subject);
+	for (i = 0; i < br->n; i++) {
+		switch (br->r[i].field) {
+		case BR_STATUS: v = status; break;
+		case BR_DIAGNOSTIC: v = diag; break;
+		case BR_SUBJECT: v = subject; break;
+		default: v = any; break;
+		}
+		if (regexec(&br->r[i].re, v, 0, NULL, 0) == 0) {
+			free(any);
+			return br->r[i].cls;
+		}
+	}
+	free(any);
+	return "unknown";
+}
+
+size_t
+bouncerules_count(const BOUNCE_RULES *br)
+{
+	return br ? br->n : 0;
+}

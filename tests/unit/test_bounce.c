@@ -1,0 +1,305 @@
+/*
+ * test_bounce.c - unit tests for policy/bounce.c, bounce_text.c, mime.c
+ * and bouncerules.c over the corpus in tests/bounce/corpus, classified by
+ * contrib/bounce-rules.
+ *
+ * A table gives, for every corpus message, the type, whether the token is
+ * found, the returned message's Message-ID, the feedback type and each
+ * recipient as "address status action class".  Every message is also
+ * parsed from every truncation of itself (a result, never a crash: run
+ * under ASan/UBSan by contrib/test.sh) and fed through BOUNCE_BUF split
+ * at every chunk boundary and in 1-octet chunks, which must give the same
+ * result as the whole.  A table of rule lines checks the rules' errors;
+ * MIME helpers are checked on their own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounce.h"
+#include "bouncerules.h"
+#include "mime.h"
+#include "tap.h"
+
+#define TOKEN "016b1d0f8a0123456789abcdef0123456789abcdef0123"
+
+static const struct {
+	const char	*file, *type;
+	int		 token;
+	const char	*message_id, *feedback, *rcpts;
+} corpus[] = {
+	{ "postfix-dsn-5.1.1", "dsn", 1, "<hello.1@example.com>", "",
+	    "nobody@example.org 5.1.1 failed hard" },
+	{ "postfix-dsn-delayed", "dsn", 1, "", "",
+	    "slow@example.org 4.4.1 delayed soft" },
+	{ "postfix-dsn-two-rcpts", "dsn", 1, "", "",
+	    "full@example.org 5.2.2 failed quota|"
+	    "blocked@example.net 5.7.1 failed policy" },
+	{ "exim-dsn", "dsn", 1, "<hello.1@example.com>", "",
+	    "gone@example.net 5.1.1 failed hard" },
+	{ "sendmail-dsn", "dsn", 1, "<hello.1@example.com>", "",
+	    "nouser@example.org 5.1.1 failed hard" },
+	{ "exchange-dsn", "dsn", 1, "<hello.1@example.com>", "",
+	    "bob@contoso.example 5.1.10 failed hard" },
+	{ "dsn-base64-status", "dsn", 1, "", "",
+	    "nomail@example.com 5.1.10 failed hard" },
+	{ "dsn-mixed-wrapper", "dsn", 1, "", "",
+	    "wrapped@example.net 5.2.1 failed hard" },
+	{ "dsn-relayed-only", "not-bounce", 1, "", "", "" },
+	{ "qmail", "nondsn", 1, "", "",
+	    "nosuch@example.net 5.1.1 failed hard" },
+	{ "yahoo-plain", "nondsn", 1, "", "",
+	    "missing@yahoo.example 5.0.0 failed hard" },
+	{ "postfix-plain-quota", "nondsn", 1, "", "",
+	    "full@example.org 4.2.2 delayed quota" },
+	{ "arf-abuse", "arf", 1, "<hello.1@example.com>", "abuse",
+	    "complainer@isp.example  complaint complaint" },
+	{ "arf-no-rcpt", "arf", 1, "<spam.2@example.com>", "abuse",
+	    "victim@isp.example  complaint complaint" },
+	{ "autoreply-ooo", "auto-reply", 1, "", "", "" },
+	{ "autoreply-subject-only", "auto-reply", 1, "", "", "" },
+	{ "personal-reply", "not-bounce", 1, "", "", "" },
+	{ "broken-no-closing-boundary", "dsn", 1, "", "",
+	    "cut@example.org 5.1.1 failed hard" },
+	{ "broken-wrong-boundary", "nondsn", 1, "", "",
+	    "lost@example.org 5.1.1 failed hard" },
+	{ "encoded-words-8bit", "dsn", 1, "", "",
+	    "absent@example.fr 5.1.1 failed hard" },
+	{ "no-token", "not-bounce", 0, "", "", "" },
+};
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+
+	if (fp == NULL)
+		return NULL;
+	buf = malloc(1 << 20);
+	*len = fread(buf, 1, 1 << 20, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* One line that says everything about a result, to compare results. */
+static void
+summary(const BOUNCE *b, char *out, size_t size)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(out, size, "%s tok=%s id=%s fb=%s:",
+	    bounce_type_name(b->type), b->token, b->message_id,
+	    b->feedback_type);
+	for (i = 0; i < b->nrcpts && n < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s%s %s %s %s",
+		    i ? "|" : "", b->rcpts[i].address, b->rcpts[i].status,
+		    b->rcpts[i].action, b->rcpts[i].cls);
+}
+
+/* A type we know, recipients with an address, a class and a status
+ * that is empty or d.d.d. */
+static int
+well_formed(const BOUNCE *b)
+{
+	size_t i;
+	const char *s;
+
+	if (b->type > BOUNCE_AUTOREPLY || b->nrcpts > BOUNCE_RCPTS_MAX)
+		return 0;
+	for (i = 0; i < b->nrcpts; i++) {
+		s = b->rcpts[i].status;
+		if (strchr(b->rcpts[i].address, '@') == NULL ||
+		    b->rcpts[i].cls == NULL ||
+		    (s[0] != '\0' && (s[1] != '.' || strchr(s + 2, '.') ==
+		    NULL)))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+rcpts(const BOUNCE *b, char *out, size_t size)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < b->nrcpts && n < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s%s %s %s %s",
+		    i ? "|" : "", b->rcpts[i].address, b->rcpts[i].status,
+		    b->rcpts[i].action, b->rcpts[i].cls);
+}
+
+static void
+test_rules(void)
+{
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{ "hard status ^5\\.1\\.1$\nbogus status x\n",
+		    "r:2: unknown class \"bogus\"" },
+		{ "hard color x\n", "r:1: unknown field \"color\"" },
+		{ "hard status\n", "r:1: no pattern" },
+		{ "hard status (unclosed\n", "r:1: bad pattern \"(unclosed\"" },
+		{ "# only a comment\n\n", NULL },
+	};
+	BOUNCE_RULES *r;
+	char *errors;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = bouncerules_parse(bad[i].text, strlen(bad[i].text), "r",
+		    &errors);
+		if (bad[i].err == NULL)
+			tap_ok(r != NULL && errors == NULL &&
+			    bouncerules_count(r) == 0, "rules: comments and "
+			    "empty lines only: no rules, no error");
+		else
+			tap_ok(r == NULL && errors != NULL &&
+			    strncmp(errors, bad[i].err, strlen(bad[i].err)) ==
+			    0, "rules error: %s (got %s)", bad[i].err,
+			    errors ? errors : "none");
+		free(errors);
+		bouncerules_free(r);
+	}
+	r = bouncerules_parse("quota status ^5\\.2\\.2$\n"
+	    "policy diagnostic spamhaus\nhard any 5\\.\n", 60, "r", &errors);
+	tap_ok(r != NULL, "three rules parse");
+	tap_str(bouncerules_classify(r, "5.2.2", "", ""), "quota",
+	    "rules: first match decides (quota)");
+	tap_str(bouncerules_classify(r, "5.7.1", "listed at SPAMHAUS", ""),
+	    "policy", "rules: case-insensitive diagnostic (policy)");
+	tap_str(bouncerules_classify(r, "5.4.0", "", ""), "hard",
+	    "rules: 'any' matches the status");
+	tap_str(bouncerules_classify(r, "4.4.1", "", ""), "unknown",
+	    "rules: no match is unknown");
+	tap_str(bouncerules_classify(NULL, "5.1.1", "", ""), "unknown",
+	    "no rules at all: unknown");
+	bouncerules_free(r);
+}
+
+static void
+test_mime(void)
+{
+	static const char m[] = "Subject: a\r\n  folded\tvalue\r\n"
+	    "Content-Type: multipart/mixed;\r\n boundary=\"b b\"\r\n\r\n"
+	    "pre\r\n--b b\r\nContent-Type: text/plain\r\n\r\none\r\n"
+	    "--b b\r\n\r\ntwo\r\n--b b--\r\nepilogue\r\n";
+	MIME_PART p, k[4];
+	char v[64];
+	size_t n;
+
+	mime_split(m, sizeof(m) - 1, &p);
+	tap_ok(mime_field(&p, "subject", v, sizeof(v)) == NULL &&
+	    strcmp(v, "a folded value") == 0, "mime: a folded field is "
+	    "unfolded (%s)", v);
+	tap_str(mime_field(&p, "Subjec", v, sizeof(v)), "no such field",
+	    "mime: a name prefix is not a match");
+	mime_field(&p, "Content-Type", v, sizeof(v));
+	tap_ok(mime_param(v, "boundary", v, sizeof(v)) == NULL &&
+	    strcmp(v, "b b") == 0, "mime: quoted boundary with a space");
+	n = mime_children(&p, k, 4);
+	tap_ok(n == 2 && k[0].blen == 3 && memcmp(k[0].body, "one", 3) == 0 &&
+	    k[1].hlen == 0 && k[1].blen == 3, "mime: two parts, preamble and "
+	    "epilogue left out");
+	n = mime_children(&p, k, 1);
+	tap_int((long long)n, 1, "mime: at most max parts");
+}
+
+int
+main(void)
+{
+	char path[1024], want[2048], got[4096], whole[4096], part[4096];
+	const char *top = getenv("TOP_SRCDIR") ? getenv("TOP_SRCDIR") : ".";
+	char *errors, *msg;
+	BOUNCE_RULES *rules;
+	BOUNCE b;
+	BOUNCE_BUF bb;
+	size_t i, len = 0, cut, bad, split;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/contrib/bounce-rules", top);
+	rules = bouncerules_load(path, &errors);
+	if (!tap_ok(rules != NULL, "contrib/bounce-rules loads (%zu rules)",
+	    bouncerules_count(rules))) {
+		printf("# %s", errors ? errors : "");
+		return tap_done();
+	}
+	test_rules();
+	test_mime();
+	for (i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++) {
+		snprintf(path, sizeof(path), "%s/tests/bounce/corpus/%s.eml",
+		    top, corpus[i].file);
+		if (!tap_ok((msg = slurp(path, &len)) != NULL, "%s: read",
+		    corpus[i].file))
+			continue;
+		bounce_parse(msg, len, "rp", "bounce.example.com", rules, &b);
+		rcpts(&b, got, sizeof(got));
+		ok = strcmp(bounce_type_name(b.type), corpus[i].type) == 0 &&
+		    (corpus[i].token ? strcmp(b.token, TOKEN) == 0 :
+		    b.token[0] == '\0') &&
+		    strcmp(b.message_id, corpus[i].message_id) == 0 &&
+		    strcmp(b.feedback_type, corpus[i].feedback) == 0 &&
+		    strcmp(got, corpus[i].rcpts) == 0;
+		snprintf(want, sizeof(want), "%s tok=%d id=%s fb=%s: %s",
+		    corpus[i].type, corpus[i].token, corpus[i].message_id,
+		    corpus[i].feedback, corpus[i].rcpts);
+		tap_ok(ok, "%s: %s", corpus[i].file, want);
+		if (!ok) {
+			summary(&b, whole, sizeof(whole));
+			printf("#   got: %s\n", whole);
+		}
+		summary(&b, whole, sizeof(whole));
+
+		/* every truncation: a well-formed result, never a crash */
+		for (bad = 0, cut = 0; cut < len; cut++) {
+			bounce_parse(msg, cut, "rp", "bounce.example.com",
+			    rules, &b);
+			if (!well_formed(&b))
+				bad++;
+		}
+		tap_int((long long)bad, 0, "%s: all %zu truncations give a "
+		    "well-formed result", corpus[i].file, len);
+
+		/* fed in chunks */
+		for (bad = 0, split = 0; split <= len; split++) {
+			memset(&bb, 0, sizeof(bb));
+			bounce_buf_add(&bb, msg, split);
+			bounce_buf_add(&bb, msg + split, len - split);
+			bounce_parse(bb.buf, bb.len, "rp",
+			    "bounce.example.com", rules, &b);
+			summary(&b, part, sizeof(part));
+			if (strcmp(part, whole) != 0)
+				bad++;
+			bounce_buf_free(&bb);
+		}
+		memset(&bb, 0, sizeof(bb));
+		for (cut = 0; cut < len; cut++)
+			bounce_buf_add(&bb, msg + cut, 1);
+		bounce_parse(bb.buf, bb.len, "rp", "bounce.example.com", rules,
+		    &b);
+		summary(&b, part, sizeof(part));
+		bounce_buf_free(&bb);
+		tap_ok(bad == 0 && strcmp(part, whole) == 0, "%s: split at "
+		    "each of %zu boundaries and in 1-octet chunks: the same "
+		    "result", corpus[i].file, len + 1);
+		free(msg);
+	}
+
+	/* a huge message: only the first BOUNCE_SCAN_MAX octets count */
+	memset(&bb, 0, sizeof(bb));
+	msg = malloc(1 << 20);
+	memset(msg, 'x', 1 << 20);
+	for (i = 0; i < 3; i++)
+		bounce_buf_add(&bb, msg, 1 << 20);
+	tap_ok(bb.len == BOUNCE_SCAN_MAX && bb.dropped == (3u << 20) -
+	    BOUNCE_SCAN_MAX, "3 MiB fed: %d kept, the rest counted",
+	    BOUNCE_SCAN_MAX);
+	bounce_parse(bb.buf, bb.len, "rp", "bounce.example.com", rules, &b);
+	tap_str(bounce_type_name(b.type), "not-bounce", "3 MiB of 'x': "
+	    "not a bounce");
+	bounce_buf_free(&bb);
+	free(msg);
+	bouncerules_free(rules);
+	return tap_done();
+}
