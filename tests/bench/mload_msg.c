@@ -2,31 +2,33 @@
  * mload_msg.c - mload's small helpers (dying, allocation, the clock) and
  * the message file it sends: parsed once into header fields (folds kept
  * as the MTA hands them over) and a CRLF body.
+ *
+ * Synopsis:
+ *	void	 ml_die(const char *fmt, ...);
+ *	void	*ml_alloc(size_t n);
+ *	void	*ml_realloc(void *p, size_t n);
+ *	char	*ml_strndup(const char *s, size_t n);
+ *	uint64_t ml_now_ns(void);
+ *	void	 ml_msg_load(const char *path, struct ml_msg *m);
+ *
+ *	Allocation never returns NULL: it succeeds or mload exits 1.
+ *	ml_msg_load reads at most ML_MSG_MAX octets and parses them with a
+ *	pure parser over (buf, len) that needs no NUL and caps the header
+ *	count (ML_HDR_MAX) and one header's length (ML_HDRLEN_MAX).
+ *
+ * Diagnostics: an unreadable, oversized or malformed message file is fatal
+ *	("mload: PATH: what", exit 1), before any connection is made.
+ *
+ * Must not: talk to the filter or know the milter protocol; read options.
  */
 #define _GNU_SOURCE
-#include <sys/types.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
-
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "mload.h"
 

@@ -3,24 +3,37 @@
  * in, the macros of each stage, one connection (negotiation, connect,
  * HELO) and one message on it, as Postfix's smtpd and cleanup send them.
  * See mload.c for what is sent and what counts as a failure.
+ *
+ * Synopsis:
+ *	enum ml_outcome	 ml_conn_open(struct ml_conn *c);
+ *	void		 ml_conn_close(struct ml_conn *c, int quit);
+ *	int		 ml_conn_lost(enum ml_outcome o);
+ *	enum ml_outcome	 ml_message(struct ml_conn *c, struct ml_worker *w,
+ *			    uint64_t *ns, struct ml_mod *mods, size_t *nmods);
+ *
+ *	ml_conn_open connects (unix or TCP, read and write timeouts of -T),
+ *	negotiates and sends connect and HELO; ml_message sends one message
+ *	and reads every reply up to the final one, recording modifications
+ *	in mods when given (at most ML_MODS_MAX) and the latency in *ns; of
+ *	the worker it uses only its id and queue-id sequence.  A failure
+ *	leaves its text in c->err; ml_conn_lost says whether the outcome
+ *	ended the connection.
+ *
+ * Must not: trust the filter (a reply length outside 1..ML_REPLY_MAX, an
+ *	unknown or misplaced reply, a truncated packet is O_PROTO, never a
+ *	crash or an unbounded allocation); block without a timeout; print
+ *	or count outcomes (the caller records them).
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
