@@ -45,7 +45,8 @@ enum conf_type {
 
 /* Keyword indexes: the table below is sorted by name in this order. */
 enum conf_kw {
-	KW_BOUNCE_RULES, KW_CANONICALIZATION, KW_COMMIT_INTERVAL,
+	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_CANONICALIZATION,
+	KW_COMMIT_INTERVAL,
 	KW_DATABASE_MAX_SIZE,
 	KW_DATABASE_PATH, KW_DEFAULT_KEY, KW_DOMAIN, KW_INTERNAL_HOSTS,
 	KW_KEY_FILE, KW_KEY_TABLE, KW_MULTIPLE_SIGNATURES, KW_ON_ERROR,
@@ -85,6 +86,8 @@ static const struct conf_def {
 	long long		 min, max;	/* CT_UINT, CT_SIZE */
 	int			 restart;	/* needs a restart to change */
 } conf_table[KW_MAX] = {
+	[KW_BOUNCE_FORWARD] = { "BounceForward", CT_BOOL, "no", NULL,
+	    0, 0, 0 },
 	[KW_BOUNCE_RULES] = { "BounceRules", CT_PATH,
 	    SYSCONFDIR "/repguard/bounce-rules", NULL, 0, 0, 0 },
 	[KW_CANONICALIZATION] = { "Canonicalization", CT_CANON,

@@ -36,6 +36,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "intake.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
@@ -68,6 +69,11 @@ struct milter_conn {
 	char		 from[ADDR_KEY_MAX];	/* canonical envelope sender */
 	char		 esmtp[256];	/* RET= and ENVID= of MAIL FROM */
 	RPRECORD	 rp;		/* what the token will point to */
+	int		 inbound;	/* not outbound, return-path on */
+	INTAKE		 im;		/* a report to our bounce domain */
+	unsigned long	 other_rcpts;	/* recipients not in that domain */
+	int		 drop;		/* a bad token seen without RCPT
+					 * replies: drop at end of message */
 };
 
 /*
@@ -116,6 +122,10 @@ milter_msg_reset(struct milter_conn *c)
 	c->sign_rc = SIGNER_OK;
 	c->nokey_tempfail = 0;
 	c->rewrite = 0;
+	c->inbound = 0;
+	c->other_rcpts = 0;
+	c->drop = 0;
+	intake_free(&c->im);
 	c->from[0] = '\0';
 	c->esmtp[0] = '\0';
 	rprecord_clear(&c->rp);
@@ -345,8 +355,14 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 	milter_queue_id(ctx, c);
 	auth = smfi_getsymval(ctx, "{auth_authen}");
 	c->outbound = c->internal || (auth != NULL && *auth != '\0');
-	if (!c->outbound)
-		return SMFIS_ACCEPT;
+	if (!c->outbound) {
+		/* Inbound mail matters only if it is a report for our
+		 * return-path domain, which shows at RCPT. */
+		if (!retpath_on(conf_retpath(c->conf)))
+			return SMFIS_ACCEPT;
+		c->inbound = 1;
+		return SMFIS_CONTINUE;
+	}
 	err = sender_key_make(conf_sender_key(c->conf), auth, from,
 	    strlen(from), c->sender, sizeof(c->sender));
 	if (err != NULL) {
@@ -375,15 +391,35 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *c = milter_conn(ctx);
 
-	char rcpt[ADDR_KEY_MAX];
+	char rcpt[ADDR_KEY_MAX], why[256], text[400];
 	size_t n;
 
-	if (c != NULL) {
-		c->rcpts++;
-		if (c->rewrite && argv[0] != NULL && addr_canon(argv[0],
-		    strlen(argv[0]), rcpt, sizeof(rcpt), &n) == NULL)
-			rprecord_add(&c->rp, rcpt);
+	if (c == NULL || argv[0] == NULL)
+		return milter_next(c, SMFIP_NR_RCPT);
+	switch (intake_rcpt(&c->im, c->conf, argv[0], (int64_t)time(NULL),
+	    why, sizeof(why))) {
+	case INTAKE_OK:
+		return milter_next(c, SMFIP_NR_RCPT);
+	case INTAKE_REFUSE:
+		milter_queue_id(ctx, c);
+		msg_info("%s: refused report to %s: %s", c->id, c->im.rcpt,
+		    why);
+		if (c->noreply & SMFIP_NR_RCPT) {
+			c->drop = 1;		/* no reply possible here */
+			return SMFIS_NOREPLY;
+		}
+		snprintf(text, sizeof(text), "repguard: no such bounce "
+		    "address (%s)", why);
+		smfi_setreply(ctx, "550", "5.1.1", text);
+		return SMFIS_REJECT;
 	}
+	c->other_rcpts++;
+	if (c->inbound)
+		return milter_next(c, SMFIP_NR_RCPT);
+	c->rcpts++;
+	if (c->rewrite && addr_canon(argv[0], strlen(argv[0]), rcpt,
+	    sizeof(rcpt), &n) == NULL)
+		rprecord_add(&c->rp, rcpt);
 	return milter_next(c, SMFIP_NR_RCPT);
 }
 
@@ -396,6 +432,7 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	c->size += strlen(name) + strlen(value) + 3;
+	intake_header(&c->im, name, value, !c->leadspc);
 	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
 		c->sign_rc = signer_msg_header(c->sign, name, value,
 		    !c->leadspc);
@@ -414,6 +451,11 @@ milter_eoh(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	milter_queue_id(ctx, c);
+	intake_eoh(&c->im);
+	if (c->im.active) {		/* a report to us: never signed */
+		signer_msg_free(c->sign);
+		c->sign = NULL;
+	}
 	if (c->sign == NULL || c->sign_rc != SIGNER_OK)
 		return milter_next(c, SMFIP_NR_EOH);
 	c->sign_rc = signer_msg_eoh(c->sign, c->id);
@@ -442,6 +484,7 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	c->size += len;
+	intake_body(&c->im, chunk, len);
 	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
 		c->sign_rc = signer_msg_body(c->sign, chunk, len);
 	return milter_next(c, SMFIP_NR_BODY);
@@ -542,6 +585,45 @@ milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
 	return 0;
 }
 
+/*
+ * A report to the return-path domain: recorded, then forwarded to the
+ * original sender (BounceForward) or dropped.  Other recipients of the
+ * same message, if any, still get it.
+ */
+static sfsistat
+milter_report(SMFICTX *ctx, struct milter_conn *c)
+{
+	INTAKE_RESULT res;
+	char addr[ADDR_KEY_MAX + 2];
+
+	if (!c->im.active) {		/* only bad tokens, no RCPT replies */
+		msg_info("%s: report with a bad token dropped", c->id);
+		return c->other_rcpts ? SMFIS_CONTINUE : SMFIS_DISCARD;
+	}
+	intake_eom(&c->im, milter_store, c->conf, c->id, (int64_t)time(NULL),
+	    &res);
+	msg_info("%s", res.log);
+	if (res.failed)
+		return milter_on_error(ctx, c, "bounce events could not be "
+		    "recorded");
+	snprintf(addr, sizeof(addr), "<%s>", c->im.rcpt);
+	if (res.forward[0] != '\0') {
+		char to[ADDR_KEY_MAX + 2];
+
+		snprintf(to, sizeof(to), "<%s>", res.forward);
+		if (smfi_addrcpt(ctx, to) != MI_SUCCESS ||
+		    smfi_delrcpt(ctx, addr) != MI_SUCCESS)
+			return milter_on_error(ctx, c, "the MTA refused to "
+			    "forward the report");
+		msg_info("%s: report forwarded to %s", c->id, res.forward);
+		return SMFIS_CONTINUE;
+	}
+	if (c->other_rcpts == 0)
+		return SMFIS_DISCARD;
+	return smfi_delrcpt(ctx, addr) == MI_SUCCESS ? SMFIS_CONTINUE :
+	    milter_on_error(ctx, c, "the MTA refused to drop the report");
+}
+
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
@@ -556,9 +638,13 @@ milter_eom_do(SMFICTX *ctx)
 	struct milter_conn *c = milter_conn(ctx);
 	char why[600];
 
-	if (c == NULL || !c->outbound)
+	if (c == NULL)
 		return SMFIS_CONTINUE;
 	milter_queue_id(ctx, c);
+	if (c->im.active || c->drop)
+		return milter_report(ctx, c);
+	if (!c->outbound)
+		return SMFIS_CONTINUE;
 	if (c->nokey_tempfail) {
 		snprintf(why, sizeof(why), "repguard: no DKIM key for %.200s",
 		    signer_msg_address(c->sign)[0] ?
@@ -599,6 +685,7 @@ milter_close(SMFICTX *ctx)
 	if (c != NULL) {
 		signer_msg_free(c->sign);
 		rprecord_clear(&c->rp);
+		intake_free(&c->im);
 		conf_unref(c->conf);
 		free(c);
 		smfi_setpriv(ctx, NULL);
@@ -616,10 +703,13 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct milter_conn *c = milter_conn_get(ctx);
+	unsigned long want;
+	CONF *cur;
 
 	(void)f2;
 	(void)f3;
-	*pf0 = f0 & (SMFIF_SETSYMLIST | SMFIF_ADDHDRS | SMFIF_CHGFROM);
+	*pf0 = f0 & (SMFIF_SETSYMLIST | SMFIF_ADDHDRS | SMFIF_CHGFROM |
+	    SMFIF_ADDRCPT | SMFIF_DELRCPT);
 	/* *pf1 arrives with SMFIP_NO* set for what we did not register. */
 	if (f1 & SMFIP_HDR_LEADSPC) {
 		*pf1 |= SMFIP_HDR_LEADSPC;
@@ -627,8 +717,13 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	}
 	/* libmilter offers the NR bits even to an MTA without them (it
 	 * then answers CONTINUE itself). */
-	*pf1 |= f1 & MILTER_NOREPLY;
-	c->noreply = *pf1 & MILTER_NOREPLY;
+	want = MILTER_NOREPLY;
+	cur = conf_current();
+	if (cur != NULL && retpath_on(conf_retpath(cur)))
+		want &= ~(unsigned long)SMFIP_NR_RCPT;	/* may refuse there */
+	conf_unref(cur);
+	*pf1 |= f1 & want;
+	c->noreply = *pf1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
 	if (*pf0 & SMFIF_SETSYMLIST) {
@@ -646,7 +741,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static struct smfiDesc milter_description = {
 	"repguard",
 	SMFI_VERSION,
-	SMFIF_SETSYMLIST | SMFIF_ADDHDRS | SMFIF_CHGFROM,
+	SMFIF_SETSYMLIST | SMFIF_ADDHDRS | SMFIF_CHGFROM | SMFIF_ADDRCPT |
+	    SMFIF_DELRCPT,
 	milter_connect,
 	NULL,			/* helo */
 	milter_envfrom,

@@ -37,7 +37,7 @@
 #define STORE_RETRIES		20
 
 static const char *const store_db_names[STORE_DB_MAX] = {
-	"meta", "senders", "counters", "returnpath",
+	"meta", "senders", "counters", "returnpath", "bounces",
 };
 
 struct STORE {

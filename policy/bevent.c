@@ -1,0 +1,131 @@
+/*
+ * bevent.c - bounce and complaint events in the store (see bevent.h).
+ *
+ * Owns: bevent_id(), bevent_put(), bevent_get().
+ * Must not: count a report twice, or read beyond a stored value.
+ */
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "bevent.h"
+#include "bounce.h"
+
+#define BEVENT_VERSION	1
+#define BEVENT_VALUE_MAX	(SENDER_KEY_MAX + 2 * ADDR_KEY_MAX + 128)
+
+void
+bevent_id(const char *msg, size_t len, const char *rcpt,
+    unsigned char id[BEVENT_ID_LEN])
+{
+	unsigned int n = BEVENT_ID_LEN;
+
+	if (len > BOUNCE_SCAN_MAX)
+		len = BOUNCE_SCAN_MAX;
+	{
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+		if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) !=
+		    1 || EVP_DigestUpdate(md, msg, len) != 1 ||
+		    EVP_DigestUpdate(md, "\0", 1) != 1 ||
+		    EVP_DigestUpdate(md, rcpt, strlen(rcpt)) != 1 ||
+		    EVP_DigestFinal_ex(md, id, &n) != 1)
+			memset(id, 0, BEVENT_ID_LEN);
+		EVP_MD_CTX_free(md);
+	}
+}
+
+static int
+bevent_str(unsigned char *v, size_t *n, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > 0xffff || *n + 2 + len > BEVENT_VALUE_MAX)
+		return -1;
+	v[(*n)++] = (unsigned char)(len >> 8);
+	v[(*n)++] = (unsigned char)len;
+	memcpy(v + *n, s, len);
+	*n += len;
+	return 0;
+}
+
+int
+bevent_put(STORE_TXN *t, const BEVENT *e)
+{
+	unsigned char v[BEVENT_VALUE_MAX];
+	const void *old;
+	size_t n = 0, oldlen;
+	int i, rc;
+
+	rc = store_get(t, STORE_DB_BOUNCES, e->id, BEVENT_ID_LEN, &old,
+	    &oldlen);
+	if (rc == 0)
+		return BEVENT_DUPLICATE;
+	if (rc != STORE_NOTFOUND)
+		return STORE_ERROR;
+	v[n++] = BEVENT_VERSION;
+	for (i = 7; i >= 0; i--)
+		v[n++] = (unsigned char)((uint64_t)e->time >> (8 * i));
+	if (bevent_str(v, &n, e->sender) != 0 ||
+	    bevent_str(v, &n, e->from) != 0 ||
+	    bevent_str(v, &n, e->rcpt) != 0 ||
+	    bevent_str(v, &n, e->cls) != 0 ||
+	    bevent_str(v, &n, e->status) != 0 ||
+	    bevent_str(v, &n, e->type) != 0)
+		return STORE_ERROR;
+	return store_put(t, STORE_DB_BOUNCES, e->id, BEVENT_ID_LEN, v, n) == 0 ?
+	    0 : STORE_ERROR;
+}
+
+static int
+bevent_get_str(const unsigned char **p, size_t *left, char *out,
+    size_t outsize)
+{
+	size_t len;
+
+	if (*left < 2)
+		return -1;
+	len = (size_t)(*p)[0] << 8 | (*p)[1];
+	*p += 2;
+	*left -= 2;
+	if (len > *left || len >= outsize || memchr(*p, '\0', len) != NULL)
+		return -1;
+	memcpy(out, *p, len);
+	out[len] = '\0';
+	*p += len;
+	*left -= len;
+	return 0;
+}
+
+int
+bevent_get(STORE_TXN *t, const unsigned char id[BEVENT_ID_LEN], BEVENT *e)
+{
+	const void *val;
+	const unsigned char *p;
+	size_t vlen, i;
+	uint64_t tm = 0;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if ((rc = store_get(t, STORE_DB_BOUNCES, id, BEVENT_ID_LEN, &val,
+	    &vlen)) != 0)
+		return rc;
+	p = val;
+	if (vlen < 9 || p[0] != BEVENT_VERSION)
+		return BEVENT_DAMAGED;
+	for (i = 1; i < 9; i++)
+		tm = tm << 8 | p[i];
+	p += 9;
+	vlen -= 9;
+	memcpy(e->id, id, BEVENT_ID_LEN);
+	e->time = (int64_t)tm;
+	if (bevent_get_str(&p, &vlen, e->sender, sizeof(e->sender)) != 0 ||
+	    bevent_get_str(&p, &vlen, e->from, sizeof(e->from)) != 0 ||
+	    bevent_get_str(&p, &vlen, e->rcpt, sizeof(e->rcpt)) != 0 ||
+	    bevent_get_str(&p, &vlen, e->cls, sizeof(e->cls)) != 0 ||
+	    bevent_get_str(&p, &vlen, e->status, sizeof(e->status)) != 0 ||
+	    bevent_get_str(&p, &vlen, e->type, sizeof(e->type)) != 0 ||
+	    vlen != 0)
+		return BEVENT_DAMAGED;
+	return 0;
+}

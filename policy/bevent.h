@@ -1,0 +1,49 @@
+/*
+ * bevent.h - bounce and complaint events, as the reputation engine will
+ * read them: who sent the message, which recipient, what class.
+ *
+ *	BEVENT e = { ... };
+ *	bevent_id(msg, len, rcpt, e.id);	the same report about the
+ *						same recipient, the same id
+ *	rc = bevent_put(txn, &e);		0 new, BEVENT_DUPLICATE, or
+ *						STORE_ERROR
+ *	rc = bevent_get(txn, id, &e);		0, STORE_NOTFOUND, or
+ *						BEVENT_DAMAGED
+ *
+ * An event's id is the SHA-256 of the report (its first BOUNCE_SCAN_MAX
+ * octets) and the recipient, so a report delivered twice is recorded
+ * once.  Value: version, time, then sender key, original sender,
+ * recipient, class, status and report type as length-prefixed strings.
+ */
+#ifndef REPGUARD_BEVENT_H
+#define REPGUARD_BEVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "sender.h"
+#include "store.h"
+
+#define BEVENT_ID_LEN		32
+#define BEVENT_DUPLICATE	1
+#define BEVENT_DAMAGED		2
+
+typedef struct {
+	unsigned char	 id[BEVENT_ID_LEN];
+	int64_t		 time;
+	char		 sender[SENDER_KEY_MAX];	/* counted under */
+	char		 from[ADDR_KEY_MAX];		/* original sender */
+	char		 rcpt[ADDR_KEY_MAX];
+	char		 cls[16];
+	char		 status[16];
+	char		 type[16];			/* dsn, arf, nondsn */
+} BEVENT;
+
+void	bevent_id(const char *msg, size_t len, const char *rcpt,
+	    unsigned char id[BEVENT_ID_LEN]);
+int	bevent_put(STORE_TXN *, const BEVENT *);
+int	bevent_get(STORE_TXN *, const unsigned char id[BEVENT_ID_LEN],
+	    BEVENT *);
+
+#endif

@@ -1,0 +1,156 @@
+#!/bin/bash
+# t_bounce_intake.sh - reports that come back to the return-path domain,
+# through the milter protocol (tests/lib/milterclient.py as the MTA).
+#
+# An outbound message gets its token; then, from an outside client:
+#   - a Postfix DSN to that token is read at end of message, tied to the
+#     sender and original sender through the token's record, recorded as
+#     "hard" for nobody@example.org and dropped (BounceForward no);
+#   - the same DSN again is recognised and not counted twice;
+#   - a forged token, an altered one, an expired one (made here with the key)
+#     and one under another prefix are refused at RCPT with 550 5.1.1, before
+#     any data (no backscatter);
+#   - mail to other recipients of the bounce domain's neighbours is left alone;
+#   - with BounceForward yes the report goes to the original sender instead
+#     (the MTA is asked to add alice@example.com and drop the bounce address);
+#   - a DSN about one of repguard's own 451 "paused" refusals is not counted;
+#   - an ARF complaint is recorded as "complaint", an out-of-office reply
+#     records nothing.
+. "$TOP_SRCDIR/tests/lib/common.sh"
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || t_skip_all "$PY not installed"
+command -v openssl >/dev/null || t_skip_all "needs the openssl command"
+t_tmpdir
+SOCK=$T_TMP/rg.sock
+CONF=$T_TMP/rg.conf
+LOG=$T_TMP/rg.log
+KEY=$T_TMP/rp.key
+C=$TOP_SRCDIR/tests/bounce/corpus
+CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123
+openssl rand -hex 32 >"$KEY"
+chmod 600 "$KEY"
+
+write_conf() {	# write_conf FORWARD
+	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
+		CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
+		ReturnPathDomain bounce.example.com ReturnPathKeyFile "$KEY" \
+		BounceRules "$TOP_SRCDIR/contrib/bounce-rules" BounceForward "$1"
+}
+
+# send IP SENDER RCPT FILE: one message; prints "STAGE ACTION|MODS"
+send() {
+	"$PY" - "$TOP_SRCDIR/tests/lib" "$SOCK" "$@" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import milterclient as mc
+sock, ip, sender, rcpt, path = sys.argv[2:7]
+msg = mc.Message.from_bytes(open(path, "rb").read())
+res = mc.run_session(sock, msg, mc.Envelope(client_ip=ip, sender=sender, rcpts=[rcpt]))
+mods = " ".join("%s:%s" % (str(m).split()[0], (m.name or b"").decode()) for m in res.mods)
+print("%s %s|%s" % (res.reply.stage, res.reply.action, mods))
+PYEOF
+}
+
+# with_token FILE ADDRESS: FILE with the corpus token replaced by ADDRESS's
+with_token() {
+	tok=${2#*+}; tok=${tok%@*}
+	sed "s/$CORPUS_TOKEN/$tok/g" "$1" >"$T_TMP/report.eml"
+	printf '%s' "$T_TMP/report.eml"
+}
+
+# make_token EXPIRY-OFFSET-SECONDS: an address with a token made here
+make_token() {
+	"$PY" - "$KEY" "$1" <<'PYEOF'
+import hmac, hashlib, os, sys, time
+key = open(sys.argv[1], "rb").read().rstrip()
+body = bytes([1]) + (int(time.time()) + int(sys.argv[2])).to_bytes(4, "big") + os.urandom(8)
+mac = hmac.new(key, b"repguard return-path token\0" + body, hashlib.sha256).digest()[:10]
+print("rp+%s@bounce.example.com" % (body + mac).hex())
+PYEOF
+}
+
+logged() { t_wait_for 3 grep -qF "$1" "$LOG"; }
+
+write_conf no
+rg_start "$CONF" "$LOG" || { cat "$LOG"; echo "Bail out! repguard did not start"; exit 1; }
+
+# an outbound message, to get a real token
+printf 'From: <alice@example.com>\r\nTo: <nobody@example.org>\r\nSubject: hello\r\n\r\nhi\r\n' >"$T_TMP/out.eml"
+out=$(send 10.1.2.3 alice@example.com nobody@example.org "$T_TMP/out.eml")
+RP=$(printf '%s' "$out" | sed -n 's/.*chgfrom:<\([^>]*\)>.*/\1/p')
+t_like "$RP" '^rp\+[0-9a-f]{46}@bounce\.example\.com$' "an outbound message left with a token ($RP)"
+sleep 0.2	# the record is written with the next batch (CommitInterval 5 ms)
+
+# --- a DSN, twice ------------------------------------------------------------------
+out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/postfix-dsn-5.1.1.eml" "$RP")")
+t_is "$out" "eom discard|" "a DSN to the token: read, then dropped (BounceForward no)"
+logged "dsn report to $RP for sender alice@example.com (record found): nobody@example.org 5.1.1 hard; 1 recorded, 0 already known"
+t_ok $? "logged: dsn for sender alice@example.com, nobody@example.org 5.1.1 hard, 1 recorded"
+out=$(send 192.0.2.9 "<>" "$RP" "$T_TMP/report.eml")
+t_is "$out" "eom discard|" "the same DSN again: dropped"
+logged "nobody@example.org 5.1.1 hard; 0 recorded, 1 already known"
+t_ok $? "... and not counted twice"
+
+# --- refused at RCPT -----------------------------------------------------------------
+# the last hex digit (inside the MAC) changed
+bad=$(printf '%s' "$RP" | sed 's/0@/1@/; t; s/.@/0@/')
+out=$(send 192.0.2.9 "<>" "$bad" "$T_TMP/report.eml")
+t_is "$out" "rcpt reject|" "an altered token: refused at RCPT"
+logged "refused report to $bad: forged or altered token"
+t_ok $? "... logged as forged or altered"
+forged=rp+0100000000aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbbbbb@bounce.example.com
+out=$(send 192.0.2.9 "<>" "$forged" "$T_TMP/report.eml")
+t_is "$out" "rcpt reject|" "a made-up token: refused at RCPT"
+old=$(make_token -60)
+out=$(send 192.0.2.9 "<>" "$old" "$T_TMP/report.eml")
+t_is "$out" "rcpt reject|" "a token (right MAC) that expired a minute ago: refused at RCPT"
+logged "refused report to $old: expired token"
+t_ok $? "... logged as expired"
+out=$(send 192.0.2.9 "<>" "bounces+${RP#rp+}" "$T_TMP/report.eml")
+t_is "$out" "rcpt reject|" "the right token under another prefix: refused"
+"$PY" - "$TOP_SRCDIR/tests/lib" "$SOCK" "$forged" >"$T_TMP/rcpt.out" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import milterclient as mc
+with mc.MilterClient(sys.argv[2]) as cl:
+    cl.negotiate()
+    cl.macros.update({"client_addr": "192.0.2.9", "i": "Q1"})
+    cl.connect("x.example", "192.0.2.9")
+    cl.mail("<>")
+    r = cl.rcpt(sys.argv[3])
+    print(r.code, r.text)
+PYEOF
+t_like "$(cat "$T_TMP/rcpt.out")" '^y 550 5\.1\.1 repguard: no such bounce address \(forged or altered token\)' \
+	"the RCPT reply: 550 5.1.1 with the reason"
+out=$(send 192.0.2.9 someone@example.net friend@example.org "$T_TMP/out.eml")
+t_is "$out" "eom continue|" "inbound mail to another address: left alone"
+
+# --- our own 451, an ARF report, an auto-reply -----------------------------------------
+sed -e "s/Status: 5\.1\.1/Status: 4.7.1/" -e "s/^Action: failed/Action: delayed/" \
+    -e "s/^Diagnostic-Code: smtp; 550 5\.1\.1 <nobody@example\.org>: Recipient address/Diagnostic-Code: smtp; 451 4.7.1 sender alice@example.com is paused until 2026-12-01 00:00: bounce rate/" \
+    "$(with_token "$C/postfix-dsn-5.1.1.eml" "$RP")" >"$T_TMP/ours.eml"
+out=$(send 192.0.2.9 "<>" "$RP" "$T_TMP/ours.eml")
+logged "nobody@example.org 4.7.1 ours-not-counted; 0 recorded"
+t_ok $? "a DSN about repguard's own 451 (paused sender): not counted"
+out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/arf-abuse.eml" "$RP")")
+logged "arf report to $RP for sender alice@example.com (record found): complainer@isp.example - complaint; 1 recorded"
+t_ok $? "an ARF report: recorded as a complaint for alice@example.com"
+out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/autoreply-ooo.eml" "$RP")")
+logged "auto-reply report to $RP for sender alice@example.com (record found); 0 recorded"
+t_ok $? "an out-of-office reply: nothing recorded"
+
+# --- BounceForward yes ---------------------------------------------------------------------
+write_conf yes
+kill -HUP "$RG_PID"
+t_wait_for 5 grep -q "configuration reloaded" "$LOG"
+out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/exim-dsn.eml" "$RP")")
+t_is "$out" "eom continue|addrcpt:<alice@example.com> delrcpt:<$RP>" \
+	"BounceForward yes: the report goes to the original sender instead of the bounce address"
+
+rg_stop
+t_is "$RG_STATUS" 0 "repguard stops with status 0"
+san=$(grep -h -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$LOG" 2>/dev/null | head -n 5)
+if [ -z "$san" ]; then t_pass "no sanitizer reports in the daemon log"
+else t_fail "no sanitizer reports in the daemon log" "$san"; fi
+t_done
