@@ -600,6 +600,12 @@ milter_report(SMFICTX *ctx, struct milter_conn *c)
 		msg_info("%s: report with a bad token dropped", c->id);
 		return c->other_rcpts ? SMFIS_CONTINUE : SMFIS_DISCARD;
 	}
+	/*
+	 * Our own MTA can bounce a message within milliseconds of its end of
+	 * message, before the batch that holds its record is written: write
+	 * what is queued first (reports are rare; this is one commit).
+	 */
+	(void)tally_flush(milter_tally);
 	intake_eom(&c->im, milter_store, c->conf, c->id, (int64_t)time(NULL),
 	    &res);
 	msg_info("%s", res.log);
