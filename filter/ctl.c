@@ -73,7 +73,8 @@ ctl_usage(const char *fmt, ...)
 	    "  keygen --domain D --selector S [--algorithm rsa|ed25519] "
 	    "[--bits N] --out DIR\n"
 	    "  dkim-record KEYFILE [--domain D --selector S]\n"
-	    "  parse-bounce [FILE] [--rules FILE] [--prefix P] [--domain D]\n");
+	    "  parse-bounce [FILE] [--rules FILE] [--prefix P] [--domain D]\n"
+	    "  ingest [--rcpt ADDRESS] < MESSAGE\n");
 	exit(2);
 }
 
@@ -420,6 +421,8 @@ main(int argc, char **argv)
 		return ctl_dkim_record(argc - optind, argv + optind);
 	if (strcmp(cmd, "parse-bounce") == 0)
 		return ctl_parse_bounce(argc - optind, argv + optind, path);
+	if (strcmp(cmd, "ingest") == 0)
+		return ctl_ingest(argc - optind, argv + optind, path);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;

@@ -1,7 +1,7 @@
 /*
  * ctl_bounce.c - repguardctl parse-bounce (see ctl_bounce.h).
  *
- * Owns: ctl_parse_bounce().
+ * Owns: ctl_parse_bounce(), ctl_ingest().
  * Must not: crash or fail on any message: malformed input gives
  * "not-bounce" or fewer recipients, and exit 0.
  */
@@ -10,12 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bounce.h"
 #include "bouncerules.h"
 #include "conf.h"
 #include "ctl_bounce.h"
+#include "intake.h"
 #include "mem.h"
+#include "privs.h"
+#include "retpath.h"
+#include "store.h"
+#include "tally.h"
 
 #define CTL_INPUT_MAX	(64 * 1024 * 1024)
 
@@ -143,4 +150,93 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 	bouncerules_free(rules);
 	conf_unref(c);
 	return 0;
+}
+
+int
+ctl_ingest(int argc, char **argv, const char *confpath)
+{
+	static const struct option longopts[] = {
+		{ "rcpt", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rcpt = NULL;
+	char *errors = NULL, *msg, err[512], why[256], addr[600];
+	INTAKE_RESULT res;
+	STORE_OPTS so;
+	INTAKE im;
+	BOUNCE b;
+	STORE *st;
+	CONF *c;
+	size_t len;
+	int ch, rc;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': rcpt = optarg; break;
+		case ':': return ctl_pb_usage("--rcpt needs a value");
+		default: return ctl_pb_usage("unknown option");
+		}
+	}
+	if (argc != optind) {
+		fprintf(stderr, "repguardctl: ingest reads the message on "
+		    "standard input\n");
+		return 2;
+	}
+	/* The keys are read as root, then privileges go. */
+	if ((c = conf_load(confpath, 0, &errors)) == NULL) {
+		fputs(errors ? errors : "cannot load the configuration\n",
+		    stderr);
+		free(errors);
+		return 1;
+	}
+	if (!retpath_on(conf_retpath(c))) {
+		fprintf(stderr, "repguardctl: ingest: ReturnPathDomain is not "
+		    "set\n");
+		conf_unref(c);
+		return 1;
+	}
+	if (conf_user(c) != NULL && geteuid() == 0 &&
+	    privs_drop(conf_user(c), err, sizeof(err)) != NULL) {
+		fprintf(stderr, "repguardctl: UserID: %s\n", err);
+		conf_unref(c);
+		return 1;
+	}
+	msg = ctl_read_all(stdin, &len);
+	intake_init(&im);
+	if (rcpt == NULL) {		/* the token the report names */
+		bounce_parse(msg, len, retpath_prefix(conf_retpath(c)),
+		    retpath_domain(conf_retpath(c)), NULL, &b);
+		snprintf(addr, sizeof(addr), "%s+%s@%s",
+		    retpath_prefix(conf_retpath(c)), b.token,
+		    retpath_domain(conf_retpath(c)));
+		rcpt = b.token[0] ? addr : "";
+	}
+	rc = intake_rcpt(&im, c, rcpt, (int64_t)time(NULL), why, sizeof(why));
+	if (rc != INTAKE_OK) {
+		printf("ingest: not recorded: %s\n", rc == INTAKE_REFUSE ? why :
+		    "no return-path token of ours");
+		free(msg);
+		intake_free(&im);
+		conf_unref(c);
+		return 0;
+	}
+	bounce_buf_add(&im.buf, msg, len);
+	free(msg);
+	memset(&so, 0, sizeof(so));
+	so.max_size = conf_database_max(c);
+	so.file_mode = 0666 & ~conf_umask(c);
+	if ((st = store_open(conf_database_path(c), &so, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "repguardctl: database: %s\n", err);
+		intake_free(&im);
+		conf_unref(c);
+		return 75;
+	}
+	intake_eom(&im, st, c, "ingest", (int64_t)time(NULL), &res);
+	printf("%s\n", res.log);
+	store_close(st);
+	intake_free(&im);
+	conf_unref(c);
+	return res.failed ? 75 : 0;
 }

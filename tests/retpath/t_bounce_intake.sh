@@ -140,6 +140,23 @@ out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/autoreply-ooo.eml" "$RP")")
 logged "auto-reply report to $RP for sender alice@example.com (record found); 0 recorded"
 t_ok $? "an out-of-office reply: nothing recorded"
 
+# --- repguardctl ingest (a pipe transport, a replayed mailbox) ------------------------------
+f=$(with_token "$C/sendmail-dsn.eml" "$RP")
+out=$("$REPGUARDCTL" -c "$CONF" ingest <"$f")
+rc=$?
+t_is "$rc" 0 "ingest: a Sendmail DSN on standard input, exit 0"
+RPRE=$(printf '%s' "$RP" | sed 's/[+.]/\\&/g')
+t_like "$out" "^ingest: dsn report to $RPRE for sender alice@example\.com \(record found\): nouser@example\.org 5\.1\.1 hard; 1 recorded, 0 already known\$" \
+	"ingest: the token found in the report, tied to alice@example.com, recorded"
+out=$("$REPGUARDCTL" -c "$CONF" ingest --rcpt "$RP" <"$f")
+t_like "$out" '; 0 recorded, 1 already known$' "ingest: the same report again (--rcpt): not counted twice"
+out=$("$REPGUARDCTL" -c "$CONF" ingest <"$C/no-token.eml")
+t_is "$?:$out" "0:ingest: not recorded: no return-path token of ours" "ingest: a report without our token: not recorded, exit 0"
+out=$("$REPGUARDCTL" -c "$CONF" ingest --rcpt "$forged" <"$f")
+t_is "$?:$out" "0:ingest: not recorded: forged or altered token" "ingest: --rcpt with a forged token: not recorded, exit 0"
+"$REPGUARDCTL" -c "$CONF" ingest extra <"$f" >/dev/null 2>&1
+t_is "$?" 2 "ingest with an argument: usage error"
+
 # --- BounceForward yes ---------------------------------------------------------------------
 write_conf yes
 kill -HUP "$RG_PID"
