@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "duration.h"
 #include "log.h"
+#include "loginmap.h"
 #include "mem.h"
 #include "retpath.h"
 #include "sender.h"
@@ -52,7 +53,7 @@ enum conf_kw {
 	KW_KEY_FILE, KW_KEY_TABLE, KW_MULTIPLE_SIGNATURES, KW_ON_ERROR,
 	KW_ON_NO_KEY, KW_OVERSIGN_HEADERS, KW_PID_FILE, KW_RP_DOMAIN,
 	KW_RP_EXPIRY, KW_RP_KEY_FILE, KW_RP_PREFIX, KW_RP_SENDERS, KW_SELECTOR,
-	KW_SENDER_KEY, KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
+	KW_SENDER_KEY, KW_SENDER_LOGIN_MAP, KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
 	KW_SIGNING_DOMAIN_FROM, KW_SIGNING_TABLE, KW_SOCKET, KW_SYSLOG,
 	KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_MAX
 };
@@ -124,6 +125,8 @@ static const struct conf_def {
 	[KW_SELECTOR] = { "Selector", CT_SELECTOR, NULL, NULL, 0, 0, 0 },
 	[KW_SENDER_KEY] = { "SenderKey", CT_ENUM, "auth", conf_sender_keys,
 	    0, 0, 0 },
+	[KW_SENDER_LOGIN_MAP] = { "SenderLoginMap", CT_PATH, NULL, NULL,
+	    0, 0, 0 },
 	[KW_SIGNATURE_ALGORITHM] = { "SignatureAlgorithm", CT_ENUM, NULL,
 	    conf_algorithms, 0, 0, 0 },
 	[KW_SIGN_HEADERS] = { "SignHeaders", CT_LIST, CONF_SIGN_HEADERS, NULL,
@@ -154,6 +157,7 @@ struct CONF {
 	struct conf_val	 v[KW_MAX];
 	struct SIGNER	*signer;
 	struct RETPATH	*retpath;
+	LOGINMAP	*loginmap;	/* NULL: no SenderLoginMap */
 	char		*warnings;
 };
 
@@ -540,6 +544,7 @@ conf_free(CONF *c)
 	}
 	signer_free(c->signer);
 	retpath_free(c->retpath);
+	loginmap_free(c->loginmap);
 	free(c->warnings);
 	free(c->path);
 	free(c);
@@ -639,6 +644,28 @@ conf_load(const char *path, int flags, char **errors)
 	if (e.n == 0 && !(flags & CONF_NO_KEYS) &&
 	    (c->retpath = retpath_create(c, &e.buf)) == NULL)
 		e.n++;
+	if (e.n == 0 && c->v[KW_SENDER_LOGIN_MAP].s != NULL) {
+		char *lm = NULL;
+
+		c->loginmap = loginmap_load(c->v[KW_SENDER_LOGIN_MAP].s, &lm);
+		if (c->loginmap == NULL) {
+			/* an unreadable file at the keyword's line; a bad
+			 * entry at the map's own file:line */
+			if (lm != NULL && strstr(lm, ": cannot open: ") != NULL) {
+				lm[strcspn(lm, "\n")] = '\0';
+				conf_err(&e, path, c->v[KW_SENDER_LOGIN_MAP].line,
+				    "SenderLoginMap: %s", lm);
+			} else if (lm != NULL) {
+				size_t have = e.buf ? strlen(e.buf) : 0;
+
+				e.buf = mem_realloc(e.buf, have + strlen(lm) + 1);
+				memcpy(e.buf + have, lm, strlen(lm) + 1);
+				e.len = have + strlen(lm);
+				e.n++;
+			}
+			free(lm);
+		}
+	}
 	if (e.n > 0) {
 		conf_free(c);
 		*errors = e.buf;
@@ -721,6 +748,7 @@ conf_restart_changes(const CONF *old, const CONF *new)
 const char *conf_warnings(const CONF *c) { return c->warnings; }
 const struct SIGNER *conf_signer(const CONF *c) { return c->signer; }
 const struct RETPATH *conf_retpath(const CONF *c) { return c->retpath; }
+const LOGINMAP *conf_loginmap(const CONF *c) { return c->loginmap; }
 
 const char *
 conf_str(const CONF *c, const char *keyword)

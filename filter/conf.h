@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "cidr.h"
+#include "loginmap.h"
 
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/repguard/repguard.conf"
 
@@ -68,6 +69,7 @@ long long	 conf_num(const CONF *, const char *keyword);
 int		 conf_line(const CONF *, const char *keyword);	/* 0: default */
 const struct SIGNER *conf_signer(const CONF *);	/* NULL: CONF_NO_KEYS */
 const struct RETPATH *conf_retpath(const CONF *); /* NULL: CONF_NO_KEYS */
+const LOGINMAP	*conf_loginmap(const CONF *);	/* NULL: none */
 void		 conf_ref(CONF *);
 void		 conf_unref(CONF *);
 CONF		*conf_current(void);

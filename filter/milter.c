@@ -330,6 +330,25 @@ milter_quiesce(unsigned ms)
 }
 
 static sfsistat milter_envfrom_do(SMFICTX *, char **);
+
+/*
+ * SenderLoginMap: may this login use this envelope sender?  Without a map
+ * every login may use every sender; the null sender is never checked.
+ */
+static int
+milter_login_may(const struct milter_conn *c, const char *login,
+    const char *from)
+{
+	const LOGINMAP *m = conf_loginmap(c->conf);
+	char key[ADDR_KEY_MAX];
+	size_t n;
+
+	if (m == NULL)
+		return 1;
+	if (addr_canon(from, strlen(from), key, sizeof(key), &n) != NULL)
+		return 0;
+	return key[0] == '\0' || loginmap_allows(m, key, login);
+}
 static sfsistat milter_eom_do(SMFICTX *);
 
 static sfsistat
@@ -362,6 +381,16 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 			return SMFIS_ACCEPT;
 		c->inbound = 1;
 		return SMFIS_CONTINUE;
+	}
+	if (auth != NULL && *auth != '\0' && !milter_login_may(c, auth, from)) {
+		char text[700];
+
+		snprintf(text, sizeof(text), "repguard: sender address %.300s "
+		    "is not one login %.100s may use", from, auth);
+		msg_info("%s: refused: login %s may not send as %s "
+		    "(SenderLoginMap)", c->id, auth, from);
+		smfi_setreply(ctx, "553", "5.7.1", text);
+		return SMFIS_REJECT;
 	}
 	err = sender_key_make(conf_sender_key(c->conf), auth, from,
 	    strlen(from), c->sender, sizeof(c->sender));

@@ -1,0 +1,254 @@
+/*
+ * loginmap.c - the sender login map (see loginmap.h).
+ *
+ * Owns: loginmap_parse(), loginmap_load(), loginmap_allows(),
+ * loginmap_size(), loginmap_free().
+ *
+ * Decisions: entries are kept sorted by pattern and found by binary
+ * search, so a map of many thousand senders costs a few comparisons per
+ * message.  A pattern given twice is an error (which line would win?).
+ *
+ * Must not: allow a sender no pattern names, or accept a line it cannot
+ * read.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "loginmap.h"
+#include "mem.h"
+
+struct lm_entry {
+	char	*pattern;	/* canonical, lower case */
+	char	*logins;	/* ",login,login," lower case */
+	int	 line;
+};
+
+struct LOGINMAP {
+	struct lm_entry	*e;
+	size_t		 n;
+};
+
+__attribute__((format(printf, 4, 5)))
+static void
+lm_err(char **errors, const char *name, int line, const char *fmt, ...)
+{
+	char msg[512], full[700];
+	size_t have = *errors ? strlen(*errors) : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%s:%d: %s\n", name, line, msg);
+	*errors = mem_realloc(*errors, have + strlen(full) + 1);
+	memcpy(*errors + have, full, strlen(full) + 1);
+}
+
+static int
+lm_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lm_entry *)a)->pattern,
+	    ((const struct lm_entry *)b)->pattern);
+}
+
+void
+loginmap_free(LOGINMAP *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n; i++) {
+		free(m->e[i].pattern);
+		free(m->e[i].logins);
+	}
+	free(m->e);
+	free(m);
+}
+
+/* The pattern as a lookup key: "user@domain", "@domain" or "user@". */
+static const char *
+lm_pattern(const char *p, size_t len, char *out, size_t outsize)
+{
+	const char *at = memchr(p, '@', len);
+	size_t i, n;
+
+	if (at == NULL)
+		return "expected user@domain, @domain or user@";
+	if (at == p || at == p + len - 1) {	/* "@domain" or "user@" */
+		if (len < 2 || len >= outsize)
+			return "pattern too short or too long";
+		for (i = 0; i < len; i++) {
+			if (isspace((unsigned char)p[i]) || p[i] == '<' ||
+			    p[i] == '>' || (p[i] == '@' && p + i != at))
+				return "bad character in the pattern";
+			out[i] = (char)tolower((unsigned char)p[i]);
+		}
+		out[len] = '\0';
+		return NULL;
+	}
+	if (addr_canon(p, len, out, outsize, &n) != NULL)
+		return "not an address";
+	return NULL;
+}
+
+static int
+lm_line(LOGINMAP *m, const char *s, size_t len, const char *name, int line,
+    char **errors)
+{
+	char pat[ADDR_KEY_MAX], *logins;
+	const char *err, *p = s, *end = s + len, *w;
+	size_t o, cap;
+
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	if (p == end || *p == '#')
+		return 0;
+	for (w = p; p < end && !isspace((unsigned char)*p); p++)
+		;
+	if ((err = lm_pattern(w, (size_t)(p - w), pat, sizeof(pat))) != NULL) {
+		lm_err(errors, name, line, "%s: \"%.*s\"", err, (int)(p - w),
+		    w);
+		return -1;
+	}
+	cap = (size_t)(end - p) + 3;
+	logins = mem_alloc(cap);
+	o = 0;
+	logins[o++] = ',';
+	for (; p < end; p++) {
+		if (*p == ',' || isspace((unsigned char)*p)) {
+			if (logins[o - 1] != ',')
+				logins[o++] = ',';
+			continue;
+		}
+		logins[o++] = (char)tolower((unsigned char)*p);
+	}
+	if (logins[o - 1] != ',')
+		logins[o++] = ',';
+	logins[o] = '\0';
+	if (o < 3) {
+		lm_err(errors, name, line, "no login for \"%s\"", pat);
+		free(logins);
+		return -1;
+	}
+	m->e = mem_realloc(m->e, (m->n + 1) * sizeof(*m->e));
+	m->e[m->n].pattern = mem_strdup(pat);
+	m->e[m->n].logins = logins;
+	m->e[m->n].line = line;
+	m->n++;
+	return 0;
+}
+
+LOGINMAP *
+loginmap_parse(const char *text, size_t len, const char *name, char **errors)
+{
+	LOGINMAP *m = mem_calloc(1, sizeof(*m));
+	const char *p = text, *nl;
+	size_t l, i;
+	int line = 0, bad = 0;
+
+	*errors = NULL;
+	while (p < text + len) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		l = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+		line++;
+		if (memchr(p, '\0', l) != NULL) {
+			lm_err(errors, name, line, "NUL byte in the line");
+			bad = 1;
+		} else if (lm_line(m, p, l, name, line, errors) != 0)
+			bad = 1;
+		p += l + (nl != NULL);
+	}
+	if (m->n > 1) {
+		qsort(m->e, m->n, sizeof(*m->e), lm_cmp);
+		for (i = 1; i < m->n; i++)
+			if (strcmp(m->e[i - 1].pattern, m->e[i].pattern) == 0) {
+				lm_err(errors, name, m->e[i].line > m->e[i - 1].
+				    line ? m->e[i].line : m->e[i - 1].line,
+				    "\"%s\" is already listed", m->e[i].pattern);
+				bad = 1;
+			}
+	}
+	if (bad) {
+		loginmap_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+LOGINMAP *
+loginmap_load(const char *path, char **errors)
+{
+	LOGINMAP *m;
+	char *buf, msg[600];
+	size_t len;
+	FILE *fp;
+
+	*errors = NULL;
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(msg, sizeof(msg), "%s: cannot open: %s\n", path,
+		    strerror(errno));
+		*errors = mem_strdup(msg);
+		return NULL;
+	}
+	buf = mem_alloc(LOGINMAP_FILE_MAX + 1);
+	len = fread(buf, 1, LOGINMAP_FILE_MAX + 1, fp);
+	fclose(fp);
+	if (len > LOGINMAP_FILE_MAX) {
+		snprintf(msg, sizeof(msg), "%s: more than %d bytes\n", path,
+		    LOGINMAP_FILE_MAX);
+		*errors = mem_strdup(msg);
+		free(buf);
+		return NULL;
+	}
+	m = loginmap_parse(buf, len, path, errors);
+	free(buf);
+	return m;
+}
+
+static const struct lm_entry *
+lm_find(const LOGINMAP *m, const char *key)
+{
+	struct lm_entry k = { (char *)key, NULL, 0 };
+
+	return m->n ? bsearch(&k, m->e, m->n, sizeof(*m->e), lm_cmp) : NULL;
+}
+
+/* sender: a canonical address (addr_canon()); login as given. */
+int
+loginmap_allows(const LOGINMAP *m, const char *sender, const char *login)
+{
+	char key[ADDR_KEY_MAX + 2], want[300];
+	const struct lm_entry *e;
+	const char *at = strrchr(sender, '@');
+	size_t i, ll = strlen(login);
+
+	if (m == NULL || at == NULL || ll == 0 || ll + 3 > sizeof(want))
+		return 0;
+	want[0] = ',';
+	for (i = 0; i < ll; i++)
+		want[i + 1] = (char)tolower((unsigned char)login[i]);
+	want[ll + 1] = ',';
+	want[ll + 2] = '\0';
+	if ((e = lm_find(m, sender)) == NULL) {
+		snprintf(key, sizeof(key), "%s", at);
+		if ((e = lm_find(m, key)) == NULL) {
+			snprintf(key, sizeof(key), "%.*s@", (int)(at - sender),
+			    sender);
+			e = lm_find(m, key);
+		}
+	}
+	return e != NULL && strstr(e->logins, want) != NULL;
+}
+
+size_t
+loginmap_size(const LOGINMAP *m)
+{
+	return m ? m->n : 0;
+}
