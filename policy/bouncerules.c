@@ -7,9 +7,7 @@
  * Must not: accept a rule it cannot compile, or a class it does not know.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <regex.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,7 @@
 
 #include "bouncerules.h"
 #include "mem.h"
+#include "textfile.h"
 
 enum { BR_STATUS, BR_DIAGNOSTIC, BR_SUBJECT, BR_ANY };
 
@@ -38,22 +37,6 @@ struct BOUNCE_RULES {
 	struct br_rule	*r;
 	size_t		 n;
 };
-
-__attribute__((format(printf, 4, 5)))
-static void
-br_err(char **errors, const char *name, int line, const char *fmt, ...)
-{
-	char msg[512], full[700];
-	size_t have = *errors ? strlen(*errors) : 0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "%s:%d: %s\n", name, line, msg);
-	*errors = mem_realloc(*errors, have + strlen(full) + 1);
-	memcpy(*errors + have, full, strlen(full) + 1);
-}
 
 static int
 br_word(const char *const *list, const char *w, size_t len)
@@ -107,22 +90,22 @@ br_line(BOUNCE_RULES *br, char *s, const char *name, int line, char **errors)
 	for (s = re + strlen(re); s > re && isspace((unsigned char)s[-1]); )
 		*--s = '\0';
 	if ((c = br_word(br_classes, cls, clen)) < 0) {
-		br_err(errors, name, line, "unknown class \"%.*s\" (hard, "
+		textfile_error(errors, name, line, "unknown class \"%.*s\" (hard, "
 		    "soft, quota, policy, complaint, auto-reply or unknown)",
 		    (int)clen, cls);
 		return -1;
 	}
 	if (flen == 0 || (f = br_word(br_fields, field, flen)) < 0) {
-		br_err(errors, name, line, "unknown field \"%.*s\" (status, "
+		textfile_error(errors, name, line, "unknown field \"%.*s\" (status, "
 		    "diagnostic, subject or any)", (int)flen, field);
 		return -1;
 	}
 	if (*re == '\0') {
-		br_err(errors, name, line, "no pattern");
+		textfile_error(errors, name, line, "no pattern");
 		return -1;
 	}
 	if (br->n == BOUNCERULES_MAX) {
-		br_err(errors, name, line, "more than %d rules",
+		textfile_error(errors, name, line, "more than %d rules",
 		    BOUNCERULES_MAX);
 		return -1;
 	}
@@ -130,7 +113,7 @@ br_line(BOUNCE_RULES *br, char *s, const char *name, int line, char **errors)
 	if ((rc = regcomp(&br->r[br->n].re, re, REG_EXTENDED | REG_ICASE |
 	    REG_NOSUB)) != 0) {
 		regerror(rc, &br->r[br->n].re, msg, sizeof(msg));
-		br_err(errors, name, line, "bad pattern \"%s\": %s", re, msg);
+		textfile_error(errors, name, line, "bad pattern \"%s\": %s", re, msg);
 		return -1;
 	}
 	br->r[br->n].cls = br_classes[c];
@@ -155,7 +138,7 @@ bouncerules_parse(const char *text, size_t len, const char *name,
 		l = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
 		n++;
 		if (memchr(p, '\0', l) != NULL) {
-			br_err(errors, name, n, "NUL byte in the line");
+			textfile_error(errors, name, n, "NUL byte in the line");
 			bad = 1;
 		} else {
 			line = mem_strndup(p, l);
@@ -176,27 +159,13 @@ BOUNCE_RULES *
 bouncerules_load(const char *path, char **errors)
 {
 	BOUNCE_RULES *br;
-	char *buf, msg[512];
 	size_t len;
-	FILE *fp;
+	char *buf;
 
 	*errors = NULL;
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(msg, sizeof(msg), "%s: cannot open: %s\n", path,
-		    strerror(errno));
-		*errors = mem_strdup(msg);
+	if ((buf = textfile_read(path, BOUNCERULES_FILE_MAX, &len, errors)) ==
+	    NULL)
 		return NULL;
-	}
-	buf = mem_alloc(BOUNCERULES_FILE_MAX + 1);
-	len = fread(buf, 1, BOUNCERULES_FILE_MAX + 1, fp);
-	fclose(fp);
-	if (len > BOUNCERULES_FILE_MAX) {
-		snprintf(msg, sizeof(msg), "%s: more than %d bytes\n", path,
-		    BOUNCERULES_FILE_MAX);
-		*errors = mem_strdup(msg);
-		free(buf);
-		return NULL;
-	}
 	br = bouncerules_parse(buf, len, path, errors);
 	free(buf);
 	return br;

@@ -12,8 +12,6 @@
  * read.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +20,7 @@
 #include "addr.h"
 #include "loginmap.h"
 #include "mem.h"
+#include "textfile.h"
 
 struct lm_entry {
 	char	*pattern;	/* canonical, lower case */
@@ -33,22 +32,6 @@ struct LOGINMAP {
 	struct lm_entry	*e;
 	size_t		 n;
 };
-
-__attribute__((format(printf, 4, 5)))
-static void
-lm_err(char **errors, const char *name, int line, const char *fmt, ...)
-{
-	char msg[512], full[700];
-	size_t have = *errors ? strlen(*errors) : 0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "%s:%d: %s\n", name, line, msg);
-	*errors = mem_realloc(*errors, have + strlen(full) + 1);
-	memcpy(*errors + have, full, strlen(full) + 1);
-}
 
 static int
 lm_cmp(const void *a, const void *b)
@@ -113,7 +96,7 @@ lm_line(LOGINMAP *m, const char *s, size_t len, const char *name, int line,
 	for (w = p; p < end && !isspace((unsigned char)*p); p++)
 		;
 	if ((err = lm_pattern(w, (size_t)(p - w), pat, sizeof(pat))) != NULL) {
-		lm_err(errors, name, line, "%s: \"%.*s\"", err, (int)(p - w),
+		textfile_error(errors, name, line, "%s: \"%.*s\"", err, (int)(p - w),
 		    w);
 		return -1;
 	}
@@ -133,7 +116,7 @@ lm_line(LOGINMAP *m, const char *s, size_t len, const char *name, int line,
 		logins[o++] = ',';
 	logins[o] = '\0';
 	if (o < 3) {
-		lm_err(errors, name, line, "no login for \"%s\"", pat);
+		textfile_error(errors, name, line, "no login for \"%s\"", pat);
 		free(logins);
 		return -1;
 	}
@@ -159,7 +142,7 @@ loginmap_parse(const char *text, size_t len, const char *name, char **errors)
 		l = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
 		line++;
 		if (memchr(p, '\0', l) != NULL) {
-			lm_err(errors, name, line, "NUL byte in the line");
+			textfile_error(errors, name, line, "NUL byte in the line");
 			bad = 1;
 		} else if (lm_line(m, p, l, name, line, errors) != 0)
 			bad = 1;
@@ -169,7 +152,7 @@ loginmap_parse(const char *text, size_t len, const char *name, char **errors)
 		qsort(m->e, m->n, sizeof(*m->e), lm_cmp);
 		for (i = 1; i < m->n; i++)
 			if (strcmp(m->e[i - 1].pattern, m->e[i].pattern) == 0) {
-				lm_err(errors, name, m->e[i].line > m->e[i - 1].
+				textfile_error(errors, name, m->e[i].line > m->e[i - 1].
 				    line ? m->e[i].line : m->e[i - 1].line,
 				    "\"%s\" is already listed", m->e[i].pattern);
 				bad = 1;
@@ -186,27 +169,13 @@ LOGINMAP *
 loginmap_load(const char *path, char **errors)
 {
 	LOGINMAP *m;
-	char *buf, msg[600];
 	size_t len;
-	FILE *fp;
+	char *buf;
 
 	*errors = NULL;
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(msg, sizeof(msg), "%s: cannot open: %s\n", path,
-		    strerror(errno));
-		*errors = mem_strdup(msg);
+	if ((buf = textfile_read(path, LOGINMAP_FILE_MAX, &len, errors)) ==
+	    NULL)
 		return NULL;
-	}
-	buf = mem_alloc(LOGINMAP_FILE_MAX + 1);
-	len = fread(buf, 1, LOGINMAP_FILE_MAX + 1, fp);
-	fclose(fp);
-	if (len > LOGINMAP_FILE_MAX) {
-		snprintf(msg, sizeof(msg), "%s: more than %d bytes\n", path,
-		    LOGINMAP_FILE_MAX);
-		*errors = mem_strdup(msg);
-		free(buf);
-		return NULL;
-	}
 	m = loginmap_parse(buf, len, path, errors);
 	free(buf);
 	return m;
