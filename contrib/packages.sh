@@ -8,11 +8,13 @@
 #			Postfix without a system mail configuration), output
 #			in LOG; exit status of the install
 
-# build: compiler, autotools, the four libraries; tests: a real Postfix and
+# build: compiler, autotools, the five libraries (libpsl with Debian's public
+# suffix list for organisational domains); tests: a real Postfix and
 # its tools, swaks, miltertest, python3-dkim (+ nacl for Ed25519) as the
 # independent verifier, OpenDKIM's tools and daemon (key tests, benchmark).
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
+	libpsl-dev publicsuffix
 	postfix swaks python3 python3-dkim python3-nacl miltertest groff-base
 	ca-certificates opendkim opendkim-tools)
 

@@ -49,7 +49,8 @@ enum conf_kw {
 	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_CANONICALIZATION,
 	KW_COMMIT_INTERVAL,
 	KW_DATABASE_MAX_SIZE,
-	KW_DATABASE_PATH, KW_DEFAULT_KEY, KW_DOMAIN, KW_INTERNAL_HOSTS,
+	KW_DATABASE_PATH, KW_DEFAULT_KEY, KW_DOMAIN, KW_FROM_ALIGNMENT,
+	KW_INTERNAL_HOSTS,
 	KW_KEY_FILE, KW_KEY_TABLE, KW_MULTIPLE_SIGNATURES, KW_ON_ERROR,
 	KW_ON_NO_KEY, KW_OVERSIGN_HEADERS, KW_PID_FILE, KW_RP_DOMAIN,
 	KW_RP_EXPIRY, KW_RP_KEY_FILE, KW_RP_PREFIX, KW_RP_SENDERS, KW_SELECTOR,
@@ -69,6 +70,9 @@ static const char *const conf_on_no_keys[] = {
 };
 static const char *const conf_domain_froms[] = {
 	"header", "envelope", NULL			/* CONF_FROM_* */
+};
+static const char *const conf_alignments[] = {
+	"off", "log", "reject", NULL			/* CONF_ALIGN_* */
 };
 static const char *const conf_algorithms[] = {
 	"rsa-sha256", "ed25519-sha256", NULL		/* CONF_ALG_* */
@@ -101,6 +105,8 @@ static const struct conf_def {
 	    LOCALSTATEDIR "/lib/repguard", NULL, 0, 0, 1 },
 	[KW_DEFAULT_KEY] = { "DefaultKey", CT_STRING, NULL, NULL, 0, 0, 0 },
 	[KW_DOMAIN] = { "Domain", CT_DOMAIN, NULL, NULL, 0, 0, 0 },
+	[KW_FROM_ALIGNMENT] = { "FromAlignment", CT_ENUM, "log",
+	    conf_alignments, 0, 0, 0 },
 	[KW_INTERNAL_HOSTS] = { "InternalHosts", CT_CIDRS, "127.0.0.0/8, ::1",
 	    NULL, 0, 0, 0 },
 	[KW_KEY_FILE] = { "KeyFile", CT_PATH, NULL, NULL, 0, 0, 0 },

@@ -51,6 +51,12 @@ enum conf_domain_from {
 	CONF_FROM_ENVELOPE
 };
 
+enum conf_alignment {
+	CONF_ALIGN_OFF,
+	CONF_ALIGN_LOG,
+	CONF_ALIGN_REJECT
+};
+
 enum conf_algorithm {
 	CONF_ALG_RSA_SHA256,
 	CONF_ALG_ED25519_SHA256

@@ -35,7 +35,9 @@
 #include <libmilter/mfapi.h>
 
 #include "addr.h"
+#include "align.h"
 #include "conf.h"
+#include "fromhdr.h"
 #include "intake.h"
 #include "log.h"
 #include "mem.h"
@@ -74,6 +76,8 @@ struct milter_conn {
 	unsigned long	 other_rcpts;	/* recipients not in that domain */
 	int		 drop;		/* a bad token seen without RCPT
 					 * replies: drop at end of message */
+	int		 have_hfrom;	/* the first From: was seen */
+	char		 hfrom[ADDR_KEY_MAX];	/* its address ("": none) */
 };
 
 /*
@@ -125,6 +129,8 @@ milter_msg_reset(struct milter_conn *c)
 	c->inbound = 0;
 	c->other_rcpts = 0;
 	c->drop = 0;
+	c->have_hfrom = 0;
+	c->hfrom[0] = '\0';
 	intake_free(&c->im);
 	c->from[0] = '\0';
 	c->esmtp[0] = '\0';
@@ -461,6 +467,14 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	c->size += strlen(name) + strlen(value) + 3;
+	if (!c->have_hfrom && strcasecmp(name, "From") == 0) {
+		size_t n;
+
+		c->have_hfrom = 1;
+		if (fromhdr_address(value, strlen(value), c->hfrom,
+		    sizeof(c->hfrom), &n) != NULL)
+			c->hfrom[0] = '\0';
+	}
 	intake_header(&c->im, name, value, !c->leadspc);
 	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
 		c->sign_rc = signer_msg_header(c->sign, name, value,
@@ -615,6 +629,36 @@ milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
 }
 
 /*
+ * DMARC-style relaxed alignment: the From: domain with the original
+ * envelope sender's or a DKIM signing domain of this message.  1 if
+ * aligned; else 0 with the finding in why.
+ */
+static int
+milter_aligned(const struct milter_conn *c, char *why, size_t whylen)
+{
+	const char *d[SIGNER_MAX_SIGS], *from, *env;
+	size_t i, n = c->sign ? signer_msg_count(c->sign) : 0;
+	SIGNER_SIG sig;
+
+	for (i = 0; i < n && i < SIGNER_MAX_SIGS; i++) {
+		signer_msg_sig(c->sign, i, &sig);
+		d[i] = sig.domain;
+	}
+	from = c->hfrom[0] ? addr_domain(c->hfrom) : "";
+	env = c->from[0] ? addr_domain(c->from) : "";
+	if (align_check(from, env, d, n))
+		return 1;
+	if (from[0] == '\0')
+		snprintf(why, whylen, "From: without an address cannot align");
+	else
+		snprintf(why, whylen, "From: domain %s does not align with the "
+		    "envelope sender's (%s) or a DKIM signing domain (%s%s)",
+		    from, env[0] ? env : "null sender", n ? "d=" : "none",
+		    n ? d[0] : "");
+	return 0;
+}
+
+/*
  * A report to the return-path domain: recorded, then forwarded to the
  * original sender (BounceForward) or dropped.  Other recipients of the
  * same message, if any, still get it.
@@ -692,6 +736,17 @@ milter_eom_do(SMFICTX *ctx)
 		    signer_msg_error(c->sign)[0] ? signer_msg_error(c->sign) :
 		    "the MTA refused the DKIM-Signature header");
 		return milter_on_error(ctx, c, why);
+	}
+	if (conf_num(c->conf, "FromAlignment") != CONF_ALIGN_OFF &&
+	    !milter_aligned(c, why, sizeof(why))) {
+		msg_info("%s: %s (FromAlignment %s)", c->id, why,
+		    conf_str(c->conf, "FromAlignment"));
+		if (conf_num(c->conf, "FromAlignment") == CONF_ALIGN_REJECT) {
+			smfi_setreply(ctx, "550", "5.7.1", "repguard: the "
+			    "From: domain does not align with the envelope "
+			    "sender or the DKIM signing domain");
+			return SMFIS_REJECT;
+		}
 	}
 	if (c->rewrite && milter_rewrite(ctx, c, (int64_t)time(NULL), why,
 	    sizeof(why)) != 0)

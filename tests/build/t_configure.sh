@@ -37,6 +37,7 @@ check_missing() {	# check_missing HEADER CACHEVAR PACKAGE
 
 check_missing lmdb.h ac_cv_header_lmdb_h liblmdb-dev
 check_missing libmilter/mfapi.h ac_cv_header_libmilter_mfapi_h libmilter-dev
+check_missing libpsl.h ac_cv_header_libpsl_h libpsl-dev
 check_missing opendkim/dkim.h ac_cv_header_opendkim_dkim_h libopendkim-dev
 check_missing openssl/evp.h ac_cv_header_openssl_evp_h libssl-dev
 

@@ -1,0 +1,78 @@
+#!/bin/bash
+# t_align.sh - FromAlignment: the From: domain must align (DMARC relaxed,
+# by organisational domain) with the envelope sender or a DKIM signing
+# domain, through the milter protocol.
+#
+# With a key for example.com (OnNoKey default: it signs whatever the
+# domain): From and envelope in one organisation pass; From
+# news@mail.example.com with envelope bounces@esp.example passes through
+# its d=example.com signature; From ceo@bank.example passes nothing and
+# gets 550 5.7.1 at end of message with "reject", only a log line with
+# "log", nothing with "off"; neighbours under a public suffix (a.co.uk,
+# b.co.uk) do not align.  (A message without a From: address cannot be
+# DKIM-signed at all; test_align covers its alignment.)
+. "$TOP_SRCDIR/tests/lib/common.sh"
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || t_skip_all "$PY not installed"
+command -v openssl >/dev/null || t_skip_all "needs the openssl command"
+t_tmpdir
+SOCK=$T_TMP/rg.sock
+CONF=$T_TMP/rg.conf
+LOG=$T_TMP/rg.log
+mkdir -m 0700 "$T_TMP/keys"
+openssl genpkey -algorithm ED25519 -out "$T_TMP/keys/ed.pem" 2>/dev/null
+chmod 600 "$T_TMP/keys/ed.pem"
+
+write_conf() {	# write_conf MODE
+	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
+		CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
+		Domain example.com Selector ed KeyFile "$T_TMP/keys/ed.pem" \
+		OnNoKey default FromAlignment "$1"
+}
+# send ENVELOPE FROM-HEADER: "ACTION SMTP-REPLY" of end of message
+send() {
+	"$PY" - "$TOP_SRCDIR/tests/lib" "$SOCK" "$@" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import milterclient as mc
+sock, env, hfrom = sys.argv[2:5]
+head = b"From: %s\r\n" % hfrom.encode() if hfrom != "-" else b""
+msg = mc.Message.from_bytes(head + b"To: <r@example.org>\r\nSubject: align\r\n\r\nbody\r\n")
+res = mc.run_session(sock, msg, mc.Envelope(client_ip="10.1.2.3", sender=env,
+    rcpts=["r@example.org"]))
+print(res.reply.action, res.reply.text)
+PYEOF
+}
+
+write_conf reject
+rg_start "$CONF" "$LOG" || { cat "$LOG"; echo "Bail out! repguard did not start"; exit 1; }
+t_is "$(send alice@example.com '<alice@example.com>')" "continue " "From and envelope in one domain: accepted"
+t_is "$(send alice@news.example.com 'Alice <alice@example.com>')" "continue " \
+	"envelope in a subdomain of the From: domain's organisation: accepted"
+t_is "$(send bounces@esp.example '<news@mail.example.com>')" "continue " \
+	"From news@mail.example.com, envelope esp.example: aligned through d=example.com"
+out=$(send alice@example.com '<ceo@bank.example>')
+t_like "$out" '^reject 550 5\.7\.1 repguard: the From: domain does not align' \
+	"From ceo@bank.example with envelope alice@example.com: 550 5.7.1 (reject)"
+t_wait_for 3 grep -q "From: domain bank.example does not align with the envelope sender's (example.com) or a DKIM signing domain (d=example.com) (FromAlignment reject)" "$LOG"
+t_ok $? "... and a log line naming the domains"
+t_like "$(send alice@a.co.uk '<boss@b.co.uk>')" '^reject 550 5\.7\.1' \
+	"neighbours under a public suffix (a.co.uk, b.co.uk) do not align"
+
+write_conf log
+kill -HUP "$RG_PID"
+t_wait_for 5 grep -q "configuration reloaded" "$LOG"
+t_is "$(send alice@example.com '<ceo@bank.example>')" "continue " "FromAlignment log: the misaligned message is accepted"
+t_is "$(grep -c "does not align.*(FromAlignment log)" "$LOG")" 1 "... with a log line"
+
+before=$(grep -c "does not align" "$LOG")
+write_conf off
+kill -HUP "$RG_PID"
+t_wait_for 5 sh -c "[ \$(grep -c 'configuration reloaded' '$LOG') -ge 2 ]"
+t_is "$(send alice@example.com '<ceo@bank.example>')" "continue " "FromAlignment off: accepted"
+t_is "$(grep -c "does not align" "$LOG")" "$before" "... with no check and no new log line"
+
+rg_stop
+t_is "$RG_STATUS" 0 "repguard stops with status 0"
+t_done
