@@ -29,6 +29,7 @@
 #include "cidr.h"
 #include "conf.h"
 #include "duration.h"
+#include "bouncerules.h"
 #include "log.h"
 #include "loginmap.h"
 #include "mem.h"
@@ -164,6 +165,7 @@ struct CONF {
 	struct SIGNER	*signer;
 	struct RETPATH	*retpath;
 	LOGINMAP	*loginmap;	/* NULL: no SenderLoginMap */
+	BOUNCE_RULES	*rules;		/* NULL: every class "unknown" */
 	char		*warnings;
 };
 
@@ -551,6 +553,7 @@ conf_free(CONF *c)
 	signer_free(c->signer);
 	retpath_free(c->retpath);
 	loginmap_free(c->loginmap);
+	bouncerules_free(c->rules);
 	free(c->warnings);
 	free(c->path);
 	free(c);
@@ -613,6 +616,46 @@ conf_read(CONF *c, FILE *fp, const char *path, struct conf_errs *e)
 	free(line);
 }
 
+/*
+ * The bounce rules, when reports are taken in (ReturnPathDomain): a bad
+ * rule is an error at the rules file's line; a missing file is an error
+ * if BounceRules names it, a warning for the default (classes are then
+ * "unknown").
+ */
+static void
+conf_load_rules(CONF *c, const char *path, struct conf_errs *e)
+{
+	char *errors = NULL, msg[700];
+	size_t have;
+
+	c->rules = bouncerules_load(c->v[KW_BOUNCE_RULES].s, &errors);
+	if (c->rules != NULL || errors == NULL) {
+		free(errors);
+		return;
+	}
+	if (strstr(errors, ": cannot open: ") != NULL) {
+		errors[strcspn(errors, "\n")] = '\0';
+		if (c->v[KW_BOUNCE_RULES].line > 0)
+			conf_err(e, path, c->v[KW_BOUNCE_RULES].line,
+			    "BounceRules: %s", errors);
+		else {
+			snprintf(msg, sizeof(msg), "%s: BounceRules: %s; every "
+			    "bounce is classified \"unknown\"\n", path, errors);
+			have = c->warnings ? strlen(c->warnings) : 0;
+			c->warnings = mem_realloc(c->warnings, have +
+			    strlen(msg) + 1);
+			memcpy(c->warnings + have, msg, strlen(msg) + 1);
+		}
+	} else {
+		have = e->buf ? strlen(e->buf) : 0;
+		e->buf = mem_realloc(e->buf, have + strlen(errors) + 1);
+		memcpy(e->buf + have, errors, strlen(errors) + 1);
+		e->len = have + strlen(errors);
+		e->n++;
+	}
+	free(errors);
+}
+
 CONF *
 conf_load(const char *path, int flags, char **errors)
 {
@@ -650,6 +693,8 @@ conf_load(const char *path, int flags, char **errors)
 	if (e.n == 0 && !(flags & CONF_NO_KEYS) &&
 	    (c->retpath = retpath_create(c, &e.buf)) == NULL)
 		e.n++;
+	if (e.n == 0 && c->v[KW_RP_DOMAIN].s != NULL)
+		conf_load_rules(c, path, &e);
 	if (e.n == 0 && c->v[KW_SENDER_LOGIN_MAP].s != NULL) {
 		char *lm = NULL;
 
@@ -755,6 +800,7 @@ const char *conf_warnings(const CONF *c) { return c->warnings; }
 const struct SIGNER *conf_signer(const CONF *c) { return c->signer; }
 const struct RETPATH *conf_retpath(const CONF *c) { return c->retpath; }
 const LOGINMAP *conf_loginmap(const CONF *c) { return c->loginmap; }
+const BOUNCE_RULES *conf_bounce_rules(const CONF *c) { return c->rules; }
 
 const char *
 conf_str(const CONF *c, const char *keyword)

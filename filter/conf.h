@@ -76,6 +76,8 @@ int		 conf_line(const CONF *, const char *keyword);	/* 0: default */
 const struct SIGNER *conf_signer(const CONF *);	/* NULL: CONF_NO_KEYS */
 const struct RETPATH *conf_retpath(const CONF *); /* NULL: CONF_NO_KEYS */
 const LOGINMAP	*conf_loginmap(const CONF *);	/* NULL: none */
+struct BOUNCE_RULES;
+const struct BOUNCE_RULES *conf_bounce_rules(const CONF *); /* NULL: none */
 void		 conf_ref(CONF *);
 void		 conf_unref(CONF *);
 CONF		*conf_current(void);

@@ -180,19 +180,15 @@ intake_eom(INTAKE *im, STORE *st, const struct CONF *c, const char *qid,
 	const RETPATH *rp = conf_retpath(c);
 	struct intake_write w;
 	struct intake_get g;
-	BOUNCE_RULES *rules;
-	char err[256], *errors = NULL;
+	char err[256];
 	BOUNCE *b = mem_calloc(1, sizeof(*b));
 	RPRECORD r;
 	size_t i, n;
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
-	rules = bouncerules_load(conf_str(c, "BounceRules"), &errors);
-	free(errors);		/* no rules: every class is "unknown" */
 	bounce_parse(im->buf.buf ? im->buf.buf : "", im->buf.len,
-	    retpath_prefix(rp), retpath_domain(rp), rules, b);
-	bouncerules_free(rules);
+	    retpath_prefix(rp), retpath_domain(rp), conf_bounce_rules(c), b);
 
 	g.id = im->tok.id;
 	g.r = &r;

@@ -7,7 +7,8 @@
 # missing one, a secret shorter than 32 octets, a relative path, a domain
 # without keys, keys or senders without a domain, a bad prefix (a
 # character MTAs change, or one so long the local part would pass 64
-# octets), a bad sender entry, an expiry out of range.
+# octets), a bad sender entry, an expiry out of range, a bad bounce rule (at
+# the rules file's line) or a missing rules file.
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
 command -v openssl >/dev/null || t_skip_all "needs the openssl command"
@@ -72,4 +73,13 @@ base "ReturnPathDomain bounce.example.com" "ReturnPathKeyFile $K/rp1.key" "Retur
 check "expiry that is no duration: error" 1 "^$C:6: ReturnPathExpiry: .*\"soon\""
 base "ReturnPathDomain not_a_domain!" "ReturnPathKeyFile $K/rp1.key"
 check "a bad domain: error" 1 "^$C:4: ReturnPathDomain: not a domain name"
+
+# the bounce rules, read with the configuration when reports are taken in
+printf '%s\n' "hard status ^5\\.1\\.1\$" "sometimes status 5" >"$T_TMP/rules"
+base "ReturnPathDomain bounce.example.com" "ReturnPathKeyFile $K/rp1.key" "BounceRules $T_TMP/rules"
+check "a bad bounce rule: error at the rules file's line" 1 "^$T_TMP/rules:2: unknown class \"sometimes\""
+base "ReturnPathDomain bounce.example.com" "ReturnPathKeyFile $K/rp1.key" "BounceRules $T_TMP/norules"
+check "a missing BounceRules file: error at the configuration's line" 1 "^$C:6: BounceRules: .*norules: cannot open"
+base "ReturnPathDomain bounce.example.com" "ReturnPathKeyFile $K/rp1.key" "BounceRules $TOP_SRCDIR/contrib/bounce-rules"
+check "the shipped rules: OK" 0 "configuration OK"
 t_done
