@@ -43,6 +43,7 @@
 #include "mem.h"
 #include "milter.h"
 #include "privs.h"
+#include "retpath.h"
 #include "rprecord.h"
 #include "sender.h"
 #include "signer.h"
@@ -262,6 +263,7 @@ main_check_key_owner(const CONF *c)
 	if ((pw = getpwnam(user)) == NULL)
 		return;
 	signer_check_owner(conf_signer(c), pw->pw_uid, user, &warnings);
+	retpath_check_owner(conf_retpath(c), pw->pw_uid, user, &warnings);
 	main_log_lines("configuration", warnings);
 	free(warnings);
 }

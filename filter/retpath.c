@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -26,6 +27,7 @@ struct RETPATH {
 	char		*prefix;
 	int64_t		 expiry;
 	RPTOKEN_KEY	 keys[RETPATH_KEYS_MAX];
+	char		*paths[RETPATH_KEYS_MAX];	/* their files */
 	size_t		 nkeys;
 	char		**senders;	/* NULL: every sender */
 	size_t		 nsenders;
@@ -106,6 +108,7 @@ retpath_load_key(RETPATH *rp, const struct CONF *c, const char *path,
 		    "%s: %s (openssl rand -hex 32 makes one)", path, err);
 		return -1;
 	}
+	rp->paths[rp->nkeys] = mem_strdup(path);
 	rp->nkeys++;
 	return 0;
 }
@@ -214,14 +217,38 @@ retpath_free(RETPATH *rp)
 
 	if (rp == NULL)
 		return;
-	for (i = 0; i < RETPATH_KEYS_MAX; i++)
+	for (i = 0; i < RETPATH_KEYS_MAX; i++) {
 		rptoken_key_wipe(&rp->keys[i]);
+		free(rp->paths[i]);
+	}
 	for (i = 0; i < rp->nsenders; i++)
 		free(rp->senders[i]);
 	free(rp->senders);
 	free(rp->domain);
 	free(rp->prefix);
 	free(rp);
+}
+
+/* Reloads run as UserID: name the key files that user could not read. */
+void
+retpath_check_owner(const RETPATH *rp, unsigned uid, const char *user,
+    char **warnings)
+{
+	struct stat sb;
+	char line[1200];
+	size_t i, have;
+
+	for (i = 0; rp != NULL && i < rp->nkeys; i++) {
+		if (stat(rp->paths[i], &sb) != 0 || (sb.st_uid == uid &&
+		    (sb.st_mode & S_IRUSR)))
+			continue;
+		snprintf(line, sizeof(line), "%s: ReturnPathKeyFile is not "
+		    "readable by user %s: a reload (SIGHUP) will fail; chown "
+		    "%s it\n", rp->paths[i], user, user);
+		have = *warnings ? strlen(*warnings) : 0;
+		*warnings = mem_realloc(*warnings, have + strlen(line) + 1);
+		memcpy(*warnings + have, line, strlen(line) + 1);
+	}
 }
 
 int

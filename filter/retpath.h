@@ -8,6 +8,8 @@
  *	retpath_applies(rp, envelope_key)	rewrite this sender's mail?
  *	err = retpath_address(rp, id, now, out, sizeof(out));
  *	keys = retpath_keys(rp, &n);		for rptoken_check()
+ *	retpath_check_owner(rp, uid, user, &w)	key files that user cannot
+ *						read (reloads run as UserID)
  *	retpath_free(rp);			wipes the keys
  *
  * Keys are read when the configuration is loaded (at start as root,
@@ -36,6 +38,8 @@ typedef struct RETPATH RETPATH;
 #define RETPATH_KEYS_MAX	8
 
 RETPATH		*retpath_create(const struct CONF *, char **errors);
+void		 retpath_check_owner(const RETPATH *, unsigned uid,
+		    const char *user, char **warnings);
 void		 retpath_free(RETPATH *);
 int		 retpath_on(const RETPATH *);
 int		 retpath_applies(const RETPATH *, const char *envelope_key);

@@ -82,4 +82,37 @@ base "ReturnPathDomain bounce.example.com" "ReturnPathKeyFile $K/rp1.key" "Bounc
 check "a missing BounceRules file: error at the configuration's line" 1 "^$C:6: BounceRules: .*norules: cannot open"
 base "ReturnPathDomain bounce.example.com" "ReturnPathKeyFile $K/rp1.key" "BounceRules $TOP_SRCDIR/contrib/bounce-rules"
 check "the shipped rules: OK" 0 "configuration OK"
+
+# Reloads run as UserID: key files that user cannot read are named at
+# start; one it owns gives no warning and reloads.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	mkdir -p "$T_TMP/udb" && chown "nobody:$(id -gn nobody)" "$T_TMP/udb"
+	chmod 0711 "$T_TMP" "$K"
+	printf '%s\n' "Socket unix:$T_TMP/ru.sock" "UMask 000" "DatabasePath $T_TMP/udb" \
+	    "Syslog no" "UserID nobody" "ReturnPathDomain bounce.example.com" \
+	    "ReturnPathKeyFile $K/rp1.key" "BounceRules $TOP_SRCDIR/contrib/bounce-rules" >"$CONF"
+	chmod 0644 "$CONF"
+	if rg_start "$CONF" "$T_TMP/ru.log"; then
+		t_like "$(cat "$T_TMP/ru.log")" "rp1\.key: ReturnPathKeyFile is not readable by user nobody: a reload \(SIGHUP\) will fail" \
+		    "UserID: a root-owned return-path key is named at start"
+		rg_stop TERM
+	else
+		t_fail "daemon with UserID started" "$(tail -n 5 "$T_TMP/ru.log")"
+	fi
+	chown nobody "$K/rp1.key"
+	: >"$T_TMP/ru.log"
+	if rg_start "$CONF" "$T_TMP/ru.log"; then
+		kill -HUP "$RG_PID"
+		t_wait_for 5 grep -q "configuration reloaded\|reload refused" "$T_TMP/ru.log"
+		t_like "$(cat "$T_TMP/ru.log")" "configuration reloaded" \
+		    "UserID: a return-path key owned by that user reloads without error"
+		t_is "$(grep -c 'not readable by user' "$T_TMP/ru.log")" 0 \
+		    "UserID: no warning for a key that user owns"
+		rg_stop TERM
+	else
+		t_fail "daemon with UserID started" "$(tail -n 5 "$T_TMP/ru.log")"
+	fi
+else
+	echo "ok $((T_N + 1)) # SKIP UserID key tests need root"; T_N=$((T_N + 1))
+fi
 t_done
