@@ -21,6 +21,7 @@
 #include "mem.h"
 #include "privs.h"
 #include "retpath.h"
+#include "rprecord.h"
 #include "store.h"
 #include "tally.h"
 
@@ -64,6 +65,58 @@ ctl_read_all(FILE *fp, size_t *len)
 	return buf;
 }
 
+struct ctl_get {
+	uint64_t	 id;
+	RPRECORD	 r;
+	int		 rc;
+};
+
+static int
+ctl_get_fn(STORE_TXN *t, void *ctx)
+{
+	struct ctl_get *g = ctx;
+
+	g->rc = rprecord_get(t, g->id, &g->r);
+	return 0;
+}
+
+/*
+ * The sender key of the record a token names, if the configured database
+ * exists and holds it (the token's MAC is not checked here: keys are not
+ * read; a made-up id finds no record).  Never creates the database.
+ */
+static void
+ctl_token_sender(const CONF *c, const char *tok, char *out, size_t outsize)
+{
+	char path[4096], err[512], hex[17];
+	struct ctl_get g;
+	STORE_OPTS so;
+	STORE *st;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", conf_database_path(c));
+	if (access(path, R_OK) != 0 || strlen(tok) != RPTOKEN_LEN)
+		return;
+	if (conf_user(c) != NULL && geteuid() == 0 &&
+	    privs_drop(conf_user(c), err, sizeof(err)) != NULL)
+		return;
+	memcpy(hex, tok + 10, 16);	/* version 2, expiry 8, then the id */
+	hex[16] = '\0';
+	memset(&g, 0, sizeof(g));
+	g.id = strtoull(hex, NULL, 16);
+	g.rc = STORE_NOTFOUND;
+	memset(&so, 0, sizeof(so));
+	so.max_size = conf_database_max(c);
+	so.file_mode = 0666 & ~conf_umask(c);
+	if ((st = store_open(conf_database_path(c), &so, err, sizeof(err))) ==
+	    NULL)
+		return;
+	if (store_read(st, ctl_get_fn, &g, err, sizeof(err)) == 0 &&
+	    g.rc == 0)
+		snprintf(out, outsize, "%s", g.r.sender);
+	rprecord_clear(&g.r);
+	store_close(st);
+}
+
 int
 ctl_parse_bounce(int argc, char **argv, const char *confpath)
 {
@@ -74,7 +127,7 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rules_path = NULL, *prefix = NULL, *domain = NULL;
-	char *errors = NULL, *msg;
+	char *errors = NULL, *msg, sender[SENDER_KEY_MAX];
 	BOUNCE_RULES *rules;
 	CONF *c = NULL;
 	BOUNCE b;
@@ -126,10 +179,13 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 		fclose(fp);
 	bounce_parse(msg, len, prefix, domain, rules, &b);
 	free(msg);
+	sender[0] = '\0';
+	if (c != NULL && b.token[0] != '\0')
+		ctl_token_sender(c, b.token, sender, sizeof(sender));
 
 	printf("{\"type\":\"%s\"", bounce_type_name(b.type));
 	ctl_json_field("token", b.token, 1);
-	ctl_json_field("sender", NULL, 1);
+	ctl_json_field("sender", sender, 1);
 	ctl_json_field("subject", b.subject, 1);
 	ctl_json_field("reporting_mta", b.reporting_mta, 1);
 	ctl_json_field("message_id", b.message_id, 1);

@@ -17,9 +17,10 @@
  * Prints, as one JSON object, what the bounce parser makes of one message
  * (FILE, or standard input): its type, the return-path token, the
  * recipients with status, action, class and diagnostic, the complaint's
- * feedback type.  The rules, prefix and domain come from the options,
- * else from the configuration (BounceRules, ReturnPathPrefix,
- * ReturnPathDomain).  Returns 0, 1 (the input or rules cannot be read) or
+ * feedback type, and the sender key the token's record names (when the
+ * configuration is read and its database holds the record).  The rules,
+ * prefix and domain come from the options, else from the configuration
+ * (BounceRules, ReturnPathPrefix, ReturnPathDomain).  Returns 0, 1 (the input or rules cannot be read) or
  * 2 (usage).  ctl_json_str() (ctl.c) writes a JSON string.
  */
 #ifndef REPGUARD_CTL_BOUNCE_H

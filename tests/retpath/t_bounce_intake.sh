@@ -92,6 +92,9 @@ t_is "$out" "eom discard|" "the same DSN again: dropped"
 logged "nobody@example.org 5.1.1 hard; 0 recorded, 1 already known"
 t_ok $? "... and not counted twice"
 
+out=$("$REPGUARDCTL" -c "$CONF" parse-bounce "$T_TMP/report.eml" | "$PY" -c 'import json, sys; d = json.load(sys.stdin); print(d["type"], d["sender"])')
+t_is "$out" "dsn alice@example.com" "parse-bounce with the configuration: the sender the token's record names"
+
 # --- refused at RCPT -----------------------------------------------------------------
 # the last hex digit (inside the MAC) changed
 bad=$(printf '%s' "$RP" | sed 's/0@/1@/; t; s/.@/0@/')
