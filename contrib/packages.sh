@@ -11,12 +11,13 @@
 # build: compiler, autotools, the five libraries (libpsl with Debian's public
 # suffix list for organisational domains); tests: a real Postfix and
 # its tools, swaks, miltertest, python3-dkim (+ nacl for Ed25519) as the
-# independent verifier, OpenDKIM's tools and daemon (key tests, benchmark).
+# independent verifier, OpenDKIM's tools and daemon (key tests, benchmark),
+# dnsmasq as a DNS server the return-path checks can ask.
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
 	libpsl-dev publicsuffix
 	postfix swaks python3 python3-dkim python3-nacl miltertest groff-base
-	ca-certificates opendkim opendkim-tools)
+	ca-certificates opendkim opendkim-tools dnsmasq-base)
 
 pkg_missing() {
 	local p

@@ -34,6 +34,7 @@
 #include "loginmap.h"
 #include "mem.h"
 #include "retpath.h"
+#include "rpdns.h"
 #include "sender.h"
 #include "signer.h"
 
@@ -48,14 +49,13 @@ enum conf_type {
 /* Keyword indexes: the table below is sorted by name in this order. */
 enum conf_kw {
 	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_CANONICALIZATION,
-	KW_COMMIT_INTERVAL,
-	KW_DATABASE_MAX_SIZE,
-	KW_DATABASE_PATH, KW_DEFAULT_KEY, KW_DOMAIN, KW_FROM_ALIGNMENT,
-	KW_INTERNAL_HOSTS,
-	KW_KEY_FILE, KW_KEY_TABLE, KW_MULTIPLE_SIGNATURES, KW_ON_ERROR,
-	KW_ON_NO_KEY, KW_OVERSIGN_HEADERS, KW_PID_FILE, KW_RP_DOMAIN,
-	KW_RP_EXPIRY, KW_RP_KEY_FILE, KW_RP_PREFIX, KW_RP_SENDERS, KW_SELECTOR,
-	KW_SENDER_KEY, KW_SENDER_LOGIN_MAP, KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
+	KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH,
+	KW_DEFAULT_KEY, KW_DNS_SERVER, KW_DOMAIN, KW_FROM_ALIGNMENT,
+	KW_INTERNAL_HOSTS, KW_KEY_FILE, KW_KEY_TABLE, KW_MULTIPLE_SIGNATURES,
+	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY, KW_OVERSIGN_HEADERS,
+	KW_PID_FILE, KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE,
+	KW_RP_PREFIX, KW_RP_SENDERS, KW_SELECTOR, KW_SENDER_KEY,
+	KW_SENDER_LOGIN_MAP, KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
 	KW_SIGNING_DOMAIN_FROM, KW_SIGNING_TABLE, KW_SOCKET, KW_SYSLOG,
 	KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_MAX
 };
@@ -105,6 +105,7 @@ static const struct conf_def {
 	[KW_DATABASE_PATH] = { "DatabasePath", CT_PATH,
 	    LOCALSTATEDIR "/lib/repguard", NULL, 0, 0, 1 },
 	[KW_DEFAULT_KEY] = { "DefaultKey", CT_STRING, NULL, NULL, 0, 0, 0 },
+	[KW_DNS_SERVER] = { "DNSServer", CT_STRING, NULL, NULL, 0, 0, 0 },
 	[KW_DOMAIN] = { "Domain", CT_DOMAIN, NULL, NULL, 0, 0, 0 },
 	[KW_FROM_ALIGNMENT] = { "FromAlignment", CT_ENUM, "log",
 	    conf_alignments, 0, 0, 0 },
@@ -116,11 +117,14 @@ static const struct conf_def {
 	    NULL, 0, 0, 0 },
 	[KW_ON_ERROR] = { "OnError", CT_ENUM, "tempfail", conf_on_errors,
 	    0, 0, 0 },
+	[KW_ON_DNS_ERROR] = { "OnDNSError", CT_ENUM, "tempfail",
+	    conf_on_errors, 0, 0, 0 },
 	[KW_ON_NO_KEY] = { "OnNoKey", CT_ENUM, "accept", conf_on_no_keys,
 	    0, 0, 0 },
 	[KW_OVERSIGN_HEADERS] = { "OversignHeaders", CT_LIST, "From", NULL,
 	    0, 0, 0 },
 	[KW_PID_FILE] = { "PidFile", CT_PATH, NULL, NULL, 0, 0, 1 },
+	[KW_RP_CHECK] = { "ReturnPathCheck", CT_BOOL, "no", NULL, 0, 0, 0 },
 	[KW_RP_DOMAIN] = { "ReturnPathDomain", CT_DOMAIN, NULL, NULL, 0, 0, 0 },
 	[KW_RP_EXPIRY] = { "ReturnPathExpiry", CT_DURATION, "14d", NULL,
 	    3600, 366LL * 86400, 0 },
@@ -166,6 +170,7 @@ struct CONF {
 	struct RETPATH	*retpath;
 	LOGINMAP	*loginmap;	/* NULL: no SenderLoginMap */
 	BOUNCE_RULES	*rules;		/* NULL: every class "unknown" */
+	RPDNS		*rpdns;		/* NULL: ReturnPathCheck no */
 	char		*warnings;
 };
 
@@ -554,6 +559,7 @@ conf_free(CONF *c)
 	retpath_free(c->retpath);
 	loginmap_free(c->loginmap);
 	bouncerules_free(c->rules);
+	rpdns_free(c->rpdns);
 	free(c->warnings);
 	free(c->path);
 	free(c);
@@ -695,6 +701,14 @@ conf_load(const char *path, int flags, char **errors)
 		e.n++;
 	if (e.n == 0 && c->v[KW_RP_DOMAIN].s != NULL)
 		conf_load_rules(c, path, &e);
+	if (e.n == 0 && c->v[KW_RP_CHECK].n) {
+		char derr[256];
+
+		if ((c->rpdns = rpdns_create(c->v[KW_DNS_SERVER].s, derr,
+		    sizeof(derr))) == NULL)
+			conf_err(&e, path, c->v[KW_DNS_SERVER].line,
+			    "DNSServer: %s", derr);
+	}
 	if (e.n == 0 && c->v[KW_SENDER_LOGIN_MAP].s != NULL) {
 		char *lm = NULL;
 
@@ -801,6 +815,7 @@ const struct SIGNER *conf_signer(const CONF *c) { return c->signer; }
 const struct RETPATH *conf_retpath(const CONF *c) { return c->retpath; }
 const LOGINMAP *conf_loginmap(const CONF *c) { return c->loginmap; }
 const BOUNCE_RULES *conf_bounce_rules(const CONF *c) { return c->rules; }
+RPDNS *conf_rpdns(const CONF *c) { return c->rpdns; }
 
 const char *
 conf_str(const CONF *c, const char *keyword)

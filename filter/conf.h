@@ -78,6 +78,8 @@ const struct RETPATH *conf_retpath(const CONF *); /* NULL: CONF_NO_KEYS */
 const LOGINMAP	*conf_loginmap(const CONF *);	/* NULL: none */
 struct BOUNCE_RULES;
 const struct BOUNCE_RULES *conf_bounce_rules(const CONF *); /* NULL: none */
+struct RPDNS;
+struct RPDNS	*conf_rpdns(const CONF *);	/* NULL: no check */
 void		 conf_ref(CONF *);
 void		 conf_unref(CONF *);
 CONF		*conf_current(void);

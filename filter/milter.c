@@ -43,6 +43,7 @@
 #include "mem.h"
 #include "milter.h"
 #include "retpath.h"
+#include "rpdns.h"
 #include "rprecord.h"
 #include "sender.h"
 #include "signer.h"
@@ -336,6 +337,43 @@ milter_quiesce(unsigned ms)
 }
 
 static sfsistat milter_envfrom_do(SMFICTX *, char **);
+static void milter_sign_start(struct milter_conn *);
+
+/*
+ * ReturnPathCheck, for a return-path that is not rewritten: its domain
+ * must be able to receive bounces (an MX that is not a null MX, or an A or
+ * AAAA record).  DNS that does not answer gets OnDNSError.
+ */
+static sfsistat
+milter_check_domain(SMFICTX *ctx, struct milter_conn *c)
+{
+	const char *dom = addr_domain(c->from);
+	char why[256], text[400];
+
+	switch (rpdns_check(conf_rpdns(c->conf), dom, (int64_t)time(NULL), why,
+	    sizeof(why))) {
+	case RPDNS_FAIL:
+		msg_info("%s: refused: return-path %s cannot receive bounces: "
+		    "%s", c->id, c->from, why);
+		snprintf(text, sizeof(text), "repguard: the sender's domain "
+		    "cannot receive bounces: %s", why);
+		smfi_setreply(ctx, "550", "5.1.8", text);
+		return SMFIS_REJECT;
+	case RPDNS_ERROR:
+		if (conf_num(c->conf, "OnDNSError") == CONF_ON_ERROR_ACCEPT) {
+			msg_info("%s: %s (OnDNSError accept)", c->id, why);
+			break;
+		}
+		msg_info("%s: %s: temporary failure (OnDNSError tempfail)",
+		    c->id, why);
+		snprintf(text, sizeof(text), "repguard: %s, try again later",
+		    why);
+		smfi_setreply(ctx, "451", "4.4.3", text);
+		return SMFIS_TEMPFAIL;
+	}
+	milter_sign_start(c);
+	return SMFIS_CONTINUE;
+}
 
 /*
  * SenderLoginMap: may this login use this envelope sender?  Without a map
@@ -417,6 +455,8 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 	if (rc == 0 && sender_is_paused(&s, (int64_t)time(NULL)))
 		return milter_paused(ctx, c, &s);
 	milter_envelope(c, from, argv[0] != NULL ? argv + 1 : NULL);
+	if (!c->rewrite && c->from[0] != '\0' && conf_rpdns(c->conf) != NULL)
+		return milter_check_domain(ctx, c);
 	milter_sign_start(c);
 	return SMFIS_CONTINUE;
 }
