@@ -1,26 +1,29 @@
 /*
- * milter.c - the milter callbacks: outbound detection, the pause gate and
- * counting.
+ * milter.c - the milter callbacks: outbound detection, the pause gate,
+ * counting, and the order of a message's steps (milter_steps.c).
  *
- * Owns: milter_init(), milter_desc() and the xxfi_* callbacks.  One
- * struct milter_conn per SMTP connection (smfi_setpriv), holding the
- * configuration snapshot, the client's class and the current message's
- * sender key and recipient count.  Callbacks may run on different threads
- * for one connection (libmilter's worker pool) but never at once.
+ * Owns: milter_init(), milter_desc(), milter_quiesce() and the xxfi_*
+ * callbacks.  One struct milter_conn per SMTP connection (smfi_setpriv,
+ * milter_int.h), holding the configuration snapshot, the client's class
+ * and the current message's state.  Callbacks may run on different
+ * threads for one connection (libmilter's worker pool) but never at once.
  *
  * Decisions: a client is internal if its address is in InternalHosts;
  * mail is outbound if the client is internal or authenticated
- * ({auth_authen}).  Other mail is accepted untouched at MAIL FROM.  A
+ * ({auth_authen}).  Other mail is accepted untouched at MAIL FROM, unless
+ * a return-path domain is configured: then it is read on, since it may be
+ * a report to that domain (refused at RCPT if its token is bad).  A
  * paused sender gets 451 4.7.1 at MAIL FROM; a store error gets the
  * OnError action.  Accepted outbound messages are counted at end of
  * message through the tally (never a synchronous commit per message).
- * Connect, RCPT, header, end-of-header and body never refuse, so they are
- * negotiated as no-reply stages (SMFIP_NR_*): the MTA streams them without
- * waiting, and a message costs two round trips (MAIL and end of message).
+ * Connect, RCPT (unless reports are taken in), header, end-of-header and
+ * body never refuse, so they are negotiated as no-reply stages
+ * (SMFIP_NR_*): the MTA streams them without waiting.
  *
- * Must not: hold a store transaction across callbacks, reject at RCPT TO
- * (Postfix's non_smtpd_milters must not), or keep state in thread-local
- * storage.
+ * Must not: hold a store transaction across callbacks, refuse at RCPT TO
+ * anything but a bounce address with a bad token (Postfix's own bounces,
+ * seen through non_smtpd_milters, always carry good ones), or keep state
+ * in thread-local storage.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,52 +37,12 @@
 
 #include <libmilter/mfapi.h>
 
-#include "addr.h"
-#include "align.h"
-#include "conf.h"
 #include "fromhdr.h"
-#include "intake.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
+#include "milter_int.h"
 #include "retpath.h"
-#include "rpdns.h"
-#include "rprecord.h"
-#include "sender.h"
-#include "signer.h"
-#include "store.h"
-#include "tally.h"
-
-#define MILTER_ID_MAX	64
-
-struct milter_conn {
-	CONF		*conf;
-	unsigned long	 serial;
-	int		 internal;
-	char		 addr[64];
-	char		 id[MILTER_ID_MAX];	/* queue id, else "cN" */
-	int		 leadspc;	/* header values keep their space */
-	unsigned long	 noreply;	/* SMFIP_NR_* the MTA agreed to */
-	/* The current message. */
-	int		 outbound;
-	char		 sender[SENDER_KEY_MAX];
-	unsigned long	 rcpts;
-	unsigned long	 size;
-	SIGNER_MSG	*sign;		/* NULL: not signing this message */
-	int		 sign_rc;	/* first SIGNER_* failure, or OK */
-	int		 nokey_tempfail; /* OnNoKey tempfail, told at EOM */
-	int		 rewrite;	/* the return-path is rewritten */
-	char		 from[ADDR_KEY_MAX];	/* canonical envelope sender */
-	char		 esmtp[256];	/* RET= and ENVID= of MAIL FROM */
-	RPRECORD	 rp;		/* what the token will point to */
-	int		 inbound;	/* not outbound, return-path on */
-	INTAKE		 im;		/* a report to our bounce domain */
-	unsigned long	 other_rcpts;	/* recipients not in that domain */
-	int		 drop;		/* a bad token seen without RCPT
-					 * replies: drop at end of message */
-	int		 have_hfrom;	/* the first From: was seen */
-	char		 hfrom[ADDR_KEY_MAX];	/* its address ("": none) */
-};
 
 /*
  * Stages that never refuse anything are answered with no reply when the
@@ -89,8 +52,8 @@ struct milter_conn {
 #define MILTER_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
 			 SMFIP_NR_EOH | SMFIP_NR_BODY)
 
-static STORE *milter_store;
-static TALLY *milter_tally;
+STORE *milter_store;
+TALLY *milter_tally;
 static int milter_inflight;	/* callbacks using the store or tally now */
 static int milter_stopping;	/* set by milter_quiesce() */
 static unsigned long milter_serial;
@@ -152,7 +115,7 @@ milter_next(const struct milter_conn *c, unsigned long nr)
 }
 
 /* The configured failure action, with a reply the client can act on. */
-static sfsistat
+sfsistat
 milter_on_error(SMFICTX *ctx, struct milter_conn *c, const char *why)
 {
 	if (conf_on_error(c->conf) == CONF_ON_ERROR_ACCEPT) {
@@ -260,43 +223,6 @@ milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	return milter_next(c, SMFIP_NR_CONN);
 }
 
-/* Outbound mail is signed when keys are configured. */
-static void
-milter_sign_start(struct milter_conn *c)
-{
-	const SIGNER *sg = conf_signer(c->conf);
-
-	if (signer_keys(sg) == 0)
-		return;
-	c->sign = signer_msg_new(sg, c->from);
-}
-
-/*
- * The canonical envelope sender, and the ESMTP parameters a new one must
- * keep (Postfix honours only RET and ENVID when the sender is changed).
- */
-static void
-milter_envelope(struct milter_conn *c, const char *from, char **args)
-{
-	size_t n, len;
-
-	if (addr_canon(from, strlen(from), c->from, sizeof(c->from), &n) !=
-	    NULL)
-		c->from[0] = '\0';
-	c->esmtp[0] = '\0';
-	for (; args != NULL && *args != NULL; args++) {
-		if (strncasecmp(*args, "RET=", 4) != 0 &&
-		    strncasecmp(*args, "ENVID=", 6) != 0)
-			continue;
-		len = strlen(c->esmtp);
-		if (len + strlen(*args) + 2 > sizeof(c->esmtp))
-			continue;
-		snprintf(c->esmtp + len, sizeof(c->esmtp) - len, "%s%s",
-		    len ? " " : "", *args);
-	}
-	c->rewrite = retpath_applies(conf_retpath(c->conf), c->from);
-}
-
 /*
  * libmilter's smfi_main() returns without waiting for callbacks still
  * running; those that use the store or the tally are counted so that
@@ -337,62 +263,7 @@ milter_quiesce(unsigned ms)
 }
 
 static sfsistat milter_envfrom_do(SMFICTX *, char **);
-static void milter_sign_start(struct milter_conn *);
 
-/*
- * ReturnPathCheck, for a return-path that is not rewritten: its domain
- * must be able to receive bounces (an MX that is not a null MX, or an A or
- * AAAA record).  DNS that does not answer gets OnDNSError.
- */
-static sfsistat
-milter_check_domain(SMFICTX *ctx, struct milter_conn *c)
-{
-	const char *dom = addr_domain(c->from);
-	char why[256], text[400];
-
-	switch (rpdns_check(conf_rpdns(c->conf), dom, (int64_t)time(NULL), why,
-	    sizeof(why))) {
-	case RPDNS_FAIL:
-		msg_info("%s: refused: return-path %s cannot receive bounces: "
-		    "%s", c->id, c->from, why);
-		snprintf(text, sizeof(text), "repguard: the sender's domain "
-		    "cannot receive bounces: %s", why);
-		smfi_setreply(ctx, "550", "5.1.8", text);
-		return SMFIS_REJECT;
-	case RPDNS_ERROR:
-		if (conf_num(c->conf, "OnDNSError") == CONF_ON_ERROR_ACCEPT) {
-			msg_info("%s: %s (OnDNSError accept)", c->id, why);
-			break;
-		}
-		msg_info("%s: %s: temporary failure (OnDNSError tempfail)",
-		    c->id, why);
-		snprintf(text, sizeof(text), "repguard: %s, try again later",
-		    why);
-		smfi_setreply(ctx, "451", "4.4.3", text);
-		return SMFIS_TEMPFAIL;
-	}
-	milter_sign_start(c);
-	return SMFIS_CONTINUE;
-}
-
-/*
- * SenderLoginMap: may this login use this envelope sender?  Without a map
- * every login may use every sender; the null sender is never checked.
- */
-static int
-milter_login_may(const struct milter_conn *c, const char *login,
-    const char *from)
-{
-	const LOGINMAP *m = conf_loginmap(c->conf);
-	char key[ADDR_KEY_MAX];
-	size_t n;
-
-	if (m == NULL)
-		return 1;
-	if (addr_canon(from, strlen(from), key, sizeof(key), &n) != NULL)
-		return 0;
-	return key[0] == '\0' || loginmap_allows(m, key, login);
-}
 static sfsistat milter_eom_do(SMFICTX *);
 
 static sfsistat
@@ -571,176 +442,6 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
 		c->sign_rc = signer_msg_body(c->sign, chunk, len);
 	return milter_next(c, SMFIP_NR_BODY);
-}
-
-/* Finish the signatures and add them at the top of the header. */
-static int
-milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
-{
-	SIGNER_SIG sig;
-	char *v, *p, *q;
-	size_t i;
-
-	if (c->sign_rc == SIGNER_OK)
-		c->sign_rc = signer_msg_eom(c->sign);
-	if (c->sign_rc != SIGNER_OK)
-		return -1;
-	for (i = signer_msg_count(c->sign); i-- > 0; ) {
-		signer_msg_sig(c->sign, i, &sig);
-		/* The MTA wants LF line ends in header values; keep the
-		 * leading space if it sends us one. */
-		v = mem_alloc(strlen(sig.value) + 2);
-		p = v;
-		if (c->leadspc)
-			*p++ = ' ';
-		for (q = (char *)sig.value; *q != '\0'; q++)
-			if (*q != '\r')
-				*p++ = *q;
-		*p = '\0';
-		if (smfi_insheader(ctx, 0, "DKIM-Signature", v) != MI_SUCCESS) {
-			free(v);
-			c->sign_rc = SIGNER_ERROR;
-			return -1;
-		}
-		free(v);
-	}
-	for (i = 0; i < signer_msg_count(c->sign); i++) {
-		signer_msg_sig(c->sign, i, &sig);
-		msg_info("%s: signed d=%s s=%s a=%s", c->id, sig.domain,
-		    sig.selector, sig.algorithm);
-	}
-	if (signer_msg_skipped(c->sign)[0] != '\0')
-		msg_info("%s: not signed again: already carries a valid "
-		    "signature with %s", c->id, signer_msg_skipped(c->sign));
-	if (signer_msg_resigned(c->sign)[0] != '\0')
-		msg_info("%s: signed over a signature with %s that does not "
-		    "verify", c->id, signer_msg_resigned(c->sign));
-	return 0;
-}
-
-/*
- * Replace the envelope sender by a return-path with a token, after the
- * record the token names is queued for the store (same batch as the
- * counters).  0, or -1 with the reason in why.
- */
-static int
-milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
-    size_t whylen)
-{
-	const RETPATH *rp = conf_retpath(c->conf);
-	unsigned char key[RPRECORD_KEY_LEN], *val;
-	char addr[ADDR_KEY_MAX], bracketed[ADDR_KEY_MAX + 2];
-	const char *err;
-	uint64_t id;
-	size_t n;
-
-	if (rptoken_new_id(&id) != 0) {
-		snprintf(why, whylen, "return-path: no random id");
-		return -1;
-	}
-	if ((err = retpath_address(rp, id, now, addr, sizeof(addr))) != NULL) {
-		snprintf(why, whylen, "return-path: %s", err);
-		return -1;
-	}
-	c->rp.created = now;
-	c->rp.expires = now + retpath_expiry(rp);
-	snprintf(c->rp.sender, sizeof(c->rp.sender), "%s", c->sender);
-	snprintf(c->rp.from, sizeof(c->rp.from), "%s", c->from);
-	snprintf(c->rp.qid, sizeof(c->rp.qid), "%s", c->id);
-	val = mem_alloc(RPRECORD_VALUE_MAX);
-	n = rprecord_encode(id, &c->rp, key, val, RPRECORD_VALUE_MAX);
-	if (n == 0) {
-		free(val);
-		snprintf(why, whylen, "return-path: record does not fit");
-		return -1;
-	}
-	snprintf(bracketed, sizeof(bracketed), "<%s>", addr);
-	if (smfi_chgfrom(ctx, bracketed, c->esmtp[0] ? c->esmtp : NULL) !=
-	    MI_SUCCESS) {
-		free(val);
-		snprintf(why, whylen, "return-path: the MTA refused to change "
-		    "the envelope sender");
-		return -1;
-	}
-	tally_put(milter_tally, STORE_DB_RETURNPATH, key, sizeof(key), val, n);
-	free(val);
-	msg_info("%s: return-path %s -> %s", c->id, c->from, addr);
-	return 0;
-}
-
-/*
- * DMARC-style relaxed alignment: the From: domain with the original
- * envelope sender's or a DKIM signing domain of this message.  1 if
- * aligned; else 0 with the finding in why.
- */
-static int
-milter_aligned(const struct milter_conn *c, char *why, size_t whylen)
-{
-	const char *d[SIGNER_MAX_SIGS], *from, *env;
-	size_t i, n = c->sign ? signer_msg_count(c->sign) : 0;
-	SIGNER_SIG sig;
-
-	for (i = 0; i < n && i < SIGNER_MAX_SIGS; i++) {
-		signer_msg_sig(c->sign, i, &sig);
-		d[i] = sig.domain;
-	}
-	from = c->hfrom[0] ? addr_domain(c->hfrom) : "";
-	env = c->from[0] ? addr_domain(c->from) : "";
-	if (align_check(from, env, d, n))
-		return 1;
-	if (from[0] == '\0')
-		snprintf(why, whylen, "From: without an address cannot align");
-	else
-		snprintf(why, whylen, "From: domain %s does not align with the "
-		    "envelope sender's (%s) or a DKIM signing domain (%s%s)",
-		    from, env[0] ? env : "null sender", n ? "d=" : "none",
-		    n ? d[0] : "");
-	return 0;
-}
-
-/*
- * A report to the return-path domain: recorded, then forwarded to the
- * original sender (BounceForward) or dropped.  Other recipients of the
- * same message, if any, still get it.
- */
-static sfsistat
-milter_report(SMFICTX *ctx, struct milter_conn *c)
-{
-	INTAKE_RESULT res;
-	char addr[ADDR_KEY_MAX + 2];
-
-	if (!c->im.active) {		/* only bad tokens, no RCPT replies */
-		msg_info("%s: report with a bad token dropped", c->id);
-		return c->other_rcpts ? SMFIS_CONTINUE : SMFIS_DISCARD;
-	}
-	/*
-	 * Our own MTA can bounce a message within milliseconds of its end of
-	 * message, before the batch that holds its record is written: write
-	 * what is queued first (reports are rare; this is one commit).
-	 */
-	(void)tally_flush(milter_tally);
-	intake_eom(&c->im, milter_store, c->conf, c->id, (int64_t)time(NULL),
-	    &res);
-	msg_info("%s", res.log);
-	if (res.failed)
-		return milter_on_error(ctx, c, "bounce events could not be "
-		    "recorded");
-	snprintf(addr, sizeof(addr), "<%s>", c->im.rcpt);
-	if (res.forward[0] != '\0') {
-		char to[ADDR_KEY_MAX + 2];
-
-		snprintf(to, sizeof(to), "<%s>", res.forward);
-		if (smfi_addrcpt(ctx, to) != MI_SUCCESS ||
-		    smfi_delrcpt(ctx, addr) != MI_SUCCESS)
-			return milter_on_error(ctx, c, "the MTA refused to "
-			    "forward the report");
-		msg_info("%s: report forwarded to %s", c->id, res.forward);
-		return SMFIS_CONTINUE;
-	}
-	if (c->other_rcpts == 0)
-		return SMFIS_DISCARD;
-	return smfi_delrcpt(ctx, addr) == MI_SUCCESS ? SMFIS_CONTINUE :
-	    milter_on_error(ctx, c, "the MTA refused to drop the report");
 }
 
 static sfsistat

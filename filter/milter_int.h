@@ -1,0 +1,73 @@
+/*
+ * milter_int.h - what the milter's callbacks (milter.c) and its per-message
+ * steps (milter_steps.c) share: the per-connection state and the steps.
+ * Not for other modules: they use milter.h.
+ */
+#ifndef REPGUARD_MILTER_INT_H
+#define REPGUARD_MILTER_INT_H
+
+#include <stdint.h>
+
+#include <libmilter/mfapi.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "intake.h"
+#include "rprecord.h"
+#include "sender.h"
+#include "signer.h"
+#include "store.h"
+#include "tally.h"
+
+#define MILTER_ID_MAX	64
+
+struct milter_conn {
+	CONF		*conf;
+	unsigned long	 serial;
+	int		 internal;
+	char		 addr[64];
+	char		 id[MILTER_ID_MAX];	/* queue id, else "cN" */
+	int		 leadspc;	/* header values keep their space */
+	unsigned long	 noreply;	/* SMFIP_NR_* the MTA agreed to */
+	/* The current message. */
+	int		 outbound;
+	char		 sender[SENDER_KEY_MAX];
+	unsigned long	 rcpts;
+	unsigned long	 size;
+	SIGNER_MSG	*sign;		/* NULL: not signing this message */
+	int		 sign_rc;	/* first SIGNER_* failure, or OK */
+	int		 nokey_tempfail; /* OnNoKey tempfail, told at EOM */
+	int		 rewrite;	/* the return-path is rewritten */
+	char		 from[ADDR_KEY_MAX];	/* canonical envelope sender */
+	char		 esmtp[256];	/* RET= and ENVID= of MAIL FROM */
+	RPRECORD	 rp;		/* what the token will point to */
+	int		 inbound;	/* not outbound, return-path on */
+	INTAKE		 im;		/* a report to our bounce domain */
+	unsigned long	 other_rcpts;	/* recipients not in that domain */
+	int		 drop;		/* a bad token seen without RCPT
+					 * replies: drop at end of message */
+	int		 have_hfrom;	/* the first From: was seen */
+	char		 hfrom[ADDR_KEY_MAX];	/* its address ("": none) */
+};
+
+extern STORE	*milter_store;
+extern TALLY	*milter_tally;
+
+/* milter.c */
+sfsistat	milter_on_error(SMFICTX *, struct milter_conn *, const char *why);
+
+/* milter_steps.c: the steps of one message, in the order they run */
+void		milter_envelope(struct milter_conn *, const char *from,
+		    char **esmtp_args);
+int		milter_login_may(const struct milter_conn *, const char *login,
+		    const char *from);
+sfsistat	milter_check_domain(SMFICTX *, struct milter_conn *);
+void		milter_sign_start(struct milter_conn *);
+int		milter_sign_finish(SMFICTX *, struct milter_conn *);
+int		milter_aligned(const struct milter_conn *, char *why,
+		    size_t whylen);
+int		milter_rewrite(SMFICTX *, struct milter_conn *, int64_t now,
+		    char *why, size_t whylen);
+sfsistat	milter_report(SMFICTX *, struct milter_conn *);
+
+#endif
