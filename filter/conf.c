@@ -37,6 +37,7 @@
 #include "rpdns.h"
 #include "sender.h"
 #include "signer.h"
+#include "textfile.h"
 
 #define CONF_LINE_MAX	4096
 
@@ -622,44 +623,83 @@ conf_read(CONF *c, FILE *fp, const char *path, struct conf_errs *e)
 	free(line);
 }
 
-/*
- * The bounce rules, when reports are taken in (ReturnPathDomain): a bad
- * rule is an error at the rules file's line; a missing file is an error
- * if BounceRules names it, a warning for the default (classes are then
- * "unknown").
- */
+/* Add a parser's "file:line: message" lines to the errors. */
 static void
-conf_load_rules(CONF *c, const char *path, struct conf_errs *e)
+conf_errs_add(struct conf_errs *e, const char *lines)
 {
-	char *errors = NULL, msg[700];
+	size_t have = e->buf ? strlen(e->buf) : 0;
+
+	e->buf = mem_realloc(e->buf, have + strlen(lines) + 1);
+	memcpy(e->buf + have, lines, strlen(lines) + 1);
+	e->len = have + strlen(lines);
+	e->n++;
+}
+
+/*
+ * The data file keyword kw names (bounce rules, sender login map), read
+ * whole.  NULL when it cannot be read: an error at the keyword's line,
+ * or only a warning if the keyword was left at its default and
+ * missing_ok (the feature then works without the file).
+ */
+static char *
+conf_data_file(CONF *c, int kw, const char *path, struct conf_errs *e,
+    size_t max, size_t *len, int missing_ok)
+{
+	char *buf, *why = NULL, msg[900];
 	size_t have;
 
-	c->rules = bouncerules_load(c->v[KW_BOUNCE_RULES].s, &errors);
-	if (c->rules != NULL || errors == NULL) {
+	if ((buf = textfile_read(c->v[kw].s, max, len, &why)) != NULL)
+		return buf;
+	why[strcspn(why, "\n")] = '\0';
+	if (c->v[kw].line == 0 && missing_ok) {
+		snprintf(msg, sizeof(msg), "%s: %s: %s\n", path,
+		    conf_table[kw].name, why);
+		have = c->warnings ? strlen(c->warnings) : 0;
+		c->warnings = mem_realloc(c->warnings, have + strlen(msg) + 1);
+		memcpy(c->warnings + have, msg, strlen(msg) + 1);
+	} else
+		conf_err(e, path, c->v[kw].line, "%s: %s", conf_table[kw].name,
+		    why);
+	free(why);
+	return NULL;
+}
+
+/*
+ * What a snapshot reads besides its keywords: the bounce rules when
+ * reports are taken in (a missing default file leaves every class
+ * "unknown"), the DNS resolver of ReturnPathCheck, the sender login map.
+ * A bad line of a data file is an error at that file's line.
+ */
+static void
+conf_load_data(CONF *c, const char *path, struct conf_errs *e)
+{
+	char *buf, *errors = NULL, derr[256];
+	size_t len;
+
+	if (e->n == 0 && c->v[KW_RP_DOMAIN].s != NULL &&
+	    (buf = conf_data_file(c, KW_BOUNCE_RULES, path, e,
+	    BOUNCERULES_FILE_MAX, &len, 1)) != NULL) {
+		if ((c->rules = bouncerules_parse(buf, len,
+		    c->v[KW_BOUNCE_RULES].s, &errors)) == NULL)
+			conf_errs_add(e, errors);
 		free(errors);
-		return;
+		free(buf);
 	}
-	if (strstr(errors, ": cannot open: ") != NULL) {
-		errors[strcspn(errors, "\n")] = '\0';
-		if (c->v[KW_BOUNCE_RULES].line > 0)
-			conf_err(e, path, c->v[KW_BOUNCE_RULES].line,
-			    "BounceRules: %s", errors);
-		else {
-			snprintf(msg, sizeof(msg), "%s: BounceRules: %s; every "
-			    "bounce is classified \"unknown\"\n", path, errors);
-			have = c->warnings ? strlen(c->warnings) : 0;
-			c->warnings = mem_realloc(c->warnings, have +
-			    strlen(msg) + 1);
-			memcpy(c->warnings + have, msg, strlen(msg) + 1);
-		}
-	} else {
-		have = e->buf ? strlen(e->buf) : 0;
-		e->buf = mem_realloc(e->buf, have + strlen(errors) + 1);
-		memcpy(e->buf + have, errors, strlen(errors) + 1);
-		e->len = have + strlen(errors);
-		e->n++;
+	if (e->n == 0 && c->v[KW_RP_CHECK].n &&
+	    (c->rpdns = rpdns_create(c->v[KW_DNS_SERVER].s, derr,
+	    sizeof(derr))) == NULL)
+		conf_err(e, path, c->v[KW_DNS_SERVER].line, "DNSServer: %s",
+		    derr);
+	errors = NULL;
+	if (e->n == 0 && c->v[KW_SENDER_LOGIN_MAP].s != NULL &&
+	    (buf = conf_data_file(c, KW_SENDER_LOGIN_MAP, path, e,
+	    LOGINMAP_FILE_MAX, &len, 0)) != NULL) {
+		if ((c->loginmap = loginmap_parse(buf, len,
+		    c->v[KW_SENDER_LOGIN_MAP].s, &errors)) == NULL)
+			conf_errs_add(e, errors);
+		free(errors);
+		free(buf);
 	}
-	free(errors);
 }
 
 CONF *
@@ -699,38 +739,7 @@ conf_load(const char *path, int flags, char **errors)
 	if (e.n == 0 && !(flags & CONF_NO_KEYS) &&
 	    (c->retpath = retpath_create(c, &e.buf)) == NULL)
 		e.n++;
-	if (e.n == 0 && c->v[KW_RP_DOMAIN].s != NULL)
-		conf_load_rules(c, path, &e);
-	if (e.n == 0 && c->v[KW_RP_CHECK].n) {
-		char derr[256];
-
-		if ((c->rpdns = rpdns_create(c->v[KW_DNS_SERVER].s, derr,
-		    sizeof(derr))) == NULL)
-			conf_err(&e, path, c->v[KW_DNS_SERVER].line,
-			    "DNSServer: %s", derr);
-	}
-	if (e.n == 0 && c->v[KW_SENDER_LOGIN_MAP].s != NULL) {
-		char *lm = NULL;
-
-		c->loginmap = loginmap_load(c->v[KW_SENDER_LOGIN_MAP].s, &lm);
-		if (c->loginmap == NULL) {
-			/* an unreadable file at the keyword's line; a bad
-			 * entry at the map's own file:line */
-			if (lm != NULL && strstr(lm, ": cannot open: ") != NULL) {
-				lm[strcspn(lm, "\n")] = '\0';
-				conf_err(&e, path, c->v[KW_SENDER_LOGIN_MAP].line,
-				    "SenderLoginMap: %s", lm);
-			} else if (lm != NULL) {
-				size_t have = e.buf ? strlen(e.buf) : 0;
-
-				e.buf = mem_realloc(e.buf, have + strlen(lm) + 1);
-				memcpy(e.buf + have, lm, strlen(lm) + 1);
-				e.len = have + strlen(lm);
-				e.n++;
-			}
-			free(lm);
-		}
-	}
+	conf_load_data(c, path, &e);
 	if (e.n > 0) {
 		conf_free(c);
 		*errors = e.buf;

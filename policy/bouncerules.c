@@ -122,33 +122,31 @@ br_line(BOUNCE_RULES *br, char *s, const char *name, int line, char **errors)
 	return 0;
 }
 
+struct br_parse {
+	BOUNCE_RULES	*br;
+	const char	*name;
+};
+
+static int
+br_line_fn(void *ctx, const char *p, size_t l, int n, char **errors)
+{
+	struct br_parse *bp = ctx;
+	char *line = mem_strndup(p, l);
+	int rc = br_line(bp->br, line, bp->name, n, errors);
+
+	free(line);
+	return rc;
+}
+
 BOUNCE_RULES *
 bouncerules_parse(const char *text, size_t len, const char *name,
     char **errors)
 {
-	BOUNCE_RULES *br = mem_calloc(1, sizeof(*br));
-	const char *p = text, *nl;
-	char *line;
-	size_t l;
-	int n = 0, bad = 0;
+	struct br_parse bp = { mem_calloc(1, sizeof(BOUNCE_RULES)), name };
+	BOUNCE_RULES *br = bp.br;
 
 	*errors = NULL;
-	while (p < text + len) {
-		nl = memchr(p, '\n', (size_t)(text + len - p));
-		l = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
-		n++;
-		if (memchr(p, '\0', l) != NULL) {
-			textfile_error(errors, name, n, "NUL byte in the line");
-			bad = 1;
-		} else {
-			line = mem_strndup(p, l);
-			if (br_line(br, line, name, n, errors) != 0)
-				bad = 1;
-			free(line);
-		}
-		p += l + (nl != NULL);
-	}
-	if (bad) {
+	if (textfile_lines(text, len, name, br_line_fn, &bp, errors) != 0) {
 		bouncerules_free(br);
 		return NULL;
 	}

@@ -1,7 +1,7 @@
 /*
  * loginmap.c - the sender login map (see loginmap.h).
  *
- * Owns: loginmap_parse(), loginmap_load(), loginmap_allows(),
+ * Owns: loginmap_parse(), loginmap_allows(),
  * loginmap_size(), loginmap_free().
  *
  * Decisions: entries are kept sorted by pattern and found by binary
@@ -128,26 +128,29 @@ lm_line(LOGINMAP *m, const char *s, size_t len, const char *name, int line,
 	return 0;
 }
 
+struct lm_parse {
+	LOGINMAP	*m;
+	const char	*name;
+};
+
+static int
+lm_line_fn(void *ctx, const char *p, size_t l, int n, char **errors)
+{
+	struct lm_parse *lp = ctx;
+
+	return lm_line(lp->m, p, l, lp->name, n, errors);
+}
+
 LOGINMAP *
 loginmap_parse(const char *text, size_t len, const char *name, char **errors)
 {
 	LOGINMAP *m = mem_calloc(1, sizeof(*m));
-	const char *p = text, *nl;
-	size_t l, i;
-	int line = 0, bad = 0;
+	struct lm_parse lp = { m, name };
+	size_t i;
+	int bad;
 
 	*errors = NULL;
-	while (p < text + len) {
-		nl = memchr(p, '\n', (size_t)(text + len - p));
-		l = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
-		line++;
-		if (memchr(p, '\0', l) != NULL) {
-			textfile_error(errors, name, line, "NUL byte in the line");
-			bad = 1;
-		} else if (lm_line(m, p, l, name, line, errors) != 0)
-			bad = 1;
-		p += l + (nl != NULL);
-	}
+	bad = textfile_lines(text, len, name, lm_line_fn, &lp, errors);
 	if (m->n > 1) {
 		qsort(m->e, m->n, sizeof(*m->e), lm_cmp);
 		for (i = 1; i < m->n; i++)
@@ -162,22 +165,6 @@ loginmap_parse(const char *text, size_t len, const char *name, char **errors)
 		loginmap_free(m);
 		return NULL;
 	}
-	return m;
-}
-
-LOGINMAP *
-loginmap_load(const char *path, char **errors)
-{
-	LOGINMAP *m;
-	size_t len;
-	char *buf;
-
-	*errors = NULL;
-	if ((buf = textfile_read(path, LOGINMAP_FILE_MAX, &len, errors)) ==
-	    NULL)
-		return NULL;
-	m = loginmap_parse(buf, len, path, errors);
-	free(buf);
 	return m;
 }
 

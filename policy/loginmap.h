@@ -27,7 +27,6 @@ typedef struct LOGINMAP LOGINMAP;
 
 LOGINMAP	*loginmap_parse(const char *text, size_t len, const char *name,
 		    char **errors);
-LOGINMAP	*loginmap_load(const char *path, char **errors);
 int		 loginmap_allows(const LOGINMAP *, const char *sender,
 		    const char *login);
 size_t		 loginmap_size(const LOGINMAP *);

@@ -2,7 +2,7 @@
  * textfile.c - read a small data file whole; collect "file:line" errors
  * (see textfile.h).
  *
- * Owns: textfile_read(), textfile_error().
+ * Owns: textfile_read(), textfile_error(), textfile_lines().
  * Must not: read more than the cap, or lose an earlier error line.
  */
 #include <errno.h>
@@ -61,4 +61,27 @@ textfile_read(const char *path, size_t max, size_t *len, char **errors)
 	}
 	buf[*len] = '\0';
 	return buf;
+}
+
+int
+textfile_lines(const char *text, size_t len, const char *name,
+    int (*fn)(void *, const char *, size_t, int, char **), void *ctx,
+    char **errors)
+{
+	const char *p = text, *nl;
+	size_t l;
+	int n = 0, bad = 0;
+
+	while (p < text + len) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		l = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+		n++;
+		if (memchr(p, '\0', l) != NULL) {
+			textfile_error(errors, name, n, "NUL byte in the line");
+			bad++;
+		} else if (fn(ctx, p, l, n, errors) != 0)
+			bad++;
+		p += l + (nl != NULL);
+	}
+	return bad;
 }
