@@ -102,6 +102,7 @@ intake_body(INTAKE *im, const unsigned char *chunk, size_t len)
 }
 
 struct intake_write {
+	unsigned char	 digest[BEVENT_ID_LEN];	/* of the report */
 	const BOUNCE	*b;
 	const INTAKE	*im;
 	const RPRECORD	*r;
@@ -135,7 +136,8 @@ intake_write_fn(STORE_TXN *t, void *ctx)
 			continue;
 		}
 		memset(&e, 0, sizeof(e));
-		bevent_id(w->im->buf.buf, w->im->buf.len, r->address, e.id);
+		if (bevent_id(w->digest, r->address, e.id) != 0)
+			return STORE_ERROR;
 		e.time = w->now;
 		if (w->have_record) {
 			snprintf(e.sender, sizeof(e.sender), "%s",
@@ -203,8 +205,9 @@ intake_eom(INTAKE *im, STORE *st, const struct CONF *c, const char *qid,
 	w.r = &r;
 	w.have_record = g.rc == 0;
 	w.now = now;
-	if (b->nrcpts > 0 && store_write(st, intake_write_fn, &w, err,
-	    sizeof(err)) != 0) {
+	if (b->nrcpts > 0 && (bevent_report(im->buf.buf ? im->buf.buf : "",
+	    im->buf.len, w.digest) != 0 || store_write(st, intake_write_fn, &w,
+	    err, sizeof(err)) != 0)) {
 		out->failed = 1;
 		w.added = 0;
 	}

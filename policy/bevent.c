@@ -1,7 +1,7 @@
 /*
  * bevent.c - bounce and complaint events in the store (see bevent.h).
  *
- * Owns: bevent_id(), bevent_put(), bevent_get().
+ * Owns: bevent_report(), bevent_id(), bevent_put(), bevent_get().
  * Must not: count a report twice, or read beyond a stored value.
  */
 #include <string.h>
@@ -14,25 +14,31 @@
 #define BEVENT_VERSION	1
 #define BEVENT_VALUE_MAX	(SENDER_KEY_MAX + 2 * ADDR_KEY_MAX + 128)
 
-void
-bevent_id(const char *msg, size_t len, const char *rcpt,
-    unsigned char id[BEVENT_ID_LEN])
+int
+bevent_report(const char *msg, size_t len, unsigned char digest[BEVENT_ID_LEN])
 {
 	unsigned int n = BEVENT_ID_LEN;
 
 	if (len > BOUNCE_SCAN_MAX)
 		len = BOUNCE_SCAN_MAX;
-	{
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
+	return EVP_Digest(msg, len, digest, &n, EVP_sha256(), NULL) == 1 &&
+	    n == BEVENT_ID_LEN ? 0 : -1;
+}
 
-		if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) !=
-		    1 || EVP_DigestUpdate(md, msg, len) != 1 ||
-		    EVP_DigestUpdate(md, "\0", 1) != 1 ||
-		    EVP_DigestUpdate(md, rcpt, strlen(rcpt)) != 1 ||
-		    EVP_DigestFinal_ex(md, id, &n) != 1)
-			memset(id, 0, BEVENT_ID_LEN);
-		EVP_MD_CTX_free(md);
-	}
+int
+bevent_id(const unsigned char digest[BEVENT_ID_LEN], const char *rcpt,
+    unsigned char id[BEVENT_ID_LEN])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int n = BEVENT_ID_LEN;
+	int ok;
+
+	ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, digest, BEVENT_ID_LEN) == 1 &&
+	    EVP_DigestUpdate(md, rcpt, strlen(rcpt)) == 1 &&
+	    EVP_DigestFinal_ex(md, id, &n) == 1 && n == BEVENT_ID_LEN;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
 }
 
 static int

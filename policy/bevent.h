@@ -3,16 +3,20 @@
  * read them: who sent the message, which recipient, what class.
  *
  *	BEVENT e = { ... };
- *	bevent_id(msg, len, rcpt, e.id);	the same report about the
+ *	bevent_report(msg, len, digest);	once per report
+ *	bevent_id(digest, rcpt, e.id);		the same report about the
  *						same recipient, the same id
+ *						(both: 0, or -1 if OpenSSL
+ *						fails)
  *	rc = bevent_put(txn, &e);		0 new, BEVENT_DUPLICATE, or
  *						STORE_ERROR
  *	rc = bevent_get(txn, id, &e);		0, STORE_NOTFOUND, or
  *						BEVENT_DAMAGED
  *
- * An event's id is the SHA-256 of the report (its first BOUNCE_SCAN_MAX
- * octets) and the recipient, so a report delivered twice is recorded
- * once.  Value: version, time, then sender key, original sender,
+ * An event's id is the SHA-256 of the report's digest (SHA-256 of its
+ * first BOUNCE_SCAN_MAX octets) and the recipient, so a report delivered
+ * twice is recorded once, and the report is hashed once however many
+ * recipients it names.  Value: version, time, then sender key, original sender,
  * recipient, class, status and report type as length-prefixed strings.
  */
 #ifndef REPGUARD_BEVENT_H
@@ -40,7 +44,9 @@ typedef struct {
 	char		 type[16];			/* dsn, arf, nondsn */
 } BEVENT;
 
-void	bevent_id(const char *msg, size_t len, const char *rcpt,
+int	bevent_report(const char *msg, size_t len,
+	    unsigned char digest[BEVENT_ID_LEN]);
+int	bevent_id(const unsigned char digest[BEVENT_ID_LEN], const char *rcpt,
 	    unsigned char id[BEVENT_ID_LEN]);
 int	bevent_put(STORE_TXN *, const BEVENT *);
 int	bevent_get(STORE_TXN *, const unsigned char id[BEVENT_ID_LEN],

@@ -16,6 +16,7 @@
  * or the daemon's own address for failed recipients.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,30 +68,36 @@ bt_has(const char *hay, size_t len, const char *needle)
 	return 0;
 }
 
+/* Subjects MTAs give failure notices; compiled once, shared read-only. */
+static regex_t bt_subject;
+static int bt_subject_ok;
+static pthread_once_t bt_once = PTHREAD_ONCE_INIT;
+
+static void
+bt_compile(void)
+{
+	bt_subject_ok = regcomp(&bt_subject, "undeliver|delivery (status "
+	    "notification|failure|has failed|problem|report)|mail delivery "
+	    "failed|failure notice|returned mail|could not be delivered|non "
+	    "remis|unzustellbar|delivery failure|mail system error",
+	    REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0;
+}
+
 static int
 bt_says_bounce(const MIME_PART *top, const char *text, size_t len)
 {
-	static const char *const subjects =
-	    "undeliver|delivery (status notification|failure|has failed|"
-	    "problem|report)|mail delivery failed|failure notice|returned "
-	    "mail|could not be delivered|non remis|unzustellbar|"
-	    "delivery failure|mail system error";
 	char v[MIME_FIELD_MAX];
-	regex_t re;
-	int i, hit = 0;
+	int i;
 
 	if (mime_field(top, "From", v, sizeof(v)) == NULL &&
 	    (bt_has(v, strlen(v), "mailer-daemon") ||
 	    bt_has(v, strlen(v), "postmaster@") ||
 	    bt_has(v, strlen(v), "mail delivery")))
 		return 1;
-	if (mime_field(top, "Subject", v, sizeof(v)) == NULL &&
-	    regcomp(&re, subjects, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0) {
-		hit = regexec(&re, v, 0, NULL, 0) == 0;
-		regfree(&re);
-		if (hit)
-			return 1;
-	}
+	pthread_once(&bt_once, bt_compile);
+	if (bt_subject_ok && mime_field(top, "Subject", v, sizeof(v)) == NULL &&
+	    regexec(&bt_subject, v, 0, NULL, 0) == 0)
+		return 1;
 	for (i = 0; bt_openers[i] != NULL; i++)
 		if (bt_has(text, len < 4096 ? len : 4096, bt_openers[i]))
 			return 1;
