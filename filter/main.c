@@ -333,8 +333,11 @@ main_signals(void)
 }
 
 /*
- * Every minute: free reader slots of killed repguardctls, and remove a
- * slice of what has aged out (counters, senders that stopped sending).
+ * At start and then every minute: free reader slots of killed
+ * repguardctls, and remove a slice of what has aged out (counters,
+ * senders that stopped sending, expired return-path records).  At start
+ * too, so that a daemon that was down for days clears at once rather
+ * than after its first quiet minute.
  */
 struct main_rp_sweep {
 	int64_t		 now;
@@ -353,32 +356,45 @@ main_rp_sweep_fn(STORE_TXN *t, void *ctx)
 }
 
 static void
-main_housekeeping(STORE *st, SENDER_SWEEP *sweep)
+main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 {
 	static struct main_rp_sweep rp;
 	uint64_t before = sweep->deleted;
 	char err[512];
-	int n;
+	int n, ok = 1;
 
 	if ((n = store_check_readers(st)) > 0)
 		msg_warn("database: cleared %d reader slot(s) left by dead "
 		    "processes", n);
 	if (sender_sweep(st, sweep, (int64_t)time(NULL), MAIN_SWEEP_BUDGET,
-	    err, sizeof(err)) != 0)
-		msg_warn("database housekeeping failed: %s", err);
-	else if (sweep->deleted > before)
-		msg_info("database housekeeping: removed %llu aged-out "
-		    "entries", (unsigned long long)(sweep->deleted - before));
+	    err, sizeof(err)) != 0) {
+		msg_warn("database housekeeping (senders) failed: %s", err);
+		ok = 0;
+	}
 	rp.now = (int64_t)time(NULL);
-	if (store_write(st, main_rp_sweep_fn, &rp, err, sizeof(err)) != 0)
+	rp.removed = 0;
+	if (store_write(st, main_rp_sweep_fn, &rp, err, sizeof(err)) != 0) {
 		msg_warn("database housekeeping (return-path records) "
 		    "failed: %s", err[0] ? err : "damaged store");
-	else {
+		rp.removed = 0;
+		ok = 0;
+	} else
 		rp.cursor = rp.next;
-		if (rp.removed > 0)
-			msg_info("database housekeeping: removed %ld expired "
-			    "return-path record(s)", rp.removed);
-	}
+	/* at start always (the operator sees it ran), later when it did */
+	if (first || sweep->deleted > before || rp.removed > 0)
+		msg_info("database housekeeping%s%s: removed %llu aged-out "
+		    "entries, %ld expired return-path record(s)",
+		    first ? " at start" : "", ok ? "" : " (partly failed)",
+		    (unsigned long long)(sweep->deleted - before), rp.removed);
+}
+
+static int64_t
+main_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Serve until a stop signal or until libmilter gives up. */
@@ -391,7 +407,8 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 	pthread_t tid;
 	sigset_t block, old;
 	unsigned char b;
-	int stopping = 0;
+	int64_t next;
+	int stopping = 0, first = 1;
 
 	memset(&sweep, 0, sizeof(sweep));
 	/* A stop requested while starting up: do not start serving. */
@@ -414,13 +431,20 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 		msg_fatal("cannot start the milter thread");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
+	next = main_monotonic_ms();
 	for (;;) {
+		int64_t now = main_monotonic_ms();
 		ssize_t n;
 
-		if (poll(&pfd, 1, MAIN_HOUSEKEEPING_MS) == 0) {
-			main_housekeeping(st, &sweep);
+		/* on time even when signals keep waking the loop */
+		if (now >= next) {
+			main_housekeeping(st, &sweep, first);
+			first = 0;
+			next = now + MAIN_HOUSEKEEPING_MS;
 			continue;
 		}
+		if (poll(&pfd, 1, (int)(next - now)) == 0)
+			continue;
 		n = read(main_sigpipe[0], &b, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
