@@ -32,6 +32,7 @@
 #include "log.h"
 #include "loginmap.h"
 #include "mem.h"
+#include "reputation.h"
 #include "retpath.h"
 #include "rpdns.h"
 #include "sender.h"
@@ -46,13 +47,19 @@ enum conf_kw {
 	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_CANONICALIZATION,
 	KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH,
 	KW_DEFAULT_KEY, KW_DNS_SERVER, KW_DOMAIN, KW_FROM_ALIGNMENT,
-	KW_INTERNAL_HOSTS, KW_KEY_FILE, KW_KEY_TABLE, KW_MULTIPLE_SIGNATURES,
+	KW_INTERNAL_HOSTS, KW_KEY_FILE, KW_KEY_TABLE, KW_MAJOR_RECEIVERS,
+	KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
 	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY, KW_OVERSIGN_HEADERS,
-	KW_PID_FILE, KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE,
+	KW_PAUSE_ACTION, KW_PAUSE_COMPLAINT_RATE, KW_PAUSE_COMPLAINTS,
+	KW_PAUSE_COOLDOWN, KW_PAUSE_HARD_RATE, KW_PAUSE_HARD,
+	KW_PAUSE_POLICY, KW_PID_FILE, KW_PROBATION_LIMIT,
+	KW_PROBATION_STRICTNESS, KW_RATE_WINDOW_LONG, KW_RATE_WINDOW_SHORT,
+	KW_REPUTATION, KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE,
 	KW_RP_PREFIX, KW_RP_SENDERS, KW_SELECTOR, KW_SENDER_KEY,
 	KW_SENDER_LOGIN_MAP, KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
 	KW_SIGNING_DOMAIN_FROM, KW_SIGNING_TABLE, KW_SOCKET, KW_SYSLOG,
-	KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_MAX
+	KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_WARN_COMPLAINT_RATE,
+	KW_WARN_HARD_RATE, KW_MAX
 };
 
 static const char *const conf_sender_keys[] = {
@@ -67,12 +74,22 @@ static const char *const conf_on_no_keys[] = {
 static const char *const conf_domain_froms[] = {
 	"header", "envelope", NULL			/* CONF_FROM_* */
 };
+static const char *const conf_pause_actions[] = {
+	"tempfail", "quarantine", "reject", NULL	/* CONF_PAUSE_* */
+};
 static const char *const conf_alignments[] = {
 	"off", "log", "reject", NULL			/* CONF_ALIGN_* */
 };
 const char *const conf_algorithms[] = {
 	"rsa-sha256", "ed25519-sha256", NULL		/* CONF_ALG_* */
 };
+
+/* Receivers whose policy bounces tell of the IP's standing (the largest
+ * mailbox providers). */
+#define CONF_MAJOR_RECEIVERS "gmail.com, googlemail.com, outlook.com, " \
+	"hotmail.com, live.com, msn.com, yahoo.com, ymail.com, aol.com, " \
+	"icloud.com, me.com, gmx.de, gmx.net, web.de, mail.ru, yandex.ru, " \
+	"comcast.net, orange.fr, t-online.de"
 
 #define CONF_SIGN_HEADERS "From, Reply-To, Subject, Date, To, Cc, " \
 	"Message-ID, In-Reply-To, References, MIME-Version, Content-Type, " \
@@ -101,6 +118,10 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    NULL, 0, 0, 0 },
 	[KW_KEY_FILE] = { "KeyFile", CT_PATH, NULL, NULL, 0, 0, 0 },
 	[KW_KEY_TABLE] = { "KeyTable", CT_DATASET, NULL, NULL, 0, 0, 0 },
+	[KW_MAJOR_RECEIVERS] = { "MajorReceivers", CT_LIST,
+	    CONF_MAJOR_RECEIVERS, NULL, 0, 0, 0 },
+	[KW_MINIMUM_VOLUME] = { "MinimumVolume", CT_UINT, "100", NULL,
+	    1, 1000000000, 0 },
 	[KW_MULTIPLE_SIGNATURES] = { "MultipleSignatures", CT_BOOL, "no",
 	    NULL, 0, 0, 0 },
 	[KW_ON_ERROR] = { "OnError", CT_ENUM, "tempfail", conf_on_errors,
@@ -111,7 +132,30 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    0, 0, 0 },
 	[KW_OVERSIGN_HEADERS] = { "OversignHeaders", CT_LIST, "From", NULL,
 	    0, 0, 0 },
+	[KW_PAUSE_ACTION] = { "PauseAction", CT_ENUM, "tempfail",
+	    conf_pause_actions, 0, 0, 0 },
+	[KW_PAUSE_COMPLAINT_RATE] = { "PauseComplaintRate", CT_RATE, "0.3%",
+	    NULL, 0, 0, 0 },
+	[KW_PAUSE_COMPLAINTS] = { "PauseComplaints", CT_UINT, "5", NULL,
+	    0, 1000000000, 0 },
+	[KW_PAUSE_COOLDOWN] = { "PauseCooldown", CT_DURATION, "4h", NULL,
+	    1, 30LL * 86400, 0 },
+	[KW_PAUSE_HARD_RATE] = { "PauseHardBounceRate", CT_RATE, "5%", NULL,
+	    0, 0, 0 },
+	[KW_PAUSE_HARD] = { "PauseHardBounces", CT_UINT, "25", NULL,
+	    0, 1000000000, 0 },
+	[KW_PAUSE_POLICY] = { "PausePolicyBounces", CT_UINT, "10", NULL,
+	    0, 1000000000, 0 },
 	[KW_PID_FILE] = { "PidFile", CT_PATH, NULL, NULL, 0, 0, 1 },
+	[KW_PROBATION_LIMIT] = { "ProbationLimit", CT_UINT, "100", NULL,
+	    0, 1000000000, 0 },
+	[KW_PROBATION_STRICTNESS] = { "ProbationStrictness", CT_RATE, "50%",
+	    NULL, 0, 0, 0 },
+	[KW_RATE_WINDOW_LONG] = { "RateWindowLong", CT_DURATION, "24h", NULL,
+	    60, 8LL * 86400, 0 },
+	[KW_RATE_WINDOW_SHORT] = { "RateWindowShort", CT_DURATION, "1h", NULL,
+	    10, 8LL * 86400, 0 },
+	[KW_REPUTATION] = { "Reputation", CT_BOOL, "yes", NULL, 0, 0, 0 },
 	[KW_RP_CHECK] = { "ReturnPathCheck", CT_BOOL, "no", NULL, 0, 0, 0 },
 	[KW_RP_DOMAIN] = { "ReturnPathDomain", CT_DOMAIN, NULL, NULL, 0, 0, 0 },
 	[KW_RP_EXPIRY] = { "ReturnPathExpiry", CT_DURATION, "14d", NULL,
@@ -141,6 +185,10 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    0, 0, 0 },
 	[KW_UMASK] = { "UMask", CT_OCTAL, "007", NULL, 0, 0777, 1 },
 	[KW_USER_ID] = { "UserID", CT_USER, NULL, NULL, 0, 0, 1 },
+	[KW_WARN_COMPLAINT_RATE] = { "WarnComplaintRate", CT_RATE, "0.08%",
+	    NULL, 0, 0, 0 },
+	[KW_WARN_HARD_RATE] = { "WarnHardBounceRate", CT_RATE, "2%", NULL,
+	    0, 0, 0 },
 };
 
 
@@ -153,6 +201,7 @@ struct CONF {
 	LOGINMAP	*loginmap;	/* NULL: no SenderLoginMap */
 	BOUNCE_RULES	*rules;		/* NULL: every class "unknown" */
 	RPDNS		*rpdns;		/* NULL: ReturnPathCheck no */
+	REP_RULES	 rep;		/* the reputation engine's rules */
 	char		*warnings;
 };
 
@@ -363,12 +412,40 @@ conf_data_file(CONF *c, int kw, const char *path, struct conf_errs *e,
  * "unknown"), the DNS resolver of ReturnPathCheck, the sender login map.
  * A bad line of a data file is an error at that file's line.
  */
+/* The reputation engine's rules, from their keywords. */
+static void
+conf_load_rep(CONF *c, const char *path, struct conf_errs *e)
+{
+	REP_RULES *r = &c->rep;
+
+	rep_rules_default(r);
+	r->window[0] = c->v[KW_RATE_WINDOW_SHORT].n;
+	r->window[1] = c->v[KW_RATE_WINDOW_LONG].n;
+	r->min_volume = (uint64_t)c->v[KW_MINIMUM_VOLUME].n;
+	r->warn_hard = (uint32_t)c->v[KW_WARN_HARD_RATE].n;
+	r->warn_complaint = (uint32_t)c->v[KW_WARN_COMPLAINT_RATE].n;
+	r->pause_hard = (uint32_t)c->v[KW_PAUSE_HARD_RATE].n;
+	r->pause_complaint = (uint32_t)c->v[KW_PAUSE_COMPLAINT_RATE].n;
+	r->abs_hard = (uint64_t)c->v[KW_PAUSE_HARD].n;
+	r->abs_complaint = (uint64_t)c->v[KW_PAUSE_COMPLAINTS].n;
+	r->policy_burst = (uint64_t)c->v[KW_PAUSE_POLICY].n;
+	r->cooldown = c->v[KW_PAUSE_COOLDOWN].n;
+	r->strict = (unsigned)(c->v[KW_PROBATION_STRICTNESS].n / 10000);
+	if (r->window[0] >= r->window[1])
+		conf_err(e, path, c->v[KW_RATE_WINDOW_SHORT].line ?
+		    c->v[KW_RATE_WINDOW_SHORT].line :
+		    c->v[KW_RATE_WINDOW_LONG].line, "RateWindowShort (%s) "
+		    "must be shorter than RateWindowLong (%s)",
+		    c->v[KW_RATE_WINDOW_SHORT].s, c->v[KW_RATE_WINDOW_LONG].s);
+}
+
 static void
 conf_load_data(CONF *c, const char *path, struct conf_errs *e)
 {
 	char *buf, *errors = NULL, derr[256];
 	size_t len;
 
+	conf_load_rep(c, path, e);
 	if (e->n == 0 && c->v[KW_RP_DOMAIN].s != NULL &&
 	    (buf = conf_data_file(c, KW_BOUNCE_RULES, path, e,
 	    BOUNCERULES_FILE_MAX, &len, 1)) != NULL) {
@@ -518,6 +595,25 @@ const struct RETPATH *conf_retpath(const CONF *c) { return c->retpath; }
 const LOGINMAP *conf_loginmap(const CONF *c) { return c->loginmap; }
 const BOUNCE_RULES *conf_bounce_rules(const CONF *c) { return c->rules; }
 RPDNS *conf_rpdns(const CONF *c) { return c->rpdns; }
+const REP_RULES *conf_rep_rules(const CONF *c)
+{ return c->v[KW_REPUTATION].n ? &c->rep : NULL; }
+
+/* Is this domain one of MajorReceivers? */
+int
+conf_major_receiver(const CONF *c, const char *domain)
+{
+	const char *p = c->v[KW_MAJOR_RECEIVERS].s;
+	size_t n = strlen(domain), w;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, ", \t");
+		w = strcspn(p, ", \t");
+		if (w == n && w > 0 && strncasecmp(p, domain, n) == 0)
+			return 1;
+		p += w;
+	}
+	return 0;
+}
 
 const char *
 conf_str(const CONF *c, const char *keyword)

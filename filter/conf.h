@@ -32,6 +32,7 @@
 
 #include "cidr.h"
 #include "loginmap.h"
+#include "reputation.h"
 
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/repguard/repguard.conf"
 
@@ -57,6 +58,12 @@ enum conf_alignment {
 	CONF_ALIGN_REJECT
 };
 
+enum conf_pause_action {
+	CONF_PAUSE_TEMPFAIL,
+	CONF_PAUSE_QUARANTINE,
+	CONF_PAUSE_REJECT
+};
+
 enum conf_algorithm {
 	CONF_ALG_RSA_SHA256,
 	CONF_ALG_ED25519_SHA256
@@ -80,6 +87,8 @@ struct BOUNCE_RULES;
 const struct BOUNCE_RULES *conf_bounce_rules(const CONF *); /* NULL: none */
 struct RPDNS;
 struct RPDNS	*conf_rpdns(const CONF *);	/* NULL: no check */
+const REP_RULES	*conf_rep_rules(const CONF *);	/* NULL: Reputation no */
+int		 conf_major_receiver(const CONF *, const char *domain);
 void		 conf_ref(CONF *);
 void		 conf_unref(CONF *);
 CONF		*conf_current(void);

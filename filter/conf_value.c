@@ -166,6 +166,55 @@ conf_parse_list(const char *s, char *msg, size_t msglen)
 	return NULL;
 }
 
+/* A bound for an error message: whole days as days ("366d"). */
+static void
+conf_duration_text(long long n, char *out, size_t outsize)
+{
+	if (n >= 86400 && n % 86400 == 0)
+		snprintf(out, outsize, "%lldd", n / 86400);
+	else
+		duration_format(n, out, outsize);
+}
+
+/*
+ * A percentage ("5%", "0.08%", "100%"), at most four decimals, kept in
+ * parts per million: exact comparisons, no floating point.
+ */
+static const char *
+conf_parse_rate(const char *s, struct conf_val *v, char *msg, size_t msglen)
+{
+	const char *p = s;
+	long long ppm = 0, scale = 10000;
+	int digits = 0, decimals = -1;
+
+	for (; *p != '\0' && *p != '%'; p++) {
+		if (*p == '.' && decimals < 0 && digits > 0) {
+			decimals = 0;
+			continue;
+		}
+		if (!isdigit((unsigned char)*p) || decimals >= 4 ||
+		    ppm > 100LL * 10000 * 10)
+			break;
+		if (decimals >= 0) {
+			scale /= 10;
+			decimals++;
+			ppm += (*p - '0') * scale;
+		} else {
+			ppm = ppm * 10 + (*p - '0') * 10000;
+			digits++;
+		}
+	}
+	if (digits == 0 || decimals == 0 || p[0] != '%' || p[1] != '\0' ||
+	    ppm > 100LL * 10000) {
+		snprintf(msg, msglen, "expected a percentage from 0%% to 100%% "
+		    "with at most four decimals (\"2%%\", \"0.08%%\"), got "
+		    "\"%s\"", s);
+		return msg;
+	}
+	v->n = ppm;
+	return NULL;
+}
+
 const char *
 conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
     char *msg, size_t msglen)
@@ -219,12 +268,18 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 			return msg;
 		}
 		if (n < d->min || n > d->max) {
-			snprintf(msg, msglen, "expected a duration from 1h to "
-			    "366d, got \"%s\"", s);
+			char lo[DURATION_FORMAT_MAX], hi[DURATION_FORMAT_MAX];
+
+			conf_duration_text(d->min, lo, sizeof(lo));
+			conf_duration_text(d->max, hi, sizeof(hi));
+			snprintf(msg, msglen, "expected a duration from %s to "
+			    "%s, got \"%s\"", lo, hi, s);
 			return msg;
 		}
 		v->n = n;
 		return NULL;
+	case CT_RATE:
+		return conf_parse_rate(s, v, msg, msglen);
 	case CT_OCTAL:
 		errno = 0;
 		n = strtoll(s, &end, 8);

@@ -1,9 +1,10 @@
 /*
  * ctl.c - repguardctl: the operator's command line over repguard's state.
  *
- * Owns: main() of repguardctl and its commands: senders, show, pause,
- * resume (see repguardctl(8) and doc/interfaces.md); keygen and
- * dkim-record live in ctl_dkim.c.  It reads the same
+ * Owns: main() of repguardctl and its commands pause and resume (see
+ * repguardctl(8) and doc/interfaces.md); senders and show live in
+ * ctl_sender.c, keygen and dkim-record in ctl_dkim.c, parse-bounce and
+ * ingest in ctl_bounce.c.  It reads the same
  * configuration file as the daemon and opens the same store while the
  * daemon runs (the store is safe for several processes).  Run as root
  * with UserID set, it drops to that user before opening the store, so
@@ -29,27 +30,11 @@
 #include "conf.h"
 #include "ctl_bounce.h"
 #include "ctl_dkim.h"
+#include "ctl_sender.h"
 #include "duration.h"
 #include "privs.h"
 #include "sender.h"
 #include "store.h"
-
-#define CTL_HOUR	3600
-#define CTL_DAY		86400
-
-struct ctl_sender {
-	char		 key[SENDER_KEY_MAX];
-	SENDER_STATE	 state;
-	SENDER_COUNTS	 hour, day;
-};
-
-struct ctl_list {
-	struct ctl_sender	*v;
-	size_t			 n, cap;
-	int64_t			 now;
-	STORE_TXN		*txn;
-	const char		*only;		/* show: just this key */
-};
 
 __attribute__((noreturn, format(printf, 1, 2)))
 static void
@@ -93,7 +78,7 @@ ctl_fail(const char *fmt, ...)
 }
 
 static STORE *
-ctl_open(const char *path)
+ctl_open(const char *path, CONF **conf)
 {
 	char *errors, err[512];
 	STORE_OPTS so;
@@ -114,7 +99,7 @@ ctl_open(const char *path)
 	if ((st = store_open(conf_database_path(c), &so, err, sizeof(err))) ==
 	    NULL)
 		ctl_fail("database: %s", err);
-	conf_unref(c);
+	*conf = c;
 	return st;
 }
 
@@ -126,16 +111,6 @@ ctl_key(const char *arg, char *key)
 	if ((err = sender_key_normalise(arg, strlen(arg), key,
 	    SENDER_KEY_MAX)) != NULL)
 		ctl_usage("bad sender \"%s\": %s", arg, err);
-}
-
-static void
-ctl_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 void
@@ -153,175 +128,6 @@ ctl_json_str(const char *s)
 			putchar(ch);
 	}
 	putchar('"');
-}
-
-static void
-ctl_json_time(const char *name, int64_t t, int show)
-{
-	if (show && t != 0)
-		printf(", \"%s\": %lld", name, (long long)t);
-	else
-		printf(", \"%s\": null", name);
-}
-
-static void
-ctl_json_sender(const struct ctl_sender *s, int64_t now)
-{
-	int paused = sender_is_paused(&s->state, now);
-
-	printf("{\"sender\": ");
-	ctl_json_str(s->key);
-	printf(", \"state\": \"%s\"", paused ? "paused" : "active");
-	ctl_json_time("paused_until", s->state.paused_until, paused);
-	ctl_json_time("paused_at", s->state.paused_at, paused);
-	printf(", \"reason\": ");
-	if (paused)
-		ctl_json_str(s->state.reason);
-	else
-		printf("null");
-	printf(", \"paused_by\": ");
-	if (paused)
-		ctl_json_str(s->state.by);
-	else
-		printf("null");
-	printf(", \"messages_1h\": %llu, \"recipients_1h\": %llu, "
-	    "\"messages_24h\": %llu, \"recipients_24h\": %llu",
-	    (unsigned long long)s->hour.n[SENDER_MESSAGES],
-	    (unsigned long long)s->hour.n[SENDER_RECIPIENTS],
-	    (unsigned long long)s->day.n[SENDER_MESSAGES],
-	    (unsigned long long)s->day.n[SENDER_RECIPIENTS]);
-	ctl_json_time("first_seen", s->state.first_seen, 1);
-	ctl_json_time("last_seen", s->state.last_seen, 1);
-	printf("}");
-}
-
-static int
-ctl_collect_cb(const char *key, const SENDER_STATE *s, void *ctx)
-{
-	struct ctl_list *l = ctx;
-	struct ctl_sender *cs;
-
-	if (l->only != NULL && strcmp(key, l->only) != 0)
-		return 0;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 32;
-		l->v = realloc(l->v, l->cap * sizeof(*l->v));
-		if (l->v == NULL)
-			ctl_fail("out of memory");
-	}
-	cs = &l->v[l->n++];
-	snprintf(cs->key, sizeof(cs->key), "%s", key);
-	cs->state = *s;
-	if (sender_window(l->txn, key, CTL_HOUR, l->now, &cs->hour) != 0 ||
-	    sender_window(l->txn, key, CTL_DAY, l->now, &cs->day) != 0)
-		return 1;
-	return l->only != NULL;
-}
-
-static int
-ctl_collect_fn(STORE_TXN *t, void *ctx)
-{
-	struct ctl_list *l = ctx;
-
-	l->n = 0;
-	l->txn = t;
-	if (sender_list(t, ctl_collect_cb, l) != 0)
-		return STORE_ERROR;
-	return 0;
-}
-
-static void
-ctl_collect(STORE *st, struct ctl_list *l)
-{
-	char err[512] = "";
-
-	l->now = (int64_t)time(NULL);
-	if (store_read(st, ctl_collect_fn, l, err, sizeof(err)) != 0)
-		ctl_fail("database: %s", err);
-}
-
-static int
-ctl_senders(STORE *st, int json)
-{
-	struct ctl_list l;
-	size_t i;
-
-	memset(&l, 0, sizeof(l));
-	ctl_collect(st, &l);
-	if (json) {
-		printf("[");
-		for (i = 0; i < l.n; i++) {
-			printf(i ? ",\n " : "");
-			ctl_json_sender(&l.v[i], l.now);
-		}
-		printf("]\n");
-	} else {
-		printf("%-40s %-7s %8s %8s %9s %9s\n", "SENDER", "STATE",
-		    "MSGS_1H", "RCPTS_1H", "MSGS_24H", "RCPTS_24H");
-		for (i = 0; i < l.n; i++) {
-			const struct ctl_sender *s = &l.v[i];
-
-			printf("%-40s %-7s %8llu %8llu %9llu %9llu\n", s->key,
-			    sender_is_paused(&s->state, l.now) ? "paused" :
-			    "active",
-			    (unsigned long long)s->hour.n[SENDER_MESSAGES],
-			    (unsigned long long)s->hour.n[SENDER_RECIPIENTS],
-			    (unsigned long long)s->day.n[SENDER_MESSAGES],
-			    (unsigned long long)s->day.n[SENDER_RECIPIENTS]);
-		}
-	}
-	free(l.v);
-	return 0;
-}
-
-static int
-ctl_show(STORE *st, const char *arg, int json)
-{
-	char key[SENDER_KEY_MAX], t1[64];
-	struct ctl_list l;
-	const struct ctl_sender *s;
-	int paused;
-
-	ctl_key(arg, key);
-	memset(&l, 0, sizeof(l));
-	l.only = key;
-	ctl_collect(st, &l);
-	if (l.n == 0) {
-		free(l.v);
-		ctl_fail("no such sender: %s", key);
-	}
-	s = &l.v[0];
-	if (json) {
-		ctl_json_sender(s, l.now);
-		printf("\n");
-		free(l.v);
-		return 0;
-	}
-	paused = sender_is_paused(&s->state, l.now);
-	printf("sender: %s\nstate: %s\n", s->key, paused ? "paused" : "active");
-	if (paused) {
-		if (s->state.paused_until != 0)
-			ctl_time(s->state.paused_until, t1, sizeof(t1));
-		printf("paused until: %s\n", s->state.paused_until ? t1 :
-		    "resumed");
-		ctl_time(s->state.paused_at, t1, sizeof(t1));
-		printf("paused at: %s\nreason: %s\npaused by: %s\n", t1,
-		    s->state.reason, s->state.by);
-	}
-	printf("messages, last hour: %llu\nrecipients, last hour: %llu\n"
-	    "messages, last 24 hours: %llu\nrecipients, last 24 hours: %llu\n",
-	    (unsigned long long)s->hour.n[SENDER_MESSAGES],
-	    (unsigned long long)s->hour.n[SENDER_RECIPIENTS],
-	    (unsigned long long)s->day.n[SENDER_MESSAGES],
-	    (unsigned long long)s->day.n[SENDER_RECIPIENTS]);
-	if (s->state.first_seen != 0) {
-		ctl_time(s->state.first_seen, t1, sizeof(t1));
-		printf("first seen: %s\n", t1);
-		ctl_time(s->state.last_seen, t1, sizeof(t1));
-		printf("last seen: %s\n", t1);
-	}
-	free(l.v);
-	return 0;
 }
 
 static void
@@ -372,13 +178,18 @@ ctl_pause(STORE *st, const char *arg, const char *dur, const char *reason)
 static int
 ctl_resume(STORE *st, const char *arg)
 {
-	char key[SENDER_KEY_MAX], err[512] = "";
+	char key[SENDER_KEY_MAX], by[SENDER_BY_MAX], err[512] = "";
+	SENDER_STATE after;
 	int was;
 
 	ctl_key(arg, key);
-	if (sender_resume(st, key, &was, err, sizeof(err)) != 0)
+	ctl_operator(by, sizeof(by));
+	if (sender_resume(st, key, by, (int64_t)time(NULL), &was, &after, err,
+	    sizeof(err)) != 0)
 		ctl_fail("database: %s", err);
-	if (was)
+	if (was && after.state == SENDER_PROBATION)
+		printf("resumed %s: on probation\n", key);
+	else if (was)
 		printf("resumed %s\n", key);
 	else
 		printf("%s was not paused\n", key);
@@ -398,7 +209,10 @@ main(int argc, char **argv)
 	};
 	const char *path = CONF_DEFAULT_PATH, *dur = NULL, *reason = NULL;
 	const char *cmd;
+	const REP_RULES *rules;
+	REP_RULES defrules;
 	int ch, json = 0, nargs;
+	CONF *conf;
 	STORE *st;
 
 	opterr = 0;
@@ -464,15 +278,25 @@ main(int argc, char **argv)
 	} else
 		ctl_usage("unknown command \"%s\"", cmd);
 
-	st = ctl_open(path);
+	st = ctl_open(path, &conf);
+	rules = conf_rep_rules(conf);
+	if (rules == NULL) {		/* Reputation no: show the defaults */
+		rep_rules_default(&defrules);
+		rules = &defrules;
+	}
 	if (strcmp(cmd, "senders") == 0)
-		ch = ctl_senders(st, json);
-	else if (strcmp(cmd, "show") == 0)
-		ch = ctl_show(st, argv[optind], json);
+		ch = ctl_senders(st, rules, json);
+	else if (strcmp(cmd, "show") == 0) {
+		char key[SENDER_KEY_MAX];
+
+		ctl_key(argv[optind], key);
+		ch = ctl_show(st, rules, key, json);
+	}
 	else if (strcmp(cmd, "pause") == 0)
 		ch = ctl_pause(st, argv[optind], dur, reason);
 	else
 		ch = ctl_resume(st, argv[optind]);
 	store_close(st);
+	conf_unref(conf);
 	return ch;
 }

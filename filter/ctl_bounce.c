@@ -291,6 +291,8 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 	}
 	intake_eom(&im, st, c, "ingest", (int64_t)time(NULL), &res);
 	printf("%s\n", res.log);
+	if (res.change[0] != '\0')
+		printf("ingest: %s\n", res.change);
 	store_close(st);
 	intake_free(&im);
 	conf_unref(c);

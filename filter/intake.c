@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "intake.h"
 #include "mem.h"
+#include "reputation.h"
 #include "retpath.h"
 #include "rprecord.h"
 
@@ -106,10 +107,60 @@ struct intake_write {
 	const BOUNCE	*b;
 	const INTAKE	*im;
 	const RPRECORD	*r;
+	const struct CONF *conf;
 	int		 have_record;
 	int64_t		 now;
 	int		 added, dups, ours;
+	SENDER_COUNTS	 add;		/* what the new events count */
+	REP_CHANGE	 change;	/* the sender's state, if it changed */
+	int		 changed;
 };
+
+/* Which counter an event of this class adds to; -1: none. */
+static int
+intake_counter(const struct CONF *c, const char *cls, const char *rcpt)
+{
+	const char *at;
+
+	if (strcmp(cls, "hard") == 0)
+		return SENDER_HARD;
+	if (strcmp(cls, "soft") == 0 || strcmp(cls, "quota") == 0)
+		return SENDER_SOFT;
+	if (strcmp(cls, "complaint") == 0)
+		return SENDER_COMPLAINTS;
+	if (strcmp(cls, "policy") == 0)
+		return (at = strrchr(rcpt, '@')) != NULL &&
+		    conf_major_receiver(c, at + 1) ? SENDER_POLICY_MAJOR :
+		    SENDER_POLICY;
+	return -1;
+}
+
+/*
+ * Count the new events for the sender, in the buckets of the message
+ * they are about, and let the reputation engine judge it again: in the
+ * same transaction, so a pause is committed with the events behind it.
+ */
+static int
+intake_judge(STORE_TXN *t, struct intake_write *w)
+{
+	const REP_RULES *rules = conf_rep_rules(w->conf);
+	SENDER_STATE s;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < SENDER_COUNTERS; i++)
+		n += w->add.n[i] != 0;
+	if (n == 0 || !w->have_record || w->r->sender[0] == '\0')
+		return 0;
+	if (sender_count_at(t, w->r->sender, &w->add, w->r->created,
+	    w->now) != 0)
+		return STORE_ERROR;
+	if (rules == NULL)
+		return 0;
+	w->changed = rep_update(t, rules, w->r->sender, w->now, &s,
+	    &w->change);
+	return w->changed < 0 ? STORE_ERROR : 0;
+}
 
 /* One of our own 451s for a paused sender, seen from the next hop. */
 static int
@@ -127,7 +178,8 @@ intake_write_fn(STORE_TXN *t, void *ctx)
 	size_t i;
 	int rc;
 
-	w->added = w->dups = w->ours = 0;
+	w->added = w->dups = w->ours = w->changed = 0;
+	memset(&w->add, 0, sizeof(w->add));
 	for (i = 0; i < w->b->nrcpts; i++) {
 		const BOUNCE_RCPT *r = &w->b->rcpts[i];
 
@@ -152,12 +204,18 @@ intake_write_fn(STORE_TXN *t, void *ctx)
 		rc = bevent_put(t, &e);
 		if (rc == BEVENT_DUPLICATE)
 			w->dups++;
-		else if (rc == 0)
+		else if (rc == 0) {
+			int k = intake_counter(w->conf, r->cls, r->address);
+
 			w->added++;
-		else
+			if (k == SENDER_POLICY_MAJOR)
+				w->add.n[SENDER_POLICY]++;
+			if (k >= 0)
+				w->add.n[k]++;
+		} else
 			return STORE_ERROR;
 	}
-	return 0;
+	return intake_judge(t, w);
 }
 
 struct intake_get {
@@ -205,6 +263,7 @@ intake_eom(INTAKE *im, STORE *st, const struct CONF *c, const char *qid,
 	w.r = &r;
 	w.have_record = g.rc == 0;
 	w.now = now;
+	w.conf = c;
 	if (b->nrcpts > 0 && (bevent_report(im->buf.buf ? im->buf.buf : "",
 	    im->buf.len, w.digest) != 0 || store_write(st, intake_write_fn, &w,
 	    err, sizeof(err)) != 0)) {
@@ -227,6 +286,10 @@ intake_eom(INTAKE *im, STORE *st, const struct CONF *c, const char *qid,
 		    "%d already known%s%s", w.added, w.dups,
 		    out->failed ? "; store failed: " : "", out->failed ? err :
 		    "");
+	if (w.changed > 0)
+		snprintf(out->change, sizeof(out->change), "sender %s: %s -> "
+		    "%s: %s", r.sender, sender_state_name(w.change.from),
+		    sender_state_name(w.change.to), w.change.why);
 	if (conf_num(c, "BounceForward") && w.have_record &&
 	    r.from[0] != '\0' && strcmp(r.from, "<>") != 0)
 		snprintf(out->forward, sizeof(out->forward), "%s", r.from);

@@ -49,6 +49,8 @@ typedef struct {
 typedef struct {
 	char		 forward[ADDR_KEY_MAX];	/* "": drop the report */
 	char		 log[2048];		/* what happened, one line */
+	char		 change[1200];		/* the sender's state change,
+						 * one line ("": none) */
 	int		 failed;		/* the store failed */
 } INTAKE_RESULT;
 

@@ -95,6 +95,7 @@ milter_msg_reset(struct milter_conn *c)
 	c->drop = 0;
 	c->have_hfrom = 0;
 	c->hfrom[0] = '\0';
+	c->quarantine[0] = '\0';
 	intake_free(&c->im);
 	c->from[0] = '\0';
 	c->esmtp[0] = '\0';
@@ -125,49 +126,6 @@ milter_on_error(SMFICTX *ctx, struct milter_conn *c, const char *why)
 	msg_warn("%s: %s: temporary failure (OnError tempfail)", c->id, why);
 	smfi_setreply(ctx, "451", "4.3.0",
 	    "repguard: temporary failure, try again later");
-	return SMFIS_TEMPFAIL;
-}
-
-/* A reply text must be printable and must not contain a lone '%'. */
-static void
-milter_reply_clean(const char *in, char *out, size_t outsize)
-{
-	size_t o = 0;
-
-	for (; *in != '\0' && o + 3 < outsize; in++) {
-		unsigned char ch = (unsigned char)*in;
-
-		if (ch == '%') {
-			out[o++] = '%';
-			out[o++] = '%';
-		} else
-			out[o++] = (ch < ' ' || ch >= 0x7f) ? '?' : (char)ch;
-	}
-	out[o] = '\0';
-}
-
-static sfsistat
-milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
-{
-	char until[64], text[512], clean[1024];
-	struct tm tm;
-	time_t t = (time_t)s->paused_until;
-
-	if (s->paused_until == 0)
-		snprintf(until, sizeof(until), "resumed");
-	else {
-		gmtime_r(&t, &tm);
-		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
-	/* An SMTP reply line has room for about 500 octets: cap the parts. */
-	snprintf(text, sizeof(text), "sender %.200s is paused until %s: %.200s",
-	    c->sender, until, s->reason[0] ? s->reason : "paused");
-	milter_reply_clean(text, clean, sizeof(clean));
-	msg_info("%s: client=%s sender=%s: paused until %s (%s, by %s): "
-	    "temporary failure", c->id, c->addr, c->sender, until, s->reason,
-	    s->by[0] ? s->by : "unknown");
-	if (smfi_setreply(ctx, "451", "4.7.1", clean) != MI_SUCCESS)
-		msg_warn("%s: smfi_setreply failed", c->id);
 	return SMFIS_TEMPFAIL;
 }
 
@@ -279,9 +237,8 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *c = milter_conn(ctx);
 	const char *auth, *err, *from = argv[0] ? argv[0] : "";
-	SENDER_STATE s;
 	char dberr[256];
-	int rc;
+	sfsistat rs;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
@@ -319,12 +276,9 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 			    err);
 		return milter_on_error(ctx, c, dberr);
 	}
-	dberr[0] = '\0';
-	rc = sender_lookup(milter_store, c->sender, &s, dberr, sizeof(dberr));
-	if (rc == STORE_ERROR)
-		return milter_on_error(ctx, c, dberr);
-	if (rc == 0 && sender_is_paused(&s, (int64_t)time(NULL)))
-		return milter_paused(ctx, c, &s);
+	if ((rs = milter_rep_gate(ctx, c, (int64_t)time(NULL))) !=
+	    SMFIS_CONTINUE)
+		return rs;
 	milter_envelope(c, from, argv[0] != NULL ? argv + 1 : NULL);
 	if (!c->rewrite && c->from[0] != '\0' && conf_rpdns(c->conf) != NULL)
 		return milter_check_domain(ctx, c);
@@ -492,6 +446,15 @@ milter_eom_do(SMFICTX *ctx)
 	if (c->rewrite && milter_rewrite(ctx, c, (int64_t)time(NULL), why,
 	    sizeof(why)) != 0)
 		return milter_on_error(ctx, c, why);
+	if (c->quarantine[0] != '\0') {
+		/* held, not sent: the operator releases it (or not) */
+		if (smfi_quarantine(ctx, c->quarantine) != MI_SUCCESS)
+			return milter_on_error(ctx, c, "the MTA refused to "
+			    "hold the message of a paused sender");
+		msg_info("%s: held in the MTA's hold queue: %s", c->id,
+		    c->quarantine);
+		return SMFIS_CONTINUE;
+	}
 	tally_add(milter_tally, c->sender, 1, c->rcpts, (int64_t)time(NULL));
 	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu", c->id,
 	    c->addr, c->sender, c->rcpts, c->size);
@@ -540,7 +503,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & (SMFIF_SETSYMLIST | SMFIF_ADDHDRS | SMFIF_CHGFROM |
-	    SMFIF_ADDRCPT | SMFIF_DELRCPT);
+	    SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_QUARANTINE);
 	/* *pf1 arrives with SMFIP_NO* set for what we did not register. */
 	if (f1 & SMFIP_HDR_LEADSPC) {
 		*pf1 |= SMFIP_HDR_LEADSPC;
@@ -573,7 +536,7 @@ static struct smfiDesc milter_description = {
 	"repguard",
 	SMFI_VERSION,
 	SMFIF_SETSYMLIST | SMFIF_ADDHDRS | SMFIF_CHGFROM | SMFIF_ADDRCPT |
-	    SMFIF_DELRCPT,
+	    SMFIF_DELRCPT | SMFIF_QUARANTINE,
 	milter_connect,
 	NULL,			/* helo */
 	milter_envfrom,

@@ -48,6 +48,8 @@ struct milter_conn {
 					 * replies: drop at end of message */
 	int		 have_hfrom;	/* the first From: was seen */
 	char		 hfrom[ADDR_KEY_MAX];	/* its address ("": none) */
+	char		 quarantine[640];	/* paused, PauseAction
+					 * quarantine: held at EOM */
 };
 
 extern STORE	*milter_store;
@@ -55,6 +57,10 @@ extern TALLY	*milter_tally;
 
 /* milter.c */
 sfsistat	milter_on_error(SMFICTX *, struct milter_conn *, const char *why);
+
+/* milter_rep.c */
+sfsistat	milter_rep_gate(SMFICTX *, struct milter_conn *, int64_t now);
+void		milter_reply_clean(const char *in, char *out, size_t outsize);
 
 /* milter_steps.c: the steps of one message, in the order they run */
 void		milter_envelope(struct milter_conn *, const char *from,

@@ -266,6 +266,8 @@ milter_report(SMFICTX *ctx, struct milter_conn *c)
 	intake_eom(&c->im, milter_store, c->conf, c->id, (int64_t)time(NULL),
 	    &res);
 	msg_info("%s", res.log);
+	if (res.change[0] != '\0')
+		msg_info("%s: %s", c->id, res.change);
 	if (res.failed)
 		return milter_on_error(ctx, c, "bounce events could not be "
 		    "recorded");

@@ -9,10 +9,17 @@
  * character boundary) followed by '~' and the SHA-256 of the whole key in
  * hex, so that it fits the store and stays unique.
  *
- * State: active, or paused (with when, until when, why and by whom).  A
- * pause whose time has passed is no longer in force (sender_is_paused()).
+ * State: active, warning, paused or probation (the reputation engine,
+ * policy/reputation.c, decides when), with since when, and for a pause
+ * until when, why, by whom and whether an operator (manual) or the
+ * engine (automatic, with its cool-down) paused it.  Every change goes
+ * through sender_set_state(), which also keeps it in the sender's history
+ * (policy/history.c).  A manual pause whose time has passed is no longer
+ * in force (sender_is_paused()); an automatic one moves on to probation
+ * when the engine next looks.
  *
- * Counters: messages and recipients, kept in per-minute and per-hour
+ * Counters: messages, recipients, and the bounces and complaints that came
+ * back (counted in the bucket of the message they are about), kept in per-minute and per-hour
  * buckets so that the last hour or day is one range read
  * (sender_window()).  Minute buckets are kept SENDER_KEEP_MINUTES, hour
  * buckets SENDER_KEEP_HOURS; older ones are pruned when a sender is
@@ -58,22 +65,41 @@ enum sender_key_mode {
 enum sender_counter {
 	SENDER_MESSAGES,
 	SENDER_RECIPIENTS,
+	SENDER_HARD,			/* hard bounces */
+	SENDER_SOFT,			/* soft and quota bounces */
+	SENDER_POLICY,			/* policy and blocklist bounces */
+	SENDER_POLICY_MAJOR,		/* ... of them, from major receivers */
+	SENDER_COMPLAINTS,
 	SENDER_COUNTERS			/* how many there are */
 };
 
 typedef struct {
-	int	 paused;
-	int64_t	 paused_at;
-	int64_t	 paused_until;		/* 0: until resumed */
-	int64_t	 first_seen;		/* 0: never counted */
-	int64_t	 last_seen;
-	char	 reason[SENDER_REASON_MAX];
-	char	 by[SENDER_BY_MAX];
-} SENDER_STATE;
-
-typedef struct {
 	uint64_t n[SENDER_COUNTERS];
 } SENDER_COUNTS;
+
+enum sender_state_kind {
+	SENDER_ACTIVE,
+	SENDER_WARNING,
+	SENDER_PAUSED,
+	SENDER_PROBATION
+};
+
+typedef struct {
+	int	 state;			/* SENDER_ACTIVE, ... */
+	int	 manual;		/* paused by an operator */
+	int64_t	 since;			/* in this state since; 0: never set */
+	int64_t	 paused_at;
+	int64_t	 paused_until;		/* 0: until resumed */
+	int64_t	 cooldown;		/* of the last automatic pause */
+	int64_t	 first_seen;		/* 0: never counted */
+	int64_t	 last_seen;
+	uint64_t seq;			/* history entries written */
+	char	 reason[SENDER_REASON_MAX];	/* of the state */
+	char	 by[SENDER_BY_MAX];
+	SENDER_COUNTS base[2];		/* probation: the minute and hour
+					 * buckets when it began */
+} SENDER_STATE;
+
 
 typedef int (*SENDER_LIST_FN)(const char *key, const SENDER_STATE *,
 		void *ctx);
@@ -83,13 +109,21 @@ const char	*sender_key_make(int mode, const char *login,
 const char	*sender_key_normalise(const char *arg, size_t len, char *out,
 		    size_t outsize);
 int		 sender_is_paused(const SENDER_STATE *, int64_t now);
+const char	*sender_state_name(int state);
 
 int		 sender_get(STORE_TXN *, const char *key, SENDER_STATE *);
 int		 sender_put(STORE_TXN *, const char *key, const SENDER_STATE *);
+int		 sender_set_state(STORE_TXN *, const char *key,
+		    SENDER_STATE *, int to, const char *by, const char *why,
+		    int64_t now);
 int		 sender_count(STORE_TXN *, const char *key,
 		    const SENDER_COUNTS *, int64_t now);
+int		 sender_count_at(STORE_TXN *, const char *key,
+		    const SENDER_COUNTS *, int64_t when, int64_t now);
 int		 sender_window(STORE_TXN *, const char *key, int64_t seconds,
 		    int64_t now, SENDER_COUNTS *);
+int64_t		 sender_window_start(int64_t seconds, int64_t now,
+		    int64_t *unit);
 int		 sender_list(STORE_TXN *, SENDER_LIST_FN, void *ctx);
 
 int		 sender_lookup(STORE *, const char *key, SENDER_STATE *,
@@ -97,7 +131,8 @@ int		 sender_lookup(STORE *, const char *key, SENDER_STATE *,
 int		 sender_pause(STORE *, const char *key, int64_t until,
 		    const char *reason, const char *by, int64_t now, char *err,
 		    size_t errlen);
-int		 sender_resume(STORE *, const char *key, int *was_paused,
+int		 sender_resume(STORE *, const char *key, const char *by,
+		    int64_t now, int *was_paused, SENDER_STATE *after,
 		    char *err, size_t errlen);
 
 typedef struct {

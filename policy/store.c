@@ -37,7 +37,7 @@
 #define STORE_RETRIES		20
 
 static const char *const store_db_names[STORE_DB_MAX] = {
-	"meta", "senders", "counters", "returnpath", "bounces",
+	"meta", "senders", "counters", "returnpath", "bounces", "history",
 };
 
 struct STORE {
@@ -168,7 +168,7 @@ store_open(const char *path, const STORE_OPTS *opts, char *err, size_t errlen)
 	pthread_rwlockattr_destroy(&attr);
 
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(st->env, 8)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, 254)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, (size_t)initial)) != 0) {
 		store_errf(err, errlen, path, rc);

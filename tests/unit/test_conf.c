@@ -70,6 +70,30 @@ static const struct {
 	{ "CommitInterval 5ms\n", ":1: CommitInterval: expected a number" },
 	{ "CommitInterval 1000\n", NULL },
 	{ "Bogus 1\nSenderKey x\n", ":2: SenderKey:" },	/* all errors */
+	{ "PauseHardBounceRate 5%\nWarnComplaintRate 0.0125%\n", NULL },
+	{ "PauseHardBounceRate 100%\n", NULL },
+	{ "PauseHardBounceRate 100.1%\n", ":1: PauseHardBounceRate: expected "
+	    "a percentage from 0% to 100%" },
+	{ "PauseHardBounceRate 5\n", ":1: PauseHardBounceRate: expected a "
+	    "percentage" },
+	{ "PauseHardBounceRate .5%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseHardBounceRate 5.%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseHardBounceRate 0.00001%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseHardBounceRate 5%%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseHardBounceRate -1%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseAction quarantine\n", NULL },
+	{ "PauseAction drop\n", ":1: PauseAction: expected tempfail, "
+	    "quarantine or reject" },
+	{ "PauseCooldown 10m\nRateWindowShort 5m\nRateWindowLong 2h\n",
+	    NULL },
+	{ "PauseCooldown 31d\n", ":1: PauseCooldown: expected a duration "
+	    "from 1s to 30d" },
+	{ "RateWindowLong 9d\n", ":1: RateWindowLong: expected a duration "
+	    "from 1m to 8d" },
+	{ "\nRateWindowShort 2d\n", ":2: RateWindowShort (2d) must be "
+	    "shorter than RateWindowLong (24h)" },
+	{ "MinimumVolume 0\n", ":1: MinimumVolume: expected a number from 1" },
+	{ "Reputation no\nMajorReceivers gmail.com, example.net\n", NULL },
 };
 
 static const char *
@@ -109,6 +133,59 @@ test_table(void)
 		conf_unref(c);
 		free(errors);
 	}
+}
+
+/* The reputation engine's keywords become its rules. */
+static void
+test_rep_values(void)
+{
+	const REP_RULES *r;
+	char *errors = NULL;
+	CONF *c;
+
+	c = conf_load(write_conf("rep.conf",
+	    "RateWindowShort 30m\nRateWindowLong 2d\nMinimumVolume 500\n"
+	    "WarnHardBounceRate 1.5%\nWarnComplaintRate 0.05%\n"
+	    "PauseHardBounceRate 4%\nPauseComplaintRate 0.25%\n"
+	    "PauseHardBounces 40\nPauseComplaints 0\nPausePolicyBounces 7\n"
+	    "PauseCooldown 2h\nProbationStrictness 25%\n"
+	    "MajorReceivers gmail.com,Example.NET\n"), CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL, "reputation keywords load%s%s", errors ? ": " : "",
+	    errors ? errors : "");
+	free(errors);
+	if (c == NULL)
+		return;
+	r = conf_rep_rules(c);
+	tap_ok(r != NULL && r->window[0] == 1800 && r->window[1] == 172800 &&
+	    r->min_volume == 500 && r->warn_hard == 15000 &&
+	    r->warn_complaint == 500 && r->pause_hard == 40000 &&
+	    r->pause_complaint == 2500 && r->abs_hard == 40 &&
+	    r->abs_complaint == 0 && r->policy_burst == 7 &&
+	    r->cooldown == 7200 && r->strict == 25,
+	    "every reputation keyword reaches the rules (rates in ppm)");
+	tap_int(conf_major_receiver(c, "example.net"), 1,
+	    "MajorReceivers: listed domain, any case");
+	tap_int(conf_major_receiver(c, "gmail.co"), 0,
+	    "MajorReceivers: a prefix is not a match");
+	tap_int(conf_major_receiver(c, "mail.com"), 0,
+	    "MajorReceivers: a suffix is not a match");
+	conf_unref(c);
+	c = conf_load(write_conf("rep2.conf", "Reputation no\n"),
+	    CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL && conf_rep_rules(c) == NULL,
+	    "Reputation no: no rules (only operator pauses apply)");
+	conf_unref(c);
+	free(errors);
+	c = conf_load(write_conf("rep3.conf", ""), CONF_NO_KEYS, &errors);
+	r = c ? conf_rep_rules(c) : NULL;
+	tap_ok(r != NULL && r->pause_hard == 50000 && r->warn_complaint ==
+	    800 && conf_major_receiver(c, "gmail.com") &&
+	    conf_num(c, "PauseAction") == CONF_PAUSE_TEMPFAIL &&
+	    conf_num(c, "ProbationLimit") == 100,
+	    "defaults: 5%%, 0.08%%, gmail.com a major receiver, tempfail, "
+	    "ProbationLimit 100");
+	conf_unref(c);
+	free(errors);
 }
 
 static void
@@ -239,6 +316,7 @@ main(void)
 		return 1;
 	test_table();
 	test_values();
+	test_rep_values();
 	test_errors();
 	test_nul();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

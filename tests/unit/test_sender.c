@@ -262,15 +262,21 @@ test_pause(STORE *st)
 	tap_str(s.reason, "too many bounces", "reason kept");
 	tap_str(s.by, "operator x", "who paused kept");
 	tap_int(s.paused_at, 1000, "when paused kept");
-	tap_int(sender_resume(st, "carol", &was, err, sizeof(err)), 0, "resume");
+	tap_int(s.state, SENDER_PAUSED, "state paused");
+	tap_int(s.manual, 1, "an operator's pause is manual");
+	tap_int(sender_resume(st, "carol", "operator z", 1100, &was, &s, err,
+	    sizeof(err)), 0, "resume");
 	tap_int(was, 1, "resume says it was paused");
+	tap_int(s.state, SENDER_ACTIVE, "an operator's pause resumes to active");
 	sender_lookup(st, "carol", &s, err, sizeof(err));
 	tap_int(sender_is_paused(&s, 1000), 0, "active after resume");
-	tap_int(sender_resume(st, "carol", &was, err, sizeof(err)), 0,
-	    "resume again");
+	tap_ok(s.state == SENDER_ACTIVE && s.since == 1100 &&
+	    strcmp(s.by, "operator z") == 0, "state, since and by written");
+	tap_int(sender_resume(st, "carol", "operator z", 1200, &was, NULL, err,
+	    sizeof(err)), 0, "resume again");
 	tap_int(was, 0, "second resume: was not paused");
-	tap_int(sender_resume(st, "nobody", &was, err, sizeof(err)), 0,
-	    "resume of an unknown sender is harmless");
+	tap_int(sender_resume(st, "nobody", "operator z", 1200, &was, NULL, err,
+	    sizeof(err)), 0, "resume of an unknown sender is harmless");
 
 	sender_pause(st, "dave", 2000, "cool down", "operator y", 1000, err,
 	    sizeof(err));
@@ -281,7 +287,8 @@ test_pause(STORE *st)
 
 	count(st, "dave", 1, 1, 1500);
 	sender_lookup(st, "dave", &s, err, sizeof(err));
-	tap_ok(s.paused && s.first_seen == 1500 && s.last_seen == 1500,
+	tap_ok(s.state == SENDER_PAUSED && s.first_seen == 1500 &&
+	    s.last_seen == 1500,
 	    "counting keeps the pause and records first/last seen");
 }
 

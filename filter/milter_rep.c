@@ -1,0 +1,177 @@
+/*
+ * milter_rep.c - the reputation engine at MAIL FROM: the sender's state
+ * decides whether its mail may go.
+ *
+ * Owns: milter_rep_gate(), milter_reply_clean().
+ *
+ * Decisions: the check is one read of the sender record (no writer
+ * waited for).  Only when time alone has changed the state (a cool-down
+ * over, probation passed) is the change committed first, in a write
+ * transaction, and then acted on.  A paused sender's mail gets
+ * PauseAction: 451 4.7.1 (the client keeps it), 550 5.7.1, or it is
+ * accepted into the MTA's hold queue at end of message.  On probation a
+ * sender may send ProbationLimit messages per short window.  Refused mail
+ * is not counted (the caller counts at end of message only).
+ *
+ * Must not: count anything, or hold a write transaction on the common
+ * path.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+
+#include "conf.h"
+#include "log.h"
+#include "milter_int.h"
+#include "reputation.h"
+#include "sender.h"
+#include "store.h"
+
+/* A reply text must be printable and must not contain a lone '%'. */
+void
+milter_reply_clean(const char *in, char *out, size_t outsize)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 3 < outsize; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch == '%') {
+			out[o++] = '%';
+			out[o++] = '%';
+		} else
+			out[o++] = (ch < ' ' || ch >= 0x7f) ? '?' : (char)ch;
+	}
+	out[o] = '\0';
+}
+
+static void
+milter_rep_time(int64_t t, char *out, size_t outsize)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, outsize, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static sfsistat
+milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
+{
+	char until[64], since[64], text[600], clean[1300];
+	int action = (int)conf_num(c->conf, "PauseAction");
+
+	if (s->paused_until == 0)
+		snprintf(until, sizeof(until), "resumed");
+	else
+		milter_rep_time(s->paused_until, until, sizeof(until));
+	milter_rep_time(s->paused_at, since, sizeof(since));
+	/* An SMTP reply line has room for about 500 octets: cap the parts. */
+	snprintf(text, sizeof(text), "sender %.200s is paused until %s "
+	    "(since %s): %.220s", c->sender, until, since,
+	    s->reason[0] ? s->reason : "paused");
+	milter_reply_clean(text, clean, sizeof(clean));
+	msg_info("%s: client=%s sender=%s: paused until %s (%s, by %s): %s",
+	    c->id, c->addr, c->sender, until, s->reason,
+	    s->by[0] ? s->by : "unknown", action == CONF_PAUSE_REJECT ?
+	    "rejected" : action == CONF_PAUSE_QUARANTINE ? "to be held" :
+	    "temporary failure");
+	if (action == CONF_PAUSE_QUARANTINE) {
+		snprintf(c->quarantine, sizeof(c->quarantine), "repguard: %s",
+		    text);
+		return SMFIS_CONTINUE;
+	}
+	if (smfi_setreply(ctx, action == CONF_PAUSE_REJECT ? "550" : "451",
+	    action == CONF_PAUSE_REJECT ? "5.7.1" : "4.7.1", clean) !=
+	    MI_SUCCESS)
+		msg_warn("%s: smfi_setreply failed", c->id);
+	return action == CONF_PAUSE_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+struct milter_rep_op {
+	const REP_RULES	*rules;
+	const char	*key;
+	int64_t		 now;
+	SENDER_STATE	 s;
+	REP_CHANGE	 ch;
+	int		 changed;
+	uint64_t	 sent;		/* probation: messages since it began */
+};
+
+static int
+milter_rep_update_fn(STORE_TXN *t, void *ctx)
+{
+	struct milter_rep_op *op = ctx;
+
+	op->changed = rep_update(t, op->rules, op->key, op->now, &op->s,
+	    &op->ch);
+	return op->changed < 0 ? STORE_ERROR : 0;
+}
+
+static int
+milter_rep_sent_fn(STORE_TXN *t, void *ctx)
+{
+	struct milter_rep_op *op = ctx;
+	SENDER_COUNTS n;
+	int64_t span = op->now - op->s.since;
+
+	if (span > op->rules->window[0])
+		span = op->rules->window[0];
+	if (sender_window(t, op->key, span > 0 ? span : 1, op->now, &n) != 0)
+		return STORE_ERROR;
+	op->sent = n.n[SENDER_MESSAGES];
+	return 0;
+}
+
+/*
+ * The sender's state at MAIL FROM.  SMFIS_CONTINUE: its mail may go
+ * (possibly marked for the hold queue); anything else is the answer.
+ */
+sfsistat
+milter_rep_gate(SMFICTX *ctx, struct milter_conn *c, int64_t now)
+{
+	const REP_RULES *r = conf_rep_rules(c->conf);
+	struct milter_rep_op op;
+	char err[512] = "", text[300];
+	long long limit;
+	int rc;
+
+	memset(&op, 0, sizeof(op));
+	op.rules = r;
+	op.key = c->sender;
+	op.now = now;
+	rc = sender_lookup(milter_store, c->sender, &op.s, err, sizeof(err));
+	if (rc == STORE_ERROR)
+		return milter_on_error(ctx, c, err);
+	if (r != NULL && rep_due(r, &op.s, now)) {
+		if (store_write(milter_store, milter_rep_update_fn, &op, err,
+		    sizeof(err)) != 0)
+			return milter_on_error(ctx, c, err);
+		if (op.changed > 0)
+			msg_info("%s: sender %s: %s -> %s: %s", c->id,
+			    c->sender, sender_state_name(op.ch.from),
+			    sender_state_name(op.ch.to), op.ch.why);
+	}
+	if (sender_is_paused(&op.s, now))
+		return milter_paused(ctx, c, &op.s);
+	limit = conf_num(c->conf, "ProbationLimit");
+	if (r == NULL || op.s.state != SENDER_PROBATION || limit == 0)
+		return SMFIS_CONTINUE;
+	if (store_read(milter_store, milter_rep_sent_fn, &op, err,
+	    sizeof(err)) != 0)
+		return milter_on_error(ctx, c, err);
+	if (op.sent < (uint64_t)limit)
+		return SMFIS_CONTINUE;
+	snprintf(text, sizeof(text), "sender %.200s is on probation: at most "
+	    "%lld messages per %llds, try again later", c->sender, limit,
+	    (long long)r->window[0]);
+	msg_info("%s: client=%s sender=%s: on probation, %llu messages sent "
+	    "(ProbationLimit %lld): temporary failure", c->id, c->addr,
+	    c->sender, (unsigned long long)op.sent, limit);
+	smfi_setreply(ctx, "451", "4.7.1", text);
+	return SMFIS_TEMPFAIL;
+}
