@@ -43,7 +43,7 @@
 #include "mem.h"
 #include "milter.h"
 #include "privs.h"
-#include "reputation.h"
+#include "repwatch.h"
 #include "retpath.h"
 #include "rprecord.h"
 #include "sender.h"
@@ -357,29 +357,6 @@ main_rp_sweep_fn(STORE_TXN *t, void *ctx)
 }
 
 static void
-main_rep_changed(const char *key, const REP_CHANGE *ch, void *ctx)
-{
-	(void)ctx;
-	msg_info("sender %s: %s -> %s: %s", key, sender_state_name(ch->from),
-	    sender_state_name(ch->to), ch->why);
-}
-
-/* The reputation engine's timed changes: cool-downs, probation, rates. */
-static void
-main_rep_sweep(STORE *st)
-{
-	CONF *c = conf_current();
-	char err[512] = "";
-
-	if (c != NULL && conf_rep_rules(c) != NULL &&
-	    rep_sweep(st, conf_rep_rules(c), (int64_t)time(NULL),
-	    MAIN_SWEEP_BUDGET, main_rep_changed, NULL, err, sizeof(err)) < 0)
-		msg_warn("reputation housekeeping failed: %s", err[0] ? err :
-		    "damaged store");
-	conf_unref(c);
-}
-
-static void
 main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 {
 	static struct main_rp_sweep rp;
@@ -390,7 +367,7 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 	if ((n = store_check_readers(st)) > 0)
 		msg_warn("database: cleared %d reader slot(s) left by dead "
 		    "processes", n);
-	main_rep_sweep(st);
+	repwatch_sweep(st, (int64_t)time(NULL));
 	if (sender_sweep(st, sweep, (int64_t)time(NULL), MAIN_SWEEP_BUDGET,
 	    err, sizeof(err)) != 0) {
 		msg_warn("database housekeeping (senders) failed: %s", err);
@@ -557,6 +534,7 @@ main(int argc, char **argv)
 		msg_warn("database: cleared %d reader slot(s) left by dead "
 		    "processes", store_stale_readers(st));
 	ty = tally_start(st, conf_commit_interval(c), main_tally_error, NULL);
+	tally_set_hook(ty, repwatch_counted, NULL);
 	milter_init(st, ty);
 	conf_ref(c);		/* restart-only settings stay those of 'c' */
 	conf_install(c);

@@ -112,18 +112,16 @@ milter_rep_update_fn(STORE_TXN *t, void *ctx)
 	return op->changed < 0 ? STORE_ERROR : 0;
 }
 
+/* Messages sent on probation within the short window (since it began). */
 static int
 milter_rep_sent_fn(STORE_TXN *t, void *ctx)
 {
 	struct milter_rep_op *op = ctx;
-	SENDER_COUNTS n;
-	int64_t span = op->now - op->s.since;
+	REP_WINDOWS w;
 
-	if (span > op->rules->window[0])
-		span = op->rules->window[0];
-	if (sender_window(t, op->key, span > 0 ? span : 1, op->now, &n) != 0)
+	if (rep_windows(t, op->rules, op->key, &op->s, op->now, &w) != 0)
 		return STORE_ERROR;
-	op->sent = n.n[SENDER_MESSAGES];
+	op->sent = w.w[0].n[SENDER_MESSAGES];
 	return 0;
 }
 

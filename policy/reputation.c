@@ -7,9 +7,9 @@
  * Decisions: rates are integers in parts per million, so a threshold
  * compares exactly (2 % is 20000).  The short window is judged before
  * the long one and pausing rules before warning ones, so the reason
- * given is the most urgent.  On probation both windows reach back only
- * to the start of probation: the traffic that caused the pause is not
- * judged twice.
+ * given is the most urgent.  From probation on, both windows reach back
+ * only to the start of probation: the traffic that caused the pause is
+ * not judged twice.
  *
  * Must not: include lmdb.h or any filter/ header, read the clock itself.
  */
@@ -221,7 +221,10 @@ rep_judge(const REP_RULES *r, const SENDER_STATE *s, const REP_WINDOWS *w,
 	return v->to != s->state;
 }
 
-/* The windows to read: on probation, only back to its start. */
+/*
+ * The windows to read: never back beyond judged_from (the start of the
+ * last probation), so a storm once paid for is not judged again.
+ */
 void
 rep_spans(const REP_RULES *r, const SENDER_STATE *s, int64_t now,
     int64_t span[2])
@@ -230,8 +233,9 @@ rep_spans(const REP_RULES *r, const SENDER_STATE *s, int64_t now,
 
 	for (i = 0; i < 2; i++) {
 		span[i] = r->window[i];
-		if (s->state == SENDER_PROBATION && now - s->since < span[i])
-			span[i] = now - s->since > 0 ? now - s->since : 1;
+		if (s->judged_from != 0 && now - s->judged_from < span[i])
+			span[i] = now - s->judged_from > 0 ?
+			    now - s->judged_from : 1;
 	}
 }
 
@@ -247,9 +251,10 @@ rep_due(const REP_RULES *r, const SENDER_STATE *s, int64_t now)
 }
 
 /*
- * Read both windows.  On probation, what the bucket holding its start
- * had counted by then is taken off, so the rates are those since
- * probation began to the second, whatever the bucket size.
+ * Read both windows.  Where a window reaches the bucket holding
+ * judged_from, what that bucket had counted by then is taken off, so the
+ * rates are those since probation began to the second, whatever the
+ * bucket size.
  */
 int
 rep_windows(STORE_TXN *t, const REP_RULES *r, const char *key,
@@ -263,11 +268,11 @@ rep_windows(STORE_TXN *t, const REP_RULES *r, const char *key,
 	for (i = 0; i < 2; i++) {
 		if (sender_window(t, key, w->span[i], now, &w->w[i]) != 0)
 			return STORE_ERROR;
-		if (s->state != SENDER_PROBATION)
+		if (s->judged_from == 0)
 			continue;
 		start = sender_window_start(w->span[i], now, &unit);
 		g = unit == 60 ? 0 : 1;
-		if (start > s->since - s->since % unit)
+		if (start > s->judged_from - s->judged_from % unit)
 			continue;		/* its bucket is not read */
 		for (j = 0; j < SENDER_COUNTERS; j++)
 			w->w[i].n[j] -= w->w[i].n[j] < s->base[g].n[j] ?

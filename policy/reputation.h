@@ -38,7 +38,9 @@
  *			to cooldown_max).
  * Rates are counted per message cohort: a bounce is counted in the
  * buckets of the message it is about, so a late bounce does not count
- * against the traffic of a later hour (nor against probation).
+ * against the traffic of a later hour.  From probation on, the windows
+ * reach back only to its start (judged_from): a storm paid for with a
+ * pause is not judged again.
  *
  * Must not: include lmdb.h or any filter/ header, read the clock itself.
  */

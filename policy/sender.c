@@ -10,10 +10,10 @@
  * Record layout (STORE_DB_SENDERS, key = the canonical sender key):
  *	u8 version (2), u8 flags (bit 0: paused, bit 1: manual), u8 state,
  *	u64 since, u64 paused_at, u64 paused_until, u64 cooldown,
- *	u64 first_seen, u64 last_seen, u64 seq,
- *	str reason, str by			(str = u16 length + bytes)
- *	[on probation: u8 n, then n u64 of the minute bucket and n u64 of
- *	the hour bucket as they stood when probation began]
+ *	u64 first_seen, u64 last_seen, u64 last_event, u64 judged_from,
+ *	u64 seq, str reason, str by		(str = u16 length + bytes)
+ *	[if judged_from: u8 n, then n u64 of the minute bucket and n u64 of
+ *	the hour bucket as they stood at judged_from]
  * Version 1 (u8 version, u8 flags, u64 paused_at, paused_until,
  * first_seen, last_seen, str reason, str by) is still read: its pauses
  * were all an operator's.  All integers are big-endian.
@@ -35,7 +35,7 @@
 #include "store.h"
 
 #define SENDER_REC_VERSION	2
-#define SENDER_REC_MAX		(3 + 7 * 8 + 2 + SENDER_REASON_MAX + 2 + \
+#define SENDER_REC_MAX		(3 + 9 * 8 + 2 + SENDER_REASON_MAX + 2 + \
 				    SENDER_BY_MAX + 1 + 2 * 8 * SENDER_COUNTERS)
 
 /*
@@ -196,12 +196,14 @@ sender_encode(const SENDER_STATE *s, unsigned char *buf)
 	sender_put_u64(buf, &len, s->cooldown);
 	sender_put_u64(buf, &len, s->first_seen);
 	sender_put_u64(buf, &len, s->last_seen);
+	sender_put_u64(buf, &len, s->last_event);
+	sender_put_u64(buf, &len, s->judged_from);
 	sender_put_u64(buf, &len, (int64_t)s->seq);
 	store_key_str(buf, SENDER_REC_MAX, &len, s->reason,
 	    strnlen(s->reason, SENDER_REASON_MAX - 1));
 	store_key_str(buf, SENDER_REC_MAX, &len, s->by,
 	    strnlen(s->by, SENDER_BY_MAX - 1));
-	if (s->state == SENDER_PROBATION) {
+	if (s->judged_from != 0) {
 		int g, i;
 
 		buf[len++] = SENDER_COUNTERS;
@@ -253,7 +255,7 @@ sender_decode(const unsigned char *p, size_t len, SENDER_STATE *s)
 		s->paused_at = sender_u64(p, &off);
 		s->since = s->paused_at;
 		s->paused_until = sender_u64(p, &off);
-	} else if (len >= 3 + 7 * 8 && p[0] == SENDER_REC_VERSION &&
+	} else if (len >= 3 + 9 * 8 && p[0] == SENDER_REC_VERSION &&
 	    p[2] <= SENDER_PROBATION) {
 		off = 3;
 		s->state = p[2];
@@ -266,8 +268,11 @@ sender_decode(const unsigned char *p, size_t len, SENDER_STATE *s)
 		return -1;
 	s->first_seen = sender_u64(p, &off);
 	s->last_seen = sender_u64(p, &off);
-	if (p[0] == SENDER_REC_VERSION)
+	if (p[0] == SENDER_REC_VERSION) {
+		s->last_event = sender_u64(p, &off);
+		s->judged_from = sender_u64(p, &off);
 		s->seq = (uint64_t)sender_u64(p, &off);
+	}
 	if (sender_decode_str(p, len, &off, s->reason, sizeof(s->reason)) ||
 	    sender_decode_str(p, len, &off, s->by, sizeof(s->by)))
 		return -1;
@@ -316,7 +321,9 @@ sender_put(STORE_TXN *t, const char *key, const SENDER_STATE *s)
  * The one way a state changes: the record and a history entry, in the
  * caller's transaction.  A pause keeps s->paused_until, s->manual and
  * s->cooldown as the caller set them; other states clear them (but the
- * cool-down, which probation needs to double).
+ * cool-down, which probation needs to double).  Entering probation sets
+ * judged_from and its baseline: the traffic that caused the pause is
+ * not judged again, on probation or after it.
  */
 int
 sender_set_state(STORE_TXN *t, const char *key, SENDER_STATE *s, int to,
@@ -342,11 +349,13 @@ sender_set_state(STORE_TXN *t, const char *key, SENDER_STATE *s, int to,
 	}
 	if (to == SENDER_ACTIVE)
 		s->cooldown = 0;
-	memset(s->base, 0, sizeof(s->base));
-	if (to == SENDER_PROBATION &&
-	    (sender_bucket(t, key, SENDER_MINUTE, now, &s->base[0]) != 0 ||
-	    sender_bucket(t, key, SENDER_HOUR, now, &s->base[1]) != 0))
-		return STORE_ERROR;
+	/* From probation on, rates are judged only on what came after. */
+	if (to == SENDER_PROBATION) {
+		s->judged_from = now;
+		if (sender_bucket(t, key, SENDER_MINUTE, now, &s->base[0]) ||
+		    sender_bucket(t, key, SENDER_HOUR, now, &s->base[1]))
+			return STORE_ERROR;
+	}
 	if (history_add(t, key, s->seq++, &e) != 0)
 		return STORE_ERROR;
 	return sender_put(t, key, s);

@@ -93,11 +93,14 @@ typedef struct {
 	int64_t	 cooldown;		/* of the last automatic pause */
 	int64_t	 first_seen;		/* 0: never counted */
 	int64_t	 last_seen;
+	int64_t	 last_event;		/* a bounce or complaint counted */
+	int64_t	 judged_from;		/* rates are judged from here: the
+					 * start of the last probation */
 	uint64_t seq;			/* history entries written */
 	char	 reason[SENDER_REASON_MAX];	/* of the state */
 	char	 by[SENDER_BY_MAX];
-	SENDER_COUNTS base[2];		/* probation: the minute and hour
-					 * buckets when it began */
+	SENDER_COUNTS base[2];		/* the minute and hour buckets at
+					 * judged_from */
 } SENDER_STATE;
 
 

@@ -147,6 +147,9 @@ sender_count_at(STORE_TXN *t, const char *key, const SENDER_COUNTS *add,
 	if (s.first_seen == 0)
 		s.first_seen = now;
 	s.last_seen = now;
+	if (add->n[SENDER_HARD] || add->n[SENDER_SOFT] ||
+	    add->n[SENDER_POLICY] || add->n[SENDER_COMPLAINTS])
+		s.last_event = now;
 	if (sender_put(t, key, &s) != 0 ||
 	    sender_bucket_add(t, key, SENDER_MINUTE, when - when % 60,
 	    add) != 0 ||

@@ -2,9 +2,11 @@
  * tally.c - group commit of sender counters (see tally.h).
  *
  * Owns: tally_start(), tally_add(), tally_flush(), tally_stop(),
- * tally_dropped(), tally_set_interval().  Increments are appended to an in-memory queue under a
- * mutex; the tally thread swaps the queue out and writes it with
- * sender_count() in one store transaction.  Only one flush runs at a time
+ * tally_dropped(), tally_set_interval(), tally_set_hook().  Increments
+ * are appended to an in-memory queue under a mutex; the tally thread
+ * swaps the queue out and writes it with sender_count() in one store
+ * transaction, then calls the hook once for each sender counted (the
+ * reputation engine judges it again in the same transaction).  Only one flush runs at a time
  * (flush_lock), so a synchronous tally_flush() and the thread never write
  * the same increments twice.
  *
@@ -39,6 +41,8 @@ struct TALLY {
 	unsigned		 interval_ms;
 	TALLY_ERROR_FN		 on_error;
 	void			*ctx;
+	TALLY_HOOK_FN		 hook;		/* under flush_lock */
+	void			*hook_ctx;
 	pthread_t		 thread;
 	pthread_mutex_t		 lock;		/* queue, stop, dropped */
 	pthread_mutex_t		 flush_lock;	/* one flush at a time */
@@ -53,7 +57,16 @@ struct TALLY {
 struct tally_batch {
 	struct tally_entry	*e;
 	size_t			 n;
+	TALLY_HOOK_FN		 hook;
+	void			*hook_ctx;
+	const char		**keys;		/* the batch's keys, sorted */
 };
+
+static int
+tally_keycmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 static void
 tally_entry_free(struct tally_entry *e)
@@ -118,14 +131,44 @@ tally_write_fn(STORE_TXN *t, void *ctx)
 	struct tally_entry *e;
 	size_t i;
 
+	size_t nk = 0;
+	int64_t latest = 0;
+
 	for (i = 0; i < b->n; i++) {
 		e = &b->e[i];
 		if (e->key == NULL ? store_put(t, e->db, e->rec, e->klen,
 		    e->rec + e->klen, e->vlen) != 0 :
 		    sender_count(t, e->key, &e->counts, e->now) != 0)
 			return STORE_ERROR;
+		if (e->key != NULL && b->hook != NULL) {
+			b->keys[nk++] = e->key;
+			if (e->now > latest)
+				latest = e->now;
+		}
 	}
+	if (nk == 0)
+		return 0;
+	/* once for each sender, however many of its increments there were */
+	qsort(b->keys, nk, sizeof(*b->keys), tally_keycmp);
+	for (i = 0; i < nk; i++)
+		if ((i == 0 || strcmp(b->keys[i], b->keys[i - 1]) != 0) &&
+		    b->hook(t, b->keys[i], latest, b->hook_ctx) != 0)
+			return STORE_ERROR;
 	return 0;
+}
+
+/*
+ * Call hook(txn, key, now, ctx) for each sender a batch counted, inside
+ * its transaction, after its counts are in.  A non-zero result fails the
+ * batch like a store error.
+ */
+void
+tally_set_hook(TALLY *ty, TALLY_HOOK_FN hook, void *ctx)
+{
+	pthread_mutex_lock(&ty->flush_lock);
+	ty->hook = hook;
+	ty->hook_ctx = ctx;
+	pthread_mutex_unlock(&ty->flush_lock);
 }
 
 int
@@ -149,7 +192,11 @@ tally_flush(TALLY *ty)
 		return 0;
 	}
 	err[0] = '\0';
+	b.hook = ty->hook;
+	b.hook_ctx = ty->hook_ctx;
+	b.keys = b.hook != NULL ? mem_calloc(b.n, sizeof(*b.keys)) : NULL;
 	rc = store_write(ty->store, tally_write_fn, &b, err, sizeof(err));
+	free(b.keys);
 	if (rc != 0 && ++ty->failures >= TALLY_MAX_ATTEMPTS) {
 		/* Never retry for ever (a batch the store refuses). */
 		snprintf(err + strlen(err), sizeof(err) - strlen(err),

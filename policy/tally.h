@@ -10,6 +10,8 @@
  *	tally_add(ty, "alice", 1, 3, now);	never blocks on the store
  *	tally_put(ty, db, key, klen, val, vlen);	a record, same batch
  *	tally_flush(ty);			write what is queued, now
+ *	tally_set_hook(ty, fn, ctx);		fn(txn, key, now, ctx) once per
+ *						sender of each batch, in it
  *	tally_stop(ty);				flush, stop the thread, free
  *
  * A failed write keeps the increments for the next attempt (up to
@@ -35,6 +37,8 @@
 
 typedef struct TALLY TALLY;
 typedef void (*TALLY_ERROR_FN)(const char *err, void *ctx);
+typedef int (*TALLY_HOOK_FN)(STORE_TXN *, const char *key, int64_t now,
+		void *ctx);
 
 TALLY		*tally_start(STORE *, unsigned interval_ms, TALLY_ERROR_FN,
 		    void *ctx);
@@ -46,5 +50,6 @@ int		 tally_flush(TALLY *);
 void		 tally_stop(TALLY *);
 uint64_t	 tally_dropped(TALLY *);
 void		 tally_set_interval(TALLY *, unsigned interval_ms);
+void		 tally_set_hook(TALLY *, TALLY_HOOK_FN, void *ctx);
 
 #endif

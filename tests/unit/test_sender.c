@@ -363,6 +363,58 @@ test_tally(STORE *st)
 	    "tally_stop flushes what is queued");
 }
 
+struct hook_seen {
+	int	 a, b, other;
+	int64_t	 now;
+	uint64_t a_msgs;		/* what the hook sees counted */
+};
+
+static int
+hook_cb(STORE_TXN *t, const char *key, int64_t now, void *ctx)
+{
+	struct hook_seen *h = ctx;
+	SENDER_COUNTS c;
+
+	h->now = now;
+	if (strcmp(key, "h-a") == 0) {
+		h->a++;
+		if (sender_window(t, key, 3600, now, &c) == 0)
+			h->a_msgs = c.n[SENDER_MESSAGES];
+	} else if (strcmp(key, "h-b") == 0)
+		h->b++;
+	else
+		h->other++;
+	return 0;
+}
+
+/* The hook: once per sender of a batch, inside it, after its counts. */
+static void
+test_tally_hook(STORE *st)
+{
+	const int64_t now = 1764400000;
+	struct hook_seen h;
+	TALLY *ty = tally_start(st, 60000, NULL, NULL);
+
+	memset(&h, 0, sizeof(h));
+	tally_set_hook(ty, hook_cb, &h);
+	tally_add(ty, "h-a", 1, 1, now);
+	tally_add(ty, "h-b", 1, 1, now);
+	tally_add(ty, "h-a", 1, 1, now + 1);
+	tally_put(ty, STORE_DB_META, "hook-test", 9, "x", 1);
+	tally_add(ty, "h-a", 1, 1, now);
+	tally_flush(ty);
+	tap_ok(h.a == 1 && h.b == 1 && h.other == 0,
+	    "tally hook: once per sender of the batch (a %d, b %d, other %d)",
+	    h.a, h.b, h.other);
+	tap_ok(h.a_msgs == 3 && h.now == now + 1,
+	    "tally hook: runs after the batch's counts, with its latest time");
+	tally_set_hook(ty, NULL, NULL);
+	tally_add(ty, "h-a", 1, 1, now);
+	tally_flush(ty);
+	tap_int(h.a, 1, "tally hook: none after it is unset");
+	tally_stop(ty);
+}
+
 static int
 count_all_cb(const void *k, size_t kl, const void *v, size_t vl, void *ctx)
 {
@@ -527,6 +579,7 @@ main(void)
 	test_pause(st);
 	test_damaged(st);
 	test_tally(st);
+	test_tally_hook(st);
 	store_close(st);
 	test_tally_full(dir);
 	test_sweep(dir);

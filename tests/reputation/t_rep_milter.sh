@@ -1,0 +1,160 @@
+#!/bin/bash
+# t_rep_milter.sh - the reputation engine in the running daemon, through
+# the milter protocol (tests/lib/milterclient.py as the MTA).
+#
+# alice sends a message to forty recipients; two come back as hard bounces:
+#   - the first (2.5 %) puts her in warning, the second (5 %) pauses her at
+#     once, logged with the numbers, committed with a history entry
+#     (repguardctl show);
+#   - her next MAIL FROM gets 451 4.7.1 saying why, the rate and since
+#     when; bob's mail still flows; refused mail is not counted as sent;
+#   - after the cool-down (4 s here) her next MAIL FROM finds her on
+#     probation: ProbationLimit (2) messages go, the next gets 451;
+#   - after a clean short window (10 s here) she is active again;
+#   - PauseAction reject gives 550 5.7.1; quarantine accepts the message
+#     and asks the MTA to hold it (SMFIR_QUARANTINE), not counted as sent.
+. "$TOP_SRCDIR/tests/lib/common.sh"
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || t_skip_all "$PY not installed"
+command -v openssl >/dev/null || t_skip_all "needs the openssl command"
+t_tmpdir
+SOCK=$T_TMP/rg.sock
+CONF=$T_TMP/rg.conf
+LOG=$T_TMP/rg.log
+KEY=$T_TMP/rp.key
+C=$TOP_SRCDIR/tests/bounce/corpus
+CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123
+openssl rand -hex 32 >"$KEY"
+chmod 600 "$KEY"
+
+write_conf() {	# write_conf PAUSE-ACTION
+	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
+		CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
+		ReturnPathDomain bounce.example.com ReturnPathKeyFile "$KEY" \
+		BounceRules "$TOP_SRCDIR/contrib/bounce-rules" \
+		MinimumVolume 10 PauseCooldown 4s RateWindowShort 10s \
+		RateWindowLong 1h ProbationLimit 2 PauseAction "$1"
+}
+
+# send SENDER RCPTS [FILE] [IP]: one message (RCPTS: comma-separated); prints
+# "STAGE ACTION|REPLY TEXT|CHGFROM ADDRESS|QUARANTINE"
+send() {
+	"$PY" - "$TOP_SRCDIR/tests/lib" "$SOCK" "$@" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import milterclient as mc
+sock, sender, rcpt = sys.argv[2:5]
+path = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
+ip = sys.argv[6] if len(sys.argv) > 6 else "10.1.2.3"
+raw = open(path, "rb").read() if path else \
+    b"From: <%s>\r\nTo: <%s>\r\nSubject: hi\r\n\r\nhello\r\n" % (sender.encode(), rcpt.encode())
+res = mc.run_session(sock, mc.Message.from_bytes(raw),
+                     mc.Envelope(client_ip=ip, sender=sender, rcpts=rcpt.split(",")))
+ch = [(m.name or b"").decode().strip("<>") for m in res.mods if m.code == "e"]
+print("%s %s|%s|%s|%s" % (res.reply.stage, res.reply.action, res.reply.text or "",
+                          ch[0] if ch else "", res.quarantine or ""))
+PYEOF
+}
+
+# field KEY EXPR: a value from repguardctl show KEY --json (python expression on d)
+field() {
+	"$REPGUARDCTL" -c "$CONF" show "$1" --json 2>/dev/null |
+		"$PY" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
+}
+
+logged() { t_wait_for "${2:-3}" grep -qE "$1" "$LOG"; }
+
+write_conf tempfail
+rg_start "$CONF" "$LOG" || { cat "$LOG"; echo "Bail out! repguard did not start"; exit 1; }
+
+# --- forty recipients, two hard bounces ---------------------------------------------------
+rcpts=$(for i in $(seq 0 39); do printf 'rcpt%d@example.org,' "$i"; done)
+IFS='|' read -r res _ RP _ <<<"$(send alice@example.com "${rcpts%,}")"
+t_like "$res|$RP" '^eom continue\|rp\+[0-9a-f]{46}@bounce\.example\.com$' \
+	"alice: a message to forty recipients leaves with a return-path token"
+out=$(send bob@example.com friend@example.org)
+sleep 0.2
+t_is "$(field alice@example.com 'd["messages_1h"], d["recipients_1h"], d["state"]')" \
+	"(1, 40, 'active')" "alice: 1 message, 40 recipients, active"
+
+bounce() {	# bounce INDEX: a Postfix DSN (5.1.1) about recipient INDEX
+	tok=${RP#rp+}; tok=${tok%@*}
+	sed -e "s/$CORPUS_TOKEN/$tok/g" -e "s/nobody@example\.org/rcpt$1@example.org/g" \
+		"$C/postfix-dsn-5.1.1.eml" >"$T_TMP/dsn$1.eml"
+	send "<>" "$RP" "$T_TMP/dsn$1.eml" 192.0.2.9 >/dev/null
+}
+bounce 3
+logged "rcpt3@example.org 5.1.1 hard; 1 recorded"
+t_ok $? "the first hard bounce is recorded"
+logged "sender alice@example.com: active -> warning: hard-bounce rate 2\.50% \(1 of 40 recipients in (10s|1h)\) >= 2\.00%"
+t_ok $? "1 of 40 (2.5 %): warning, logged with the numbers"
+t_is "$(field alice@example.com 'd["state"], d["windows"]["long"]["hard"]')" "('warning', 1)" \
+	"show: warning, the bounce counted in the long window"
+bounce 7
+logged "sender alice@example.com: warning -> paused: hard-bounce rate 5\.00% \(2 of 40 recipients in (10s|1h)\) >= 5\.00%; cool-down 4s"
+t_ok $? "the second (5 %): paused, logged with the numbers that caused it"
+t_is "$(field alice@example.com 'd["state"], d["manual"], d["cooldown"], d["paused_by"]')" \
+	"('paused', False, 4, 'repguard')" "show: paused by the engine, not manual, cool-down 4 s"
+t_is "$(field alice@example.com '[(h["from"], h["to"], h["by"]) for h in d["history"]]')" \
+	"[('active', 'warning', 'repguard'), ('warning', 'paused', 'repguard')]" \
+	"show: the history holds both changes"
+
+# --- paused: her mail waits, bob's flows -------------------------------------------------
+IFS='|' read -r res text _ <<<"$(send alice@example.com later@example.org)"
+t_is "$res" "mail tempfail" "alice's next MAIL FROM: temporary failure"
+t_like "$text" '^451 4\.7\.1 sender alice@example\.com is paused until [0-9T:-]+Z \(since [0-9T:-]+Z\): hard-bounce rate 5\.00%% \(2 of 40 recipients in' \
+	"... 451 4.7.1 saying until and since when, why and the measured rate ('%' doubled on the milter wire)"
+t_is "$(send bob@example.com friend@example.org | cut -d'|' -f1)" "eom continue" "bob's mail still flows"
+sleep 0.2
+t_is "$(field alice@example.com 'd["messages_1h"]')" 1 "the refused message is not counted as sent"
+
+# --- cool-down over: probation with its limit --------------------------------------------
+sleep 4
+t_is "$(send alice@example.com p1@example.org | cut -d'|' -f1)" "eom continue" \
+	"after the 4 s cool-down: her mail goes again"
+logged "sender alice@example.com: paused -> probation: cool-down of 4s ended"
+t_ok $? "... logged: paused -> probation"
+sleep 0.1
+t_is "$(send alice@example.com p2@example.org | cut -d'|' -f1)" "eom continue" "probation: a second message goes"
+sleep 0.1
+IFS='|' read -r res text _ <<<"$(send alice@example.com p3@example.org)"
+t_is "$res" "mail tempfail" "probation: the third within the window gets a temporary failure (ProbationLimit 2)"
+t_like "$text" '^451 4\.7\.1 sender alice@example\.com is on probation: at most 2 messages per 10s' \
+	"... saying so"
+
+# --- a clean window: active ------------------------------------------------------------
+sleep 10
+t_is "$(send alice@example.com back@example.org | cut -d'|' -f1)" "eom continue" \
+	"a clean short window on probation later: her mail goes"
+logged "sender alice@example.com: probation -> active: probation passed"
+t_ok $? "... logged: probation -> active"
+t_is "$(field alice@example.com 'd["state"], [h["to"] for h in d["history"]]')" \
+	"('active', ['warning', 'paused', 'probation', 'active'])" "show: active, with the whole history"
+
+# --- PauseAction reject and quarantine -------------------------------------------------
+"$REPGUARDCTL" -c "$CONF" pause carol@example.com --reason "by hand" >/dev/null
+write_conf reject
+kill -HUP "$RG_PID"
+t_wait_for 5 grep -q "configuration reloaded" "$LOG"
+IFS='|' read -r res text _ <<<"$(send carol@example.com x@example.org)"
+t_is "$res" "mail reject" "PauseAction reject: refused at MAIL FROM"
+t_like "$text" '^550 5\.7\.1 sender carol@example\.com is paused until resumed \(since [0-9T:-]+Z\): by hand$' \
+	"... with 550 5.7.1 and the operator's reason"
+: >"$LOG"
+write_conf quarantine
+kill -HUP "$RG_PID"
+t_wait_for 5 grep -q "configuration reloaded" "$LOG"
+IFS='|' read -r res text rp q <<<"$(send carol@example.com x@example.org)"
+t_is "$res" "eom continue" "PauseAction quarantine: the message is accepted"
+t_like "$q" '^repguard: sender carol@example\.com is paused until resumed \(since .*\): by hand$' \
+	"... and the MTA is asked to hold it, saying why"
+sleep 0.2
+t_is "$(field carol@example.com 'd["messages_1h"]')" 0 "a held message is not counted as sent"
+
+rg_stop
+t_is "$RG_STATUS" 0 "repguard stops with status 0"
+san=$(grep -h -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$LOG" 2>/dev/null | head -n 5)
+if [ -z "$san" ]; then t_pass "no sanitizer reports in the daemon log"
+else t_fail "no sanitizer reports in the daemon log" "$san"; fi
+t_done
