@@ -57,7 +57,9 @@ enum conf_kw {
 	KW_REPUTATION, KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE,
 	KW_RP_PREFIX, KW_RP_SENDERS, KW_SELECTOR, KW_SENDER_KEY,
 	KW_SENDER_LOGIN_MAP, KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
-	KW_SIGNING_DOMAIN_FROM, KW_SIGNING_TABLE, KW_SOCKET, KW_SYSLOG,
+	KW_SIGNING_DOMAIN_FROM, KW_SIGNING_TABLE, KW_SOCKET,
+	KW_SUPPRESS_COMPLAINT_FOR, KW_SUPPRESS_HARD_FOR, KW_SUPPRESSION,
+	KW_SYSLOG,
 	KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_WARN_COMPLAINT_RATE,
 	KW_WARN_HARD_RATE, KW_MAX
 };
@@ -76,6 +78,9 @@ static const char *const conf_domain_froms[] = {
 };
 static const char *const conf_pause_actions[] = {
 	"tempfail", "quarantine", "reject", NULL	/* CONF_PAUSE_* */
+};
+static const char *const conf_suppressions[] = {
+	"off", "global", "sender", NULL			/* CONF_SUPPRESS_* */
 };
 static const char *const conf_alignments[] = {
 	"off", "log", "reject", NULL			/* CONF_ALIGN_* */
@@ -180,6 +185,12 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    0, 0, 0 },
 	[KW_SOCKET] = { "Socket", CT_SOCKET,
 	    "unix:" RUNSTATEDIR "/repguard/repguard.sock", NULL, 0, 0, 1 },
+	[KW_SUPPRESS_COMPLAINT_FOR] = { "SuppressComplaintFor", CT_DURATION,
+	    "0", NULL, 0, 3650LL * 86400, 0 },
+	[KW_SUPPRESS_HARD_FOR] = { "SuppressHardBounceFor", CT_DURATION, "90d",
+	    NULL, 0, 3650LL * 86400, 0 },
+	[KW_SUPPRESSION] = { "Suppression", CT_ENUM, "global",
+	    conf_suppressions, 0, 0, 0 },
 	[KW_SYSLOG] = { "Syslog", CT_BOOL, "yes", NULL, 0, 0, 0 },
 	[KW_SYSLOG_FACILITY] = { "SyslogFacility", CT_FACILITY, "mail", NULL,
 	    0, 0, 0 },

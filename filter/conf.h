@@ -64,6 +64,12 @@ enum conf_pause_action {
 	CONF_PAUSE_REJECT
 };
 
+enum conf_suppression {
+	CONF_SUPPRESS_OFF,
+	CONF_SUPPRESS_GLOBAL,
+	CONF_SUPPRESS_SENDER
+};
+
 enum conf_algorithm {
 	CONF_ALG_RSA_SHA256,
 	CONF_ALG_ED25519_SHA256

@@ -31,6 +31,7 @@
 #include "ctl_bounce.h"
 #include "ctl_dkim.h"
 #include "ctl_sender.h"
+#include "ctl_suppress.h"
 #include "duration.h"
 #include "privs.h"
 #include "sender.h"
@@ -59,7 +60,13 @@ ctl_usage(const char *fmt, ...)
 	    "[--bits N] --out DIR\n"
 	    "  dkim-record KEYFILE [--domain D --selector S]\n"
 	    "  parse-bounce [FILE] [--rules FILE] [--prefix P] [--domain D]\n"
-	    "  ingest [--rcpt ADDRESS] < MESSAGE\n");
+	    "  ingest [--rcpt ADDRESS] < MESSAGE\n"
+	    "  suppress ADDRESS [--for SENDER] [--reason R] "
+	    "[--expires DURATION]\n"
+	    "  unsuppress ADDRESS [--for SENDER]\n"
+	    "  suppressed [--json] [--for SENDER]\n"
+	    "  import FILE|- [--for SENDER]\n"
+	    "  export [--for SENDER]\n");
 	exit(2);
 }
 
@@ -77,7 +84,8 @@ ctl_fail(const char *fmt, ...)
 	exit(1);
 }
 
-static STORE *
+/* The configuration and its store, as the daemon's user; exits on error. */
+STORE *
 ctl_open(const char *path, CONF **conf)
 {
 	char *errors, err[512];
@@ -130,7 +138,7 @@ ctl_json_str(const char *s)
 	putchar('"');
 }
 
-static void
+void
 ctl_operator(char *by, size_t len)
 {
 	const char *who = getenv("SUDO_USER");
@@ -237,6 +245,9 @@ main(int argc, char **argv)
 		return ctl_parse_bounce(argc - optind, argv + optind, path);
 	if (strcmp(cmd, "ingest") == 0)
 		return ctl_ingest(argc - optind, argv + optind, path);
+	if (ctl_suppress_is_cmd(cmd))
+		return ctl_suppress_cmd(cmd, argc - optind, argv + optind,
+		    path);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;

@@ -26,6 +26,7 @@
 #include "reputation.h"
 #include "retpath.h"
 #include "rprecord.h"
+#include "suppress.h"
 
 void
 intake_init(INTAKE *im)
@@ -136,6 +137,43 @@ intake_counter(const struct CONF *c, const char *cls, const char *rcpt)
 }
 
 /*
+ * A hard bounce or a complaint puts the recipient on the suppression
+ * list: for everyone (Suppression global) or for the sender whose mail
+ * bounced (Suppression sender; without the token's record the sender is
+ * unknown and nothing is added).
+ */
+static int
+intake_suppress(STORE_TXN *t, struct intake_write *w, const BOUNCE_RCPT *r)
+{
+	int mode = (int)conf_num(w->conf, "Suppression");
+	int complaint = strcmp(r->cls, "complaint") == 0;
+	long long keep;
+	char key[ADDR_KEY_MAX];
+	SUPPRESS_ENTRY e;
+	size_t n;
+
+	if (mode == CONF_SUPPRESS_OFF || (!complaint &&
+	    strcmp(r->cls, "hard") != 0) || (mode == CONF_SUPPRESS_SENDER &&
+	    (!w->have_record || w->r->sender[0] == '\0')) ||
+	    addr_canon(r->address, strlen(r->address), key, sizeof(key),
+	    &n) != NULL || n == 0)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.reason = complaint ? SUPPRESS_COMPLAINT : SUPPRESS_HARD;
+	e.time = w->now;
+	keep = conf_num(w->conf, complaint ? "SuppressComplaintFor" :
+	    "SuppressHardBounceFor");
+	e.expires = keep > 0 ? w->now + keep : 0;
+	snprintf(e.source, sizeof(e.source), "%s report%s%.16s%s%.40s%s%.120s",
+	    bounce_type_name(w->b->type), r->status[0] ? ", status " : "",
+	    r->status, w->have_record ? ", message " : "",
+	    w->have_record ? w->r->qid : "", w->have_record ? " from " : "",
+	    w->have_record ? w->r->sender : "");
+	return suppress_put(t, mode == CONF_SUPPRESS_SENDER ? w->r->sender :
+	    "", key, &e);
+}
+
+/*
  * Count the new events for the sender, in the buckets of the message
  * they are about, and let the reputation engine judge it again: in the
  * same transaction, so a pause is committed with the events behind it.
@@ -212,6 +250,8 @@ intake_write_fn(STORE_TXN *t, void *ctx)
 				w->add.n[SENDER_POLICY]++;
 			if (k >= 0)
 				w->add.n[k]++;
+			if (intake_suppress(t, w, r) != 0)
+				return STORE_ERROR;
 		} else
 			return STORE_ERROR;
 	}

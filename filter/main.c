@@ -49,6 +49,7 @@
 #include "sender.h"
 #include "signer.h"
 #include "store.h"
+#include "suppress.h"
 #include "tally.h"
 
 #define MAIN_HOUSEKEEPING_MS	60000
@@ -344,6 +345,8 @@ struct main_rp_sweep {
 	int64_t		 now;
 	uint64_t	 cursor, next;
 	long		 removed;
+	SUPPRESS_SWEEP	 sup, sup_next;		/* the suppression list */
+	long		 sup_removed;
 };
 
 static int
@@ -352,8 +355,13 @@ main_rp_sweep_fn(STORE_TXN *t, void *ctx)
 	struct main_rp_sweep *s = ctx;
 
 	s->next = s->cursor;
+	s->sup_next = s->sup;
 	s->removed = rprecord_sweep(t, s->now, MAIN_SWEEP_BUDGET, &s->next);
-	return s->removed < 0 ? 1 : 0;
+	if (s->removed < 0)
+		return 1;
+	s->sup_removed = suppress_sweep(t, s->now, MAIN_SWEEP_BUDGET,
+	    &s->sup_next);
+	return s->sup_removed < 0 ? 1 : 0;
 }
 
 static void
@@ -376,18 +384,24 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 	rp.now = (int64_t)time(NULL);
 	rp.removed = 0;
 	if (store_write(st, main_rp_sweep_fn, &rp, err, sizeof(err)) != 0) {
-		msg_warn("database housekeeping (return-path records) "
-		    "failed: %s", err[0] ? err : "damaged store");
-		rp.removed = 0;
+		msg_warn("database housekeeping (return-path records, "
+		    "suppression list) failed: %s", err[0] ? err :
+		    "damaged store");
+		rp.removed = rp.sup_removed = 0;
 		ok = 0;
-	} else
+	} else {
 		rp.cursor = rp.next;
+		rp.sup = rp.sup_next;
+	}
 	/* at start always (the operator sees it ran), later when it did */
-	if (first || sweep->deleted > before || rp.removed > 0)
+	if (first || sweep->deleted > before || rp.removed > 0 ||
+	    rp.sup_removed > 0)
 		msg_info("database housekeeping%s%s: removed %llu aged-out "
-		    "entries, %ld expired return-path record(s)",
-		    first ? " at start" : "", ok ? "" : " (partly failed)",
-		    (unsigned long long)(sweep->deleted - before), rp.removed);
+		    "entries, %ld expired return-path record(s), %ld expired "
+		    "suppression(s)", first ? " at start" : "",
+		    ok ? "" : " (partly failed)",
+		    (unsigned long long)(sweep->deleted - before), rp.removed,
+		    rp.sup_removed);
 }
 
 static int64_t

@@ -290,8 +290,8 @@ static sfsistat
 milter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *c = milter_conn(ctx);
-
 	char rcpt[ADDR_KEY_MAX], why[256], text[400];
+	sfsistat rs;
 	size_t n;
 
 	if (c == NULL || argv[0] == NULL)
@@ -313,6 +313,9 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 		smfi_setreply(ctx, "550", "5.1.1", text);
 		return SMFIS_REJECT;
 	}
+	if (c->outbound && (rs = milter_rep_rcpt(ctx, c, argv[0],
+	    (int64_t)time(NULL))) != SMFIS_CONTINUE)
+		return rs;		/* this recipient only; not counted */
 	c->other_rcpts++;
 	if (c->inbound)
 		return milter_next(c, SMFIP_NR_RCPT);
@@ -513,7 +516,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * then answers CONTINUE itself). */
 	want = MILTER_NOREPLY;
 	cur = conf_current();
-	if (cur != NULL && retpath_on(conf_retpath(cur)))
+	if (cur != NULL && (retpath_on(conf_retpath(cur)) ||
+	    conf_num(cur, "Suppression") != CONF_SUPPRESS_OFF))
 		want &= ~(unsigned long)SMFIP_NR_RCPT;	/* may refuse there */
 	conf_unref(cur);
 	*pf1 |= f1 & want;

@@ -60,6 +60,8 @@ sfsistat	milter_on_error(SMFICTX *, struct milter_conn *, const char *why);
 
 /* milter_rep.c */
 sfsistat	milter_rep_gate(SMFICTX *, struct milter_conn *, int64_t now);
+sfsistat	milter_rep_rcpt(SMFICTX *, struct milter_conn *, const char *rcpt,
+		    int64_t now);
 void		milter_reply_clean(const char *in, char *out, size_t outsize);
 
 /* milter_steps.c: the steps of one message, in the order they run */

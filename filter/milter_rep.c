@@ -2,7 +2,7 @@
  * milter_rep.c - the reputation engine at MAIL FROM: the sender's state
  * decides whether its mail may go.
  *
- * Owns: milter_rep_gate(), milter_reply_clean().
+ * Owns: milter_rep_gate(), milter_rep_rcpt(), milter_reply_clean().
  *
  * Decisions: the check is one read of the sender record (no writer
  * waited for).  Only when time alone has changed the state (a cool-down
@@ -11,7 +11,9 @@
  * PauseAction: 451 4.7.1 (the client keeps it), 550 5.7.1, or it is
  * accepted into the MTA's hold queue at end of message.  On probation a
  * sender may send ProbationLimit messages per short window.  Refused mail
- * is not counted (the caller counts at end of message only).
+ * is not counted (the caller counts at end of message only).  At RCPT a
+ * recipient on the suppression list (global, or the sender's) is refused
+ * alone, so the rest of the message still goes; that is one read too.
  *
  * Must not: count anything, or hold a write transaction on the common
  * path.
@@ -30,6 +32,7 @@
 #include "reputation.h"
 #include "sender.h"
 #include "store.h"
+#include "suppress.h"
 
 /* A reply text must be printable and must not contain a lone '%'. */
 void
@@ -172,4 +175,72 @@ milter_rep_gate(SMFICTX *ctx, struct milter_conn *c, int64_t now)
 	    c->sender, (unsigned long long)op.sent, limit);
 	smfi_setreply(ctx, "451", "4.7.1", text);
 	return SMFIS_TEMPFAIL;
+}
+
+struct milter_supp_op {
+	const char	*sender, *addr;
+	int64_t		 now;
+	SUPPRESS_ENTRY	 e;
+	int		 rc;
+};
+
+static int
+milter_supp_fn(STORE_TXN *t, void *ctx)
+{
+	struct milter_supp_op *op = ctx;
+
+	op->rc = suppress_check(t, op->sender, op->addr, op->now, &op->e);
+	return op->rc == STORE_ERROR ? STORE_ERROR : 0;
+}
+
+/*
+ * An outbound recipient: SMFIS_CONTINUE if it may get the message, else
+ * the answer for this recipient alone.
+ */
+sfsistat
+milter_rep_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
+    int64_t now)
+{
+	struct milter_supp_op op;
+	char key[ADDR_KEY_MAX], err[512] = "", text[700], clean[1400];
+	char since[64];
+	size_t n;
+
+	if (conf_num(c->conf, "Suppression") == CONF_SUPPRESS_OFF ||
+	    addr_canon(rcpt, strlen(rcpt), key, sizeof(key), &n) != NULL ||
+	    n == 0)
+		return SMFIS_CONTINUE;
+	memset(&op, 0, sizeof(op));
+	op.sender = c->sender;
+	op.addr = key;
+	op.now = now;
+	if (store_read(milter_store, milter_supp_fn, &op, err,
+	    sizeof(err)) != 0) {
+		if (conf_on_error(c->conf) == CONF_ON_ERROR_ACCEPT) {
+			/* this recipient passes; the message goes on */
+			msg_warn("%s: suppression list: %s: rcpt %s passed "
+			    "(OnError accept)", c->id, err, key);
+			return SMFIS_CONTINUE;
+		}
+		return milter_on_error(ctx, c, err);	/* 451, this rcpt */
+	}
+	if (op.rc != 0)
+		return SMFIS_CONTINUE;
+	milter_rep_time(op.e.time, since, sizeof(since));
+	msg_info("%s: sender=%s rcpt=%s: suppressed (%s%s%s, since %s, %s): "
+	    "%s", c->id, c->sender, key, suppress_reason_name(op.e.reason),
+	    op.e.scope[0] ? " for " : "", op.e.scope, since, op.e.source,
+	    c->noreply & SMFIP_NR_RCPT ? "cannot refuse (no RCPT reply "
+	    "negotiated), passed" : "refused");
+	if (c->noreply & SMFIP_NR_RCPT)
+		return SMFIS_CONTINUE;	/* Suppression switched on by a
+					 * reload: this connection cannot */
+	snprintf(text, sizeof(text), "repguard: %.300s is on the suppression "
+	    "list since %s: %s", key, since, op.e.reason == SUPPRESS_HARD ?
+	    "it bounced (hard)" : op.e.reason == SUPPRESS_COMPLAINT ?
+	    "its owner complained" : "listed by the operator");
+	milter_reply_clean(text, clean, sizeof(clean));
+	smfi_setreply(ctx, "550", op.e.reason == SUPPRESS_HARD ? "5.1.1" :
+	    "5.7.1", clean);
+	return SMFIS_REJECT;
 }

@@ -50,6 +50,7 @@ enum store_db {
 	STORE_DB_RETURNPATH,	/* record id -> the message a token names */
 	STORE_DB_BOUNCES,	/* event id -> one bounce or complaint */
 	STORE_DB_HISTORY,	/* sender key, time, seq -> a state change */
+	STORE_DB_SUPPRESS,	/* hash of scope and address -> an entry */
 	STORE_DB_MAX
 };
 

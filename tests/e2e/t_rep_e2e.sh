@@ -13,7 +13,10 @@
 #       at the SMTP client, naming the measured rate;
 #   (b) bob's mail keeps flowing while she is paused;
 #   (c) after the cool-down (6 s here) her next message goes and she is on
-#       probation; after a clean short window (10 s here) she is active.
+#       probation; after a clean short window (10 s here) she is active;
+#   (d) the addresses that bounced are on the suppression list: her next
+#       message to the old list has them refused at RCPT (550 5.1.1) while
+#       the others are delivered.
 # Needs root, postfix, smtp-sink, swaks and /usr/bin/python3 (else skipped).
 
 . "$TOP_SRCDIR/tests/lib/common.sh"
@@ -134,6 +137,20 @@ t_wait_for 5 grep -q "sender alice@example.com: probation -> active: probation p
 t_ok $? "(c) ... and she is active again"
 t_is "$(field alice@example.com 'd["state"], [h["to"] for h in d["history"]][-3:]')" \
 	"('active', ['paused', 'probation', 'active'])" "(c) repguardctl show: active, the history ends paused, probation, active"
+
+# --- (d) the dead addresses are suppressed ---------------------------------------------------
+DEAD_SHARE=1
+sink_clear
+send a1 alice@example.com
+t_ok $? "(d) her message to the first list again is accepted (for the live addresses)"
+t_is "$(pf_reply RCPT | grep -c '^550 5\.1\.1 repguard: gonea1\.1@dead\.example is on the suppression list since .*: it bounced (hard)')" 1 \
+	"(d) the address that bounced is refused at RCPT with 550 5.1.1, saying why"
+t_wait_for 20 sink_grep '^X-Test-Id: a1' >/dev/null
+t_is "$(sink_grep '^X-Test-Id: a1' | xargs grep -h '^X-Rcpt-Args:' | cut -d' ' -f2 | sort | tr '\n' ' ')" \
+	"<usera1.2@live.example> <usera1.3@live.example> <usera1.4@live.example> <usera1.5@live.example> " \
+	"(d) the four live addresses got it"
+sleep 1
+t_is "$(grep -c 'status=bounced' "$PF_LOG")" 4 "(d) no new bounce: the suppressed address was never tried"
 
 rg_stop
 t_is "$RG_STATUS" 0 "repguard stops with status 0"

@@ -28,7 +28,7 @@ CONF=$T_TMP/repguard.conf
 LOG=$T_TMP/repguard.log
 INTERNAL="127.0.0.0/8, ::1, 10.1.0.0/16, 2001:db8:1::/48"
 
-# write_conf SENDERKEY
+# write_conf SENDERKEY [SUPPRESSION]
 write_conf() {
 	rg_conf "$CONF" \
 		Socket "unix:$SOCK" \
@@ -37,7 +37,8 @@ write_conf() {
 		CommitInterval 5 \
 		Syslog no \
 		InternalHosts "$INTERNAL" \
-		SenderKey "$1"
+		SenderKey "$1" \
+		Suppression "${2:-global}"
 }
 
 gone() { ! ps -o stat= -p "$1" 2>/dev/null | grep -qv Z; }
@@ -51,11 +52,12 @@ stop_daemon() {
 	rg_stop
 }
 
-# start_daemon SENDERKEY: (re)start repguard with that SenderKey, same database.
+# start_daemon SENDERKEY [SUPPRESSION]: (re)start repguard with that SenderKey,
+# same database.
 start_daemon() {
 	[ -n "${RG_PID:-}" ] && stop_daemon
 	rm -f "$SOCK"
-	write_conf "$1"
+	write_conf "$1" "${2:-global}"
 	LOG=$T_TMP/repguard.$1.log
 	if ! rg_start "$CONF" "$LOG" || ! t_wait_for 10 grep -q "listening on" "$LOG"; then
 		echo "Bail out! repguard (SenderKey $1) did not start: $(tail -n 20 "$LOG")"
@@ -349,17 +351,19 @@ expect 1 mail y "SenderKey envelope-domain: paused domain refuses its addresses"
 
 # --- no-reply stages ------------------------------------------------------------------
 # Stages that never refuse are negotiated as SMFIP_NR_* (the MTA then streams
-# them without waiting); MAIL and end of message keep their replies.  An MTA
-# that offers no NR bits still gets a reply for every stage (libmilter fakes
-# them) and the message still goes through and is counted.
-nr_check() {
+# them without waiting); MAIL and end of message keep their replies, and RCPT
+# too while the suppression list may refuse a recipient (Suppression is not
+# off).  An MTA that offers no NR bits still gets a reply for every stage
+# (libmilter fakes them) and the message still goes through and is counted.
+nr_check() {	# nr_check all|none|all-rcpt
 	"$PY" - "$TOP_SRCDIR/tests/lib" "$SOCK" "$1" <<'PYEOF'
 import sys
 sys.path.insert(0, sys.argv[1])
 import milterclient as mc
 sock, how = sys.argv[2], sys.argv[3]
-NR = (mc.SMFIP_NR_CONN | mc.SMFIP_NR_RCPT | mc.SMFIP_NR_HDR |
-      mc.SMFIP_NR_EOH | mc.SMFIP_NR_BODY)
+NR = (mc.SMFIP_NR_CONN | mc.SMFIP_NR_HDR | mc.SMFIP_NR_EOH | mc.SMFIP_NR_BODY |
+      (mc.SMFIP_NR_RCPT if how == "all-rcpt" else 0))
+how = "all" if how == "all-rcpt" else how
 ALL_NR = NR | mc.SMFIP_NR_HELO | mc.SMFIP_NR_MAIL | mc.SMFIP_NR_DATA | mc.SMFIP_NR_UNKN
 offer = mc.ALL_PROTOCOL if how == "all" else mc.ALL_PROTOCOL & ~ALL_NR
 msg = mc.Message.from_bytes(b"From: <nr-%s@example.com>\r\nSubject: nr\r\n\r\nbody\r\n" % how.encode())
@@ -372,7 +376,10 @@ print("protocol=0x%x replies: %s" % (p, got))
 if how == "all":
     ok = (p & ALL_NR) == NR and not (p & (mc.SMFIP_NR_MAIL))
     ok = ok and all(r.action == "noreply" for r in res.replies
-                    if r.stage in ("connect", "rcpt", "header", "eoh", "body"))
+                    if r.stage in ("connect", "header", "eoh", "body") or
+                    (r.stage == "rcpt" and NR & mc.SMFIP_NR_RCPT))
+    ok = ok and all(r.action == "continue" for r in res.replies
+                    if r.stage == "rcpt" and not NR & mc.SMFIP_NR_RCPT)
     ok = ok and any(r.stage == "header" for r in res.replies)
 else:
     ok = (p & ALL_NR) == 0 and all(r.action != "noreply" for r in res.replies)
@@ -383,10 +390,13 @@ PYEOF
 }
 start_daemon auth
 out=$(nr_check all 2>&1)
-t_ok $? "MTA offering no-reply: connect, RCPT, headers, EOH, body negotiated NR; MAIL and EOM answered ($out)"
+t_ok $? "MTA offering no-reply: connect, headers, EOH, body negotiated NR; MAIL, RCPT (suppression list) and EOM answered ($out)"
 out=$(nr_check none 2>&1)
 t_ok $? "MTA without no-reply: every stage answered, message accepted ($out)"
 counted nr-none@example.com 1 2 "MTA without no-reply: message counted"
+start_daemon auth off
+out=$(nr_check all-rcpt 2>&1)
+t_ok $? "with Suppression off RCPT is no-reply too ($out)"
 
 stop_daemon
 t_is "$RG_STATUS" 0 "daemon stops with status 0 after the tests"
