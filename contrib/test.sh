@@ -7,10 +7,12 @@
 #   1. installs the Debian packages the build and the tests need, if missing
 #      (apt-get; "apt-get update" once, only when something is missing);
 #   2. runs "autoreconf -fi" in the source tree;
-#   3. builds out of tree in build/plain (--enable-werror) and in
-#      build/sanitize (AddressSanitizer and UndefinedBehaviorSanitizer);
-#   4. runs "make check" in both, and "make distcheck" once in build/plain;
-#   5. counts the TAP test points of both builds, shows the log tail of every
+#   3. builds out of tree in build/plain (--enable-werror), in
+#      build/sanitize (AddressSanitizer and UndefinedBehaviorSanitizer) and
+#      in build/thread (ThreadSanitizer);
+#   4. runs "make check" in the first two, the threaded tests (TSAN_TESTS)
+#      in the third, and "make distcheck" once in build/plain;
+#   5. counts the TAP test points of all builds, shows the log tail of every
 #      failing test, and ends with one line "N passed, N failed".
 #
 # Exit status 0 when nothing failed, else 1.  A failed step (package
@@ -41,6 +43,13 @@ SAN_LDFLAGS=$SAN_FLAGS
 # a leak report is only useful with the frames inside the libraries.
 SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+
+# ThreadSanitizer: the tests whose threads share the store (libmilter is
+# not instrumented, so the daemon's own tests stay with the other builds).
+TSAN_FLAGS='-fsanitize=thread -fno-omit-frame-pointer'
+TSAN_CFLAGS="-O1 -g $TSAN_FLAGS"
+TSAN_ENV=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1)
+TSAN_TESTS="tests/unit/test_concurrency tests/unit/test_sender tests/unit/test_store"
 
 # Lines of a build log worth showing before its tail.
 ERROR_RE='(error:|Error [0-9]+|undefined reference|No such file|not found|cannot find)'
@@ -195,9 +204,10 @@ build() {
 	    -delete 2>/dev/null
 	rm -f "$b/test-suite.log"
 
-	say "$label: make check"
+	say "$label: make check${CHECK_TESTS:+ TESTS=\"$CHECK_TESTS\"}"
 	env "${checkenv[@]}" timeout "$CHECK_TIMEOUT" \
-	    make -C "$b" check >"$logs/check.log" 2>&1
+	    make -C "$b" check ${CHECK_TESTS:+TESTS="$CHECK_TESTS"} \
+	    >"$logs/check.log" 2>&1
 	rc=$?
 	if [ -f "$b/test-suite.log" ]; then
 		grep -E '^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' \
@@ -251,6 +261,8 @@ plain_ok=0
 build plain build/plain -- --enable-werror && plain_ok=1
 build sanitize build/sanitize "${SAN_ENV[@]}" -- \
     CFLAGS="$SAN_CFLAGS" LDFLAGS="$SAN_LDFLAGS"
+CHECK_TESTS=$TSAN_TESTS build thread build/thread "${TSAN_ENV[@]}" -- \
+    CFLAGS="$TSAN_CFLAGS" LDFLAGS="$TSAN_FLAGS"
 
 if [ "${REPGUARD_NO_DISTCHECK:-0}" = 1 ]; then
 	say "make distcheck skipped (REPGUARD_NO_DISTCHECK=1)"

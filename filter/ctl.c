@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "ctl_bounce.h"
 #include "ctl_dkim.h"
@@ -155,7 +156,7 @@ ctl_pause(STORE *st, const char *arg, const char *dur, const char *reason)
 	char key[SENDER_KEY_MAX], by[SENDER_BY_MAX], err[512] = "", t[64];
 	const char *derr;
 	long long secs = 0;
-	int64_t now = (int64_t)time(NULL), until = 0;
+	int64_t now = clock_now(), until = 0;
 
 	ctl_key(arg, key);
 	if (dur != NULL) {
@@ -192,7 +193,7 @@ ctl_resume(STORE *st, const char *arg)
 
 	ctl_key(arg, key);
 	ctl_operator(by, sizeof(by));
-	if (sender_resume(st, key, by, (int64_t)time(NULL), &was, &after, err,
+	if (sender_resume(st, key, by, clock_now(), &was, &after, err,
 	    sizeof(err)) != 0)
 		ctl_fail("database: %s", err);
 	if (was && after.state == SENDER_PROBATION)

@@ -15,6 +15,7 @@
 
 #include "bounce.h"
 #include "bouncerules.h"
+#include "clock.h"
 #include "conf.h"
 #include "ctl_bounce.h"
 #include "intake.h"
@@ -268,7 +269,7 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 		    retpath_domain(conf_retpath(c)));
 		rcpt = b.token[0] ? addr : "";
 	}
-	rc = intake_rcpt(&im, c, rcpt, (int64_t)time(NULL), why, sizeof(why));
+	rc = intake_rcpt(&im, c, rcpt, clock_now(), why, sizeof(why));
 	if (rc != INTAKE_OK) {
 		printf("ingest: not recorded: %s\n", rc == INTAKE_REFUSE ? why :
 		    "no return-path token of ours");
@@ -289,7 +290,7 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 		conf_unref(c);
 		return 75;
 	}
-	intake_eom(&im, st, c, "ingest", (int64_t)time(NULL), &res);
+	intake_eom(&im, st, c, "ingest", clock_now(), &res);
 	printf("%s\n", res.log);
 	if (res.change[0] != '\0')
 		printf("ingest: %s\n", res.change);

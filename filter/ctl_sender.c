@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ctl_bounce.h"
 #include "ctl_sender.h"
 #include "duration.h"
@@ -208,7 +209,7 @@ ctl_collect(STORE *st, struct ctl_list *l)
 {
 	char err[512] = "";
 
-	l->now = (int64_t)time(NULL);
+	l->now = clock_now();
 	if (store_read(st, ctl_collect_fn, l, err, sizeof(err)) != 0) {
 		fprintf(stderr, "repguardctl: database: %s\n", err[0] ? err :
 		    "out of memory");

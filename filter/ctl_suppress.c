@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ctl_bounce.h"
 #include "ctl_sender.h"
 #include "ctl_suppress.h"
@@ -237,7 +238,7 @@ ctl_suppress_cmd(const char *cmd, int argc, char **argv,
 	SUPPRESS_ENTRY one;
 	struct ctl_supp s;
 	long long secs = 0;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_now();
 	int ch, json = 0, nargs, rc = 0;
 	size_t n, i;
 	CONF *conf;

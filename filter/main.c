@@ -37,6 +37,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "cryptoctx.h"
 #include "log.h"
@@ -375,13 +376,13 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 	if ((n = store_check_readers(st)) > 0)
 		msg_warn("database: cleared %d reader slot(s) left by dead "
 		    "processes", n);
-	repwatch_sweep(st, (int64_t)time(NULL));
-	if (sender_sweep(st, sweep, (int64_t)time(NULL), MAIN_SWEEP_BUDGET,
+	repwatch_sweep(st, clock_now());
+	if (sender_sweep(st, sweep, clock_now(), MAIN_SWEEP_BUDGET,
 	    err, sizeof(err)) != 0) {
 		msg_warn("database housekeeping (senders) failed: %s", err);
 		ok = 0;
 	}
-	rp.now = (int64_t)time(NULL);
+	rp.now = clock_now();
 	rp.removed = 0;
 	if (store_write(st, main_rp_sweep_fn, &rp, err, sizeof(err)) != 0) {
 		msg_warn("database housekeeping (return-path records, "

@@ -37,6 +37,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "clock.h"
 #include "fromhdr.h"
 #include "log.h"
 #include "mem.h"
@@ -276,7 +277,7 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 			    err);
 		return milter_on_error(ctx, c, dberr);
 	}
-	if ((rs = milter_rep_gate(ctx, c, (int64_t)time(NULL))) !=
+	if ((rs = milter_rep_gate(ctx, c, clock_now())) !=
 	    SMFIS_CONTINUE)
 		return rs;
 	milter_envelope(c, from, argv[0] != NULL ? argv + 1 : NULL);
@@ -296,7 +297,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (c == NULL || argv[0] == NULL)
 		return milter_next(c, SMFIP_NR_RCPT);
-	switch (intake_rcpt(&c->im, c->conf, argv[0], (int64_t)time(NULL),
+	switch (intake_rcpt(&c->im, c->conf, argv[0], clock_now(),
 	    why, sizeof(why))) {
 	case INTAKE_OK:
 		return milter_next(c, SMFIP_NR_RCPT);
@@ -314,7 +315,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_REJECT;
 	}
 	if (c->outbound && (rs = milter_rep_rcpt(ctx, c, argv[0],
-	    (int64_t)time(NULL))) != SMFIS_CONTINUE)
+	    clock_now())) != SMFIS_CONTINUE)
 		return rs;		/* this recipient only; not counted */
 	c->other_rcpts++;
 	if (c->inbound)
@@ -446,7 +447,7 @@ milter_eom_do(SMFICTX *ctx)
 			return SMFIS_REJECT;
 		}
 	}
-	if (c->rewrite && milter_rewrite(ctx, c, (int64_t)time(NULL), why,
+	if (c->rewrite && milter_rewrite(ctx, c, clock_now(), why,
 	    sizeof(why)) != 0)
 		return milter_on_error(ctx, c, why);
 	if (c->quarantine[0] != '\0') {
@@ -458,7 +459,7 @@ milter_eom_do(SMFICTX *ctx)
 		    c->quarantine);
 		return SMFIS_CONTINUE;
 	}
-	tally_add(milter_tally, c->sender, 1, c->rcpts, (int64_t)time(NULL));
+	tally_add(milter_tally, c->sender, 1, c->rcpts, clock_now());
 	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu", c->id,
 	    c->addr, c->sender, c->rcpts, c->size);
 	return SMFIS_CONTINUE;

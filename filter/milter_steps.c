@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "align.h"
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include "milter_int.h"
@@ -73,7 +74,7 @@ milter_check_domain(SMFICTX *ctx, struct milter_conn *c)
 	const char *dom = addr_domain(c->from);
 	char why[256], text[400];
 
-	switch (rpdns_check(conf_rpdns(c->conf), dom, (int64_t)time(NULL), why,
+	switch (rpdns_check(conf_rpdns(c->conf), dom, clock_now(), why,
 	    sizeof(why))) {
 	case RPDNS_FAIL:
 		msg_info("%s: refused: return-path %s cannot receive bounces: "
@@ -263,7 +264,7 @@ milter_report(SMFICTX *ctx, struct milter_conn *c)
 	 * what is queued first (reports are rare; this is one commit).
 	 */
 	(void)tally_flush(milter_tally);
-	intake_eom(&c->im, milter_store, c->conf, c->id, (int64_t)time(NULL),
+	intake_eom(&c->im, milter_store, c->conf, c->id, clock_now(),
 	    &res);
 	msg_info("%s", res.log);
 	if (res.change[0] != '\0')
