@@ -48,7 +48,7 @@ enum conf_kw {
 	KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH,
 	KW_DEFAULT_KEY, KW_DNS_SERVER, KW_DOMAIN, KW_FROM_ALIGNMENT,
 	KW_INTERNAL_HOSTS, KW_KEY_FILE, KW_KEY_TABLE, KW_MAJOR_RECEIVERS,
-	KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
+	KW_MINIMUM_EVENTS, KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
 	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY, KW_OVERSIGN_HEADERS,
 	KW_PAUSE_ACTION, KW_PAUSE_COMPLAINT_RATE, KW_PAUSE_COMPLAINTS,
 	KW_PAUSE_COOLDOWN, KW_PAUSE_HARD_RATE, KW_PAUSE_HARD,
@@ -125,6 +125,8 @@ static const struct conf_def conf_table[KW_MAX] = {
 	[KW_KEY_TABLE] = { "KeyTable", CT_DATASET, NULL, NULL, 0, 0, 0 },
 	[KW_MAJOR_RECEIVERS] = { "MajorReceivers", CT_LIST,
 	    CONF_MAJOR_RECEIVERS, NULL, 0, 0, 0 },
+	[KW_MINIMUM_EVENTS] = { "MinimumEvents", CT_UINT, "3", NULL,
+	    1, 1000000, 0 },
 	[KW_MINIMUM_VOLUME] = { "MinimumVolume", CT_UINT, "100", NULL,
 	    1, 1000000000, 0 },
 	[KW_MULTIPLE_SIGNATURES] = { "MultipleSignatures", CT_BOOL, "no",
@@ -433,6 +435,7 @@ conf_load_rep(CONF *c, const char *path, struct conf_errs *e)
 	r->window[0] = c->v[KW_RATE_WINDOW_SHORT].n;
 	r->window[1] = c->v[KW_RATE_WINDOW_LONG].n;
 	r->min_volume = (uint64_t)c->v[KW_MINIMUM_VOLUME].n;
+	r->min_events = (uint64_t)c->v[KW_MINIMUM_EVENTS].n;
 	r->warn_hard = (uint32_t)c->v[KW_WARN_HARD_RATE].n;
 	r->warn_complaint = (uint32_t)c->v[KW_WARN_COMPLAINT_RATE].n;
 	r->pause_hard = (uint32_t)c->v[KW_PAUSE_HARD_RATE].n;

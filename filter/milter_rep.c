@@ -5,8 +5,9 @@
  * Owns: milter_rep_gate(), milter_rep_rcpt(), milter_reply_clean().
  *
  * Decisions: the check is one read of the sender record (no writer
- * waited for).  Only when time alone has changed the state (a cool-down
- * over, probation passed) is the change committed first, in a write
+ * waited for).  Only when time alone may have changed the state (a
+ * cool-down over, probation's window past) are its windows read and, if
+ * the state does change, the change committed first, in a write
  * transaction, and then acted on.  A paused sender's mail gets
  * PauseAction: 451 4.7.1 (the client keeps it), 550 5.7.1, or it is
  * accepted into the MTA's hold queue at end of message.  On probation a
@@ -105,6 +106,20 @@ struct milter_rep_op {
 	uint64_t	 sent;		/* probation: messages since it began */
 };
 
+/* Would judging now change the state?  (read only) */
+static int
+milter_rep_judge_fn(STORE_TXN *t, void *ctx)
+{
+	struct milter_rep_op *op = ctx;
+	REP_WINDOWS w;
+	REP_VERDICT v;
+
+	if (rep_windows(t, op->rules, op->key, &op->s, op->now, &w) != 0)
+		return STORE_ERROR;
+	op->changed = rep_judge(op->rules, &op->s, &w, op->now, &v);
+	return 0;
+}
+
 static int
 milter_rep_update_fn(STORE_TXN *t, void *ctx)
 {
@@ -149,8 +164,11 @@ milter_rep_gate(SMFICTX *ctx, struct milter_conn *c, int64_t now)
 	if (rc == STORE_ERROR)
 		return milter_on_error(ctx, c, err);
 	if (r != NULL && rep_due(r, &op.s, now)) {
-		if (store_write(milter_store, milter_rep_update_fn, &op, err,
-		    sizeof(err)) != 0)
+		/* a read first: probation may go on (too little mail yet) */
+		if (store_read(milter_store, milter_rep_judge_fn, &op, err,
+		    sizeof(err)) != 0 || (op.changed && store_write(
+		    milter_store, milter_rep_update_fn, &op, err,
+		    sizeof(err)) != 0))
 			return milter_on_error(ctx, c, err);
 		if (op.changed > 0)
 			msg_info("%s: sender %s: %s -> %s: %s", c->id,

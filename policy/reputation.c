@@ -28,6 +28,7 @@ rep_rules_default(REP_RULES *r)
 	r->window[0] = 3600;
 	r->window[1] = 86400;
 	r->min_volume = 100;
+	r->min_events = 3;
 	r->warn_hard = 20000;		/* 2 % */
 	r->warn_complaint = 800;	/* 0.08 % */
 	r->pause_hard = 50000;		/* 5 % */
@@ -57,15 +58,18 @@ rep_pct(uint64_t ppm, char *out, size_t outsize)
 	    (unsigned long long)(ppm % 10000 / 100));
 }
 
-/* Is this rate over the threshold?  Says so in why if it is. */
+/*
+ * Is this rate over the threshold (from at least min_events events)?
+ * Says so in why if it is.
+ */
 static int
-rep_rate(uint64_t n, uint64_t rcpts, uint64_t limit, const char *what,
-    const char *span, char *why, size_t whylen)
+rep_rate(const REP_RULES *r, uint64_t n, uint64_t rcpts, uint64_t limit,
+    const char *what, const char *span, char *why, size_t whylen)
 {
 	char a[32], b[32];
 	uint64_t ppm;
 
-	if (limit == 0 || rcpts == 0)
+	if (limit == 0 || rcpts == 0 || n < r->min_events)
 		return 0;
 	ppm = n * REP_PPM / rcpts;
 	if (ppm < limit)
@@ -109,10 +113,10 @@ rep_level(const REP_RULES *r, const REP_WINDOWS *w, int strict, char *why,
 		c = &w->w[i];
 		if (c->n[SENDER_RECIPIENTS] < r->min_volume)
 			continue;
-		if (rep_rate(c->n[SENDER_HARD], c->n[SENDER_RECIPIENTS],
+		if (rep_rate(r, c->n[SENDER_HARD], c->n[SENDER_RECIPIENTS],
 		    rep_scale(r->pause_hard, strict, r), "hard-bounce",
 		    span[i], why, whylen) ||
-		    rep_rate(c->n[SENDER_COMPLAINTS],
+		    rep_rate(r, c->n[SENDER_COMPLAINTS],
 		    c->n[SENDER_RECIPIENTS], rep_scale(r->pause_complaint,
 		    strict, r), "complaint", span[i], why, whylen))
 			return REP_PAUSE;
@@ -138,10 +142,10 @@ rep_level(const REP_RULES *r, const REP_WINDOWS *w, int strict, char *why,
 		c = &w->w[i];
 		if (c->n[SENDER_RECIPIENTS] < r->min_volume)
 			continue;
-		if (rep_rate(c->n[SENDER_HARD], c->n[SENDER_RECIPIENTS],
+		if (rep_rate(r, c->n[SENDER_HARD], c->n[SENDER_RECIPIENTS],
 		    rep_scale(r->warn_hard, strict, r), "hard-bounce",
 		    span[i], why, whylen) ||
-		    rep_rate(c->n[SENDER_COMPLAINTS],
+		    rep_rate(r, c->n[SENDER_COMPLAINTS],
 		    c->n[SENDER_RECIPIENTS], rep_scale(r->warn_complaint,
 		    strict, r), "complaint", span[i], why, whylen))
 			return REP_WARN;
@@ -194,11 +198,16 @@ rep_judge(const REP_RULES *r, const SENDER_STATE *s, const REP_WINDOWS *w,
 			duration_format(v->cooldown, d, sizeof(d));
 			snprintf(v->why, sizeof(v->why), "on probation: %s; "
 			    "cool-down %s", why, d);
-		} else if (now - s->since >= r->window[0]) {
+		} else if (now - s->since >= r->window[0] &&
+		    (w->w[1].n[SENDER_RECIPIENTS] >= r->min_volume ||
+		    now - s->since >= r->window[1])) {
+			/* judged on enough mail, or small for a long window */
 			duration_format(now - s->since, d, sizeof(d));
 			v->to = SENDER_ACTIVE;
 			snprintf(v->why, sizeof(v->why), "probation passed: "
-			    "%s within the stricter rules", d);
+			    "%s and %llu recipients within the stricter rules",
+			    d, (unsigned long long)
+			    w->w[1].n[SENDER_RECIPIENTS]);
 		}
 		break;
 	default:

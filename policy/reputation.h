@@ -19,8 +19,10 @@
  * States and rules (defaults; doc/reputation.md gives their sources):
  *   active -> warning	a window with >= min_volume recipients shows a
  *			hard-bounce rate >= warn_hard (2 %) or a complaint
- *			rate >= warn_complaint (0.08 %); back to active when
- *			no window does;
+ *			rate >= warn_complaint (0.08 %), from at least
+ *			min_events (3) bounces or complaints (one complaint
+ *			in 300 recipients is 0.33 %, but says little); back
+ *			to active when no window does;
  *   -> paused		a rate >= pause_hard (5 %) or pause_complaint
  *			(0.3 %) in a window with >= min_volume recipients;
  *			below that volume, abs_hard (25) hard bounces or
@@ -33,7 +35,9 @@
  *			never ends by itself);
  *   probation -> active	after a short window's length on probation with
  *			rates, counted since probation began, under the
- *			pause rules scaled to strict percent (50 %);
+ *			pause rules scaled to strict percent (50 %), once
+ *			probation's traffic reached min_volume recipients
+ *			(or, for a small sender, after a long window);
  *   probation -> paused	when they are not; the cool-down doubles (up
  *			to cooldown_max).
  * Rates are counted per message cohort: a bounce is counted in the
@@ -65,6 +69,7 @@ enum rep_level {
 typedef struct {
 	int64_t		 window[2];	/* short, long; seconds */
 	uint64_t	 min_volume;	/* recipients in a window for a rate */
+	uint64_t	 min_events;	/* events a rate needs to count */
 	uint32_t	 warn_hard, warn_complaint;	/* ppm */
 	uint32_t	 pause_hard, pause_complaint;	/* ppm */
 	uint64_t	 abs_hard, abs_complaint;	/* short window */

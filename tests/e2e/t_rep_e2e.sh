@@ -13,7 +13,8 @@
 #       at the SMTP client, naming the measured rate;
 #   (b) bob's mail keeps flowing while she is paused;
 #   (c) after the cool-down (6 s here) her next message goes and she is on
-#       probation; after a clean short window (10 s here) she is active;
+#       probation; after a clean short window (10 s here) and enough mail to
+#       judge (MinimumVolume) she is active;
 #   (d) the addresses that bounced are on the suppression list: her next
 #       message to the old list has them refused at RCPT (550 5.1.1) while
 #       the others are delivered.
@@ -131,15 +132,16 @@ t_ok $? "(c) ... she is on probation"
 t_wait_for 20 sink_grep '^X-Test-Id: c1' >/dev/null
 t_ok $? "(c) ... and it is delivered"
 sleep 10
+LIST_SIZE=20
 send c2 alice@example.com
-t_ok $? "(c) a clean window later her next message is accepted"
+t_ok $? "(c) a clean window later her next message, to 20 recipients (MinimumVolume), is accepted"
 t_wait_for 5 grep -q "sender alice@example.com: probation -> active: probation passed" "$RGLOG"
 t_ok $? "(c) ... and she is active again"
 t_is "$(field alice@example.com 'd["state"], [h["to"] for h in d["history"]][-3:]')" \
 	"('active', ['paused', 'probation', 'active'])" "(c) repguardctl show: active, the history ends paused, probation, active"
 
 # --- (d) the dead addresses are suppressed ---------------------------------------------------
-DEAD_SHARE=1
+DEAD_SHARE=1 LIST_SIZE=5
 sink_clear
 send a1 alice@example.com
 t_ok $? "(d) her message to the first list again is accepted (for the live addresses)"

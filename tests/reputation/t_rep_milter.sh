@@ -10,7 +10,8 @@
 #     when; bob's mail still flows; refused mail is not counted as sent;
 #   - after the cool-down (4 s here) her next MAIL FROM finds her on
 #     probation: ProbationLimit (2) messages go, the next gets 451;
-#   - after a clean short window (10 s here) she is active again;
+#   - after a clean short window (10 s here) with enough mail to judge
+#     (MinimumVolume 10 recipients) she is active again;
 #   - PauseAction reject gives 550 5.7.1; quarantine accepts the message
 #     and asks the MTA to hold it (SMFIR_QUARANTINE), not counted as sent.
 . "$TOP_SRCDIR/tests/lib/common.sh"
@@ -28,13 +29,13 @@ CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123
 openssl rand -hex 32 >"$KEY"
 chmod 600 "$KEY"
 
-write_conf() {	# write_conf PAUSE-ACTION
+write_conf() {	# write_conf PAUSE-ACTION [PROBATION-LIMIT]
 	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 		CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
 		ReturnPathDomain bounce.example.com ReturnPathKeyFile "$KEY" \
 		BounceRules "$TOP_SRCDIR/contrib/bounce-rules" \
-		MinimumVolume 10 PauseCooldown 4s RateWindowShort 10s \
-		RateWindowLong 1h ProbationLimit 2 PauseAction "$1"
+		MinimumVolume 10 MinimumEvents 1 PauseCooldown 4s RateWindowShort 10s \
+		RateWindowLong 1h ProbationLimit "${2:-2}" PauseAction "$1"
 }
 
 # send SENDER RCPTS [FILE] [IP]: one message (RCPTS: comma-separated); prints
@@ -123,12 +124,21 @@ t_is "$res" "mail tempfail" "probation: the third within the window gets a tempo
 t_like "$text" '^451 4\.7\.1 sender alice@example\.com is on probation: at most 2 messages per 10s' \
 	"... saying so"
 
-# --- a clean window: active ------------------------------------------------------------
+# --- a clean window with enough mail: active ---------------------------------------------
 sleep 10
+write_conf tempfail 0
+kill -HUP "$RG_PID"
+t_wait_for 5 grep -q "configuration reloaded" "$LOG"
 t_is "$(send alice@example.com back@example.org | cut -d'|' -f1)" "eom continue" \
-	"a clean short window on probation later: her mail goes"
-logged "sender alice@example.com: probation -> active: probation passed"
-t_ok $? "... logged: probation -> active"
+	"a short window on probation later (ProbationLimit 0 after a reload): her mail goes"
+sleep 0.2
+t_is "$(field alice@example.com 'd["state"]')" probation \
+	"... but 3 recipients are too few to judge (MinimumVolume 10): still on probation"
+rcpts=$(for i in $(seq 1 10); do printf 'again%d@example.org,' "$i"; done)
+t_is "$(send alice@example.com "${rcpts%,}" | cut -d'|' -f1)" "eom continue" \
+	"a clean message to ten more recipients"
+logged "sender alice@example.com: probation -> active: probation passed: [0-9ms]+ and 13 recipients"
+t_ok $? "... judged as it is counted: probation -> active, with the volume"
 t_is "$(field alice@example.com 'd["state"], [h["to"] for h in d["history"]]')" \
 	"('active', ['warning', 'paused', 'probation', 'active'])" "show: active, with the whole history"
 

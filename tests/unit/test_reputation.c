@@ -116,7 +116,20 @@ static const struct judge_case {
 	    NULL },
 	{ "probation, a clean short window: active", B, 0, -H, 0, 4 * H,
 	    { 500, 1, 0, 0 }, { 500, 1, 0, 0 }, A, 0, 0,
-	    "probation passed: 1h within the stricter rules" },
+	    "probation passed: 1h and 500 recipients within the stricter "
+	    "rules" },
+	{ "probation, a short window with 20 recipients: not yet judged", B,
+	    0, -H, 0, 4 * H, { 20, 0, 0, 0 }, { 20, 0, 0, 0 }, B, 0, 0, NULL },
+	{ "probation, a long window with 20 recipients: active (a small "
+	    "sender)", B, 0, -24 * H, 0, 4 * H, { 20, 0, 0, 0 },
+	    { 20, 0, 0, 0 }, A, 0, 0, "probation passed: 1d and 20" },
+	{ "1 complaint of 200 (0.5%): below MinimumEvents, not judged", A, 0,
+	    -H, 0, 0, { 200, 0, 1, 0 }, { 200, 0, 1, 0 }, A, 0, 0, NULL },
+	{ "2 complaints of 2000 (0.1%): below MinimumEvents, no warning", A,
+	    0, -H, 0, 0, { 2000, 0, 2, 0 }, { 2000, 0, 2, 0 }, A, 0, 0, NULL },
+	{ "3 complaints of 1000 (0.3%): paused", A, 0, -H, 0, 0,
+	    { 1000, 0, 3, 0 }, { 1000, 0, 3, 0 }, P, 4 * H, 4 * H,
+	    "complaint rate 0.30% (3 of 1000" },
 	{ "probation relapse: cool-down capped at 7 days", B, 0, -600, 0,
 	    5 * 24 * H, { 100, 50, 0, 0 }, { 100, 50, 0, 0 }, P, 7 * 24 * H,
 	    7 * 24 * H, "cool-down 1w" },
@@ -193,9 +206,11 @@ test_rules(void)
 	    r.min_volume == 100 && r.warn_hard == 20000 &&
 	    r.warn_complaint == 800 && r.pause_hard == 50000 &&
 	    r.pause_complaint == 3000 && r.abs_hard == 25 &&
+	    r.min_events == 3 &&
 	    r.cooldown == 4 * 3600 && r.strict == 50,
-	    "defaults: 1h/24h, 100 recipients, 2%%/0.08%% warn, 5%%/0.3%% "
-	    "pause, 25 hard bounces, 4h cool-down, probation at 50%%");
+	    "defaults: 1h/24h, 100 recipients, 3 events, 2%%/0.08%% warn, "
+	    "5%%/0.3%% pause, 25 hard bounces, 4h cool-down, probation at "
+	    "50%%");
 	memset(&s, 0, sizeof(s));
 	s.state = SENDER_PROBATION;
 	s.since = s.judged_from = T0 - 600;
@@ -422,6 +437,7 @@ test_baseline(STORE *st)
 	rep_rules_default(&r);
 	r.window[0] = 60;
 	r.min_volume = 10;
+	r.min_events = 1;
 	r.cooldown = 5;
 	memset(&o, 0, sizeof(o));
 	o.r = &r;
