@@ -7,6 +7,7 @@
  *	mload -s SOCKET -m MESSAGE [-c CONC] [-n MSGS] [-t SECONDS]
  *	      [-i CLIENT_IP] [-a LOGIN] [-f FROM] [-r RCPT] [-H HEADER]
  *	      [-T TIMEOUT] [-w SECONDS] [-A] [-o FILE] [-v] [-j]
+ *	      [-F NFROM] [-R NRCPT] [-K]
  *
  *	SOCKET is a unix socket path (also "unix:PATH", "local:PATH") or
  *	"HOST:PORT" ("inet:PORT@HOST" too).  CONC threads each hold one
@@ -25,6 +26,11 @@
  *	smfi_setsymlist (as Postfix honours them).  Header values go out as
  *	Postfix sends them: continuation lines joined by a bare newline, one
  *	leading space eaten unless the filter asked for SMFIP_HDR_LEADSPC.
+ *	-F and -R spread the envelope over NFROM senders and NRCPT
+ *	recipients ("bench@example.com" becomes bench0@ to bench<N-1>@, a
+ *	different one for each message); -K keeps reconnecting while the run
+ *	lasts (a filter killed and restarted), where mload otherwise gives a
+ *	connection up after three failed connects in a row.
  *	After each message, before the next MAIL, SMFIC_ABORT goes out, as
  *	Postfix 3.7's smtpd sends it when it resets the transaction (seen on
  *	the wire: EOM, its reply, ABORT, MAIL ...); -A leaves it out.
@@ -176,7 +182,7 @@ ml_worker_main(void *arg)
 		    total >= opt.per_conn)
 			break;
 		if (c->fd < 0) {
-			if (fails >= 3)
+			if (fails >= 3 && !opt.keep)
 				break;
 			o = ml_conn_open(c);
 			if (o != O_OK_CONTINUE) {
@@ -360,7 +366,8 @@ ml_usage(void)
 	    "[-n MSGS_PER_CONN] [-t SECONDS]\n"
 	    "             [-i CLIENT_IP] [-a LOGIN] [-f FROM] [-r RCPT] "
 	    "[-H HEADER] [-T TIMEOUT]\n"
-	    "             [-w WARMUP_SECONDS] [-A] [-o FILE] [-v] [-j]\n");
+	    "             [-w WARMUP_SECONDS] [-A] [-o FILE] [-v] [-j]\n"
+	    "             [-F NFROM] [-R NRCPT] [-K]\n");
 	exit(2);
 }
 
@@ -395,7 +402,8 @@ main(int argc, char **argv)
 	opt.client_ip = "127.0.0.1";
 	opt.from = "bench@example.com";
 	opt.rcpt = "rcpt@example.net";
-	while ((ch = getopt(argc, argv, "s:c:n:t:m:i:a:f:r:H:T:w:Ao:vj")) != -1) {
+	while ((ch = getopt(argc, argv, "s:c:n:t:m:i:a:f:r:H:T:w:Ao:vjF:R:K")) !=
+	    -1) {
 		switch (ch) {
 		case 's': opt.socket = optarg; break;
 		case 'c': opt.conc = (int)ml_num(optarg, "-c", 1, 1024); break;
@@ -416,6 +424,11 @@ main(int argc, char **argv)
 		case 'o': opt.outfile = optarg; break;
 		case 'v': opt.verbose = 1; break;
 		case 'j': opt.json = 1; break;
+		case 'F': opt.nfrom = (unsigned long)ml_num(optarg, "-F", 1,
+		    1e10); break;
+		case 'R': opt.nrcpt = (unsigned long)ml_num(optarg, "-R", 1,
+		    1e10); break;
+		case 'K': opt.keep = 1; break;
 		default: ml_usage();
 		}
 	}

@@ -93,6 +93,8 @@ struct ml_opts {
 	int		 no_abort;
 	int		 verbose;
 	int		 json;
+	unsigned long	 nfrom, nrcpt;	/* -F, -R: that many addresses */
+	int		 keep;		/* -K: reconnect for as long as it runs */
 };
 
 /* One recorded modification reply (for -v, -o and -H). */
@@ -127,6 +129,10 @@ struct ml_worker {
 };
 
 extern struct ml_opts opt;
+
+/* mload_msg.c: the address number k of -F/-R's n ("a@b" -> "a<k>@b") */
+void	ml_addr(char *out, size_t outsize, const char *base, unsigned long n,
+	    uint64_t k);
 extern struct ml_msg msg;
 extern const char *const ml_outcome_name[O_COUNT];
 

@@ -216,3 +216,20 @@ ml_msg_load(const char *path, struct ml_msg *m)
 		ml_die("%s: %s", path, err);
 	free(buf);
 }
+
+/*
+ * The envelope address of one message: base itself, or with -F/-R one of
+ * n numbered ones ("bench@example.com" -> "bench4711@example.com").
+ */
+void
+ml_addr(char *out, size_t outsize, const char *base, unsigned long n,
+    uint64_t k)
+{
+	const char *at = strrchr(base, '@');
+
+	if (n == 0 || at == NULL)
+		snprintf(out, outsize, "%s", base);
+	else
+		snprintf(out, outsize, "%.*s%lu%s", (int)(at - base), base,
+		    (unsigned long)(k % n), at);
+}

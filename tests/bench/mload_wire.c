@@ -205,6 +205,7 @@ ml_read(struct ml_conn *c, char *cmd, const unsigned char **data,
 struct ml_env {
 	const char	*qid;		/* NULL before DATA */
 	char		 client[160];	/* "_" */
+	char		 from[256], rcpt[256];	/* this message's envelope */
 };
 
 static const char *
@@ -253,11 +254,11 @@ ml_macro_value(const char *name, size_t len, const struct ml_env *e)
 		case 9: return e->qid;
 		case 10: return opt.auth ? "PLAIN" : NULL;
 		case 11: return opt.auth;
-		case 12: return opt.from;
-		case 13: return ml_domain(opt.from);
+		case 12: return e->from;
+		case 13: return ml_domain(e->from);
 		case 14: return "smtp";
-		case 15: return opt.rcpt;
-		case 16: return ml_domain(opt.rcpt);
+		case 15: return e->rcpt;
+		case 16: return ml_domain(e->rcpt);
 		case 17: return "25";
 		}
 	}
@@ -656,13 +657,19 @@ ml_message(struct ml_conn *c, struct ml_worker *w, uint64_t *ns,
 	snprintf(env.client, sizeof(env.client), "client.mload.test [%s]",
 	    opt.client_ip);
 	snprintf(qid, sizeof(qid), "4M%02X%07lX", (unsigned)w->id & 0xff,
-	    w->seq++ & 0xfffffff);
+	    w->seq & 0xfffffff);
+	/* -F/-R: numbers spread over the range, different per worker */
+	ml_addr(env.from, sizeof(env.from), opt.from, opt.nfrom,
+	    (w->seq * 2654435761u + (uint64_t)w->id * 40503u) ^ w->seq >> 7);
+	ml_addr(env.rcpt, sizeof(env.rcpt), opt.rcpt, opt.nrcpt,
+	    (w->seq * 11400714819323198485u) >> 20 ^ (uint64_t)w->id << 40);
+	w->seq++;
 	t0 = ml_now_ns();
 
 	if (!(c->proto & P_NOMAIL)) {
 		ml_macros(c, ST_MAIL, 'M', &env);
 		at = ml_pkt_begin(c, 'M');
-		snprintf(addr, sizeof(addr), "<%s>", opt.from);
+		snprintf(addr, sizeof(addr), "<%s>", env.from);
 		ml_pkt_str(c, addr);
 		snprintf(addr, sizeof(addr), "SIZE=%zu", msg.size);
 		ml_pkt_str(c, addr);
@@ -672,7 +679,7 @@ ml_message(struct ml_conn *c, struct ml_worker *w, uint64_t *ns,
 	if (!(c->proto & P_NORCPT)) {
 		ml_macros(c, ST_RCPT, 'R', &env);
 		at = ml_pkt_begin(c, 'R');
-		snprintf(addr, sizeof(addr), "<%s>", opt.rcpt);
+		snprintf(addr, sizeof(addr), "<%s>", env.rcpt);
 		ml_pkt_str(c, addr);
 		ml_pkt_end(c, at);
 		ML_STEP(c, P_NR_RCPT);

@@ -91,10 +91,11 @@ chance(uint64_t *s, unsigned ppm)
 static void
 schedule(int minute, int sender, int64_t sent_at, int complaint)
 {
-	struct slot *sl = &arrivals[minute];
+	struct slot *sl;
 
 	if (minute >= MINUTES)
 		return;
+	sl = &arrivals[minute];
 	if (sl->n == sl->cap) {
 		sl->cap = sl->cap ? sl->cap * 2 : 64;
 		sl->v = realloc(sl->v, sl->cap * sizeof(*sl->v));
@@ -107,9 +108,17 @@ schedule(int minute, int sender, int64_t sent_at, int complaint)
 	sl->n++;
 }
 
+/*
+ * One minute: the traffic is drawn before the transaction (store_write()
+ * may run its function again if the store grows, so that must not draw
+ * or note anything twice); changes are noted after it commits.
+ */
 struct minute {
-	int	 m;
-	int64_t	 now;
+	int		 m;
+	int64_t		 now;
+	SENDER_COUNTS	 add[NSENDERS];
+	REP_CHANGE	 ch[NSENDERS];
+	int		 changed[NSENDERS];
 };
 
 static void
@@ -167,25 +176,35 @@ note(struct sender *s, const REP_CHANGE *ch, int m)
 	s->state = ch->to;
 }
 
-static int
-minute_fn(STORE_TXN *t, void *ctx)
+static void
+minute_draw(struct minute *mi)
 {
-	const struct minute *mi = ctx;
-	SENDER_COUNTS add;
-	SENDER_STATE st;
-	REP_CHANGE ch;
 	size_t j;
-	int i, rc;
+	int i;
 
 	for (i = 0; i < NSENDERS; i++) {
 		senders[i].touched = senders[i].state != SENDER_ACTIVE;
-		traffic(&senders[i], i, mi->m, mi->now, &add);
-		if (add.n[SENDER_MESSAGES] == 0)
-			continue;
-		if (sender_count(t, senders[i].key, &add, mi->now) != 0)
-			return STORE_ERROR;
-		senders[i].touched = 1;
+		traffic(&senders[i], i, mi->m, mi->now, &mi->add[i]);
+		if (mi->add[i].n[SENDER_MESSAGES] != 0)
+			senders[i].touched = 1;
 	}
+	for (j = 0; j < arrivals[mi->m].n; j++)
+		senders[arrivals[mi->m].v[j].sender].touched = 1;
+}
+
+static int
+minute_fn(STORE_TXN *t, void *ctx)
+{
+	struct minute *mi = ctx;
+	SENDER_COUNTS add;
+	SENDER_STATE st;
+	size_t j;
+	int i;
+
+	for (i = 0; i < NSENDERS; i++)
+		if (mi->add[i].n[SENDER_MESSAGES] != 0 && sender_count(t,
+		    senders[i].key, &mi->add[i], mi->now) != 0)
+			return STORE_ERROR;
 	for (j = 0; j < arrivals[mi->m].n; j++) {
 		const struct bounce *b = &arrivals[mi->m].v[j];
 
@@ -194,16 +213,12 @@ minute_fn(STORE_TXN *t, void *ctx)
 		if (sender_count_at(t, senders[b->sender].key, &add,
 		    b->sent_at, mi->now) != 0)
 			return STORE_ERROR;
-		senders[b->sender].touched = 1;
 	}
 	for (i = 0; i < NSENDERS; i++) {
-		if (!senders[i].touched)
-			continue;
-		if ((rc = rep_update(t, &rules, senders[i].key, mi->now, &st,
-		    &ch)) < 0)
+		mi->changed[i] = 0;
+		if (senders[i].touched && (mi->changed[i] = rep_update(t,
+		    &rules, senders[i].key, mi->now, &st, &mi->ch[i])) < 0)
 			return STORE_ERROR;
-		if (rc > 0)
-			note(&senders[i], &ch, mi->m);
 	}
 	return 0;
 }
@@ -224,7 +239,7 @@ main(void)
 	char t1[16], t2[16];
 	int ever[NKINDS] = { 0 }, warned[NKINDS] = { 0 }, total[NKINDS] = { 0 };
 	int final[NKINDS][4], first_min[NKINDS], first_max[NKINDS];
-	struct minute mi;
+	static struct minute mi;
 	STORE_OPTS o;
 	STORE *st;
 	int i, k;
@@ -254,10 +269,14 @@ main(void)
 	}
 	for (mi.m = 0; mi.m < MINUTES; mi.m++) {
 		mi.now = DAY0 + mi.m * 60;
+		minute_draw(&mi);
 		if (store_write(st, minute_fn, &mi, err, sizeof(err)) != 0) {
 			tap_ok(0, "minute %d: %s", mi.m, err);
 			break;
 		}
+		for (i = 0; i < NSENDERS; i++)
+			if (mi.changed[i] > 0)
+				note(&senders[i], &mi.ch[i], mi.m);
 	}
 	store_close(st);
 
