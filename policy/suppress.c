@@ -5,6 +5,9 @@
  * suppress_get(), suppress_check(), suppress_del(), suppress_list(),
  * suppress_sweep().
  *
+ * A key "suppress-scoped" in STORE_DB_META says that some entry has a
+ * sender's scope; until then a lookup asks for the global entry alone.
+ *
  * Layout (STORE_DB_SUPPRESS):
  *	key   = SHA-256(scope, NUL, address), first SUPPRESS_HASH_LEN octets
  *	value = u8 version (1), u8 reason, u64 time, u64 expires,
@@ -23,6 +26,7 @@
 #include "suppress.h"
 
 #define SUPPRESS_VERSION	1
+#define SUPPRESS_SCOPED_KEY	"suppress-scoped"	/* in STORE_DB_META */
 #define SUPPRESS_VAL_MAX	(2 + 16 + 2 + SENDER_KEY_MAX + 2 + \
 				    ADDR_KEY_MAX + 2 + SUPPRESS_SOURCE_MAX)
 
@@ -109,7 +113,8 @@ suppress_put(STORE_TXN *t, const char *scope, const char *addr,
     const SUPPRESS_ENTRY *e)
 {
 	unsigned char k[SUPPRESS_HASH_LEN], v[SUPPRESS_VAL_MAX];
-	size_t vlen = 0;
+	const void *old;
+	size_t vlen = 0, oldlen;
 
 	if (suppress_key(scope, addr, k) != 0)
 		return STORE_ERROR;
@@ -123,6 +128,12 @@ suppress_put(STORE_TXN *t, const char *scope, const char *addr,
 	    ADDR_KEY_MAX - 1)) != 0 ||
 	    store_key_str(v, sizeof(v), &vlen, e->source, strnlen(e->source,
 	    SUPPRESS_SOURCE_MAX - 1)) != 0)
+		return STORE_ERROR;
+	/* the first entry for one sender: lookups must ask for such from now */
+	if (scope[0] != '\0' && store_get(t, STORE_DB_META, SUPPRESS_SCOPED_KEY,
+	    strlen(SUPPRESS_SCOPED_KEY), &old, &oldlen) == STORE_NOTFOUND &&
+	    store_put(t, STORE_DB_META, SUPPRESS_SCOPED_KEY,
+	    strlen(SUPPRESS_SCOPED_KEY), "1", 1) != 0)
 		return STORE_ERROR;
 	return store_put(t, STORE_DB_SUPPRESS, k, sizeof(k), v, vlen);
 }
@@ -153,16 +164,24 @@ suppress_get(STORE_TXN *t, const char *scope, const char *addr,
 	return 0;
 }
 
-/* Is addr suppressed for mail from sender now?  The global list first. */
+/*
+ * Is addr suppressed for mail from sender now?  The global list first;
+ * the sender's own entries only if any sender has ever had one (a flag in
+ * the meta database, so the common miss costs one lookup, not two).
+ */
 int
 suppress_check(STORE_TXN *t, const char *sender, const char *addr,
     int64_t now, SUPPRESS_ENTRY *e)
 {
 	const char *scopes[2] = { "", sender };
+	const void *v;
+	size_t vlen;
 	int i, rc;
 
 	for (i = 0; i < 2; i++) {
-		if (i == 1 && (sender == NULL || *sender == '\0'))
+		if (i == 1 && (sender == NULL || *sender == '\0' ||
+		    store_get(t, STORE_DB_META, SUPPRESS_SCOPED_KEY,
+		    strlen(SUPPRESS_SCOPED_KEY), &v, &vlen) != 0))
 			break;
 		rc = suppress_get(t, scopes[i], addr, e);
 		if (rc == STORE_ERROR)
