@@ -1,5 +1,6 @@
 #!/bin/bash
-# demo.sh - see repguard pause a sender, on a private Postfix, in one minute.
+# demo.sh - see repguard sign mail and pause a sender by its bounces, on a
+# private Postfix, in about a minute.
 #
 # Run as root on Debian 12, from a checkout of repguard:
 #
@@ -22,9 +23,14 @@
 #      DKIM-Signature headers of a delivered message and has dkimpy
 #      (python3-dkim, tests/dkim/verify.py; public keys from the .txt files,
 #      no DNS) verify them, then fail on a copy with one body byte changed;
-#   6. pauses alice with repguardctl, shows the 451 her next message gets
-#      while bob's still flows, resumes her, and shows the counters, what the
-#      receiver got and how many messages repguard signed;
+#   6. alice mails a stale list: three of ten addresses are dead (a second
+#      smtp-sink rejects them with 550 5.1.1), Postfix's bounces come back to
+#      her rewritten return-path through repguard, and repguard pauses her
+#      automatically; shows the 451 her next message gets while bob's still
+#      flows, the suppression list, and how after the cool-down she goes to
+#      probation (the dead addresses refused at RCPT, the rest delivered)
+#      and back to active; then the counters, what the receiver got and how
+#      many messages repguard signed;
 #   7. stops everything it started and removes the temporary directory
 #      (KEEP_TMP=1 keeps it, with every key, log and SMTP transcript).
 #
@@ -311,7 +317,7 @@ signatures() {
 }
 
 # --- main --------------------------------------------------------------------------------
-printf '%srepguard demo%s: a private Postfix with repguard, two senders, one pause.\n' "$B" "$N"
+printf '%srepguard demo%s: a private Postfix with repguard, two senders, one paused by its bounces.\n' "$B" "$N"
 [ "$(id -u)" -eq 0 ] || { echo "demo.sh: run it as root (it installs packages and starts Postfix)" >&2; exit 1; }
 
 heading "Debian packages"
@@ -354,6 +360,8 @@ indent <"$T_TMP/signingtable"
 
 heading "Start a private Postfix, repguard and a fake receiver"
 CONF=$T_TMP/repguard.conf
+openssl rand -hex 32 >"$T_TMP/rp.key" && chmod 600 "$T_TMP/rp.key" ||
+	die "could not make the return-path key"
 rg_conf "$CONF" \
 	Socket "unix:$T_TMP/repguard.sock" \
 	UMask 000 \
@@ -363,18 +371,40 @@ rg_conf "$CONF" \
 	Syslog no \
 	KeyTable "file:$T_TMP/keytable" \
 	SigningTable "refile:$T_TMP/signingtable" \
-	MultipleSignatures yes
-say "repguard.conf (the last three lines: sign outbound mail with both keys):"
+	MultipleSignatures yes \
+	ReturnPathDomain bounce.example.com \
+	ReturnPathKeyFile "$T_TMP/rp.key" \
+	BounceRules "$ROOT/contrib/bounce-rules" \
+	MinimumVolume 10 \
+	PauseCooldown 10s \
+	RateWindowShort 10s \
+	RateWindowLong 1h
+say "repguard.conf: sign outbound mail with both keys (KeyTable, SigningTable,"
+say "MultipleSignatures); rewrite the return-path to bounce.example.com so that"
+say "bounces come back to repguard; and, so that the demo is short, judge rates"
+say "from 10 recipients on, with a 10 s cool-down and a 10 s short window"
+say "(the defaults: 100 recipients, 4 h, 1 h):"
 indent <"$CONF"
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1 ||
 	{ indent <"$T_TMP/check.out"; die "repguard -n rejected the configuration"; }
 pf_setup || die "could not write the Postfix configuration"
+DEAD_PORT=$(t_free_port)
+while [ "$DEAD_PORT" = "$PF_PORT" ] || [ "$DEAD_PORT" = "$SINK_PORT" ]; do DEAD_PORT=$(t_free_port); done
+printf 'internal_mail_filter_classes = bounce\ntransport_maps = inline:{dead.example=smtp:[127.0.0.1]:%s}\n' \
+	"$DEAD_PORT" >>"$PF_DIR/main.cf"
 sink_start || die "smtp-sink did not start"
 good "smtp-sink (the receiving side) listens on 127.0.0.1:$SINK_PORT"
+smtp-sink -u postfix -f rcpt -B "550 5.1.1 Recipient address rejected: User unknown" \
+	"127.0.0.1:$DEAD_PORT" 64 >>"$T_TMP/dead-sink.log" 2>&1 &
+DEAD_PID=$!
+t_track "$DEAD_PID"
+t_wait_for 10 _pf_listening "$DEAD_PORT" || die "the second smtp-sink did not start"
+good "a second smtp-sink on 127.0.0.1:$DEAD_PORT rejects every address at dead.example (550 5.1.1)"
 rg_start "$CONF" "$T_TMP/repguard.log" || die "repguard did not start"
 good "repguard (pid $RG_PID) listens on unix:$T_TMP/repguard.sock"
 pf_start || die "Postfix did not start"
-good "Postfix listens on 127.0.0.1:$PF_PORT, relays to the receiver, milter: repguard"
+good "Postfix listens on 127.0.0.1:$PF_PORT, relays to the receivers, milter: repguard"
+say "(also for its own bounces: non_smtpd_milters, internal_mail_filter_classes = bounce)"
 say "Mail from 10.1.0.0/16 (InternalHosts) or from a logged-in client is outbound:"
 say "repguard counts it per sender and can pause a sender.  The demo poses as"
 say "10.1.2.3 with Postfix's XCLIENT command."
@@ -425,43 +455,75 @@ show_verify message-1.changed.eml 2
 	die "the changed copy did not fail both signatures (verify.py status $rc)"
 good "both signatures fail on the changed copy: the body is not what was signed"
 
-heading "Pause alice@example.com"
-say "\$ repguardctl pause alice@example.com --reason \"demo: too many bounces\""
-out=$("$REPGUARDCTL" -c "$CONF" pause alice@example.com --reason "demo: too many bounces" 2>&1) ||
-	{ printf '%s\n' "$out" | indent; die "repguardctl pause failed"; }
-printf '%s\n' "$out" | indent
+heading "alice mails a stale list; the bounces come back; repguard pauses her"
+say "Three of the ten addresses are dead.  The message leaves with alice's"
+say "return-path rewritten to rp+TOKEN@bounce.example.com; Postfix's bounces"
+say "for the dead addresses go there, through repguard, which ties them to"
+say "alice, counts them and judges her rate:"
+list=""
+for i in 1 2 3 4 5 6 7; do list="$list,reader$i@example.net"; done
+list="$list,old1@dead.example,old2@dead.example,old3@dead.example"
+send_mail 3 alice@example.com "${list#,}" || die "alice's newsletter was refused"
+t_wait_for 30 grep -q "sender alice@example.com: .* -> paused" "$T_TMP/repguard.log" ||
+	die "repguard did not pause alice after her bounces"
+say "what repguard logged of it:"
+grep -E "return-path alice|dsn report|sender alice@example.com: " "$T_TMP/repguard.log" |
+	sed 's/^repguard\[[0-9]*\]: //' | indent
+good "alice is paused automatically by the hard bounces of her list"
+say "\$ repguardctl show alice@example.com"
+"$REPGUARDCTL" -c "$CONF" show alice@example.com 2>&1 | indent
 
 heading "alice tries again: temporary failure, her mail server keeps the message"
 n=$(sink_count)
-send_mail 3 alice@example.com friend@example.org
+send_mail 4 alice@example.com friend@example.org
 rc=$?
 reply=$(pf_reply MAIL)
-[ "$rc" -eq 23 ] && printf '%s\n' "$reply" | grep -q '^451 4\.7\.1 ' ||
+[ "$rc" -eq 23 ] && printf '%s\n' "$reply" | grep -q '^451 4\.7\.1 sender alice@example\.com is paused until .*hard-bounce rate' ||
 	die "alice's message was not refused with 451 4.7.1 at MAIL FROM (swaks status $rc, reply: $reply)"
-good "refused at MAIL FROM: $reply"
+good "refused at MAIL FROM, with the rate: $reply"
 
 heading "bob is not affected"
-send_mail 4 bob@example.com customer3@example.net || die "bob's message was refused while alice was paused"
+send_mail 5 bob@example.com customer3@example.net || die "bob's message was refused while alice was paused"
 sink_wait $((n + 1)) || die "bob's message did not reach the receiver"
 sink_quiet $((n + 1)) 0.5 || die "more messages than expected reached the receiver"
-sink_grep 'demo, message 3$' >/dev/null && die "alice's refused message reached the receiver"
+sink_grep 'demo, message 4$' >/dev/null && die "alice's refused message reached the receiver"
 good "bob's message was delivered; nothing of alice's got through"
 say "\$ repguardctl senders"
 senders_table
+say "the dead addresses are on the suppression list, for every sender:"
+say "\$ repguardctl suppressed"
+"$REPGUARDCTL" -c "$CONF" suppressed 2>&1 | indent
+[ "$("$REPGUARDCTL" -c "$CONF" suppressed | grep -c '@dead\.example .*hard-bounce')" -eq 3 ] ||
+	die "the three dead addresses are not on the suppression list"
 
-heading "Resume alice@example.com"
-say "\$ repguardctl resume alice@example.com"
-out=$("$REPGUARDCTL" -c "$CONF" resume alice@example.com 2>&1) ||
-	{ printf '%s\n' "$out" | indent; die "repguardctl resume failed"; }
-printf '%s\n' "$out" | indent
-send_mail 5 alice@example.com friend@example.org || die "alice's message was refused after resume"
-sink_wait $((n + 2)) || die "alice's message after resume did not reach the receiver"
-wait_counted alice@example.com 2 && wait_counted bob@example.com 2 ||
-	die "the counters are not what they should be (alice 2, bob 2 messages)"
+heading "After the cool-down: probation, then active again"
+say "10 s later alice sends to the list again; she is on probation: her mail"
+say "flows (under stricter rules), and the dead addresses are refused at RCPT"
+say "while the others are delivered:"
+sleep 10
+send_mail 6 alice@example.com "${list#,}" || die "alice's message was refused after the cool-down"
+[ "$(pf_reply RCPT | grep -c '^550 5\.1\.1 repguard: old[123]@dead\.example is on the suppression list')" -eq 3 ] ||
+	die "the dead addresses were not refused at RCPT"
+t_wait_for 10 grep -q "sender alice@example.com: paused -> probation" "$T_TMP/repguard.log" ||
+	die "alice did not go to probation"
+sink_wait $((n + 2)) || die "alice's message on probation did not reach the receiver"
+good "on probation; the three suppressed addresses refused, the seven others delivered"
+say "10 s on probation with enough clean mail (10 recipients) make her active again:"
+sleep 10
+send_mail 7 alice@example.com reader1@example.net,reader2@example.net,reader3@example.net ||
+	die "alice's message was refused on probation"
+t_wait_for 10 grep -q "sender alice@example.com: probation -> active" "$T_TMP/repguard.log" ||
+	die "alice did not return to active"
+sink_wait $((n + 3)) || die "alice's last message did not reach the receiver"
+grep "sender alice@example.com: probation -> active" "$T_TMP/repguard.log" |
+	sed 's/^repguard\[[0-9]*\]: //' | indent
 good "alice's mail flows again"
+say "\$ repguardctl show alice@example.com (its history)"
+"$REPGUARDCTL" -c "$CONF" show alice@example.com 2>&1 | sed -n '/^history:/,$p' | indent
 
 heading "Summary"
-say "what the receiver got ($(sink_count) messages; the paused attempt is not among them):"
+say "what the receiver got ($(sink_count) messages; the paused attempt is not among them,"
+say "and Postfix's bounces were taken in by repguard, not delivered):"
 received
 say "\$ repguardctl senders"
 senders_table
@@ -484,7 +546,8 @@ rg_stop TERM
 pf_stop
 sink_stop
 good "repguard, Postfix and smtp-sink stopped"
-printf '\n%sdemo passed%s: alice was paused and resumed while bob kept sending;\n' "$G" "$N"
-printf 'their mail went out signed with two DKIM keys, and dkimpy verified the signatures.\n'
+printf '\n%sdemo passed%s: alice was paused by her own bounces, and came back through\n' "$G" "$N"
+printf 'probation, while bob kept sending; their mail went out signed with two DKIM keys,\n'
+printf 'and dkimpy verified the signatures.\n'
 
 exit 0

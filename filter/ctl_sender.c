@@ -120,8 +120,26 @@ ctl_json_windows(const struct ctl_sender *s)
 	printf("}");
 }
 
+/* The rules in force for this sender (scaled on probation). */
 static void
-ctl_json_sender(const struct ctl_sender *s, int64_t now)
+ctl_json_rules(const REP_RULES *r, int strict)
+{
+	unsigned m = strict ? r->strict : 100;
+
+	printf(", \"thresholds\": {\"probation\": %s, \"warn_hard_rate\": "
+	    "%.4f, \"pause_hard_rate\": %.4f, \"warn_complaint_rate\": %.4f, "
+	    "\"pause_complaint_rate\": %.4f, \"minimum_volume\": %llu, "
+	    "\"minimum_events\": %llu}", strict ? "true" : "false",
+	    r->warn_hard * m / 100 / 10000.0, r->pause_hard * m / 100 /
+	    10000.0, r->warn_complaint * m / 100 / 10000.0,
+	    r->pause_complaint * m / 100 / 10000.0,
+	    (unsigned long long)r->min_volume,
+	    (unsigned long long)r->min_events);
+}
+
+static void
+ctl_json_sender(const struct ctl_sender *s, const REP_RULES *r,
+    int64_t now)
 {
 	int st = ctl_effective_state(&s->state, now);
 	int paused = st == SENDER_PAUSED;
@@ -148,6 +166,7 @@ ctl_json_sender(const struct ctl_sender *s, int64_t now)
 	    (unsigned long long)s->day.n[SENDER_MESSAGES],
 	    (unsigned long long)s->day.n[SENDER_RECIPIENTS]);
 	ctl_json_windows(s);
+	ctl_json_rules(r, st == SENDER_PROBATION);
 	ctl_json_time("first_seen", s->state.first_seen, 1);
 	ctl_json_time("last_seen", s->state.last_seen, 1);
 }
@@ -246,7 +265,7 @@ ctl_senders(STORE *st, const REP_RULES *r, int json)
 		printf("[");
 		for (i = 0; i < l.n; i++) {
 			printf(i ? ",\n " : "");
-			ctl_json_sender(&l.v[i], l.now);
+			ctl_json_sender(&l.v[i], r, l.now);
 			printf("}");
 		}
 		printf("]\n");
@@ -348,7 +367,7 @@ ctl_show(STORE *st, const REP_RULES *r, const char *key, int json)
 	}
 	s = &l.v[0];
 	if (json) {
-		ctl_json_sender(s, l.now);
+		ctl_json_sender(s, r, l.now);
 		ctl_show_history(&l, 1);
 		printf("}\n");
 		goto done;

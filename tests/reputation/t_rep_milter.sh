@@ -95,8 +95,8 @@ t_is "$(field alice@example.com 'd["state"], d["windows"]["long"]["hard"]')" "('
 bounce 7
 logged "sender alice@example.com: warning -> paused: hard-bounce rate 5\.00% \(2 of 40 recipients in (10s|1h)\) >= 5\.00%; cool-down 4s"
 t_ok $? "the second (5 %): paused, logged with the numbers that caused it"
-t_is "$(field alice@example.com 'd["state"], d["manual"], d["cooldown"], d["paused_by"]')" \
-	"('paused', False, 4, 'repguard')" "show: paused by the engine, not manual, cool-down 4 s"
+t_is "$(field alice@example.com 'd["state"], d["manual"], d["cooldown"], d["paused_by"], d["paused_until"] - d["paused_at"], d["thresholds"]["pause_hard_rate"]')" \
+	"('paused', False, 4, 'repguard', 4, 5.0)" "show: paused by the engine, not manual, cool-down 4 s"
 t_is "$(field alice@example.com '[(h["from"], h["to"], h["by"]) for h in d["history"]]')" \
 	"[('active', 'warning', 'repguard'), ('warning', 'paused', 'repguard')]" \
 	"show: the history holds both changes"
@@ -116,6 +116,8 @@ t_is "$(send alice@example.com p1@example.org | cut -d'|' -f1)" "eom continue" \
 	"after the 4 s cool-down: her mail goes again"
 logged "sender alice@example.com: paused -> probation: cool-down of 4s ended"
 t_ok $? "... logged: paused -> probation"
+t_is "$(field alice@example.com 'd["state"], d["thresholds"]["probation"], d["thresholds"]["pause_hard_rate"], d["thresholds"]["warn_complaint_rate"]')" \
+	"('probation', True, 2.5, 0.04)" "show --json: on probation, the thresholds in force are halved (ProbationStrictness 50%)"
 sleep 0.1
 t_is "$(send alice@example.com p2@example.org | cut -d'|' -f1)" "eom continue" "probation: a second message goes"
 sleep 0.1
