@@ -3,7 +3,7 @@
  * protocol for repguard's benchmark (tests/bench/run.sh).
  *
  * Synopsis:
- *	nullfilter [-n] SOCKET
+ *	nullfilter [-n | -r] SOCKET
  *
  *	SOCKET is a libmilter connection spec ("unix:/path", "local:/path",
  *	"inet:PORT@ADDR").  Every callback is registered and returns
@@ -13,7 +13,9 @@
  *	same round trips as a signing filter.  With -n it asks for what
  *	repguard asks for instead: no HELO, DATA or unknown commands, and no
  *	reply to connect, RCPT, each header, end of header and body (the
- *	floor of a filter that answers only MAIL and end of message).  The
+ *	floor of a filter that answers only MAIL and end of message).  -r is
+ *	-n with RCPT answered too (repguard's negotiation while its
+ *	suppression list may refuse a recipient).  The
  *	unix socket is created
  *	world-writable (umask 0) and an old one is removed.  SIGTERM or SIGINT
  *	stops it (libmilter's own handling).
@@ -37,7 +39,8 @@
 			 SMFIP_NR_EOH | SMFIP_NR_BODY)
 #define NULL_NOSTEP	(SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN)
 
-static int null_nr;		/* -n */
+static int null_nr;		/* -n or -r */
+static int null_rcpt_reply;	/* -r */
 
 /* What a step that may go without a reply answers. */
 static sfsistat
@@ -76,7 +79,7 @@ null_rcpt(SMFICTX *ctx, char **argv)
 {
 	(void)ctx;
 	(void)argv;
-	return null_next();
+	return null_rcpt_reply ? SMFIS_CONTINUE : null_next();
 }
 
 static sfsistat
@@ -139,7 +142,8 @@ null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = 0;
 	/* *pf1 arrives with SMFIP_NO* for unregistered callbacks */
 	if (null_nr)
-		*pf1 |= f1 & (NULL_NOREPLY | NULL_NOSTEP);
+		*pf1 |= f1 & ((NULL_NOREPLY & ~(null_rcpt_reply ?
+		    (unsigned long)SMFIP_NR_RCPT : 0)) | NULL_NOSTEP);
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -167,13 +171,15 @@ static struct smfiDesc null_desc = {
 int
 main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "-n") == 0) {
+	if (argc == 3 && (strcmp(argv[1], "-n") == 0 ||
+	    strcmp(argv[1], "-r") == 0)) {
 		null_nr = 1;
+		null_rcpt_reply = argv[1][1] == 'r';
 		argv++;
 		argc--;
 	}
 	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: nullfilter [-n] SOCKET\n");
+		fprintf(stderr, "usage: nullfilter [-n | -r] SOCKET\n");
 		return 2;
 	}
 	umask(0);
