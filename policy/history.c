@@ -29,24 +29,6 @@ history_prefix(unsigned char *buf, size_t *len, const char *key)
 }
 
 static int
-history_str(const unsigned char *p, size_t len, size_t *off, char *out,
-    size_t outsize)
-{
-	size_t n;
-
-	if (*off + 2 > len)
-		return -1;
-	n = (size_t)p[*off] << 8 | p[*off + 1];
-	*off += 2;
-	if (*off + n > len || n >= outsize)
-		return -1;
-	memcpy(out, p + *off, n);
-	out[n] = '\0';
-	*off += n;
-	return 0;
-}
-
-static int
 history_decode(const unsigned char *k, size_t klen, size_t plen,
     const unsigned char *v, size_t vlen, HISTORY_ENTRY *e)
 {
@@ -59,8 +41,8 @@ history_decode(const unsigned char *k, size_t klen, size_t plen,
 	e->time = (int64_t)store_get_u64(k + plen);
 	e->from = v[1];
 	e->to = v[2];
-	return history_str(v, vlen, &off, e->by, sizeof(e->by)) ||
-	    history_str(v, vlen, &off, e->why, sizeof(e->why)) ? -1 : 0;
+	return store_get_str(v, vlen, &off, e->by, sizeof(e->by)) ||
+	    store_get_str(v, vlen, &off, e->why, sizeof(e->why)) ? -1 : 0;
 }
 
 struct history_scan {

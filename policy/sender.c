@@ -215,24 +215,6 @@ sender_encode(const SENDER_STATE *s, unsigned char *buf)
 	return len;
 }
 
-static int
-sender_decode_str(const unsigned char *p, size_t len, size_t *off, char *out,
-    size_t outsize)
-{
-	size_t n;
-
-	if (*off + 2 > len)
-		return -1;
-	n = (size_t)p[*off] << 8 | p[*off + 1];
-	*off += 2;
-	if (*off + n > len || n >= outsize)
-		return -1;
-	memcpy(out, p + *off, n);
-	out[n] = '\0';
-	*off += n;
-	return 0;
-}
-
 static int64_t
 sender_u64(const unsigned char *p, size_t *off)
 {
@@ -273,8 +255,8 @@ sender_decode(const unsigned char *p, size_t len, SENDER_STATE *s)
 		s->judged_from = sender_u64(p, &off);
 		s->seq = (uint64_t)sender_u64(p, &off);
 	}
-	if (sender_decode_str(p, len, &off, s->reason, sizeof(s->reason)) ||
-	    sender_decode_str(p, len, &off, s->by, sizeof(s->by)))
+	if (store_get_str(p, len, &off, s->reason, sizeof(s->reason)) ||
+	    store_get_str(p, len, &off, s->by, sizeof(s->by)))
 		return -1;
 	if (off < len) {			/* the probation baseline */
 		size_t n = p[off++], g, i;

@@ -501,6 +501,29 @@ store_key_str(unsigned char *buf, size_t size, size_t *len, const char *s,
 	return 0;
 }
 
+/*
+ * Read the length-prefixed string at p + *off (of a value len octets
+ * long) into out, NUL-terminated, and move *off past it; -1 if it runs
+ * past the value or does not fit out.
+ */
+int
+store_get_str(const unsigned char *p, size_t len, size_t *off, char *out,
+    size_t outsize)
+{
+	size_t n;
+
+	if (*off + 2 > len)
+		return -1;
+	n = (size_t)p[*off] << 8 | p[*off + 1];
+	*off += 2;
+	if (*off + n > len || n >= outsize)
+		return -1;
+	memcpy(out, p + *off, n);
+	out[n] = '\0';
+	*off += n;
+	return 0;
+}
+
 uint64_t
 store_get_u64(const unsigned char *p)
 {

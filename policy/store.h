@@ -95,5 +95,7 @@ int		 store_key_u64(unsigned char *buf, size_t size, size_t *len,
 int		 store_key_str(unsigned char *buf, size_t size, size_t *len,
 		    const char *s, size_t slen);
 uint64_t	 store_get_u64(const unsigned char *p);
+int		 store_get_str(const unsigned char *p, size_t len, size_t *off,
+		    char *out, size_t outsize);
 
 #endif

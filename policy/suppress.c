@@ -75,24 +75,6 @@ suppress_key(const char *scope, const char *addr, unsigned char *key)
 }
 
 static int
-suppress_str(const unsigned char *p, size_t len, size_t *off, char *out,
-    size_t outsize)
-{
-	size_t n;
-
-	if (*off + 2 > len)
-		return -1;
-	n = (size_t)p[*off] << 8 | p[*off + 1];
-	*off += 2;
-	if (*off + n > len || n >= outsize)
-		return -1;
-	memcpy(out, p + *off, n);
-	out[n] = '\0';
-	*off += n;
-	return 0;
-}
-
-static int
 suppress_decode(const unsigned char *v, size_t len, SUPPRESS_ENTRY *e)
 {
 	size_t off = 18;
@@ -103,9 +85,9 @@ suppress_decode(const unsigned char *v, size_t len, SUPPRESS_ENTRY *e)
 	e->reason = v[1];
 	e->time = (int64_t)store_get_u64(v + 2);
 	e->expires = (int64_t)store_get_u64(v + 10);
-	return suppress_str(v, len, &off, e->scope, sizeof(e->scope)) ||
-	    suppress_str(v, len, &off, e->addr, sizeof(e->addr)) ||
-	    suppress_str(v, len, &off, e->source, sizeof(e->source)) ? -1 : 0;
+	return store_get_str(v, len, &off, e->scope, sizeof(e->scope)) ||
+	    store_get_str(v, len, &off, e->addr, sizeof(e->addr)) ||
+	    store_get_str(v, len, &off, e->source, sizeof(e->source)) ? -1 : 0;
 }
 
 int

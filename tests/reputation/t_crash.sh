@@ -14,6 +14,7 @@
 # accepted: at most one second of the accepted rate is lost per crash
 # (CommitInterval 10 ms), and none counted twice.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/report.sh"
 
 PY=/usr/bin/python3
 MLOAD=$TOP_BUILDDIR/tests/bench/mload
@@ -25,11 +26,8 @@ SOCK=$T_TMP/rg.sock
 CONF=$T_TMP/rg.conf
 LOG=$T_TMP/rg.log
 KEY=$T_TMP/rp.key
-C=$TOP_SRCDIR/tests/bounce/corpus
-CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123
 KILLS=3
-openssl rand -hex 32 >"$KEY"
-chmod 600 "$KEY"
+rp_key "$KEY"
 rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 	CommitInterval 10 Syslog no InternalHosts "127.0.0.0/8, 10.1.0.0/16" \
 	ReturnPathDomain bounce.example.com ReturnPathKeyFile "$KEY" \
@@ -77,9 +75,7 @@ for k in $(seq 1 "$KILLS"); do
 	# an automatic pause through the engine, then a kill
 	rp=$(token "auto$k@example.com" "gone$k@example.org" 2>"$T_TMP/token$k.err")
 	[ -n "$rp" ] || { echo "# token: $(cat "$T_TMP/token$k.err")"; tail -n 5 "$LOG" | sed "s/^/# /"; }
-	tok=${rp#rp+}; tok=${tok%@*}
-	sed -e "s/$CORPUS_TOKEN/$tok/g" -e "s/nobody@example\.org/gone$k@example.org/g" \
-		"$C/postfix-dsn-5.1.1.eml" >"$T_TMP/dsn$k.eml"
+	report_for "$rp" postfix-dsn-5.1.1.eml "$T_TMP/dsn$k.eml" "gone$k@example.org"
 	sleep 0.05			# the token's record: next batch
 	out=$(ctl ingest <"$T_TMP/dsn$k.eml")
 	t_like "$out" "^ingest: sender auto$k@example\\.com: active -> paused: " \

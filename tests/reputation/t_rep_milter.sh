@@ -15,6 +15,7 @@
 #   - PauseAction reject gives 550 5.7.1; quarantine accepts the message
 #     and asks the MTA to hold it (SMFIR_QUARANTINE), not counted as sent.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/report.sh"
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || t_skip_all "$PY not installed"
@@ -24,10 +25,7 @@ SOCK=$T_TMP/rg.sock
 CONF=$T_TMP/rg.conf
 LOG=$T_TMP/rg.log
 KEY=$T_TMP/rp.key
-C=$TOP_SRCDIR/tests/bounce/corpus
-CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123
-openssl rand -hex 32 >"$KEY"
-chmod 600 "$KEY"
+rp_key "$KEY"
 
 write_conf() {	# write_conf PAUSE-ACTION [PROBATION-LIMIT]
 	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
@@ -80,9 +78,7 @@ t_is "$(field alice@example.com 'd["messages_1h"], d["recipients_1h"], d["state"
 	"(1, 40, 'active')" "alice: 1 message, 40 recipients, active"
 
 bounce() {	# bounce INDEX: a Postfix DSN (5.1.1) about recipient INDEX
-	tok=${RP#rp+}; tok=${tok%@*}
-	sed -e "s/$CORPUS_TOKEN/$tok/g" -e "s/nobody@example\.org/rcpt$1@example.org/g" \
-		"$C/postfix-dsn-5.1.1.eml" >"$T_TMP/dsn$1.eml"
+	report_for "$RP" postfix-dsn-5.1.1.eml "$T_TMP/dsn$1.eml" "rcpt$1@example.org"
 	send "<>" "$RP" "$T_TMP/dsn$1.eml" 192.0.2.9 >/dev/null
 }
 bounce 3

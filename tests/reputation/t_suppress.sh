@@ -14,6 +14,7 @@
 #   - import checks the whole file first (a bad line: FILE:LINE, nothing
 #     imported); export writes what import reads back.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/report.sh"
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || t_skip_all "$PY not installed"
@@ -23,10 +24,7 @@ SOCK=$T_TMP/rg.sock
 CONF=$T_TMP/rg.conf
 LOG=$T_TMP/rg.log
 KEY=$T_TMP/rp.key
-C=$TOP_SRCDIR/tests/bounce/corpus
-CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123
-openssl rand -hex 32 >"$KEY"
-chmod 600 "$KEY"
+rp_key "$KEY"
 
 write_conf() {	# write_conf SUPPRESSION HARD-FOR
 	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
@@ -57,9 +55,7 @@ PYEOF
 }
 # report TOKEN-ADDRESS CORPUS-FILE RCPT: a report about RCPT to the token
 report() {
-	tok=${1#rp+}; tok=${tok%@*}
-	sed -e "s/$CORPUS_TOKEN/$tok/g" -e "s/nobody@example\.org/$3/g" \
-		-e "s/complainer@isp\.example/$3/g" "$C/$2" >"$T_TMP/report.eml"
+	report_for "$1" "$2" "$T_TMP/report.eml" "$3"
 	send "<>" "$1" "$T_TMP/report.eml" 192.0.2.9 >/dev/null
 }
 field() {	# field KEY EXPR: from repguardctl show KEY --json

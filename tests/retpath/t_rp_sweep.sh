@@ -10,6 +10,7 @@
 # within its 14 days, but nothing ties it to a sender any more.  A daemon
 # only 13 days ahead keeps the record.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/report.sh"
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || t_skip_all "$PY not installed"
@@ -21,10 +22,7 @@ SOCK=$T_TMP/rg.sock
 CONF=$T_TMP/rg.conf
 LOG=$T_TMP/rg.log
 KEY=$T_TMP/rp.key
-C=$TOP_SRCDIR/tests/bounce/corpus
-CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123
-openssl rand -hex 32 >"$KEY"
-chmod 600 "$KEY"
+rp_key "$KEY"
 rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 	CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
 	ReturnPathDomain bounce.example.com ReturnPathKeyFile "$KEY" \
@@ -55,8 +53,7 @@ print("".join((m.name or b"").decode() for m in res.mods if m.code == "e").strip
 PYEOF
 )
 t_like "$RP" '^rp\+[0-9a-f]{46}@bounce\.example\.com$' "an outbound message left with a token"
-tok=${RP#rp+}; tok=${tok%@*}
-sed "s/$CORPUS_TOKEN/$tok/g" "$C/postfix-dsn-5.1.1.eml" >"$T_TMP/report.eml"
+report_for "$RP" postfix-dsn-5.1.1.eml "$T_TMP/report.eml"
 t_wait_for 3 sh -c "\"$REPGUARDCTL\" -c \"$CONF\" parse-bounce \"$T_TMP/report.eml\" | grep -q alice@example.com"
 t_is "$(sender_of)" "dsn True alice@example.com" "the token's record names the sender"
 rg_stop
