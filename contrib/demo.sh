@@ -388,17 +388,10 @@ indent <"$CONF"
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1 ||
 	{ indent <"$T_TMP/check.out"; die "repguard -n rejected the configuration"; }
 pf_setup || die "could not write the Postfix configuration"
-DEAD_PORT=$(t_free_port)
-while [ "$DEAD_PORT" = "$PF_PORT" ] || [ "$DEAD_PORT" = "$SINK_PORT" ]; do DEAD_PORT=$(t_free_port); done
-printf 'internal_mail_filter_classes = bounce\ntransport_maps = inline:{dead.example=smtp:[127.0.0.1]:%s}\n' \
-	"$DEAD_PORT" >>"$PF_DIR/main.cf"
+echo "internal_mail_filter_classes = bounce" >>"$PF_DIR/main.cf"
 sink_start || die "smtp-sink did not start"
 good "smtp-sink (the receiving side) listens on 127.0.0.1:$SINK_PORT"
-smtp-sink -u postfix -f rcpt -B "550 5.1.1 Recipient address rejected: User unknown" \
-	"127.0.0.1:$DEAD_PORT" 64 >>"$T_TMP/dead-sink.log" 2>&1 &
-DEAD_PID=$!
-t_track "$DEAD_PID"
-t_wait_for 10 _pf_listening "$DEAD_PORT" || die "the second smtp-sink did not start"
+dead_domain dead.example || die "the second smtp-sink did not start"
 good "a second smtp-sink on 127.0.0.1:$DEAD_PORT rejects every address at dead.example (550 5.1.1)"
 rg_start "$CONF" "$T_TMP/repguard.log" || die "repguard did not start"
 good "repguard (pid $RG_PID) listens on unix:$T_TMP/repguard.sock"

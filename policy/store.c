@@ -83,9 +83,33 @@ store_mkdir(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Open (creating) the named databases and check the schema version. */
+static int store_resize(STORE *, int, char *, size_t);
+
+/*
+ * Open (creating) the named databases and check the schema version; a
+ * map another process grew meanwhile (the daemon, while repguardctl
+ * opens) or a full one is adopted or grown and the transaction run again.
+ */
+static int store_init_once(STORE *, int *, char *, size_t);
+
 static int
 store_init_dbs(STORE *st, char *err, size_t errlen)
+{
+	int attempt, rc;
+
+	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
+		if (store_init_once(st, &rc, err, errlen) == 0)
+			return 0;
+		if (rc != MDB_MAP_RESIZED && rc != MDB_MAP_FULL)
+			return -1;
+		if (store_resize(st, rc, err, errlen) != 0)
+			return -1;
+	}
+	return -1;
+}
+
+static int
+store_init_once(STORE *st, int *lmdb_rc, char *err, size_t errlen)
 {
 	MDB_txn *txn;
 	MDB_val k = { 6, (void *)"schema" }, v;
@@ -93,7 +117,10 @@ store_init_dbs(STORE *st, char *err, size_t errlen)
 	uint32_t have;
 	int rc, i;
 
+	*lmdb_rc = 0;
+
 	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
+		*lmdb_rc = rc;
 		store_errf(err, errlen, "mdb_txn_begin", rc);
 		return -1;
 	}
@@ -101,6 +128,7 @@ store_init_dbs(STORE *st, char *err, size_t errlen)
 		if ((rc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE,
 		    &st->dbi[i])) != 0) {
 			mdb_txn_abort(txn);
+			*lmdb_rc = rc;
 			store_errf(err, errlen, store_db_names[i], rc);
 			return -1;
 		}
@@ -131,10 +159,12 @@ store_init_dbs(STORE *st, char *err, size_t errlen)
 	}
 	if (rc != 0) {
 		mdb_txn_abort(txn);
+		*lmdb_rc = rc;
 		store_errf(err, errlen, "schema version", rc);
 		return -1;
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0) {
+		*lmdb_rc = rc;
 		store_errf(err, errlen, "mdb_txn_commit", rc);
 		return -1;
 	}

@@ -66,22 +66,13 @@ recorded() { [ "$(grep -c "hard; 1 recorded" "$RGLOG")" -ge "$1" ]; }
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1
 t_ok $? "repguard -n accepts the configuration"
 pf_setup
-REJECT_PORT=$(t_free_port)
-while [ "$REJECT_PORT" = "$PF_PORT" ] || [ "$REJECT_PORT" = "$SINK_PORT" ]; do REJECT_PORT=$(t_free_port); done
-cat >>"$PF_DIR/main.cf" <<EOF
-internal_mail_filter_classes = bounce
-transport_maps = inline:{dead.example=smtp:[127.0.0.1]:$REJECT_PORT}
-EOF
+echo "internal_mail_filter_classes = bounce" >>"$PF_DIR/main.cf"
+dead_domain dead.example
+t_ok $? "the rejecting smtp-sink for dead.example listens on 127.0.0.1:$DEAD_PORT"
 pf_start
 t_ok $? "private Postfix started"
 sink_start
 t_ok $? "smtp-sink started on 127.0.0.1:$SINK_PORT"
-smtp-sink -u postfix -f rcpt -B "550 5.1.1 Recipient address rejected: User unknown" \
-	"127.0.0.1:$REJECT_PORT" 64 >>"$T_TMP/reject-sink.log" 2>&1 &
-REJECT_PID=$!
-t_track "$REJECT_PID"
-t_wait_for 10 _pf_listening "$REJECT_PORT"
-t_ok $? "the rejecting smtp-sink listens on 127.0.0.1:$REJECT_PORT"
 rg_start "$CONF" "$RGLOG"
 t_ok $? "repguard started"
 [ "$T_FAILED" -eq 0 ] || {

@@ -37,6 +37,11 @@
 #   sink_start                  start smtp-sink on SINK_PORT, dumping each message
 #                               to SINK_DIR (cleared first); tracks SINK_PID
 #   sink_stop                   stop it
+#   dead_domain DOMAIN          route DOMAIN (transport_maps in main.cf; call
+#                               between pf_setup and pf_start) to a second
+#                               smtp-sink, started here on DEAD_PORT, that
+#                               refuses every recipient with 550 5.1.1: the
+#                               dead addresses of a stale list; tracks DEAD_PID
 #   msg_intact SENT GOT         GOT keeps every header line of SENT in order and
 #                               its body byte for byte (line ends aside); else
 #                               says what differs, status 1
@@ -277,6 +282,22 @@ sink_start() {
 		return 1
 	}
 	kill -0 "$SINK_PID" 2>/dev/null
+}
+
+dead_domain() {
+	: "${PF_DIR:?dead_domain: call pf_setup first}"
+	DEAD_PORT=$(t_free_port)
+	while [ "$DEAD_PORT" = "$PF_PORT" ] || [ "$DEAD_PORT" = "$SINK_PORT" ]; do
+		DEAD_PORT=$(t_free_port)
+	done
+	printf 'transport_maps = inline:{%s=smtp:[127.0.0.1]:%s}\n' "$1" \
+	    "$DEAD_PORT" >>"$PF_DIR/main.cf"
+	smtp-sink -u postfix -f rcpt \
+	    -B "550 5.1.1 Recipient address rejected: User unknown" \
+	    "127.0.0.1:$DEAD_PORT" 64 >>"$T_TMP/dead-sink.log" 2>&1 &
+	DEAD_PID=$!
+	t_track "$DEAD_PID"
+	t_wait_for 10 _pf_listening "$DEAD_PORT"
 }
 
 sink_stop() {
