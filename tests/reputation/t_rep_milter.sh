@@ -140,6 +140,23 @@ t_ok $? "... judged as it is counted: probation -> active, with the volume"
 t_is "$(field alice@example.com 'd["state"], [h["to"] for h in d["history"]]')" \
 	"('active', ['warning', 'paused', 'probation', 'active'])" "show: active, with the whole history"
 
+# --- policy bounces, from a major receiver and from another ---------------------------
+# (about a new message: bounces of mail from before probation are not judged again)
+IFS='|' read -r res _ RP2 _ <<<"$(send alice@example.com rcpt5@gmail.com,rcpt6@example.org)"
+sleep 0.2
+policy_bounce() {	# policy_bounce RCPT: a DSN refusing RCPT for policy (5.7.1, blocked)
+	report_for "$RP2" postfix-dsn-5.1.1.eml "$T_TMP/policy.eml" "$1"
+	sed -i -e 's/5\.1\.1/5.7.1/g' -e 's/Recipient address rejected: User unknown/Message blocked by policy/' \
+		"$T_TMP/policy.eml"
+	send "<>" "$RP2" "$T_TMP/policy.eml" 192.0.2.9 >/dev/null
+}
+policy_bounce rcpt5@gmail.com
+logged "rcpt5@gmail\.com 5\.7\.1 policy; 1 recorded"
+policy_bounce rcpt6@example.org
+logged "rcpt6@example\.org 5\.7\.1 policy; 1 recorded"
+t_is "$(field alice@example.com 'd["windows"]["long"]["policy"], d["windows"]["long"]["policy_major"]')" "(2, 1)" \
+	"policy bounces are counted, those from MajorReceivers (gmail.com) apart"
+
 # --- PauseAction reject and quarantine -------------------------------------------------
 "$REPGUARDCTL" -c "$CONF" pause carol@example.com --reason "by hand" >/dev/null
 write_conf reject
