@@ -92,7 +92,7 @@ typedef struct {
 	int64_t	 paused_until;		/* 0: until resumed */
 	int64_t	 cooldown;		/* of the last automatic pause */
 	int64_t	 first_seen;		/* 0: never counted */
-	int64_t	 last_seen;
+	int64_t	 last_seen;		/* to the minute */
 	int64_t	 last_event;		/* a bounce or complaint counted */
 	int64_t	 judged_from;		/* rates are judged from here: the
 					 * start of the last probation */

@@ -46,6 +46,7 @@ sender_counts_read(const unsigned char *v, size_t vlen, SENDER_COUNTS *c)
 		c->n[i] = store_get_u64(v + i * 8);
 }
 
+/* Add to one bucket; 1 if the bucket is new, 0 if it was there. */
 static int
 sender_bucket_add(STORE_TXN *t, const char *key, int gran, int64_t bucket,
     const SENDER_COUNTS *add)
@@ -69,7 +70,9 @@ sender_bucket_add(STORE_TXN *t, const char *key, int gran, int64_t bucket,
 		c.n[i] += add->n[i];
 		store_key_u64(v, sizeof(v), &vlen, c.n[i]);
 	}
-	return store_put(t, STORE_DB_COUNTERS, k, klen, v, vlen);
+	if (store_put(t, STORE_DB_COUNTERS, k, klen, v, vlen) != 0)
+		return STORE_ERROR;
+	return rc == 0 ? 0 : 1;
 }
 
 struct sender_prune {
@@ -136,29 +139,40 @@ sender_count_at(STORE_TXN *t, const char *key, const SENDER_COUNTS *add,
 {
 	SENDER_STATE s;
 	int64_t minute = now - now % 60, hour = now - now % 3600;
-	int rc;
+	int rc, event, newm, newh;
 
 	if (when > now || when <= 0)
 		when = now;
+	event = add->n[SENDER_HARD] || add->n[SENDER_SOFT] ||
+	    add->n[SENDER_POLICY] || add->n[SENDER_COMPLAINTS];
 	/* A damaged record (no store error) is replaced, not fatal. */
 	rc = sender_get(t, key, &s);
 	if (rc == STORE_ERROR && store_txn_error(t) != NULL)
 		return rc;
-	if (s.first_seen == 0)
-		s.first_seen = now;
-	s.last_seen = now;
-	if (add->n[SENDER_HARD] || add->n[SENDER_SOFT] ||
-	    add->n[SENDER_POLICY] || add->n[SENDER_COMPLAINTS])
-		s.last_event = now;
-	if (sender_put(t, key, &s) != 0 ||
-	    sender_bucket_add(t, key, SENDER_MINUTE, when - when % 60,
-	    add) != 0 ||
-	    sender_bucket_add(t, key, SENDER_HOUR, when - when % 3600,
-	    add) != 0 ||
-	    sender_prune(t, key, SENDER_MINUTE,
-	    minute - (SENDER_KEEP_MINUTES - 1) * 60) != 0 ||
-	    sender_prune(t, key, SENDER_HOUR,
-	    hour - (int64_t)(SENDER_KEEP_HOURS - 1) * 3600) != 0)
+	/*
+	 * The record is rewritten only when something in it changes at the
+	 * minute's precision: most counts then write two buckets and no
+	 * record (copy-on-write pages are the writer's main cost).
+	 */
+	if (rc != 0 || s.first_seen == 0 || now - s.last_seen >= 60 || event) {
+		if (s.first_seen == 0)
+			s.first_seen = now;
+		s.last_seen = now;
+		if (event)
+			s.last_event = now;
+		if (sender_put(t, key, &s) != 0)
+			return STORE_ERROR;
+	}
+	if ((newm = sender_bucket_add(t, key, SENDER_MINUTE, when - when % 60,
+	    add)) < 0 ||
+	    (newh = sender_bucket_add(t, key, SENDER_HOUR, when - when % 3600,
+	    add)) < 0)
+		return STORE_ERROR;
+	/* Old buckets go when a new one starts (and in the sweep). */
+	if ((newm && sender_prune(t, key, SENDER_MINUTE,
+	    minute - (SENDER_KEEP_MINUTES - 1) * 60) != 0) ||
+	    (newh && sender_prune(t, key, SENDER_HOUR,
+	    hour - (int64_t)(SENDER_KEEP_HOURS - 1) * 3600) != 0))
 		return STORE_ERROR;
 	return 0;
 }
