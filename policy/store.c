@@ -38,7 +38,7 @@
 
 static const char *const store_db_names[STORE_DB_MAX] = {
 	"meta", "senders", "counters", "returnpath", "bounces", "history",
-	"suppress",
+	"suppress", "buckets",
 };
 
 struct STORE {

@@ -51,6 +51,7 @@ enum store_db {
 	STORE_DB_BOUNCES,	/* event id -> one bounce or complaint */
 	STORE_DB_HISTORY,	/* sender key, time, seq -> a state change */
 	STORE_DB_SUPPRESS,	/* hash of scope and address -> an entry */
+	STORE_DB_BUCKETS,	/* bucket name -> a rate limit's tokens */
 	STORE_DB_MAX
 };
 
