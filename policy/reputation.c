@@ -232,19 +232,28 @@ rep_judge(const REP_RULES *r, const SENDER_STATE *s, const REP_WINDOWS *w,
 
 /*
  * The windows to read: never back beyond judged_from (the start of the
- * last probation), so a storm once paid for is not judged again.
+ * last probation), so a storm once paid for is not judged again.  Such a
+ * window starts at the beginning of the bucket judged_from fell in
+ * (rep_windows() takes off what that bucket held before it), so that
+ * mail counted since then is all read even when a minute or an hour has
+ * turned in between.
  */
 void
 rep_spans(const REP_RULES *r, const SENDER_STATE *s, int64_t now,
     int64_t span[2])
 {
+	int64_t jf = s->judged_from, m;
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		span[i] = r->window[i];
-		if (s->judged_from != 0 && now - s->judged_from < span[i])
-			span[i] = now - s->judged_from > 0 ?
-			    now - s->judged_from : 1;
+		if (jf == 0 || now - jf >= span[i])
+			continue;
+		/* as many whole buckets as from judged_from's to now's */
+		m = (now - now % 60) - (jf - jf % 60) + 60;
+		if (m > SENDER_KEEP_MINUTES * 60)	/* hour buckets */
+			m = (now - now % 3600) - (jf - jf % 3600) + 3600;
+		span[i] = m > 0 ? m : 1;
 	}
 }
 

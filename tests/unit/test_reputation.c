@@ -24,7 +24,7 @@
 #include "store.h"
 #include "tap.h"
 
-#define T0	1700000000LL		/* a whole hour */
+#define T0	1699999200LL		/* a whole hour */
 #define H	3600LL
 
 enum { A = SENDER_ACTIVE, W = SENDER_WARNING, P = SENDER_PAUSED,
@@ -105,7 +105,7 @@ static const struct judge_case {
 	    "doubled", B, 0, -600, 0, 4 * H, { 100, 3, 0, 0 },
 	    { 100, 3, 0, 0 }, P, 8 * H, 8 * H,
 	    "on probation: hard-bounce rate 3.00% (3 of 100 recipients in "
-	    "10m) >= 2.50%; cool-down 8h" },
+	    "11m) >= 2.50%; cool-down 8h" },
 	{ "probation, 2% of 100: no change yet", B, 0, -600, 0, 4 * H,
 	    { 100, 2, 0, 0 }, { 100, 2, 0, 0 }, B, 0, 0, NULL },
 	{ "probation, 12 hard bounces below the volume (half of 25): paused",
@@ -215,15 +215,17 @@ test_rules(void)
 	s.state = SENDER_PROBATION;
 	s.since = s.judged_from = T0 - 600;
 	rep_spans(&r, &s, T0, span);
-	tap_ok(span[0] == 600 && span[1] == 600,
-	    "on probation both windows reach back only to its start");
+	tap_ok(span[0] == 660 && span[1] == 660,
+	    "on probation both windows reach back only to its start: the 11 "
+	    "minute buckets from its one to now's");
 	s.since = s.judged_from = T0 - 2 * H;
 	rep_spans(&r, &s, T0, span);
-	tap_ok(span[0] == H && span[1] == 2 * H,
-	    "... but never beyond their own length");
+	tap_ok(span[0] == H && span[1] == 3 * H,
+	    "... but never beyond their own length (the long one: the 3 hour "
+	    "buckets from probation's to now's)");
 	s.state = SENDER_ACTIVE;
 	rep_spans(&r, &s, T0, span);
-	tap_ok(span[0] == H && span[1] == 2 * H,
+	tap_ok(span[0] == H && span[1] == 3 * H,
 	    "active after probation: the long window still stops at its "
 	    "start");
 	s.judged_from = 0;
@@ -469,6 +471,48 @@ test_baseline(STORE *st)
 	    "cool-down doubled to 10 s");
 }
 
+/*
+ * Probation's mail is all counted though a minute turns: begun at second
+ * 50, mail at 55 and at 65, judged at 70.
+ */
+static void
+test_turn_of_minute(STORE *st)
+{
+	REP_RULES r;
+	struct op o;
+	char err[256] = "";
+	int64_t t = T0 + 3 * H;		/* a whole minute */
+
+	rep_rules_default(&r);
+	r.window[0] = 10;
+	r.min_volume = 10;
+	r.min_events = 1;
+	r.cooldown = 5;
+	memset(&o, 0, sizeof(o));
+	o.r = &r;
+	o.key = "turn@example.com";
+	count(st, &o, t + 40, t + 40, 1, 10, 0);
+	count(st, &o, t + 40, t + 41, 0, 0, 5);
+	tap_int(o.s.state, P, "paused at second 41");
+	o.now = t + 50;
+	store_write(st, update_fn, &o, err, sizeof(err));
+	tap_int(o.s.state, B, "on probation from second 50");
+	count(st, &o, t + 55, t + 55, 1, 6, 0);
+	count(st, &o, t + 65, t + 65, 1, 6, 0);
+	o.now = t + 70;
+	store_read(st, windows_fn, &o, err, sizeof(err));
+	tap_ok(o.w.w[1].n[SENDER_RECIPIENTS] == 12 &&
+	    o.w.w[1].n[SENDER_HARD] == 0,
+	    "at second 70 the long window holds the 12 recipients of seconds "
+	    "55 and 65 and none of before (got %llu; the 10 s window, shorter "
+	    "than a bucket, reads this minute: %llu)",
+	    (unsigned long long)o.w.w[1].n[SENDER_RECIPIENTS],
+	    (unsigned long long)o.w.w[0].n[SENDER_RECIPIENTS]);
+	store_write(st, update_fn, &o, err, sizeof(err));
+	tap_ok(o.s.state == A, "... and probation passes on them (rc %d, "
+	    "state %s: %s)", o.rc, sender_state_name(o.s.state), o.ch.why);
+}
+
 static void
 note(const char *key, const REP_CHANGE *ch, void *ctx)
 {
@@ -586,6 +630,7 @@ main(void)
 	else {
 		test_store(st);
 		test_baseline(st);
+		test_turn_of_minute(st);
 		test_sweep(st);
 		test_history(st);
 		store_close(st);
