@@ -672,6 +672,10 @@ const CIDR_LIST *conf_internal_hosts(const CONF *c)
 { return c->v[KW_INTERNAL_HOSTS].cidrs; }
 int conf_sender_key(const CONF *c) { return (int)c->v[KW_SENDER_KEY].n; }
 int conf_on_error(const CONF *c) { return (int)c->v[KW_ON_ERROR].n; }
+int conf_suppression(const CONF *c) { return (int)c->v[KW_SUPPRESSION].n; }
+int conf_pause_action(const CONF *c) { return (int)c->v[KW_PAUSE_ACTION].n; }
+long long conf_probation_limit(const CONF *c)
+{ return c->v[KW_PROBATION_LIMIT].n; }
 int conf_syslog(const CONF *c) { return (int)c->v[KW_SYSLOG].n; }
 int conf_syslog_facility(const CONF *c)
 { return (int)c->v[KW_SYSLOG_FACILITY].n; }

@@ -111,6 +111,9 @@ uint64_t	 conf_database_max(const CONF *);
 const CIDR_LIST	*conf_internal_hosts(const CONF *);
 int		 conf_sender_key(const CONF *);		/* SENDER_KEY_* */
 int		 conf_on_error(const CONF *);		/* CONF_ON_ERROR_* */
+int		 conf_suppression(const CONF *);	/* CONF_SUPPRESS_* */
+int		 conf_pause_action(const CONF *);	/* CONF_PAUSE_* */
+long long	 conf_probation_limit(const CONF *);	/* 0: none */
 int		 conf_syslog(const CONF *);
 int		 conf_syslog_facility(const CONF *);
 unsigned	 conf_commit_interval(const CONF *);	/* milliseconds */

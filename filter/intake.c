@@ -145,7 +145,7 @@ intake_counter(const struct CONF *c, const char *cls, const char *rcpt)
 static int
 intake_suppress(STORE_TXN *t, struct intake_write *w, const BOUNCE_RCPT *r)
 {
-	int mode = (int)conf_num(w->conf, "Suppression");
+	int mode = conf_suppression(w->conf);
 	int complaint = strcmp(r->cls, "complaint") == 0;
 	long long keep;
 	char key[ADDR_KEY_MAX];

@@ -314,16 +314,20 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 		smfi_setreply(ctx, "550", "5.1.1", text);
 		return SMFIS_REJECT;
 	}
-	if (c->outbound && (rs = milter_rep_rcpt(ctx, c, argv[0],
-	    clock_now())) != SMFIS_CONTINUE)
-		return rs;		/* this recipient only; not counted */
+	/* outbound: one canonical key for the suppression list and the
+	 * return-path record */
+	if (c->outbound && addr_canon(argv[0], strlen(argv[0]), rcpt,
+	    sizeof(rcpt), &n) == NULL && n > 0) {
+		if ((rs = milter_rep_rcpt(ctx, c, rcpt, clock_now())) !=
+		    SMFIS_CONTINUE)
+			return rs;	/* this recipient only; not counted */
+		if (c->rewrite)
+			rprecord_add(&c->rp, rcpt);
+	}
 	c->other_rcpts++;
 	if (c->inbound)
 		return milter_next(c, SMFIP_NR_RCPT);
 	c->rcpts++;
-	if (c->rewrite && addr_canon(argv[0], strlen(argv[0]), rcpt,
-	    sizeof(rcpt), &n) == NULL)
-		rprecord_add(&c->rp, rcpt);
 	return milter_next(c, SMFIP_NR_RCPT);
 }
 
@@ -518,7 +522,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	want = MILTER_NOREPLY;
 	cur = conf_current();
 	if (cur != NULL && (retpath_on(conf_retpath(cur)) ||
-	    conf_num(cur, "Suppression") != CONF_SUPPRESS_OFF))
+	    conf_suppression(cur) != CONF_SUPPRESS_OFF))
 		want &= ~(unsigned long)SMFIP_NR_RCPT;	/* may refuse there */
 	conf_unref(cur);
 	*pf1 |= f1 & want;

@@ -60,7 +60,7 @@ sfsistat	milter_on_error(SMFICTX *, struct milter_conn *, const char *why);
 
 /* milter_rep.c */
 sfsistat	milter_rep_gate(SMFICTX *, struct milter_conn *, int64_t now);
-sfsistat	milter_rep_rcpt(SMFICTX *, struct milter_conn *, const char *rcpt,
+sfsistat	milter_rep_rcpt(SMFICTX *, struct milter_conn *, const char *key,
 		    int64_t now);
 void		milter_reply_clean(const char *in, char *out, size_t outsize);
 

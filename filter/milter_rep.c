@@ -67,7 +67,7 @@ static sfsistat
 milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
 {
 	char until[64], since[64], text[600], clean[1300];
-	int action = (int)conf_num(c->conf, "PauseAction");
+	int action = conf_pause_action(c->conf);
 
 	if (s->paused_until == 0)
 		snprintf(until, sizeof(until), "resumed");
@@ -177,7 +177,7 @@ milter_rep_gate(SMFICTX *ctx, struct milter_conn *c, int64_t now)
 	}
 	if (sender_is_paused(&op.s, now))
 		return milter_paused(ctx, c, &op.s);
-	limit = conf_num(c->conf, "ProbationLimit");
+	limit = conf_probation_limit(c->conf);
 	if (r == NULL || op.s.state != SENDER_PROBATION || limit == 0)
 		return SMFIS_CONTINUE;
 	if (store_read(milter_store, milter_rep_sent_fn, &op, err,
@@ -212,21 +212,18 @@ milter_supp_fn(STORE_TXN *t, void *ctx)
 }
 
 /*
- * An outbound recipient: SMFIS_CONTINUE if it may get the message, else
- * the answer for this recipient alone.
+ * An outbound recipient (its canonical key): SMFIS_CONTINUE if it may
+ * get the message, else the answer for this recipient alone.
  */
 sfsistat
-milter_rep_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
+milter_rep_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *key,
     int64_t now)
 {
 	struct milter_supp_op op;
-	char key[ADDR_KEY_MAX], err[512] = "", text[700], clean[1400];
+	char err[512] = "", text[700], clean[1400];
 	char since[64];
-	size_t n;
 
-	if (conf_num(c->conf, "Suppression") == CONF_SUPPRESS_OFF ||
-	    addr_canon(rcpt, strlen(rcpt), key, sizeof(key), &n) != NULL ||
-	    n == 0)
+	if (conf_suppression(c->conf) == CONF_SUPPRESS_OFF)
 		return SMFIS_CONTINUE;
 	memset(&op, 0, sizeof(op));
 	op.sender = c->sender;

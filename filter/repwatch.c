@@ -9,7 +9,7 @@
  * batch judges every sender it counted, in the same transaction, unless
  * the sender is active with no bounce or complaint counted within the
  * long window (then its rates cannot have reached a threshold: one
- * record read, no window scan).  The minute housekeeping judges senders
+ * record read, no window scan); the record read is the one judged.  The minute housekeeping judges senders
  * that are not active (cool-downs ending, rates falling).  Both use the
  * configuration in force at that moment.
  *
@@ -47,7 +47,7 @@ repwatch_counted(STORE_TXN *t, const char *key, int64_t now, void *ctx)
 	(void)ctx;
 	if (r != NULL && sender_get(t, key, &s) == 0 &&
 	    (s.state != SENDER_ACTIVE || s.last_event >= now - r->window[1])) {
-		if ((rc = rep_update(t, r, key, now, &s, &ch)) > 0)
+		if ((rc = rep_apply(t, r, key, now, &s, &ch)) > 0)
 			repwatch_log(key, &ch, NULL);
 	}
 	conf_unref(c);

@@ -2,7 +2,7 @@
  * reputation.c - the reputation engine's decisions (see reputation.h).
  *
  * Owns: rep_rules_default(), rep_level(), rep_judge(), rep_spans(),
- * rep_due(), rep_windows(), rep_update(), rep_sweep().
+ * rep_due(), rep_windows(), rep_update(), rep_apply(), rep_sweep().
  *
  * Decisions: rates are integers in parts per million, so a threshold
  * compares exactly (2 % is 20000).  The short window is judged before
@@ -172,6 +172,7 @@ rep_judge(const REP_RULES *r, const SENDER_STATE *s, const REP_WINDOWS *w,
     int64_t now, REP_VERDICT *v)
 {
 	char why[HISTORY_WHY_MAX - 80], d[DURATION_FORMAT_MAX];
+	int level;
 
 	memset(v, 0, sizeof(*v));
 	v->to = s->state;
@@ -191,8 +192,8 @@ rep_judge(const REP_RULES *r, const SENDER_STATE *s, const REP_WINDOWS *w,
 		}
 		break;
 	case SENDER_PROBATION:
-		v->level = rep_level(r, w, 1, why, sizeof(why));
-		if (v->level == REP_PAUSE) {
+		level = rep_level(r, w, 1, why, sizeof(why));
+		if (level == REP_PAUSE) {
 			rep_pause(r, s->cooldown > 0 ? s->cooldown * 2 : 0,
 			    now, v);
 			duration_format(v->cooldown, d, sizeof(d));
@@ -211,13 +212,13 @@ rep_judge(const REP_RULES *r, const SENDER_STATE *s, const REP_WINDOWS *w,
 		}
 		break;
 	default:
-		v->level = rep_level(r, w, 0, why, sizeof(why));
-		if (v->level == REP_PAUSE) {
+		level = rep_level(r, w, 0, why, sizeof(why));
+		if (level == REP_PAUSE) {
 			rep_pause(r, 0, now, v);
 			duration_format(v->cooldown, d, sizeof(d));
 			snprintf(v->why, sizeof(v->why), "%s; cool-down %s",
 			    why, d);
-		} else if (v->level == REP_WARN) {
+		} else if (level == REP_WARN) {
 			v->to = SENDER_WARNING;
 			snprintf(v->why, sizeof(v->why), "%s", why);
 		} else {
@@ -307,16 +308,27 @@ int
 rep_update(STORE_TXN *t, const REP_RULES *r, const char *key, int64_t now,
     SENDER_STATE *s, REP_CHANGE *ch)
 {
-	REP_WINDOWS w;
-	REP_VERDICT v;
 	int rc;
 
-	memset(ch, 0, sizeof(*ch));
 	rc = sender_get(t, key, s);
-	if (rc == STORE_ERROR && store_txn_error(t) != NULL)
+	if (rc == STORE_ERROR && store_txn_error(t) != NULL) {
+		memset(ch, 0, sizeof(*ch));
 		return STORE_ERROR;
+	}
 	if (rc != 0)
 		memset(s, 0, sizeof(*s));
+	return rep_apply(t, r, key, now, s, ch);
+}
+
+/* The same, for a record *s the caller has just read in this transaction. */
+int
+rep_apply(STORE_TXN *t, const REP_RULES *r, const char *key, int64_t now,
+    SENDER_STATE *s, REP_CHANGE *ch)
+{
+	REP_WINDOWS w;
+	REP_VERDICT v;
+
+	memset(ch, 0, sizeof(*ch));
 	if (rep_windows(t, r, key, s, now, &w) != 0)
 		return STORE_ERROR;
 	if (!rep_judge(r, s, &w, now, &v))

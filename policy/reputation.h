@@ -12,6 +12,8 @@
  *			(sender_set_state()) in the caller's transaction;
  *			1 changed (change says from, to, why), 0 not,
  *			STORE_ERROR
+ *	rep_apply(txn, &r, key, now, &state, &change);	the same for a
+ *			record the caller has just read in txn
  *	rep_judge(&r, &state, &windows, now, &verdict);	the pure decision
  *	rep_sweep(store, &r, now, max, fn, ctx, err, errlen);
  *			housekeeping: judge again the senders not active
@@ -84,7 +86,6 @@ typedef struct {
 } REP_WINDOWS;
 
 typedef struct {
-	int		 level;		/* enum rep_level */
 	int		 to;		/* the state the sender should be in */
 	int64_t		 until;		/* to paused: until when */
 	int64_t		 cooldown;	/* to paused: its cool-down */
@@ -109,6 +110,8 @@ int	rep_due(const REP_RULES *, const SENDER_STATE *, int64_t now);
 int	rep_windows(STORE_TXN *, const REP_RULES *, const char *key,
 	    const SENDER_STATE *, int64_t now, REP_WINDOWS *);
 int	rep_update(STORE_TXN *, const REP_RULES *, const char *key,
+	    int64_t now, SENDER_STATE *, REP_CHANGE *);
+int	rep_apply(STORE_TXN *, const REP_RULES *, const char *key,
 	    int64_t now, SENDER_STATE *, REP_CHANGE *);
 long	rep_sweep(STORE *, const REP_RULES *, int64_t now, size_t max,
 	    REP_SWEEP_FN, void *ctx, char *err, size_t errlen);

@@ -8,7 +8,7 @@
  * sender_decode() (for sender_count.c's sweep).
  *
  * Record layout (STORE_DB_SENDERS, key = the canonical sender key):
- *	u8 version (2), u8 flags (bit 0: paused, bit 1: manual), u8 state,
+ *	u8 version (2), u8 flags (bit 1: manual), u8 state,
  *	u64 since, u64 paused_at, u64 paused_until, u64 cooldown,
  *	u64 first_seen, u64 last_seen, u64 last_event, u64 judged_from,
  *	u64 seq, str reason, str by		(str = u16 length + bytes)
@@ -188,7 +188,7 @@ sender_encode(const SENDER_STATE *s, unsigned char *buf)
 	size_t len = 0;
 
 	buf[len++] = SENDER_REC_VERSION;
-	buf[len++] = (s->state == SENDER_PAUSED ? 1 : 0) | (s->manual ? 2 : 0);
+	buf[len++] = s->manual ? 2 : 0;	/* bit 0 was version 1's state */
 	buf[len++] = (unsigned char)s->state;
 	sender_put_u64(buf, &len, s->since);
 	sender_put_u64(buf, &len, s->paused_at);
