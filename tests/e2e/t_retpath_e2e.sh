@@ -18,9 +18,7 @@
 . "$TOP_SRCDIR/tests/lib/common.sh"
 . "$TOP_SRCDIR/tests/lib/postfix.sh"
 
-missing=$(pf_missing)
-[ -x /usr/bin/python3 ] || missing="${missing:+$missing }/usr/bin/python3"
-[ -z "$missing" ] || t_skip_all "end-to-end test needs root, postfix, smtp-sink, swaks, python3; missing: $missing"
+pf_require
 
 t_tmpdir
 CONF=$T_TMP/repguard.conf

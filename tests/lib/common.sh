@@ -14,6 +14,10 @@
 #   t_untrack PID               forget a pid stopped by the test itself
 #   t_wait_for SECONDS CMD...   poll CMD every 0.1 s until it succeeds; status 1 on timeout
 #   t_free_port                 print a free TCP port on 127.0.0.1
+#   rg_milter_test              for a test that talks the milter protocol with
+#                               tests/lib/milterclient.py: skip unless
+#                               /usr/bin/python3 and openssl are there; set PY,
+#                               T_TMP (t_tmpdir), SOCK, CONF and LOG in it
 #   rg_conf FILE KEY VALUE...   write a repguard config with the pairs given
 #   rg_start CONF [LOGFILE]     start "$REPGUARD -f -c CONF" in the background, set
 #                               RG_PID, wait until its socket accepts connections;
@@ -91,6 +95,16 @@ t_wait_for() {
 
 t_free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+rg_milter_test() {
+	PY=/usr/bin/python3
+	[ -x "$PY" ] || t_skip_all "$PY not installed"
+	command -v openssl >/dev/null || t_skip_all "needs the openssl command"
+	t_tmpdir
+	SOCK=$T_TMP/rg.sock
+	CONF=$T_TMP/rg.conf
+	LOG=$T_TMP/rg.log
 }
 
 rg_conf() {

@@ -13,6 +13,8 @@
 #
 #   pf_missing                  print the missing programs (postfix, smtp-sink,
 #                               swaks) or "root" if not root; empty when all is well
+#   pf_require                  skip the whole test (TAP) unless root, postfix,
+#                               smtp-sink, swaks and /usr/bin/python3 are there
 #   pf_setup                    write the config: PF_DIR (main.cf, master.cf),
 #                               PF_QUEUE, PF_DATA, PF_LOG, PF_PORT (smtpd),
 #                               SINK_PORT, SINK_DIR.  PF_MILTER (default
@@ -68,6 +70,12 @@ PF_SEND_N=0
 PF_TRANSCRIPT=""
 
 trap 'pf_cleanup; t_cleanup' EXIT
+
+pf_require() {
+	_m=$(pf_missing)
+	[ -x /usr/bin/python3 ] || _m="${_m:+$_m }/usr/bin/python3"
+	[ -z "$_m" ] || t_skip_all "end-to-end test needs root, postfix, smtp-sink, swaks, python3; missing: $_m"
+}
 
 pf_missing() {
 	_m=""

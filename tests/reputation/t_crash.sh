@@ -16,15 +16,9 @@
 . "$TOP_SRCDIR/tests/lib/common.sh"
 . "$TOP_SRCDIR/tests/lib/report.sh"
 
-PY=/usr/bin/python3
 MLOAD=$TOP_BUILDDIR/tests/bench/mload
-[ -x "$PY" ] || t_skip_all "$PY not installed"
 [ -x "$MLOAD" ] || t_skip_all "tests/bench/mload not built"
-command -v openssl >/dev/null || t_skip_all "needs the openssl command"
-t_tmpdir
-SOCK=$T_TMP/rg.sock
-CONF=$T_TMP/rg.conf
-LOG=$T_TMP/rg.log
+rg_milter_test
 KEY=$T_TMP/rp.key
 KILLS=3
 rp_key "$KEY"

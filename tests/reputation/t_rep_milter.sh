@@ -17,13 +17,7 @@
 . "$TOP_SRCDIR/tests/lib/common.sh"
 . "$TOP_SRCDIR/tests/lib/report.sh"
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || t_skip_all "$PY not installed"
-command -v openssl >/dev/null || t_skip_all "needs the openssl command"
-t_tmpdir
-SOCK=$T_TMP/rg.sock
-CONF=$T_TMP/rg.conf
-LOG=$T_TMP/rg.log
+rg_milter_test
 KEY=$T_TMP/rp.key
 rp_key "$KEY"
 

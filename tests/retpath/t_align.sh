@@ -13,13 +13,7 @@
 # DKIM-signed at all; test_align covers its alignment.)
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || t_skip_all "$PY not installed"
-command -v openssl >/dev/null || t_skip_all "needs the openssl command"
-t_tmpdir
-SOCK=$T_TMP/rg.sock
-CONF=$T_TMP/rg.conf
-LOG=$T_TMP/rg.log
+rg_milter_test
 mkdir -m 0700 "$T_TMP/keys"
 openssl genpkey -algorithm ED25519 -out "$T_TMP/keys/ed.pem" 2>/dev/null
 chmod 600 "$T_TMP/keys/ed.pem"

@@ -18,13 +18,7 @@
 #     records nothing.
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || t_skip_all "$PY not installed"
-command -v openssl >/dev/null || t_skip_all "needs the openssl command"
-t_tmpdir
-SOCK=$T_TMP/rg.sock
-CONF=$T_TMP/rg.conf
-LOG=$T_TMP/rg.log
+rg_milter_test
 KEY=$T_TMP/rp.key
 C=$TOP_SRCDIR/tests/bounce/corpus
 CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123

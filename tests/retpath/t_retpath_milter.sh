@@ -11,13 +11,7 @@
 # a reload with other keys and prefix takes effect for new messages.
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || t_skip_all "$PY not installed"
-command -v openssl >/dev/null || t_skip_all "needs the openssl command"
-t_tmpdir
-SOCK=$T_TMP/rg.sock
-CONF=$T_TMP/rg.conf
-LOG=$T_TMP/rg.log
+rg_milter_test
 K1=$T_TMP/rp1.key
 K2=$T_TMP/rp2.key
 openssl rand -hex 32 >"$K1"

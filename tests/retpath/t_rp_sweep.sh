@@ -12,15 +12,9 @@
 . "$TOP_SRCDIR/tests/lib/common.sh"
 . "$TOP_SRCDIR/tests/lib/report.sh"
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || t_skip_all "$PY not installed"
-command -v openssl >/dev/null || t_skip_all "needs the openssl command"
 FT=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketimeMT\.so\.1$' | head -n1)
 [ -n "$FT" ] && [ -f "$FT" ] || t_skip_all "libfaketime not installed"
-t_tmpdir
-SOCK=$T_TMP/rg.sock
-CONF=$T_TMP/rg.conf
-LOG=$T_TMP/rg.log
+rg_milter_test
 KEY=$T_TMP/rp.key
 rp_key "$KEY"
 rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
