@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "ctl.h"
 #include "ctl_bounce.h"
 #include "ctl_dkim.h"
 #include "ctl_sender.h"

@@ -17,6 +17,7 @@
 #include "bouncerules.h"
 #include "clock.h"
 #include "conf.h"
+#include "ctl.h"
 #include "ctl_bounce.h"
 #include "intake.h"
 #include "mem.h"

@@ -21,13 +21,12 @@
  * configuration is read and its database holds the record).  The rules,
  * prefix and domain come from the options, else from the configuration
  * (BounceRules, ReturnPathPrefix, ReturnPathDomain).  Returns 0, 1 (the input or rules cannot be read) or
- * 2 (usage).  ctl_json_str() (ctl.c) writes a JSON string.
+ * 2 (usage).
  */
 #ifndef REPGUARD_CTL_BOUNCE_H
 #define REPGUARD_CTL_BOUNCE_H
 
 int	ctl_parse_bounce(int argc, char **argv, const char *confpath);
 int	ctl_ingest(int argc, char **argv, const char *confpath);
-void	ctl_json_str(const char *s);
 
 #endif

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "ctl_bounce.h"
+#include "ctl.h"
 #include "ctl_sender.h"
 #include "duration.h"
 #include "history.h"

@@ -28,7 +28,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "ctl_bounce.h"
+#include "ctl.h"
 #include "ctl_sender.h"
 #include "ctl_suppress.h"
 #include "duration.h"

@@ -14,8 +14,4 @@ int	ctl_suppress_cmd(const char *cmd, int argc, char **argv,
 	    const char *confpath);
 int	ctl_suppress_is_cmd(const char *cmd);
 
-/* ctl.c */
-STORE	*ctl_open(const char *path, CONF **conf);
-void	 ctl_operator(char *by, size_t len);
-
 #endif
