@@ -49,7 +49,7 @@ SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
 TSAN_FLAGS='-fsanitize=thread -fno-omit-frame-pointer'
 TSAN_CFLAGS="-O1 -g $TSAN_FLAGS"
 TSAN_ENV=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1)
-TSAN_TESTS="tests/unit/test_concurrency tests/unit/test_sender tests/unit/test_store"
+TSAN_TESTS="tests/unit/test_concurrency tests/unit/test_sender tests/unit/test_store tests/unit/test_shape"
 
 # Lines of a build log worth showing before its tail.
 ERROR_RE='(error:|Error [0-9]+|undefined reference|No such file|not found|cannot find)'

@@ -44,24 +44,27 @@
 
 /* Keyword indexes: the table below is sorted by name in this order. */
 enum conf_kw {
-	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_CANONICALIZATION,
+	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_BULK_COMPLIANCE, KW_BULK_LIMIT,
+	KW_BULK_SENDERS, KW_CANONICALIZATION, KW_CLASS_HEADER,
 	KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH,
-	KW_DEFAULT_KEY, KW_DNS_SERVER, KW_DOMAIN, KW_FROM_ALIGNMENT,
-	KW_INTERNAL_HOSTS, KW_KEY_FILE, KW_KEY_TABLE, KW_MAJOR_RECEIVERS,
+	KW_DEFAULT_KEY, KW_DNS_SERVER, KW_DOMAIN, KW_DOMAIN_LIMITS,
+	KW_FEEDBACK_ID, KW_FROM_ALIGNMENT, KW_INTERNAL_HOSTS, KW_KEY_FILE,
+	KW_KEY_TABLE, KW_LIST_UNSUBSCRIBE_URL, KW_MAJOR_RECEIVERS,
 	KW_MINIMUM_EVENTS, KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
 	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY, KW_OVERSIGN_HEADERS,
 	KW_PAUSE_ACTION, KW_PAUSE_COMPLAINT_RATE, KW_PAUSE_COMPLAINTS,
 	KW_PAUSE_COOLDOWN, KW_PAUSE_HARD_RATE, KW_PAUSE_HARD,
 	KW_PAUSE_POLICY, KW_PID_FILE, KW_PROBATION_LIMIT,
 	KW_PROBATION_STRICTNESS, KW_RATE_WINDOW_LONG, KW_RATE_WINDOW_SHORT,
-	KW_REPUTATION, KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE,
-	KW_RP_PREFIX, KW_RP_SENDERS, KW_SELECTOR, KW_SENDER_KEY,
-	KW_SENDER_LOGIN_MAP, KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
-	KW_SIGNING_DOMAIN_FROM, KW_SIGNING_TABLE, KW_SOCKET,
-	KW_SUPPRESS_COMPLAINT_FOR, KW_SUPPRESS_HARD_FOR, KW_SUPPRESSION,
-	KW_SYSLOG,
-	KW_SYSLOG_FACILITY, KW_UMASK, KW_USER_ID, KW_WARN_COMPLAINT_RATE,
-	KW_WARN_HARD_RATE, KW_MAX
+	KW_RELAY_LIMIT, KW_REPUTATION, KW_RP_CHECK, KW_RP_DOMAIN,
+	KW_RP_EXPIRY, KW_RP_KEY_FILE, KW_RP_PREFIX, KW_RP_SENDERS,
+	KW_SELECTOR, KW_SENDER_KEY, KW_SENDER_LOGIN_MAP,
+	KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS, KW_SIGNING_DOMAIN_FROM,
+	KW_SIGNING_TABLE, KW_SOCKET, KW_SUPPRESS_COMPLAINT_FOR,
+	KW_SUPPRESS_HARD_FOR, KW_SUPPRESSION, KW_SYSLOG, KW_SYSLOG_FACILITY,
+	KW_TRANSACTIONAL_LIMIT, KW_TRANSACTIONAL_SENDERS, KW_UMASK,
+	KW_USER_ID, KW_WARMUP_SCHEDULE, KW_WARMUP_START,
+	KW_WARN_COMPLAINT_RATE, KW_WARN_HARD_RATE, KW_MAX
 };
 
 static const char *const conf_sender_keys[] = {
@@ -85,6 +88,9 @@ static const char *const conf_suppressions[] = {
 static const char *const conf_alignments[] = {
 	"off", "log", "reject", NULL			/* CONF_ALIGN_* */
 };
+static const char *const conf_compliances[] = {
+	"off", "log", "add", "reject", NULL		/* CONF_COMPLIANCE_* */
+};
 const char *const conf_algorithms[] = {
 	"rsa-sha256", "ed25519-sha256", NULL		/* CONF_ALG_* */
 };
@@ -106,8 +112,13 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    0, 0, 0 },
 	[KW_BOUNCE_RULES] = { "BounceRules", CT_PATH,
 	    SYSCONFDIR "/repguard/bounce-rules", NULL, 0, 0, 0 },
+	[KW_BULK_COMPLIANCE] = { "BulkCompliance", CT_ENUM, "log",
+	    conf_compliances, 0, 0, 0 },
+	[KW_BULK_LIMIT] = { "BulkLimit", CT_RULE, NULL, NULL, 0, 0, 0 },
+	[KW_BULK_SENDERS] = { "BulkSenders", CT_LIST, NULL, NULL, 0, 0, 0 },
 	[KW_CANONICALIZATION] = { "Canonicalization", CT_CANON,
 	    "relaxed/relaxed", NULL, 0, 0, 0 },
+	[KW_CLASS_HEADER] = { "ClassHeader", CT_HEADER, NULL, NULL, 0, 0, 0 },
 	[KW_COMMIT_INTERVAL] = { "CommitInterval", CT_UINT, "10", NULL,
 	    1, 1000, 0 },
 	[KW_DATABASE_MAX_SIZE] = { "DatabaseMaxSize", CT_SIZE, "4G", NULL,
@@ -117,12 +128,16 @@ static const struct conf_def conf_table[KW_MAX] = {
 	[KW_DEFAULT_KEY] = { "DefaultKey", CT_STRING, NULL, NULL, 0, 0, 0 },
 	[KW_DNS_SERVER] = { "DNSServer", CT_STRING, NULL, NULL, 0, 0, 0 },
 	[KW_DOMAIN] = { "Domain", CT_DOMAIN, NULL, NULL, 0, 0, 0 },
+	[KW_DOMAIN_LIMITS] = { "DomainLimits", CT_PATH, NULL, NULL, 0, 0, 0 },
+	[KW_FEEDBACK_ID] = { "FeedbackID", CT_STRING, NULL, NULL, 0, 0, 0 },
 	[KW_FROM_ALIGNMENT] = { "FromAlignment", CT_ENUM, "log",
 	    conf_alignments, 0, 0, 0 },
 	[KW_INTERNAL_HOSTS] = { "InternalHosts", CT_CIDRS, "127.0.0.0/8, ::1",
 	    NULL, 0, 0, 0 },
 	[KW_KEY_FILE] = { "KeyFile", CT_PATH, NULL, NULL, 0, 0, 0 },
 	[KW_KEY_TABLE] = { "KeyTable", CT_DATASET, NULL, NULL, 0, 0, 0 },
+	[KW_LIST_UNSUBSCRIBE_URL] = { "ListUnsubscribeURL", CT_STRING, NULL,
+	    NULL, 0, 0, 0 },
 	[KW_MAJOR_RECEIVERS] = { "MajorReceivers", CT_LIST,
 	    CONF_MAJOR_RECEIVERS, NULL, 0, 0, 0 },
 	[KW_MINIMUM_EVENTS] = { "MinimumEvents", CT_UINT, "3", NULL,
@@ -162,6 +177,7 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    60, 8LL * 86400, 0 },
 	[KW_RATE_WINDOW_SHORT] = { "RateWindowShort", CT_DURATION, "1h", NULL,
 	    10, 8LL * 86400, 0 },
+	[KW_RELAY_LIMIT] = { "RelayLimit", CT_RULE, NULL, NULL, 0, 0, 0 },
 	[KW_REPUTATION] = { "Reputation", CT_BOOL, "yes", NULL, 0, 0, 0 },
 	[KW_RP_CHECK] = { "ReturnPathCheck", CT_BOOL, "no", NULL, 0, 0, 0 },
 	[KW_RP_DOMAIN] = { "ReturnPathDomain", CT_DOMAIN, NULL, NULL, 0, 0, 0 },
@@ -196,8 +212,15 @@ static const struct conf_def conf_table[KW_MAX] = {
 	[KW_SYSLOG] = { "Syslog", CT_BOOL, "yes", NULL, 0, 0, 0 },
 	[KW_SYSLOG_FACILITY] = { "SyslogFacility", CT_FACILITY, "mail", NULL,
 	    0, 0, 0 },
+	[KW_TRANSACTIONAL_LIMIT] = { "TransactionalLimit", CT_RULE, NULL, NULL,
+	    0, 0, 0 },
+	[KW_TRANSACTIONAL_SENDERS] = { "TransactionalSenders", CT_LIST, NULL,
+	    NULL, 0, 0, 0 },
 	[KW_UMASK] = { "UMask", CT_OCTAL, "007", NULL, 0, 0777, 1 },
 	[KW_USER_ID] = { "UserID", CT_USER, NULL, NULL, 0, 0, 1 },
+	[KW_WARMUP_SCHEDULE] = { "WarmupSchedule", CT_WARMUP,
+	    "1000 x1.5 cap 1000000", NULL, 0, 0, 0 },
+	[KW_WARMUP_START] = { "WarmupStart", CT_DATE, NULL, NULL, 0, 0, 0 },
 	[KW_WARN_COMPLAINT_RATE] = { "WarnComplaintRate", CT_RATE, "0.08%",
 	    NULL, 0, 0, 0 },
 	[KW_WARN_HARD_RATE] = { "WarnHardBounceRate", CT_RATE, "2%", NULL,
@@ -215,6 +238,7 @@ struct CONF {
 	BOUNCE_RULES	*rules;		/* NULL: every class "unknown" */
 	RPDNS		*rpdns;		/* NULL: ReturnPathCheck no */
 	REP_RULES	 rep;		/* the reputation engine's rules */
+	CONF_SHAPING	 shaping;
 	char		*warnings;
 };
 
@@ -316,6 +340,7 @@ conf_free(CONF *c)
 	loginmap_free(c->loginmap);
 	bouncerules_free(c->rules);
 	rpdns_free(c->rpdns);
+	conf_shaping_free(&c->shaping);
 	free(c->warnings);
 	free(c->path);
 	free(c);
@@ -460,6 +485,12 @@ conf_load_data(CONF *c, const char *path, struct conf_errs *e)
 	size_t len;
 
 	conf_load_rep(c, path, e);
+	if (e->n == 0 && (errors = conf_shaping_load(c, &c->shaping)) !=
+	    NULL) {
+		conf_errs_add(e, errors);
+		free(errors);
+		errors = NULL;
+	}
 	if (e->n == 0 && c->v[KW_RP_DOMAIN].s != NULL &&
 	    (buf = conf_data_file(c, KW_BOUNCE_RULES, path, e,
 	    BOUNCERULES_FILE_MAX, &len, 1)) != NULL) {
@@ -611,6 +642,7 @@ const BOUNCE_RULES *conf_bounce_rules(const CONF *c) { return c->rules; }
 RPDNS *conf_rpdns(const CONF *c) { return c->rpdns; }
 const REP_RULES *conf_rep_rules(const CONF *c)
 { return c->v[KW_REPUTATION].n ? &c->rep : NULL; }
+const CONF_SHAPING *conf_shaping(const CONF *c) { return &c->shaping; }
 
 /* Is this domain one of MajorReceivers? */
 int

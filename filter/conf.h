@@ -30,9 +30,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bucket.h"
 #include "cidr.h"
+#include "domlimit.h"
 #include "loginmap.h"
 #include "reputation.h"
+#include "tclass.h"
+#include "warmup.h"
 
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/repguard/repguard.conf"
 
@@ -70,6 +74,25 @@ enum conf_suppression {
 	CONF_SUPPRESS_SENDER
 };
 
+enum conf_compliance {
+	CONF_COMPLIANCE_OFF,
+	CONF_COMPLIANCE_LOG,
+	CONF_COMPLIANCE_ADD,
+	CONF_COMPLIANCE_REJECT
+};
+
+/* Traffic shaping: classes, limits, warm-up, bulk compliance. */
+typedef struct {
+	TCLASS_RULES	 tclass;
+	BUCKET_RULE	 bulk, transactional, relay;	/* tokens 0: none */
+	DOMLIMITS	*domains;		/* NULL: no DomainLimits */
+	int64_t		 warmup_start;		/* 0: no warm-up */
+	WARMUP		 warmup;
+	int		 compliance;		/* CONF_COMPLIANCE_* */
+	const char	*unsubscribe_url;	/* NULL: none */
+	const char	*feedback_id;		/* NULL: none */
+} CONF_SHAPING;
+
 enum conf_algorithm {
 	CONF_ALG_RSA_SHA256,
 	CONF_ALG_ED25519_SHA256
@@ -94,6 +117,9 @@ const struct BOUNCE_RULES *conf_bounce_rules(const CONF *); /* NULL: none */
 struct RPDNS;
 struct RPDNS	*conf_rpdns(const CONF *);	/* NULL: no check */
 const REP_RULES	*conf_rep_rules(const CONF *);	/* NULL: Reputation no */
+const CONF_SHAPING *conf_shaping(const CONF *);
+char		*conf_shaping_load(const CONF *, CONF_SHAPING *);
+void		 conf_shaping_free(CONF_SHAPING *);
 int		 conf_major_receiver(const CONF *, const char *domain);
 void		 conf_ref(CONF *);
 void		 conf_unref(CONF *);

@@ -17,10 +17,13 @@
 #include <strings.h>
 #include <arpa/inet.h>
 
+#include "bucket.h"
 #include "cidr.h"
 #include "conf_int.h"
 #include "duration.h"
 #include "log.h"
+#include "mem.h"
+#include "warmup.h"
 
 /* Value parsers: NULL on success, else a message (into msg). */
 
@@ -280,6 +283,47 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 		return NULL;
 	case CT_RATE:
 		return conf_parse_rate(s, v, msg, msglen);
+	case CT_RULE: {
+		BUCKET_RULE r;
+
+		if ((err = bucket_rule_parse(s, strlen(s), &r)) != NULL) {
+			snprintf(msg, msglen, "%s: \"%s\" (a rate such as "
+			    "1000/1h or 1000/1h burst 200)", err, s);
+			return msg;
+		}
+		return NULL;
+	}
+	case CT_DATE: {
+		int64_t t;
+
+		if ((err = warmup_date_parse(s, strlen(s), &t)) != NULL) {
+			snprintf(msg, msglen, "%s, got \"%s\"", err, s);
+			return msg;
+		}
+		v->n = t;
+		return NULL;
+	}
+	case CT_WARMUP: {
+		WARMUP *w = mem_alloc(sizeof(*w));
+
+		err = warmup_parse(s, strlen(s), w);
+		free(w);
+		if (err != NULL) {
+			snprintf(msg, msglen, "%s: \"%s\" (daily limits such "
+			    "as \"1000 x1.5 cap 1000000\" or \"500 1000 "
+			    "2000\")", err, s);
+			return msg;
+		}
+		return NULL;
+	}
+	case CT_HEADER:
+		for (n = 0; s[n] != '\0'; n++)
+			if (s[n] <= ' ' || s[n] >= 0x7f || s[n] == ':') {
+				snprintf(msg, msglen, "expected a header name, "
+				    "got \"%s\"", s);
+				return msg;
+			}
+		return NULL;
 	case CT_OCTAL:
 		errno = 0;
 		n = strtoll(s, &end, 8);

@@ -45,6 +45,7 @@
 #include "milter.h"
 #include "privs.h"
 #include "repwatch.h"
+#include "shape.h"
 #include "retpath.h"
 #include "rprecord.h"
 #include "sender.h"
@@ -344,6 +345,9 @@ main_signals(void)
  */
 struct main_rp_sweep {
 	int64_t		 now;
+	char		 bucket[BUCKET_NAME_MAX + 1], bucket_next[BUCKET_NAME_MAX
+			    + 1];		/* rate-limit buckets */
+	long		 bucket_removed;
 	uint64_t	 cursor, next;
 	long		 removed;
 	SUPPRESS_SWEEP	 sup, sup_next;		/* the suppression list */
@@ -362,7 +366,21 @@ main_rp_sweep_fn(STORE_TXN *t, void *ctx)
 		return 1;
 	s->sup_removed = suppress_sweep(t, s->now, MAIN_SWEEP_BUDGET,
 	    &s->sup_next);
-	return s->sup_removed < 0 ? 1 : 0;
+	if (s->sup_removed < 0)
+		return 1;
+	memcpy(s->bucket_next, s->bucket, sizeof(s->bucket));
+	s->bucket_removed = bucket_sweep(t, s->now * 1000, MAIN_SWEEP_BUDGET,
+	    s->bucket_next);
+	return s->bucket_removed < 0 ? 1 : 0;
+}
+
+static SHAPE *main_shape;	/* the rate-limit buckets in memory */
+
+/* The tally's prepare hook: the buckets changed since its last batch. */
+static void
+main_shape_queue(TALLY *ty, void *ctx)
+{
+	shape_queue(ctx, ty);
 }
 
 static void
@@ -393,7 +411,9 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 	} else {
 		rp.cursor = rp.next;
 		rp.sup = rp.sup_next;
+		memcpy(rp.bucket, rp.bucket_next, sizeof(rp.bucket));
 	}
+	(void)shape_sweep(main_shape, clock_now_ms());
 	/* at start always (the operator sees it ran), later when it did */
 	if (first || sweep->deleted > before || rp.removed > 0 ||
 	    rp.sup_removed > 0)
@@ -550,7 +570,9 @@ main(int argc, char **argv)
 		    "processes", store_stale_readers(st));
 	ty = tally_start(st, conf_commit_interval(c), main_tally_error, NULL);
 	tally_set_hook(ty, repwatch_counted, NULL);
-	milter_init(st, ty);
+	main_shape = shape_new(st);
+	tally_set_prepare(ty, main_shape_queue, main_shape);
+	milter_init(st, ty, main_shape);
 	conf_ref(c);		/* restart-only settings stay those of 'c' */
 	conf_install(c);
 	msg_info("repguard %s listening on %s (database %s)", PACKAGE_VERSION,
@@ -567,7 +589,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	tally_stop(ty);
+	tally_stop(ty);		/* writes the buckets' last changes too */
+	shape_free(main_shape);
 	store_close(st);
 out:
 	if (conf_pidfile(c) != NULL && unlink(conf_pidfile(c)) != 0 &&

@@ -55,16 +55,18 @@
 
 STORE *milter_store;
 TALLY *milter_tally;
+SHAPE *milter_shape;
 static int milter_inflight;	/* callbacks using the store or tally now */
 static int milter_stopping;	/* set by milter_quiesce() */
 static unsigned long milter_serial;
 static pthread_mutex_t milter_serial_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
-milter_init(STORE *st, TALLY *ty)
+milter_init(STORE *st, TALLY *ty, SHAPE *sh)
 {
 	milter_store = st;
 	milter_tally = ty;
+	milter_shape = sh;
 }
 
 static struct milter_conn *
@@ -86,6 +88,13 @@ milter_queue_id(SMFICTX *ctx, struct milter_conn *c)
 static void
 milter_msg_reset(struct milter_conn *c)
 {
+	milter_shape_end(c, 0, c->ntaken > 0 ? clock_now_ms() : 0);
+	tclass_init(&c->tc);
+	compliance_init(&c->cm);
+	c->cls = TCLASS_TRANSACTIONAL;
+	c->cls_why[0] = '\0';
+	c->probation = 0;
+	c->first_rcpt[0] = '\0';
 	signer_msg_free(c->sign);
 	c->sign = NULL;
 	c->sign_rc = SIGNER_OK;
@@ -321,6 +330,12 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 		if ((rs = milter_rep_rcpt(ctx, c, rcpt, clock_now())) !=
 		    SMFIS_CONTINUE)
 			return rs;	/* this recipient only; not counted */
+		if ((rs = milter_shape_rcpt(ctx, c, rcpt, clock_now_ms())) !=
+		    SMFIS_CONTINUE)
+			return rs;	/* its domain's limit: this one only */
+		if (c->first_rcpt[0] == '\0')
+			snprintf(c->first_rcpt, sizeof(c->first_rcpt), "%s",
+			    rcpt);
 		if (c->rewrite)
 			rprecord_add(&c->rp, rcpt);
 	}
@@ -349,6 +364,7 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 			c->hfrom[0] = '\0';
 	}
 	intake_header(&c->im, name, value, !c->leadspc);
+	milter_shape_header(c, name, value);
 	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
 		c->sign_rc = signer_msg_header(c->sign, name, value,
 		    !c->leadspc);
@@ -371,7 +387,8 @@ milter_eoh(SMFICTX *ctx)
 	if (c->im.active) {		/* a report to us: never signed */
 		signer_msg_free(c->sign);
 		c->sign = NULL;
-	}
+	} else
+		milter_shape_eoh(c);	/* adds headers: before signing */
 	if (c->sign == NULL || c->sign_rc != SIGNER_OK)
 		return milter_next(c, SMFIP_NR_EOH);
 	c->sign_rc = signer_msg_eoh(c->sign, c->id);
@@ -418,7 +435,9 @@ static sfsistat
 milter_eom_do(SMFICTX *ctx)
 {
 	struct milter_conn *c = milter_conn(ctx);
+	SENDER_COUNTS counts;
 	char why[600];
+	sfsistat rs;
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
@@ -434,6 +453,9 @@ milter_eom_do(SMFICTX *ctx)
 		smfi_setreply(ctx, "451", "4.7.5", why);
 		return SMFIS_TEMPFAIL;
 	}
+	if (c->quarantine[0] == '\0' && (rs = milter_shape_eom(ctx, c,
+	    clock_now_ms())) != SMFIS_CONTINUE)
+		return rs;		/* not charged: nothing taken */
 	if (c->sign != NULL && milter_sign_finish(ctx, c) != 0) {
 		snprintf(why, sizeof(why), "signing failed: %s",
 		    signer_msg_error(c->sign)[0] ? signer_msg_error(c->sign) :
@@ -454,6 +476,9 @@ milter_eom_do(SMFICTX *ctx)
 	if (c->rewrite && milter_rewrite(ctx, c, clock_now(), why,
 	    sizeof(why)) != 0)
 		return milter_on_error(ctx, c, why);
+	if (milter_shape_added(ctx, c) != 0)
+		return milter_on_error(ctx, c, "the MTA refused a header "
+		    "repguard adds (List-Unsubscribe, Feedback-ID)");
 	if (c->quarantine[0] != '\0') {
 		/* held, not sent: the operator releases it (or not) */
 		if (smfi_quarantine(ctx, c->quarantine) != MI_SUCCESS)
@@ -463,9 +488,15 @@ milter_eom_do(SMFICTX *ctx)
 		    c->quarantine);
 		return SMFIS_CONTINUE;
 	}
-	tally_add(milter_tally, c->sender, 1, c->rcpts, clock_now());
-	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu", c->id,
-	    c->addr, c->sender, c->rcpts, c->size);
+	memset(&counts, 0, sizeof(counts));
+	counts.n[SENDER_MESSAGES] = 1;
+	counts.n[SENDER_RECIPIENTS] = c->rcpts;
+	counts.n[SENDER_BULK] = c->cls == TCLASS_BULK;
+	tally_count(milter_tally, c->sender, &counts, clock_now());
+	milter_shape_end(c, 1, 0);	/* it goes: its tokens stay taken */
+	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu "
+	    "class=%s (%s)", c->id, c->addr, c->sender, c->rcpts, c->size,
+	    tclass_name(c->cls), c->cls_why);
 	return SMFIS_CONTINUE;
 }
 
@@ -485,6 +516,8 @@ milter_close(SMFICTX *ctx)
 	struct milter_conn *c = milter_conn(ctx);
 
 	if (c != NULL) {
+		milter_shape_end(c, 0, c->ntaken > 0 ? clock_now_ms() : 0);
+		free(c->taken);
 		signer_msg_free(c->sign);
 		rprecord_clear(&c->rp);
 		intake_free(&c->im);
@@ -522,7 +555,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	want = MILTER_NOREPLY;
 	cur = conf_current();
 	if (cur != NULL && (retpath_on(conf_retpath(cur)) ||
-	    conf_suppression(cur) != CONF_SUPPRESS_OFF))
+	    conf_suppression(cur) != CONF_SUPPRESS_OFF ||
+	    conf_shaping(cur)->domains != NULL))
 		want &= ~(unsigned long)SMFIP_NR_RCPT;	/* may refuse there */
 	conf_unref(cur);
 	*pf1 |= f1 & want;

@@ -1,7 +1,7 @@
 /*
  * milter.h - repguard's libmilter callbacks.
  *
- *	milter_init(store, tally);	once, before smfi_main()
+ *	milter_init(store, tally, shape);	once, before smfi_main()
  *	smfi_register(*milter_desc());
  *	...smfi_main() returned...
  *	milter_quiesce(ms);		refuse new work, wait for callbacks
@@ -16,10 +16,11 @@
 
 #include <libmilter/mfapi.h>
 
+#include "shape.h"
 #include "store.h"
 #include "tally.h"
 
-void			 milter_init(STORE *, TALLY *);
+void			 milter_init(STORE *, TALLY *, SHAPE *);
 int			 milter_quiesce(unsigned ms);
 struct smfiDesc		*milter_desc(void);
 

@@ -11,13 +11,17 @@
 #include <libmilter/mfapi.h>
 
 #include "addr.h"
+#include "bucket.h"
+#include "compliance.h"
 #include "conf.h"
 #include "intake.h"
 #include "rprecord.h"
 #include "sender.h"
 #include "signer.h"
+#include "shape.h"
 #include "store.h"
 #include "tally.h"
+#include "tclass.h"
 
 #define MILTER_ID_MAX	64
 
@@ -50,10 +54,29 @@ struct milter_conn {
 	char		 hfrom[ADDR_KEY_MAX];	/* its address ("": none) */
 	char		 quarantine[640];	/* paused, PauseAction
 					 * quarantine: held at EOM */
+	/* Traffic shaping (milter_shape.c). */
+	char		 first_rcpt[ADDR_KEY_MAX];	/* canonical */
+	int		 probation;	/* the sender is on probation */
+	TCLASS_MSG	 tc;
+	COMPLIANCE_MSG	 cm;
+	int		 cls;		/* TCLASS_*, at end of header */
+	char		 cls_why[64];
+	char		 shape_refuse[400];	/* BulkCompliance reject */
+	struct {
+		char		*name;
+		BUCKET_RULE	 rule;
+		int		 soft;
+	}		*taken;		/* given back unless the message goes */
+	size_t		 ntaken, takencap;
+	struct {
+		char		*name, *value;
+	}		 added[3];	/* headers to add at end of message */
+	size_t		 nadded;
 };
 
 extern STORE	*milter_store;
 extern TALLY	*milter_tally;
+extern SHAPE	*milter_shape;
 
 /* milter.c */
 sfsistat	milter_on_error(SMFICTX *, struct milter_conn *, const char *why);
@@ -63,6 +86,18 @@ sfsistat	milter_rep_gate(SMFICTX *, struct milter_conn *, int64_t now);
 sfsistat	milter_rep_rcpt(SMFICTX *, struct milter_conn *, const char *key,
 		    int64_t now);
 void		milter_reply_clean(const char *in, char *out, size_t outsize);
+
+/* milter_shape.c */
+sfsistat	milter_shape_rcpt(SMFICTX *, struct milter_conn *, const char *rcpt,
+		    int64_t now_ms);
+void		milter_shape_header(struct milter_conn *, const char *name,
+		    const char *value);
+void		milter_shape_eoh(struct milter_conn *);
+sfsistat	milter_shape_eom(SMFICTX *, struct milter_conn *, int64_t now_ms);
+int		milter_shape_added(SMFICTX *, struct milter_conn *);
+void		milter_shape_end(struct milter_conn *, int went, int64_t now_ms);
+int		milter_probation_full(SMFICTX *, struct milter_conn *,
+		    int64_t now_ms);
 
 /* milter_steps.c: the steps of one message, in the order they run */
 void		milter_envelope(struct milter_conn *, const char *from,

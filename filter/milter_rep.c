@@ -11,7 +11,9 @@
  * transaction, and then acted on.  A paused sender's mail gets
  * PauseAction: 451 4.7.1 (the client keeps it), 550 5.7.1, or it is
  * accepted into the MTA's hold queue at end of message.  On probation a
- * sender may send ProbationLimit messages per short window.  Refused mail
+ * sender may send ProbationLimit messages per short window: a token
+ * bucket (milter_shape.c), peeked at here and taken at end of message.
+ * Refused mail
  * is not counted (the caller counts at end of message only).  At RCPT a
  * recipient on the suppression list (global, or the sender's) is refused
  * alone, so the rest of the message still goes; that is one read too.
@@ -103,7 +105,6 @@ struct milter_rep_op {
 	SENDER_STATE	 s;
 	REP_CHANGE	 ch;
 	int		 changed;
-	uint64_t	 sent;		/* probation: messages since it began */
 };
 
 /* Would judging now change the state?  (read only) */
@@ -130,19 +131,6 @@ milter_rep_update_fn(STORE_TXN *t, void *ctx)
 	return op->changed < 0 ? STORE_ERROR : 0;
 }
 
-/* Messages sent on probation within the short window (since it began). */
-static int
-milter_rep_sent_fn(STORE_TXN *t, void *ctx)
-{
-	struct milter_rep_op *op = ctx;
-	REP_WINDOWS w;
-
-	if (rep_windows(t, op->rules, op->key, &op->s, op->now, &w) != 0)
-		return STORE_ERROR;
-	op->sent = w.w[0].n[SENDER_MESSAGES];
-	return 0;
-}
-
 /*
  * The sender's state at MAIL FROM.  SMFIS_CONTINUE: its mail may go
  * (possibly marked for the hold queue); anything else is the answer.
@@ -152,8 +140,7 @@ milter_rep_gate(SMFICTX *ctx, struct milter_conn *c, int64_t now)
 {
 	const REP_RULES *r = conf_rep_rules(c->conf);
 	struct milter_rep_op op;
-	char err[512] = "", text[300];
-	long long limit;
+	char err[512] = "";
 	int rc;
 
 	memset(&op, 0, sizeof(op));
@@ -177,22 +164,12 @@ milter_rep_gate(SMFICTX *ctx, struct milter_conn *c, int64_t now)
 	}
 	if (sender_is_paused(&op.s, now))
 		return milter_paused(ctx, c, &op.s);
-	limit = conf_probation_limit(c->conf);
-	if (r == NULL || op.s.state != SENDER_PROBATION || limit == 0)
-		return SMFIS_CONTINUE;
-	if (store_read(milter_store, milter_rep_sent_fn, &op, err,
-	    sizeof(err)) != 0)
-		return milter_on_error(ctx, c, err);
-	if (op.sent < (uint64_t)limit)
-		return SMFIS_CONTINUE;
-	snprintf(text, sizeof(text), "sender %.200s is on probation: at most "
-	    "%lld messages per %llds, try again later", c->sender, limit,
-	    (long long)r->window[0]);
-	msg_info("%s: client=%s sender=%s: on probation, %llu messages sent "
-	    "(ProbationLimit %lld): temporary failure", c->id, c->addr,
-	    c->sender, (unsigned long long)op.sent, limit);
-	smfi_setreply(ctx, "451", "4.7.1", text);
-	return SMFIS_TEMPFAIL;
+	/* on probation: ProbationLimit is a bucket (milter_shape.c), taken
+	 * at end of message; an empty one is told here, before the data */
+	c->probation = r != NULL && op.s.state == SENDER_PROBATION;
+	if (c->probation && milter_probation_full(ctx, c, now * 1000))
+		return SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
 }
 
 struct milter_supp_op {

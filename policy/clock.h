@@ -2,6 +2,7 @@
  * clock.h - the one clock repguard reads.
  *
  *	int64_t now = clock_now();	Unix seconds
+ *	int64_t ms = clock_now_ms();	milliseconds (rate limits)
  *	clock_set(fn);			tests: read fn() instead (NULL: the
  *					system clock again)
  *
@@ -19,6 +20,7 @@
 typedef int64_t (*CLOCK_FN)(void);
 
 int64_t	clock_now(void);
+int64_t	clock_now_ms(void);
 void	clock_set(CLOCK_FN);
 
 #endif

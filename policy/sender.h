@@ -70,6 +70,7 @@ enum sender_counter {
 	SENDER_POLICY,			/* policy and blocklist bounces */
 	SENDER_POLICY_MAJOR,		/* ... of them, from major receivers */
 	SENDER_COMPLAINTS,
+	SENDER_BULK,			/* messages of the bulk class */
 	SENDER_COUNTERS			/* how many there are */
 };
 

@@ -1,14 +1,15 @@
 /*
  * tally.c - group commit of sender counters (see tally.h).
  *
- * Owns: tally_start(), tally_add(), tally_flush(), tally_stop(),
- * tally_dropped(), tally_set_interval(), tally_set_hook().  Increments
- * are appended to an in-memory queue under a mutex; the tally thread
- * swaps the queue out and writes it with sender_count() in one store
- * transaction, then calls the hook once for each sender counted (the
- * reputation engine judges it again in the same transaction).  Only one flush runs at a time
- * (flush_lock), so a synchronous tally_flush() and the thread never write
- * the same increments twice.
+ * Owns: tally_start(), tally_add(), tally_count(), tally_flush(),
+ * tally_stop(), tally_dropped(), tally_set_interval(), tally_set_hook(),
+ * tally_set_prepare().  Increments are appended to an in-memory queue
+ * under a mutex; the tally thread swaps the queue out and writes it with
+ * sender_count() in one store transaction, then calls the hook once for
+ * each sender counted (the reputation engine judges it again in the same
+ * transaction).  Only one flush runs at a time (flush_lock), so a
+ * synchronous tally_flush() and the thread never write the same increments
+ * twice.
  *
  * Must not: block tally_add() on the store, or hold the queue mutex while
  * writing.  Its thread blocks all signals (the daemon's main thread
@@ -43,6 +44,8 @@ struct TALLY {
 	void			*ctx;
 	TALLY_HOOK_FN		 hook;		/* under flush_lock */
 	void			*hook_ctx;
+	TALLY_PREPARE_FN	 prepare;	/* under flush_lock */
+	void			*prepare_ctx;
 	pthread_t		 thread;
 	pthread_mutex_t		 lock;		/* queue, stop, dropped */
 	pthread_mutex_t		 flush_lock;	/* one flush at a time */
@@ -94,12 +97,23 @@ void
 tally_add(TALLY *ty, const char *key, uint64_t messages, uint64_t recipients,
     int64_t now)
 {
+	SENDER_COUNTS c;
+
+	memset(&c, 0, sizeof(c));
+	c.n[SENDER_MESSAGES] = messages;
+	c.n[SENDER_RECIPIENTS] = recipients;
+	tally_count(ty, key, &c, now);
+}
+
+void
+tally_count(TALLY *ty, const char *key, const SENDER_COUNTS *counts,
+    int64_t now)
+{
 	struct tally_entry e;
 
 	memset(&e, 0, sizeof(e));
 	e.key = mem_strdup(key);
-	e.counts.n[SENDER_MESSAGES] = messages;
-	e.counts.n[SENDER_RECIPIENTS] = recipients;
+	e.counts = *counts;
 	e.now = now;
 	pthread_mutex_lock(&ty->lock);
 	tally_push(ty, &e);
@@ -171,6 +185,20 @@ tally_set_hook(TALLY *ty, TALLY_HOOK_FN hook, void *ctx)
 	pthread_mutex_unlock(&ty->flush_lock);
 }
 
+/*
+ * Call prepare(ty, ctx) at the start of each flush, before the queue is
+ * taken: what it queues with tally_put() goes into that batch.  It must
+ * not call tally_flush().
+ */
+void
+tally_set_prepare(TALLY *ty, TALLY_PREPARE_FN fn, void *ctx)
+{
+	pthread_mutex_lock(&ty->flush_lock);
+	ty->prepare = fn;
+	ty->prepare_ctx = ctx;
+	pthread_mutex_unlock(&ty->flush_lock);
+}
+
 int
 tally_flush(TALLY *ty)
 {
@@ -181,6 +209,8 @@ tally_flush(TALLY *ty)
 	int rc;
 
 	pthread_mutex_lock(&ty->flush_lock);
+	if (ty->prepare != NULL)
+		ty->prepare(ty, ty->prepare_ctx);
 	pthread_mutex_lock(&ty->lock);
 	b.e = ty->q;
 	b.n = ty->qlen;

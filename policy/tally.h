@@ -8,10 +8,15 @@
  *
  *	TALLY *ty = tally_start(store, 10, on_error, ctx);
  *	tally_add(ty, "alice", 1, 3, now);	never blocks on the store
+ *	tally_count(ty, "alice", &counts, now);	any counters at once
  *	tally_put(ty, db, key, klen, val, vlen);	a record, same batch
  *	tally_flush(ty);			write what is queued, now
  *	tally_set_hook(ty, fn, ctx);		fn(txn, key, now, ctx) once per
  *						sender of each batch, in it
+ *	tally_set_prepare(ty, fn, ctx);	fn(ty, ctx) at the start of each
+ *						flush: a module that keeps its
+ *						changes in memory queues them
+ *						(tally_put) once per batch
  *	tally_stop(ty);				flush, stop the thread, free
  *
  * A failed write keeps the increments for the next attempt (up to
@@ -30,6 +35,7 @@
 
 #include <stdint.h>
 
+#include "sender.h"
 #include "store.h"
 
 #define TALLY_MAX_PENDING	65536
@@ -37,6 +43,7 @@
 
 typedef struct TALLY TALLY;
 typedef void (*TALLY_ERROR_FN)(const char *err, void *ctx);
+typedef void (*TALLY_PREPARE_FN)(TALLY *, void *ctx);
 typedef int (*TALLY_HOOK_FN)(STORE_TXN *, const char *key, int64_t now,
 		void *ctx);
 
@@ -44,6 +51,8 @@ TALLY		*tally_start(STORE *, unsigned interval_ms, TALLY_ERROR_FN,
 		    void *ctx);
 void		 tally_add(TALLY *, const char *key, uint64_t messages,
 		    uint64_t recipients, int64_t now);
+void		 tally_count(TALLY *, const char *key, const SENDER_COUNTS *,
+		    int64_t now);
 void		 tally_put(TALLY *, int db, const void *key, size_t klen,
 		    const void *val, size_t vlen);
 int		 tally_flush(TALLY *);
@@ -51,5 +60,6 @@ void		 tally_stop(TALLY *);
 uint64_t	 tally_dropped(TALLY *);
 void		 tally_set_interval(TALLY *, unsigned interval_ms);
 void		 tally_set_hook(TALLY *, TALLY_HOOK_FN, void *ctx);
+void		 tally_set_prepare(TALLY *, TALLY_PREPARE_FN, void *ctx);
 
 #endif

@@ -6,7 +6,10 @@
  * exact millisecond a token comes back, a refusal that charges nothing,
  * the cap after a long idle time, time going backwards, more than the
  * burst at once, a slow rate (1/1d) refilling exactly, two buckets kept
- * apart; and buckets through a real store.
+ * apart; a quota (no refill); a charge that runs into debt and the wait
+ * it makes; tokens given back (up to the burst); and buckets through a
+ * real store: the stored form, version 1 values still read, the sweep
+ * of idle buckets.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,9 @@ static const struct {
 	{ "1000/1h burst 5 x", "unexpected text", 0, 0, 0 },
 	{ "-5/1h", "expected a number", 0, 0, 0 },
 	{ "99999999999/1h", "too large", 0, 0, 0 },
+	{ "1/1d burst 7", NULL, 1, 86400000, 7 },
+	{ "1/1d burst 8", "longer than 7 days to refill", 0, 0, 0 },
+	{ "1/8d", "longer than 7 days to refill", 0, 0, 0 },
 };
 
 static void
@@ -129,6 +135,42 @@ test_take(void)
 	    "the other full");
 }
 
+static void
+test_quota_debt(void)
+{
+	BUCKET_RULE q = { 3, 0, 3 }, r = rule("10/1s");
+	BUCKET b;
+	int64_t t0 = 1795860000000LL;
+
+	memset(&b, 0, sizeof(b));
+	tap_ok(bucket_take(&b, &q, t0, 3) == 0, "a quota of 3: 3 taken");
+	tap_ok(bucket_take(&b, &q, t0 + 86400000, 1) == BUCKET_NEVER,
+	    "... a day later still none: a quota never refills (BUCKET_NEVER)");
+	tap_int((long long)b.taken, 3, "... 3 counted as taken");
+	bucket_give(&b, &q, t0, 1);
+	tap_ok(bucket_take(&b, &q, t0, 1) == 0, "a token given back can be "
+	    "taken again");
+
+	memset(&b, 0, sizeof(b));
+	bucket_charge(&b, &r, t0, 15);
+	tap_int(bucket_level(&b, &r, t0), -5, "a charge of 15 from a full 10: "
+	    "a debt of 5");
+	tap_int(bucket_take(&b, &r, t0, 1), 600, "... the next take waits for "
+	    "6 tokens (600 ms)");
+	bucket_charge(&b, &r, t0, 100);
+	tap_int(bucket_level(&b, &r, t0), -10, "a debt never goes below "
+	    "minus the burst");
+	tap_int(bucket_level(&b, &r, t0 + 60000), 10, "a minute later: full "
+	    "again");
+	memset(&b, 0, sizeof(b));
+	bucket_take(&b, &r, t0, 4);
+	bucket_give(&b, &r, t0, 9);
+	tap_int(bucket_level(&b, &r, t0), 10, "tokens given back stop at the "
+	    "burst");
+	tap_int((long long)b.taken, 0, "... and what was taken is no longer "
+	    "counted");
+}
+
 static int
 put_fn(STORE_TXN *t, void *ctx)
 {
@@ -179,6 +221,92 @@ test_store(STORE *st)
 	tap_int(bucket_level(&back, &r, t0), 10, "... full");
 }
 
+static int
+put_v1_fn(STORE_TXN *t, void *ctx)
+{
+	unsigned char v[17];
+	size_t n = 0;
+
+	(void)ctx;
+	store_key_u8(v, sizeof(v), &n, 1);
+	store_key_u64(v, sizeof(v), &n, 2 * BUCKET_MICRO);
+	store_key_u64(v, sizeof(v), &n, 1795860000000ULL);
+	return store_put(t, STORE_DB_BUCKETS, "relay", 5, v, n);
+}
+
+static int
+get_relay_fn(STORE_TXN *t, void *ctx)
+{
+	return bucket_get(t, "relay", ctx) == STORE_ERROR ? STORE_ERROR : 0;
+}
+
+struct sweep_ctx {
+	int64_t	 now;
+	long	 removed;
+	char	 cursor[BUCKET_NAME_MAX + 1];
+};
+
+static int
+put_many_fn(STORE_TXN *t, void *ctx)
+{
+	BUCKET b;
+	char name[64];
+	int i;
+
+	(void)ctx;
+	memset(&b, 0, sizeof(b));
+	b.used = 1;
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "domain:d%d.example", i);
+		/* even ones idle for 9 days, odd ones used an hour ago */
+		b.at = 1795860000000LL - (i % 2 ? 3600000LL :
+		    9LL * 86400000);
+		if (bucket_put(t, name, &b) != 0)
+			return STORE_ERROR;
+	}
+	return 0;
+}
+
+static int
+sweep_fn(STORE_TXN *t, void *ctx)
+{
+	struct sweep_ctx *s = ctx;
+
+	s->removed = bucket_sweep(t, s->now, 3, s->cursor);
+	return s->removed < 0 ? STORE_ERROR : 0;
+}
+
+static void
+test_store_more(STORE *st)
+{
+	struct sweep_ctx s;
+	BUCKET back;
+	char err[256];
+	long total = 0;
+	int rounds = 0;
+
+	tap_int(store_write(st, put_v1_fn, NULL, err, sizeof(err)), 0,
+	    "a version 1 value written");
+	tap_int(store_read(st, get_relay_fn, &back, err, sizeof(err)), 0,
+	    "... read");
+	tap_ok(back.used && back.micro == 2 * BUCKET_MICRO && back.taken == 0,
+	    "... as its tokens and time, nothing taken or refused counted");
+	store_write(st, put_many_fn, NULL, err, sizeof(err));
+	memset(&s, 0, sizeof(s));
+	s.now = 1795860000000LL;
+	do {
+		if (store_write(st, sweep_fn, &s, err, sizeof(err)) != 0)
+			break;
+		total += s.removed;
+	} while (s.cursor[0] != '\0' && ++rounds < 20);
+	tap_ok(rounds > 1, "the sweep goes in slices of its budget (%d "
+	    "rounds of 3)", rounds + 1);
+	/* 5 idle domains and the damaged gmail.com one; relay and alice's
+	 * were used at s.now */
+	tap_int(total, 6, "the sweep removed the buckets idle for 8 days and "
+	    "the damaged one, kept those used an hour ago");
+}
+
 int
 main(void)
 {
@@ -187,12 +315,14 @@ main(void)
 
 	test_rules();
 	test_take();
+	test_quota_debt();
 	if (mkdtemp(dir) == NULL || (st = store_open(dir, NULL, err,
 	    sizeof(err))) == NULL) {
 		tap_ok(0, "store: %s", err);
 		return tap_done();
 	}
 	test_store(st);
+	test_store_more(st);
 	store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
