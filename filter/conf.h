@@ -120,6 +120,8 @@ const REP_RULES	*conf_rep_rules(const CONF *);	/* NULL: Reputation no */
 const CONF_SHAPING *conf_shaping(const CONF *);
 char		*conf_shaping_load(const CONF *, CONF_SHAPING *);
 void		 conf_shaping_free(CONF_SHAPING *);
+int		 conf_shaping_rule(const CONF *, const char *bucket,
+		    BUCKET_RULE *, char *what, size_t whatsize);
 int		 conf_major_receiver(const CONF *, const char *domain);
 void		 conf_ref(CONF *);
 void		 conf_unref(CONF *);

@@ -2,7 +2,7 @@
  * conf_shape.c - the traffic-shaping part of a configuration snapshot:
  * classes, rate limits, the domain limits file, warm-up, bulk compliance.
  *
- * Owns: conf_shaping_load(), conf_shaping_free().
+ * Owns: conf_shaping_load(), conf_shaping_free(), conf_shaping_rule().
  *
  * Decisions: built from the snapshot's keywords (already checked by
  * their types) through the public accessors; what only makes sense
@@ -94,6 +94,63 @@ conf_shaping_load(const CONF *c, CONF_SHAPING *sh)
 		}
 	}
 	return errors;
+}
+
+/*
+ * The rule in force for a bucket, by its name (the names milter_shape.c
+ * gives): 1 and *r, with the setting it comes from in what; 0 if no
+ * setting makes such a bucket now.
+ */
+int
+conf_shaping_rule(const CONF *c, const char *name, BUCKET_RULE *r,
+    char *what, size_t whatsize)
+{
+	const CONF_SHAPING *sh = conf_shaping(c);
+	const REP_RULES *rr = conf_rep_rules(c);
+	const DOMLIMIT *hit[2];
+	const char *p, *end;
+	char dom[300];
+	size_t n, i;
+	int64_t day;
+	int dayno;
+
+	memset(r, 0, sizeof(*r));
+	if (strncmp(name, "sender:", 7) == 0 && (end = strrchr(name, ':')) !=
+	    name + 6) {
+		if (strcmp(end, ":bulk") == 0 && sh->bulk.tokens > 0) {
+			*r = sh->bulk;
+			snprintf(what, whatsize, "BulkLimit");
+		} else if (strcmp(end, ":transactional") == 0 &&
+		    sh->transactional.tokens > 0) {
+			*r = sh->transactional;
+			snprintf(what, whatsize, "TransactionalLimit");
+		}
+	} else if (strncmp(name, "probation:", 10) == 0 && rr != NULL &&
+	    conf_probation_limit(c) > 0) {
+		r->tokens = r->burst = conf_probation_limit(c);
+		r->period_ms = rr->window[0] * 1000;
+		snprintf(what, whatsize, "ProbationLimit");
+	} else if (strcmp(name, "relay") == 0 && sh->relay.tokens > 0) {
+		*r = sh->relay;
+		snprintf(what, whatsize, "RelayLimit");
+	} else if (strncmp(name, "warmup:", 7) == 0 && sh->warmup_start != 0 &&
+	    warmup_date_parse(name + 7, strlen(name + 7), &day) == NULL &&
+	    (r->tokens = warmup_limit(&sh->warmup, sh->warmup_start, day,
+	    &dayno)) > 0) {
+		r->burst = r->tokens;
+		snprintf(what, whatsize, "WarmupSchedule day %d", dayno);
+	} else if (strncmp(name, "domain:", 7) == 0 && sh->domains != NULL) {
+		p = name + 7;
+		n = strcspn(p, ":");
+		snprintf(dom, sizeof(dom), "%.*s", (int)n, p);
+		for (i = domlimit_find(sh->domains, dom, hit); i-- > 0; )
+			if (hit[i]->per_sender == (p[n] == ':')) {
+				*r = hit[i]->rule;
+				snprintf(what, whatsize, "DomainLimits line %d",
+				    hit[i]->line);
+			}
+	}
+	return r->tokens > 0;
 }
 
 void

@@ -32,6 +32,7 @@
 #include "ctl.h"
 #include "ctl_bounce.h"
 #include "ctl_dkim.h"
+#include "ctl_limits.h"
 #include "ctl_sender.h"
 #include "ctl_suppress.h"
 #include "duration.h"
@@ -68,7 +69,9 @@ ctl_usage(const char *fmt, ...)
 	    "  unsuppress ADDRESS [--for SENDER]\n"
 	    "  suppressed [--json] [--for SENDER]\n"
 	    "  import FILE|- [--for SENDER]\n"
-	    "  export [--for SENDER]\n");
+	    "  export [--for SENDER]\n"
+	    "  limits [SENDER] [--json]\n"
+	    "  warmup [--json]\n");
 	exit(2);
 }
 
@@ -250,6 +253,8 @@ main(int argc, char **argv)
 	if (ctl_suppress_is_cmd(cmd))
 		return ctl_suppress_cmd(cmd, argc - optind, argv + optind,
 		    path);
+	if (ctl_limits_is_cmd(cmd))
+		return ctl_limits_cmd(cmd, argc - optind, argv + optind, path);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;
