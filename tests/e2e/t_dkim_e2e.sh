@@ -226,46 +226,12 @@ send() {
 	    --data "@$("$_kind" "$_id" "$_from" "${_to%%,*}")"
 }
 
-# delivered ID: write $T_TMP/got.ID, the message as Postfix handed it to
-# smtp-sink: the dump without smtp-sink's envelope pseudo-headers, its
-# Received: header and the empty line it appends.  Status 1 (with a reason
-# on stdout) if there is no single dump or it is not in the expected format.
-delivered() {
-	_dumps=$(sink_grep "^X-Test-Id: $1\$")
-	if [ -z "$_dumps" ]; then echo "no dump for $1"; return 1; fi
-	if [ "$(printf '%s\n' "$_dumps" | wc -l)" -ne 1 ]; then echo "several dumps for $1"; return 1; fi
-	"$PY" - "$_dumps" "$T_TMP/got.$1" <<'EOF'
-import re, sys
-data = open(sys.argv[1], "rb").read()
-lines = data.split(b"\n")
-i = 0
-envelope = (b"X-Client-Addr:", b"X-Client-Proto:", b"X-Helo-Args:", b"X-Mail-Args:",
-            b"X-Rcpt-Args:")
-while i < len(lines) and lines[i].startswith(envelope):
-    i += 1
-if i == 0 or not lines[i].startswith(b"Received: "):
-    sys.exit("dump does not start with smtp-sink's pseudo-headers and Received: %r"
-             % lines[:i + 1])
-j = i + 1
-while j < len(lines) and lines[j][:1] in (b" ", b"\t"):
-    j += 1
-if b"(smtp-sink)" not in b"".join(lines[i:j]):
-    sys.exit("the first Received: is not smtp-sink's: %r" % lines[i:j])
-msg = lines[j:]
-# smtp-sink appends an empty line; the last element is what follows the final LF
-if len(msg) < 2 or msg[-1] != b"" or msg[-2] != b"":
-    sys.exit("dump does not end with smtp-sink's empty line")
-msg = msg[:-2]
-open(sys.argv[2], "wb").write(b"".join(l + b"\r\n" for l in msg))
-EOF
-}
-
 # check_signed NAME ID N [ERE...]: message ID arrived; its delivered form
 # carries N signatures (0: none), all verifying, the verifier output
 # matching every ERE
 check_signed() {
 	_name=$1 _id=$2 _n=$3; shift 3
-	_why=$(delivered "$_id" 2>&1) || { t_fail "$_name" "$_why"; return 1; }
+	_why=$(sink_message "$_id" "$T_TMP/got.$_id" 2>&1) || { t_fail "$_name" "$_why"; return 1; }
 	_v=$("$PY" "$VF" "${VKEYS[@]}" --expect "$_n" "$T_TMP/got.$_id" 2>&1)
 	_rc=$?
 	for _re in "$@"; do
