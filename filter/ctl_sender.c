@@ -160,11 +160,14 @@ ctl_json_sender(const struct ctl_sender *s, const REP_RULES *r,
 	else
 		printf("null");
 	printf(", \"messages_1h\": %llu, \"recipients_1h\": %llu, "
-	    "\"messages_24h\": %llu, \"recipients_24h\": %llu",
+	    "\"messages_24h\": %llu, \"recipients_24h\": %llu, "
+	    "\"bulk_1h\": %llu, \"bulk_24h\": %llu",
 	    (unsigned long long)s->hour.n[SENDER_MESSAGES],
 	    (unsigned long long)s->hour.n[SENDER_RECIPIENTS],
 	    (unsigned long long)s->day.n[SENDER_MESSAGES],
-	    (unsigned long long)s->day.n[SENDER_RECIPIENTS]);
+	    (unsigned long long)s->day.n[SENDER_RECIPIENTS],
+	    (unsigned long long)s->hour.n[SENDER_BULK],
+	    (unsigned long long)s->day.n[SENDER_BULK]);
 	ctl_json_windows(s);
 	ctl_json_rules(r, st == SENDER_PROBATION);
 	ctl_json_time("first_seen", s->state.first_seen, 1);
@@ -389,11 +392,15 @@ ctl_show(STORE *st, const REP_RULES *r, const char *key, int json)
 	}
 	if (stt != SENDER_ACTIVE)
 		printf("reason: %s\n", s->state.reason);
-	printf("messages, last hour: %llu\nrecipients, last hour: %llu\n"
-	    "messages, last 24 hours: %llu\nrecipients, last 24 hours: %llu\n",
+	printf("messages, last hour: %llu (bulk %llu)\n"
+	    "recipients, last hour: %llu\n"
+	    "messages, last 24 hours: %llu (bulk %llu)\n"
+	    "recipients, last 24 hours: %llu\n",
 	    (unsigned long long)s->hour.n[SENDER_MESSAGES],
+	    (unsigned long long)s->hour.n[SENDER_BULK],
 	    (unsigned long long)s->hour.n[SENDER_RECIPIENTS],
 	    (unsigned long long)s->day.n[SENDER_MESSAGES],
+	    (unsigned long long)s->day.n[SENDER_BULK],
 	    (unsigned long long)s->day.n[SENDER_RECIPIENTS]);
 	for (i = 0; i < 2; i++) {
 		const SENDER_COUNTS *c = &s->w.w[i];

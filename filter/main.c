@@ -57,6 +57,7 @@
 #define MAIN_HOUSEKEEPING_MS	60000
 #define MAIN_QUIESCE_MS		10000
 #define MAIN_SWEEP_BUDGET	2000	/* keys of each database per minute */
+#define MAIN_BUCKET_WRITE_MS	1000	/* rate-limit buckets to the store */
 
 static int main_sigpipe[2] = { -1, -1 };
 static int main_milter_rc;
@@ -374,13 +375,38 @@ main_rp_sweep_fn(STORE_TXN *t, void *ctx)
 	return s->bucket_removed < 0 ? 1 : 0;
 }
 
-static SHAPE *main_shape;	/* the rate-limit buckets in memory */
+static int64_t
+main_monotonic_ms(void)
+{
+	struct timespec ts;
 
-/* The tally's prepare hook: the buckets changed since its last batch. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static SHAPE *main_shape;	/* the rate-limit buckets in memory */
+static TALLY *main_tally;
+
+/*
+ * The tally's prepare hook: the buckets whose tokens changed since they
+ * were last written, into the coming batch, at most once a second.
+ * Buckets are keyed by sender and domain, spread over the whole tree:
+ * written with every batch (CommitInterval) they would rewrite most of
+ * its pages a hundred times a second.  A crash loses at most a second of
+ * takes (a little more mail may go).  Buckets full again (only their
+ * counts changed) are written by the minute housekeeping, and all at a
+ * stop (main()).
+ */
 static void
 main_shape_queue(TALLY *ty, void *ctx)
 {
-	shape_queue(ctx, ty);
+	static int64_t last;
+	int64_t now = main_monotonic_ms();
+
+	if (now - last < MAIN_BUCKET_WRITE_MS)
+		return;
+	last = now;
+	shape_queue(ctx, ty, clock_now_ms(), 0);
 }
 
 static void
@@ -413,6 +439,7 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 		rp.sup = rp.sup_next;
 		memcpy(rp.bucket, rp.bucket_next, sizeof(rp.bucket));
 	}
+	shape_queue(main_shape, main_tally, clock_now_ms(), 1);	/* counts */
 	(void)shape_sweep(main_shape, clock_now_ms());
 	/* at start always (the operator sees it ran), later when it did */
 	if (first || sweep->deleted > before || rp.removed > 0 ||
@@ -423,15 +450,6 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 		    ok ? "" : " (partly failed)",
 		    (unsigned long long)(sweep->deleted - before), rp.removed,
 		    rp.sup_removed);
-}
-
-static int64_t
-main_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Serve until a stop signal or until libmilter gives up. */
@@ -571,6 +589,10 @@ main(int argc, char **argv)
 	ty = tally_start(st, conf_commit_interval(c), main_tally_error, NULL);
 	tally_set_hook(ty, repwatch_counted, NULL);
 	main_shape = shape_new(st);
+	main_tally = ty;
+	if (shape_load_names(main_shape, err, sizeof(err)) != 0)
+		msg_warn("database: rate-limit buckets not listed (each is "
+		    "read at first use instead): %s", err);
 	tally_set_prepare(ty, main_shape_queue, main_shape);
 	milter_init(st, ty, main_shape);
 	conf_ref(c);		/* restart-only settings stay those of 'c' */
@@ -589,7 +611,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	tally_stop(ty);		/* writes the buckets' last changes too */
+	shape_queue(main_shape, ty, clock_now_ms(), 1);	/* the last changes */
+	tally_stop(ty);
 	shape_free(main_shape);
 	store_close(st);
 out:

@@ -285,8 +285,8 @@ milter_shape_eoh(struct milter_conn *c)
 	compliance_missing_text(missing, miss, sizeof(miss));
 	switch (sh->compliance) {
 	case CONF_COMPLIANCE_REJECT:
-		msg_info("%s: bulk mail from %s without %s: rejected "
-		    "(BulkCompliance reject)", c->id, c->sender, miss);
+		msg_info("%s: bulk mail from %s without %s (BulkCompliance "
+		    "reject)", c->id, c->sender, miss);
 		snprintf(c->shape_refuse, sizeof(c->shape_refuse), "repguard: "
 		    "bulk mail must carry %s (RFC 8058 one-click "
 		    "unsubscribe)", miss);

@@ -1,21 +1,28 @@
 /*
  * shape.c - the daemon's token buckets in memory (see shape.h).
  *
- * Owns: shape_new(), shape_free(), shape_take(), shape_peek(),
- * shape_give(), shape_queue(), shape_sweep(), shape_size().
+ * Owns: shape_new(), shape_free(), shape_load_names(), shape_take(),
+ * shape_peek(), shape_give(), shape_queue(), shape_sweep(), shape_size().
  *
- * Decisions: a chained hash table of buckets by name (FNV-1a), grown at
- * a load of one, under one mutex (a take is a few lookups and some
- * arithmetic).  A changed bucket goes on a dirty list once; shape_queue()
- * hands each dirty bucket's state at that moment to the tally, which
- * writes it in its next batch (and keeps it for the next attempt if the
- * batch fails).  shape_sweep() forgets buckets that are clean and
- * unchanged for SHAPE_FORGET_MS: the tally has written their state long
- * before (it writes within a second), and the next use reads it back.
+ * Decisions: chained hash tables of buckets by name (FNV-1a), grown at a
+ * load of one, in SHAPE_SHARDS shards by the hash's top bits, each under
+ * its own mutex: a take locks the shards of its buckets in ascending order
+ * (so two takes never wait on each other in a cycle), does a few lookups
+ * and some arithmetic, and unlocks.  On two cores a thread that holds the
+ * only lock can be preempted, and every other message then waits for the
+ * scheduler: shards make that rare.  Beside each table, an open-addressing
+ * set of the 64-bit hashes of names the store may hold, so that a first
+ * meeting reads the store only when it may find something (a collision
+ * costs one needless read).  A changed bucket goes on a dirty list once;
+ * shape_queue() hands each dirty bucket's state at that moment to the
+ * tally, which writes it in its next batch (and keeps it for the next
+ * attempt if the batch fails); a bucket full again waits for a call with
+ * all, since only its counts changed. shape_sweep() forgets buckets that
+ * are clean and unchanged for SHAPE_FORGET_MS: their state is in the
+ * store, and the next use reads it back.
  *
  * Must not: include lmdb.h or any filter/ header, read the clock itself,
- * call the tally while a caller could hold its lock (only shape_queue()
- * calls it, from the tally's own prepare hook).
+ * call the tally while holding its own lock.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -25,24 +32,43 @@
 #include "mem.h"
 #include "shape.h"
 
-#define SHAPE_FORGET_MS	(60LL * 1000)	/* full and idle this long: dropped */
+#define SHAPE_FORGET_MS	(600LL * 1000)	/* idle this long: dropped */
+#define SHAPE_ITEMS_MAX	8		/* buckets in one take */
+#define SHAPE_SHARDS	64		/* a power of two */
+#define SHAPE_SHARD(h)	((size_t)((h) >> 58) & (SHAPE_SHARDS - 1))
 
 struct shape_entry {
 	struct shape_entry	*next;
 	uint64_t		 hash;
 	BUCKET			 b;
+	BUCKET_RULE		 rule;		/* the last one it was taken by */
+	uint64_t		 refused_written;	/* b.refused, last written */
 	int			 dirty;
 	int64_t			 changed_ms;
 	char			 name[];
 };
 
-struct SHAPE {
-	STORE			*store;
+struct shape_shard {
 	pthread_mutex_t		 lock;
 	struct shape_entry	**slot;
 	size_t			 nslot, n;
 	struct shape_entry	**dirty;
 	size_t			 ndirty, dirtycap;
+	uint64_t		*known;		/* hashes of names the store
+						 * may hold; 0: empty slot */
+	size_t			 nknown, knowncap;
+};
+
+struct SHAPE {
+	STORE			*store;
+	int			 complete;	/* known lists them all */
+	struct shape_shard	 shard[SHAPE_SHARDS];
+};
+
+/* The shards a take locks, ascending, each once. */
+struct shape_locks {
+	size_t			 idx[SHAPE_ITEMS_MAX];
+	size_t			 n;
 };
 
 static uint64_t
@@ -59,132 +85,330 @@ SHAPE *
 shape_new(STORE *st)
 {
 	SHAPE *sh = mem_calloc(1, sizeof(*sh));
+	size_t i;
 
 	sh->store = st;
-	sh->nslot = 1024;
-	sh->slot = mem_calloc(sh->nslot, sizeof(*sh->slot));
-	pthread_mutex_init(&sh->lock, NULL);
+	for (i = 0; i < SHAPE_SHARDS; i++) {
+		sh->shard[i].nslot = 64;
+		sh->shard[i].slot = mem_calloc(sh->shard[i].nslot,
+		    sizeof(*sh->shard[i].slot));
+		pthread_mutex_init(&sh->shard[i].lock, NULL);
+	}
 	return sh;
 }
 
 void
 shape_free(SHAPE *sh)
 {
+	struct shape_shard *sd;
 	struct shape_entry *e, *next;
-	size_t i;
+	size_t i, j;
 
 	if (sh == NULL)
 		return;
-	for (i = 0; i < sh->nslot; i++)
-		for (e = sh->slot[i]; e != NULL; e = next) {
-			next = e->next;
-			free(e);
-		}
-	free(sh->slot);
-	free(sh->dirty);
-	pthread_mutex_destroy(&sh->lock);
+	for (j = 0; j < SHAPE_SHARDS; j++) {
+		sd = &sh->shard[j];
+		for (i = 0; i < sd->nslot; i++)
+			for (e = sd->slot[i]; e != NULL; e = next) {
+				next = e->next;
+				free(e);
+			}
+		free(sd->slot);
+		free(sd->dirty);
+		free(sd->known);
+		pthread_mutex_destroy(&sd->lock);
+	}
 	free(sh);
 }
 
 static void
-shape_grow(SHAPE *sh)
+shape_grow(struct shape_shard *sd)
 {
-	size_t nslot = sh->nslot * 2, i;
+	size_t nslot = sd->nslot * 2, i;
 	struct shape_entry **slot = mem_calloc(nslot, sizeof(*slot)), *e, *next;
 
-	for (i = 0; i < sh->nslot; i++)
-		for (e = sh->slot[i]; e != NULL; e = next) {
+	for (i = 0; i < sd->nslot; i++)
+		for (e = sd->slot[i]; e != NULL; e = next) {
 			next = e->next;
 			e->next = slot[e->hash & (nslot - 1)];
 			slot[e->hash & (nslot - 1)] = e;
 		}
-	free(sh->slot);
-	sh->slot = slot;
-	sh->nslot = nslot;
+	free(sd->slot);
+	sd->slot = slot;
+	sd->nslot = nslot;
+}
+
+/* The set of name hashes the store may hold (open addressing). */
+static void
+shape_know(struct shape_shard *sd, uint64_t h)
+{
+	size_t i, cap;
+	uint64_t *old;
+
+	h |= 1;				/* 0 marks an empty slot */
+	if (2 * (sd->nknown + 1) > sd->knowncap) {
+		old = sd->known;
+		cap = sd->knowncap;
+		sd->knowncap = cap ? cap * 2 : 256;
+		sd->known = mem_calloc(sd->knowncap, sizeof(*sd->known));
+		sd->nknown = 0;
+		for (i = 0; i < cap; i++)
+			if (old[i] != 0)
+				shape_know(sd, old[i]);
+		free(old);
+	}
+	for (i = h & (sd->knowncap - 1); sd->known[i] != 0;
+	    i = (i + 1) & (sd->knowncap - 1))
+		if (sd->known[i] == h)
+			return;
+	sd->known[i] = h;
+	sd->nknown++;
+}
+
+static int
+shape_known(const SHAPE *sh, const struct shape_shard *sd, uint64_t h)
+{
+	size_t i;
+
+	if (!sh->complete)
+		return 1;		/* may be there: read it */
+	if (sd->knowncap == 0)
+		return 0;
+	h |= 1;
+	for (i = h & (sd->knowncap - 1); sd->known[i] != 0;
+	    i = (i + 1) & (sd->knowncap - 1))
+		if (sd->known[i] == h)
+			return 1;
+	return 0;
+}
+
+static int
+shape_names_cb(const void *key, size_t klen, const void *val, size_t vlen,
+    void *ctx)
+{
+	SHAPE *sh = ctx;
+	char name[BUCKET_NAME_MAX + 1];
+	uint64_t h;
+
+	(void)val;
+	(void)vlen;
+	if (klen == 0 || klen > BUCKET_NAME_MAX)
+		return 0;
+	memcpy(name, key, klen);
+	name[klen] = '\0';
+	h = shape_hash(name);
+	shape_know(&sh->shard[SHAPE_SHARD(h)], h);
+	return 0;
+}
+
+static int
+shape_names_fn(STORE_TXN *t, void *ctx)
+{
+	SHAPE *sh = ctx;
+	size_t i;
+
+	for (i = 0; i < SHAPE_SHARDS; i++) {
+		sh->shard[i].nknown = 0;
+		if (sh->shard[i].known != NULL)
+			memset(sh->shard[i].known, 0, sh->shard[i].knowncap *
+			    sizeof(*sh->shard[i].known));
+	}
+	return store_scan(t, STORE_DB_BUCKETS, NULL, 0, NULL, 0,
+	    shape_names_cb, sh);
+}
+
+/*
+ * Learn which buckets the store holds (their names' hashes, 8 octets
+ * each), once at start, before any take: then a bucket met for the first
+ * time is read from the store only if it may be there.  Without this
+ * every first meeting reads.  0, or STORE_ERROR (err).
+ */
+int
+shape_load_names(SHAPE *sh, char *err, size_t errlen)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < SHAPE_SHARDS; i++)
+		pthread_mutex_lock(&sh->shard[i].lock);
+	sh->complete = 0;
+	rc = sh->store != NULL ? store_read(sh->store, shape_names_fn, sh,
+	    err, errlen) : 0;
+	sh->complete = rc == 0;
+	for (i = SHAPE_SHARDS; i-- > 0; )
+		pthread_mutex_unlock(&sh->shard[i].lock);
+	return rc == 0 ? 0 : STORE_ERROR;
+}
+
+static struct shape_entry *
+shape_lookup(struct shape_shard *sd, const char *name, uint64_t h)
+{
+	struct shape_entry *e;
+
+	for (e = sd->slot[h & (sd->nslot - 1)]; e != NULL; e = e->next)
+		if (e->hash == h && strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+static struct shape_entry *
+shape_insert(struct shape_shard *sd, const char *name, uint64_t h,
+    const BUCKET *b)
+{
+	size_t len = strlen(name);
+	struct shape_entry *e;
+
+	if (sd->n >= sd->nslot)
+		shape_grow(sd);
+	e = mem_calloc(1, sizeof(*e) + len + 1);
+	memcpy(e->name, name, len + 1);
+	e->hash = h;
+	e->b = *b;
+	e->next = sd->slot[h & (sd->nslot - 1)];
+	sd->slot[h & (sd->nslot - 1)] = e;
+	sd->n++;
+	return e;
+}
+
+static void
+shape_lock(SHAPE *sh, const struct shape_locks *lk)
+{
+	size_t i;
+
+	for (i = 0; i < lk->n; i++)
+		pthread_mutex_lock(&sh->shard[lk->idx[i]].lock);
+}
+
+static void
+shape_unlock(SHAPE *sh, const struct shape_locks *lk)
+{
+	size_t i;
+
+	for (i = lk->n; i-- > 0; )
+		pthread_mutex_unlock(&sh->shard[lk->idx[i]].lock);
 }
 
 struct shape_load {
-	const char	*name;
-	BUCKET		 b;
+	const SHAPE_ITEM	*it;
+	size_t			 n;
+	const int		*need;
+	BUCKET			*b;
 };
 
 static int
 shape_load_fn(STORE_TXN *t, void *ctx)
 {
 	struct shape_load *l = ctx;
-	int rc = bucket_get(t, l->name, &l->b);
+	size_t i;
 
-	return rc == STORE_ERROR ? STORE_ERROR : 0;
-}
-
-/* The bucket of that name, read from the store if not in memory; NULL on
- * a store error (in err).  Under the lock. */
-static struct shape_entry *
-shape_find(SHAPE *sh, const char *name, char *err, size_t errlen)
-{
-	uint64_t h = shape_hash(name);
-	struct shape_entry *e;
-	struct shape_load l;
-	size_t len = strlen(name);
-
-	for (e = sh->slot[h & (sh->nslot - 1)]; e != NULL; e = e->next)
-		if (e->hash == h && strcmp(e->name, name) == 0)
-			return e;
-	if (len == 0 || len > BUCKET_NAME_MAX) {
-		snprintf(err, errlen, "bucket name of %zu octets", len);
-		return NULL;
-	}
-	memset(&l, 0, sizeof(l));
-	l.name = name;
-	if (sh->store != NULL && store_read(sh->store, shape_load_fn, &l, err,
-	    errlen) != 0)
-		return NULL;
-	if (sh->n >= sh->nslot)
-		shape_grow(sh);
-	e = mem_calloc(1, sizeof(*e) + len + 1);
-	memcpy(e->name, name, len + 1);
-	e->hash = h;
-	e->b = l.b;
-	e->next = sh->slot[h & (sh->nslot - 1)];
-	sh->slot[h & (sh->nslot - 1)] = e;
-	sh->n++;
-	return e;
-}
-
-static void
-shape_changed(SHAPE *sh, struct shape_entry *e, int64_t now_ms)
-{
-	e->changed_ms = now_ms;
-	if (e->dirty)
-		return;
-	if (sh->ndirty == sh->dirtycap) {
-		sh->dirtycap = sh->dirtycap ? sh->dirtycap * 2 : 256;
-		sh->dirty = mem_realloc(sh->dirty, sh->dirtycap *
-		    sizeof(*sh->dirty));
-	}
-	sh->dirty[sh->ndirty++] = e;
-	e->dirty = 1;
+	for (i = 0; i < l->n; i++)
+		if (l->need[i] && bucket_get(t, l->it[i].name, &l->b[i]) ==
+		    STORE_ERROR)
+			return STORE_ERROR;
+	return 0;
 }
 
 /*
- * The check of shape_take() and shape_peek(): every hard item must have
- * the tokens.  The entries found go to ent[] (n of them).
+ * The entries of the items, in ent[]: looked up with their shards
+ * locked, and those not in memory that the store may hold read from it
+ * with the locks released (one read transaction for all of them).
+ * Returns with the shards in lk locked, 0; or with none, STORE_ERROR
+ * (err).
  */
 static int
-shape_check(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
-    int64_t now_ms, SHAPE_RESULT *res, struct shape_entry **ent)
+shape_entries(SHAPE *sh, const SHAPE_ITEM *it, size_t n,
+    struct shape_entry **ent, struct shape_locks *lk, char *err,
+    size_t errlen)
+{
+	int need[SHAPE_ITEMS_MAX] = { 0 }, reads = 0;
+	uint64_t h[SHAPE_ITEMS_MAX];
+	BUCKET b[SHAPE_ITEMS_MAX], fresh;
+	struct shape_shard *sd;
+	struct shape_load l;
+	size_t i, j, k, len;
+
+	if (n > SHAPE_ITEMS_MAX) {
+		snprintf(err, errlen, "%zu buckets at once", n);
+		return STORE_ERROR;
+	}
+	memset(&fresh, 0, sizeof(fresh));
+	lk->n = 0;
+	for (i = 0; i < n; i++) {
+		len = strlen(it[i].name);
+		if (len == 0 || len > BUCKET_NAME_MAX) {
+			snprintf(err, errlen, "bucket name of %zu octets", len);
+			return STORE_ERROR;
+		}
+		h[i] = shape_hash(it[i].name);
+		k = SHAPE_SHARD(h[i]);		/* insert, sorted, once */
+		for (j = 0; j < lk->n && lk->idx[j] < k; j++)
+			;
+		if (j < lk->n && lk->idx[j] == k)
+			continue;
+		memmove(&lk->idx[j + 1], &lk->idx[j], (lk->n - j) *
+		    sizeof(lk->idx[0]));
+		lk->idx[j] = k;
+		lk->n++;
+	}
+	shape_lock(sh, lk);
+	for (i = 0; i < n; i++) {
+		sd = &sh->shard[SHAPE_SHARD(h[i])];
+		if ((ent[i] = shape_lookup(sd, it[i].name, h[i])) != NULL)
+			continue;
+		if (sh->store != NULL && shape_known(sh, sd, h[i]))
+			reads += need[i] = 1;
+		else
+			ent[i] = shape_insert(sd, it[i].name, h[i], &fresh);
+	}
+	if (reads == 0)
+		return 0;
+	shape_unlock(sh, lk);
+	memset(b, 0, sizeof(b));
+	l.it = it;
+	l.n = n;
+	l.need = need;
+	l.b = b;
+	if (store_read(sh->store, shape_load_fn, &l, err, errlen) != 0)
+		return STORE_ERROR;
+	shape_lock(sh, lk);
+	for (i = 0; i < n; i++) {	/* another thread may have been first */
+		sd = &sh->shard[SHAPE_SHARD(h[i])];
+		if (need[i] && (ent[i] = shape_lookup(sd, it[i].name, h[i])) ==
+		    NULL)
+			ent[i] = shape_insert(sd, it[i].name, h[i], &b[i]);
+	}
+	return 0;
+}
+
+static void
+shape_changed(SHAPE *sh, struct shape_entry *e, const BUCKET_RULE *r,
+    int64_t now_ms)
+{
+	struct shape_shard *sd = &sh->shard[SHAPE_SHARD(e->hash)];
+
+	e->rule = *r;
+	e->changed_ms = now_ms;
+	if (e->dirty)
+		return;
+	if (sd->ndirty == sd->dirtycap) {
+		sd->dirtycap = sd->dirtycap ? sd->dirtycap * 2 : 64;
+		sd->dirty = mem_realloc(sd->dirty, sd->dirtycap *
+		    sizeof(*sd->dirty));
+	}
+	sd->dirty[sd->ndirty++] = e;
+	e->dirty = 1;
+}
+
+/* The check of shape_take() and shape_peek(), under the locks: every hard
+ * item must have the tokens. */
+static int
+shape_check(const SHAPE_ITEM *it, size_t n, int64_t tokens, int64_t now_ms,
+    SHAPE_RESULT *res, struct shape_entry **ent)
 {
 	BUCKET probe;
 	int64_t wait;
 	size_t i;
 
-	memset(res, 0, sizeof(*res));
-	for (i = 0; i < n; i++)
-		if ((ent[i] = shape_find(sh, it[i].name, res->err,
-		    sizeof(res->err))) == NULL) {
-			res->which = i;
-			return STORE_ERROR;
-		}
 	for (i = 0; i < n; i++) {
 		if (it[i].soft)
 			continue;
@@ -201,30 +425,28 @@ shape_check(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 	return 0;
 }
 
-#define SHAPE_ITEMS_MAX	8
-
 int
 shape_take(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
     int64_t now_ms, SHAPE_RESULT *res)
 {
 	struct shape_entry *ent[SHAPE_ITEMS_MAX];
+	struct shape_locks lk;
 	size_t i;
 	int rc;
 
-	if (n > SHAPE_ITEMS_MAX) {
-		memset(res, 0, sizeof(*res));
-		snprintf(res->err, sizeof(res->err), "%zu buckets at once", n);
+	memset(res, 0, sizeof(*res));
+	if (shape_entries(sh, it, n, ent, &lk, res->err,
+	    sizeof(res->err)) != 0)
 		return STORE_ERROR;
-	}
-	pthread_mutex_lock(&sh->lock);
-	rc = shape_check(sh, it, n, tokens, now_ms, res, ent);
+	rc = shape_check(it, n, tokens, now_ms, res, ent);
 	if (rc == SHAPE_LIMITED) {
 		ent[res->which]->b.refused++;
 		ent[res->which]->b.refused_at = now_ms;
 		ent[res->which]->b.used = 1;
 		if (ent[res->which]->b.at == 0)
 			ent[res->which]->b.at = now_ms;	/* was full */
-		shape_changed(sh, ent[res->which], now_ms);
+		shape_changed(sh, ent[res->which], it[res->which].rule,
+		    now_ms);
 	} else if (rc == 0)
 		for (i = 0; i < n; i++) {
 			if (it[i].soft)
@@ -233,9 +455,9 @@ shape_take(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 			else
 				(void)bucket_take(&ent[i]->b, it[i].rule,
 				    now_ms, tokens);
-			shape_changed(sh, ent[i], now_ms);
+			shape_changed(sh, ent[i], it[i].rule, now_ms);
 		}
-	pthread_mutex_unlock(&sh->lock);
+	shape_unlock(sh, &lk);
 	return rc;
 }
 
@@ -244,16 +466,15 @@ shape_peek(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
     int64_t now_ms, SHAPE_RESULT *res)
 {
 	struct shape_entry *ent[SHAPE_ITEMS_MAX];
+	struct shape_locks lk;
 	int rc;
 
-	if (n > SHAPE_ITEMS_MAX) {
-		memset(res, 0, sizeof(*res));
-		snprintf(res->err, sizeof(res->err), "%zu buckets at once", n);
+	memset(res, 0, sizeof(*res));
+	if (shape_entries(sh, it, n, ent, &lk, res->err,
+	    sizeof(res->err)) != 0)
 		return STORE_ERROR;
-	}
-	pthread_mutex_lock(&sh->lock);
-	rc = shape_check(sh, it, n, tokens, now_ms, res, ent);
-	pthread_mutex_unlock(&sh->lock);
+	rc = shape_check(it, n, tokens, now_ms, res, ent);
+	shape_unlock(sh, &lk);
 	return rc;
 }
 
@@ -261,84 +482,109 @@ void
 shape_give(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
     int64_t now_ms)
 {
-	struct shape_entry *e;
+	struct shape_entry *ent[SHAPE_ITEMS_MAX];
+	struct shape_locks lk;
 	char err[256];
 	size_t i;
 
-	pthread_mutex_lock(&sh->lock);
-	for (i = 0; i < n; i++)
-		if ((e = shape_find(sh, it[i].name, err, sizeof(err))) != NULL) {
-			bucket_give(&e->b, it[i].rule, now_ms, tokens);
-			shape_changed(sh, e, now_ms);
-		}
-	pthread_mutex_unlock(&sh->lock);
+	if (shape_entries(sh, it, n, ent, &lk, err, sizeof(err)) != 0)
+		return;			/* a store error: kept as taken */
+	for (i = 0; i < n; i++) {
+		bucket_give(&ent[i]->b, it[i].rule, now_ms, tokens);
+		shape_changed(sh, ent[i], it[i].rule, now_ms);
+	}
+	shape_unlock(sh, &lk);
 }
 
 /*
- * The tally's prepare hook: each bucket changed since the last call, as
- * it is now, into the coming batch.  The values are copied under the
- * lock; the tally is called after it is released.
+ * Each bucket changed since it was last handed over, as it is now, into
+ * the tally's coming batch: with all, every one; else only those whose
+ * tokens matter (not full again at now_ms) or with a new refusal.  A
+ * bucket full again needs no write for its tokens: the state last
+ * written refills to full as well (takes since only lowered it); only
+ * its counts wait for the next call with all.  The values are copied
+ * under each shard's lock; the tally is called after it is released.
  */
 void
-shape_queue(SHAPE *sh, TALLY *ty)
+shape_queue(SHAPE *sh, TALLY *ty, int64_t now_ms, int all)
 {
 	struct { char *name; unsigned char v[BUCKET_VALUE_LEN]; size_t vlen; }
 	    *out;
-	size_t i, n;
+	struct shape_shard *sd;
+	struct shape_entry *e;
+	size_t i, j, n, keep;
 
-	pthread_mutex_lock(&sh->lock);
-	n = sh->ndirty;
-	if (n == 0) {
-		pthread_mutex_unlock(&sh->lock);
-		return;
+	for (j = 0; j < SHAPE_SHARDS; j++) {
+		sd = &sh->shard[j];
+		pthread_mutex_lock(&sd->lock);
+		if (sd->ndirty == 0) {
+			pthread_mutex_unlock(&sd->lock);
+			continue;
+		}
+		out = mem_alloc(sd->ndirty * sizeof(*out));
+		for (i = n = keep = 0; i < sd->ndirty; i++) {
+			e = sd->dirty[i];
+			if (!all && e->b.refused == e->refused_written &&
+			    bucket_level(&e->b, &e->rule, now_ms) >=
+			    e->rule.burst) {
+				sd->dirty[keep++] = e;	/* counts: later */
+				continue;
+			}
+			out[n].name = mem_strdup(e->name);
+			out[n].vlen = bucket_encode(&e->b, out[n].v);
+			n++;
+			e->dirty = 0;
+			e->refused_written = e->b.refused;
+			shape_know(sd, e->hash);	/* soon stored */
+		}
+		sd->ndirty = keep;
+		pthread_mutex_unlock(&sd->lock);
+		for (i = 0; i < n; i++) {
+			tally_put(ty, STORE_DB_BUCKETS, out[i].name,
+			    strlen(out[i].name), out[i].v, out[i].vlen);
+			free(out[i].name);
+		}
+		free(out);
 	}
-	out = mem_alloc(n * sizeof(*out));
-	for (i = 0; i < n; i++) {
-		out[i].name = mem_strdup(sh->dirty[i]->name);
-		out[i].vlen = bucket_encode(&sh->dirty[i]->b, out[i].v);
-		sh->dirty[i]->dirty = 0;
-	}
-	sh->ndirty = 0;
-	pthread_mutex_unlock(&sh->lock);
-	for (i = 0; i < n; i++) {
-		tally_put(ty, STORE_DB_BUCKETS, out[i].name,
-		    strlen(out[i].name), out[i].v, out[i].vlen);
-		free(out[i].name);
-	}
-	free(out);
 }
 
 /* Forget clean buckets idle for SHAPE_FORGET_MS: how many. */
 size_t
 shape_sweep(SHAPE *sh, int64_t now_ms)
 {
+	struct shape_shard *sd;
 	struct shape_entry **pp, *e;
-	size_t i, gone = 0;
+	size_t i, j, gone = 0;
 
-	pthread_mutex_lock(&sh->lock);
-	for (i = 0; i < sh->nslot; i++)
-		for (pp = &sh->slot[i]; (e = *pp) != NULL;) {
-			if (!e->dirty && now_ms - e->changed_ms >=
-			    SHAPE_FORGET_MS && now_ms - e->b.at >=
-			    SHAPE_FORGET_MS) {
-				*pp = e->next;
-				free(e);
-				sh->n--;
-				gone++;
-			} else
-				pp = &e->next;
-		}
-	pthread_mutex_unlock(&sh->lock);
+	for (j = 0; j < SHAPE_SHARDS; j++) {
+		sd = &sh->shard[j];
+		pthread_mutex_lock(&sd->lock);
+		for (i = 0; i < sd->nslot; i++)
+			for (pp = &sd->slot[i]; (e = *pp) != NULL;) {
+				if (!e->dirty && now_ms - e->changed_ms >=
+				    SHAPE_FORGET_MS && now_ms - e->b.at >=
+				    SHAPE_FORGET_MS) {
+					*pp = e->next;
+					free(e);
+					sd->n--;
+					gone++;
+				} else
+					pp = &e->next;
+			}
+		pthread_mutex_unlock(&sd->lock);
+	}
 	return gone;
 }
 
 size_t
 shape_size(SHAPE *sh)
 {
-	size_t n;
+	size_t j, n = 0;
 
-	pthread_mutex_lock(&sh->lock);
-	n = sh->n;
-	pthread_mutex_unlock(&sh->lock);
+	for (j = 0; j < SHAPE_SHARDS; j++) {
+		pthread_mutex_lock(&sh->shard[j].lock);
+		n += sh->shard[j].n;
+		pthread_mutex_unlock(&sh->shard[j].lock);
+	}
 	return n;
 }

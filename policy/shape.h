@@ -4,6 +4,8 @@
  * in the tally's batches.
  *
  *	SHAPE *sh = shape_new(store);
+ *	rc = shape_load_names(sh, err, sizeof(err));	once, at start: which
+ *						buckets the store holds
  *	SHAPE_ITEM it[] = {
  *		{ "sender:alice:bulk", &bulk_rule, 0 },
  *		{ "relay", &relay_rule, 1 },		soft: counted, never
@@ -18,14 +20,20 @@
  *						nothing taken or counted
  *	shape_give(sh, it, 2, 1, now_ms);	a message that took and then
  *						did not go gives its tokens back
- *	shape_queue(sh, tally);			every bucket changed since the
- *						last call, to the tally's batch
+ *	shape_queue(sh, tally, now_ms, 0);	buckets whose tokens changed
+ *						(not full again) or with a new
+ *						refusal, to the tally's batch
+ *	shape_queue(sh, tally, now_ms, 1);	every changed bucket (now and
+ *						then, and at a stop: counts)
  *	shape_sweep(sh, now_ms);		forget buckets full and idle
  *	shape_free(sh);
  *
  * All or nothing: a take that one bucket refuses takes from none, so a
  * refused message is charged nowhere.  One lock guards the table; a
- * bucket not yet in memory is read from the store under it (one get).
+ * bucket not in memory is read from the store with the lock released,
+ * and only if the store may hold it (after shape_load_names(), the
+ * table knows the hashes of the names the store holds and of those it
+ * has handed to the tally since, so a bucket never seen costs no read).
  * The table is the truth while the daemon runs; the store lags by one
  * tally interval (what `repguardctl limits` shows) and a crash loses at
  * most that interval's takes.
@@ -60,6 +68,7 @@ typedef struct {
 } SHAPE_RESULT;
 
 SHAPE		*shape_new(STORE *);
+int		 shape_load_names(SHAPE *, char *err, size_t errlen);
 void		 shape_free(SHAPE *);
 int		 shape_take(SHAPE *, const SHAPE_ITEM *, size_t n, int64_t tokens,
 		    int64_t now_ms, SHAPE_RESULT *);
@@ -67,7 +76,7 @@ int		 shape_peek(SHAPE *, const SHAPE_ITEM *, size_t n,
 		    int64_t tokens, int64_t now_ms, SHAPE_RESULT *);
 void		 shape_give(SHAPE *, const SHAPE_ITEM *, size_t n, int64_t tokens,
 		    int64_t now_ms);
-void		 shape_queue(SHAPE *, TALLY *);
+void		 shape_queue(SHAPE *, TALLY *, int64_t now_ms, int all);
 size_t		 shape_sweep(SHAPE *, int64_t now_ms);
 size_t		 shape_size(SHAPE *);
 

@@ -7,7 +7,7 @@
  *	mload -s SOCKET -m MESSAGE [-c CONC] [-n MSGS] [-t SECONDS]
  *	      [-i CLIENT_IP] [-a LOGIN] [-f FROM] [-r RCPT] [-H HEADER]
  *	      [-T TIMEOUT] [-w SECONDS] [-A] [-o FILE] [-v] [-j]
- *	      [-F NFROM] [-R NRCPT] [-K]
+ *	      [-F NFROM] [-R NRCPT] [-D NDOMAINS] [-K]
  *
  *	SOCKET is a unix socket path (also "unix:PATH", "local:PATH") or
  *	"HOST:PORT" ("inet:PORT@HOST" too).  CONC threads each hold one
@@ -28,7 +28,8 @@
  *	leading space eaten unless the filter asked for SMFIP_HDR_LEADSPC.
  *	-F and -R spread the envelope over NFROM senders and NRCPT
  *	recipients ("bench@example.com" becomes bench0@ to bench<N-1>@, a
- *	different one for each message); -K keeps reconnecting while the run
+ *	different one for each message); -D spreads the recipients over
+ *	NDOMAINS domains ("rcpt7@d42.example.net"); -K keeps reconnecting while the run
  *	lasts (a filter killed and restarted), where mload otherwise gives a
  *	connection up after three failed connects in a row.
  *	After each message, before the next MAIL, SMFIC_ABORT goes out, as
@@ -367,7 +368,7 @@ ml_usage(void)
 	    "             [-i CLIENT_IP] [-a LOGIN] [-f FROM] [-r RCPT] "
 	    "[-H HEADER] [-T TIMEOUT]\n"
 	    "             [-w WARMUP_SECONDS] [-A] [-o FILE] [-v] [-j]\n"
-	    "             [-F NFROM] [-R NRCPT] [-K]\n");
+	    "             [-F NFROM] [-R NRCPT] [-D NDOMAINS] [-K]\n");
 	exit(2);
 }
 
@@ -402,7 +403,7 @@ main(int argc, char **argv)
 	opt.client_ip = "127.0.0.1";
 	opt.from = "bench@example.com";
 	opt.rcpt = "rcpt@example.net";
-	while ((ch = getopt(argc, argv, "s:c:n:t:m:i:a:f:r:H:T:w:Ao:vjF:R:K")) !=
+	while ((ch = getopt(argc, argv, "s:c:n:t:m:i:a:f:r:H:T:w:Ao:vjF:R:D:K")) !=
 	    -1) {
 		switch (ch) {
 		case 's': opt.socket = optarg; break;
@@ -428,6 +429,8 @@ main(int argc, char **argv)
 		    1e10); break;
 		case 'R': opt.nrcpt = (unsigned long)ml_num(optarg, "-R", 1,
 		    1e10); break;
+		case 'D': opt.ndomains = (unsigned long)ml_num(optarg, "-D", 1,
+		    1e9); break;
 		case 'K': opt.keep = 1; break;
 		default: ml_usage();
 		}

@@ -94,6 +94,7 @@ struct ml_opts {
 	int		 verbose;
 	int		 json;
 	unsigned long	 nfrom, nrcpt;	/* -F, -R: that many addresses */
+	unsigned long	 ndomains;	/* -D: recipients in that many domains */
 	int		 keep;		/* -K: reconnect for as long as it runs */
 };
 

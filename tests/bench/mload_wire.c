@@ -663,6 +663,16 @@ ml_message(struct ml_conn *c, struct ml_worker *w, uint64_t *ns,
 	    (w->seq * 2654435761u + (uint64_t)w->id * 40503u) ^ w->seq >> 7);
 	ml_addr(env.rcpt, sizeof(env.rcpt), opt.rcpt, opt.nrcpt,
 	    (w->seq * 11400714819323198485u) >> 20 ^ (uint64_t)w->id << 40);
+	if (opt.ndomains > 0 && (at = strcspn(env.rcpt, "@")) <
+	    strlen(env.rcpt)) {
+		char spread[sizeof(env.rcpt)];
+
+		if (snprintf(spread, sizeof(spread), "%.*s@d%lu.%.100s",
+		    (int)at, env.rcpt, (unsigned long)((w->seq *
+		    2862933555777941757u) >> 17) % opt.ndomains,
+		    env.rcpt + at + 1) < (int)sizeof(spread))
+			memcpy(env.rcpt, spread, sizeof(spread));
+	}
 	w->seq++;
 	t0 = ml_now_ns();
 

@@ -23,14 +23,22 @@
 #                 engine's judging in the tally's batches, the per-message
 #                 log line;
 #      policy-rp  the same with return-path rewriting (a token, an HMAC and a
-#                 record per message).
+#                 record per message);
+#      policy-shape  policy with traffic shaping on: every message checked
+#                 against its sender's class bucket and the relay's, every
+#                 recipient against its domain's (DomainLimits "*": one bucket
+#                 per domain), limits set so high that nothing is refused;
+#                 the recipients spread over BENCH_DOMAINS domains (-D), so
+#                 that there are BENCH_SENDERS sender buckets and
+#                 BENCH_DOMAINS domain buckets.
 #    Prints the median msgs/s of each, and policy's ratios to the floors.
 #    BENCH_CURVE=no skips step 3.
 # 3. tests/bench/lookup curve: ns per lookup (suppressed, not listed, known
 #    sender) at BENCH_SIZES entries, and the ratio to the smallest.
 #
 # Environment (defaults): BENCH_DURATION [4] BENCH_REPEAT [3] BENCH_CONC [4]
-#   BENCH_SENDERS [100000] BENCH_SUPPRESSED [1000000]
+#   BENCH_SENDERS [100000] BENCH_SUPPRESSED [1000000] BENCH_DOMAINS [10000]
+#   BENCH_FILTERS ["null null-nr null-rcpt policy policy-rp policy-shape"]
 #   BENCH_SIZES ["1000 10000 100000 1000000 10000000"] BENCH_CURVE_SENDERS
 #   [1000000]  BENCH_OUT [a new /tmp/repguard-policy.XXXXXX, kept]
 #   BUILD [build/plain]: where repguard, mload, nullfilter and lookup are
@@ -45,6 +53,8 @@ REPEAT=${BENCH_REPEAT:-3}
 CONC=${BENCH_CONC:-4}
 NSENDERS=${BENCH_SENDERS:-100000}
 NSUPP=${BENCH_SUPPRESSED:-1000000}
+NDOMAINS=${BENCH_DOMAINS:-10000}
+FILTERS=${BENCH_FILTERS:-"null null-nr null-rcpt policy policy-rp policy-shape"}
 SIZES=${BENCH_SIZES:-"1000 10000 100000 1000000 10000000"}
 CURVE_SENDERS=${BENCH_CURVE_SENDERS:-1000000}
 W=${BENCH_OUT:-$(mktemp -d /tmp/repguard-policy.XXXXXX)} || exit 1
@@ -86,10 +96,15 @@ conf() {	# conf FILE [rp]
 		echo "OnNoKey accept"
 		[ "${2:-}" = rp ] && echo "ReturnPathDomain bounce.example.com" &&
 			echo "ReturnPathKeyFile $W/rp.key"
+		[ "${2:-}" = shape ] && echo "TransactionalLimit 1000000/1s" &&
+			echo "BulkLimit 1000000/1s" && echo "RelayLimit 1000000000/1s" &&
+			echo "DomainLimits $W/domain-limits"
 	} >"$1"
 }
+echo "* 1000000/1s" >"$W/domain-limits"
 conf "$W/policy.conf"
 conf "$W/policy-rp.conf" rp
+conf "$W/policy-shape.conf" shape
 
 start() {	# start NAME
 	rm -f "$W/rg.sock"
@@ -104,17 +119,18 @@ start() {	# start NAME
 	die "$1 did not start"
 }
 
-FILTERS="null null-nr null-rcpt policy policy-rp"
 : >"$W/results.txt"
 for r in $(seq 1 "$REPEAT"); do
 	for f in $FILTERS; do
 		start "$f"
 		sleep 0.3
 		out=$("$MLOAD" -s "$W/rg.sock" -m "$W/msg.eml" -c "$CONC" -t "$DURATION" \
-			-w 0.5 -F "$NSENDERS" -R 1000000 -f bench@example.com \
+			-w 0.5 -F "$NSENDERS" -R 1000000 -D "$NDOMAINS" -f bench@example.com \
 			-r rcpt@example.net -j 2>>"$W/logs/mload.log")
+		# the filter's CPU time (clock ticks), start-up included
+		ticks=$(awk '{print $14 + $15}' "/proc/$PID/stat" 2>/dev/null || echo 0)
 		stop
-		echo "$r $f $out" >>"$W/results.txt"
+		echo "$r $f $ticks $out" >>"$W/results.txt"
 		printf '    round %d %-10s %s\n' "$r" "$f" "$(echo "$out" | python3 -c \
 			'import json, sys; d = json.load(sys.stdin); print("%.0f msgs/s, %d failed" % (d["msgs_per_s"], d["failed"]))')"
 	done
@@ -122,22 +138,44 @@ done
 
 python3 - "$W/results.txt" <<'PYEOF'
 import json, statistics, sys
+import os
 res = {}
+rounds = {}
+hz = os.sysconf("SC_CLK_TCK")
 for line in open(sys.argv[1]):
-    r, f, js = line.split(" ", 2)
+    r, f, ticks, js = line.split(" ", 3)
     d = json.loads(js)
-    res.setdefault(f, []).append((d["msgs_per_s"], d.get("failed", 0), d.get("p50_ms"), d.get("p99_ms")))
-print("==> msgs/s (median of %d rounds; failed messages in all rounds)" % len(res["null"]))
+    n = d["ok"] + d.get("warmup_ok", 0)
+    cpu_us = 1e6 * int(ticks) / hz / n if n else 0
+    res.setdefault(f, []).append((d["msgs_per_s"], d.get("failed", 0), d.get("p50_ms"), d.get("p99_ms"), cpu_us))
+    rounds.setdefault(r, {})[f] = d["msgs_per_s"]
+print("==> msgs/s (median of %d rounds; failed messages in all rounds)" % len(next(iter(res.values()))))
 med = {}
-for f in ["null", "null-nr", "null-rcpt", "policy", "policy-rp"]:
+for f in ["null", "null-nr", "null-rcpt", "policy", "policy-rp", "policy-shape"]:
+    if f not in res:
+        continue
     v = sorted(res[f])
     m = v[len(v) // 2]
     med[f] = m[0]
-    print("    %-10s %9.0f msgs/s   p50 %.3f ms  p99 %.3f ms  failed %d" % (f, m[0], m[2] or 0, m[3] or 0, sum(x[1] for x in v)))
-print("==> policy / null     = %.2f (target >= 0.90)" % (med["policy"] / med["null"]))
-print("    policy / null-rcpt = %.2f (the floor of repguard's negotiation)" % (med["policy"] / med["null-rcpt"]))
-print("    policy / null-nr  = %.2f (RCPT not answered: Suppression off)" % (med["policy"] / med["null-nr"]))
-print("    policy-rp / null  = %.2f" % (med["policy-rp"] / med["null"]))
+    cpu = sorted(x[4] for x in v)[len(v) // 2]
+    med[f + " cpu"] = cpu
+    print("    %-12s %9.0f msgs/s   p50 %.3f ms  p99 %.3f ms  filter CPU %.1f us/msg  failed %d" % (f, m[0], m[2] or 0, m[3] or 0, cpu, sum(x[1] for x in v)))
+def ratio(a, b, text):
+    if a in med and b in med:
+        print("    %-26s = %.3f %s" % ("%s / %s" % (a, b), med[a] / med[b], text))
+print("==> ratios of the medians")
+ratio("policy", "null", "(target >= 0.90)")
+ratio("policy", "null-rcpt", "(the floor of repguard's negotiation)")
+ratio("policy", "null-nr", "(RCPT not answered: Suppression off)")
+ratio("policy-rp", "null", "")
+ratio("policy-shape", "policy", "(traffic shaping: target >= 0.95)")
+pr = sorted(x["policy-shape"] / x["policy"] for x in rounds.values()
+            if "policy" in x and "policy-shape" in x)
+if pr:
+    print("    %-26s = %.3f (median of the %d rounds' own ratios)" % (
+        "policy-shape / policy", pr[len(pr) // 2], len(pr)))
+    print("    %-26s = %.3f (the filter's CPU per message, medians)" % (
+        "cpu policy-shape / policy", med["policy-shape cpu"] / med["policy cpu"]))
 PYEOF
 
 if [ "${BENCH_CURVE:-yes}" != no ]; then

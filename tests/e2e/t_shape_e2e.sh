@@ -168,6 +168,7 @@ rg_stop TERM
 rg_start "$CONF" "$RGLOG"
 t_ok $? "(d) repguard restarted today: day 5"
 t_is "$(burst d5- 34)" "32 2" "(d) day 5 (limit 32): 32 bulk messages accepted, the rest deferred"
+sleep 1.3	# buckets go to the store once a second
 t_like "$("$REPGUARDCTL" -c "$CONF" warmup | tr '\n' ' ')" "warm-up day 5 of 9 .*today's limit: 32 messages; used 32, left 0, refused 2" \
 	"(d) repguardctl warmup: day 5, 32 used, 2 refused"
 dcount() { [ "$(sink_grep '^X-Test-Id: d[15]-[0-9]+$' | wc -l)" -ge "$1" ]; }

@@ -115,12 +115,11 @@ t_is "$(j "$(send alice@example.com reset@example.org)" 'd["res"]')" "eom contin
 t_is "$(j "$(send bob@example.com b1@example.org "$B")" 'd["res"]')" "eom continue" "bob's bulk mail has its own bucket"
 logged "sender=alice@example.com class=bulk: limited by sender:alice@example.com:bulk"
 t_ok $? "... the refusal is logged with the bucket"
-sleep 0.3
+sleep 1.3	# buckets go to the store once a second
 t_is "$(limits 'b["sender:alice@example.com:bulk"]["taken"], b["sender:alice@example.com:bulk"]["refused"], b["sender:alice@example.com:bulk"]["tokens"], b["sender:alice@example.com:bulk"]["limit"]')" \
 	"(2, 1, 0, 'BulkLimit')" "limits --json: 2 taken, 1 refused (not charged), 0 tokens left"
-t_is "$(limits 'sorted(b)' alice@example.com)" \
-	"['sender:alice@example.com:bulk', 'sender:alice@example.com:transactional']" \
-	"limits SENDER: only that sender's buckets"
+t_is "$(limits '"sender:alice@example.com:bulk" in b and all(k.startswith("sender:alice@example.com:") for k in b)' alice@example.com)" \
+	"True" "limits SENDER: only that sender's buckets"
 t_like "$("$REPGUARDCTL" -c "$CONF" limits alice@example.com)" 'sender:alice@example\.com:bulk +BulkLimit +2/1m +0 +2 +1 ' \
 	"limits: a table with the limit, rule, tokens, taken, refused"
 
@@ -146,14 +145,13 @@ send gus@example.com "m2@example.org" "$B" >/dev/null
 out=$(send gus@example.com "n4@example.net" "$B")
 t_is "$(j "$out" 'd["rcpt"][0].split(" ")[0], d["res"]')" "('continue', 'eom tempfail')" \
 	"gus's third bulk message: its example.net recipient passes RCPT, the message is refused at end of message"
-sleep 0.3
-t_is "$(limits 'b["domain:example.net:sender:gus@example.com"]["taken"], b["domain:example.net:sender:gus@example.com"]["tokens"], b["sender:gus@example.com:bulk"]["taken"]')" \
-	"(0, 1, 2)" "... the recipient's token was given back: nothing of the refused message stays charged"
 t_is "$(j "$(send gus@example.com n5@example.net)" 'd["rcpt"][0].split(" ")[0], d["res"]')" "('continue', 'eom continue')" \
-	"... so his next message to example.net goes"
+	"... the recipient's token was given back: his next message to example.net goes"
 
 # --- restart -----------------------------------------------------------------------------
-rg_stop TERM
+rg_stop TERM	# writes every bucket, counts too
+t_is "$(limits 'b["domain:example.net:sender:gus@example.com"]["taken"], b["sender:gus@example.com:bulk"]["taken"], b["sender:gus@example.com:bulk"]["refused"]')" \
+	"(1, 2, 1)" "nothing of gus's refused message stayed charged: example.net taken once (n5), bulk twice, one refusal"
 rg_start "$CONF" "$LOG" || { cat "$LOG"; echo "Bail out! repguard did not restart"; exit 1; }
 t_is "$(j "$(send alice@example.com a4@example.org "$B")" 'd["res"]')" "eom tempfail" \
 	"after a restart alice's bulk bucket is still empty"

@@ -8,7 +8,8 @@
  * its debt holds back the hard takes of the same bucket; tokens given
  * back; changes written through the tally's prepare hook and read back
  * by a new table (a restart); the sweep forgets idle buckets and their
- * state comes back from the store; four threads taking from one quota
+ * state comes back from the store; the names the store holds, learnt at
+ * start, decide whether a first meeting reads it; four threads taking from one quota
  * get exactly its size between them.
  */
 #include <pthread.h>
@@ -65,7 +66,7 @@ stored(STORE *st, const char *name, BUCKET *b)
 static void
 prepare(TALLY *ty, void *ctx)
 {
-	shape_queue(ctx, ty);
+	shape_queue(ctx, ty, 1795860000000LL, 1);
 }
 
 static void
@@ -73,7 +74,7 @@ test_take(STORE *st, TALLY *ty)
 {
 	SHAPE *sh = shape_new(st), *again;
 	BUCKET_RULE bulk = rule("3/1m"), tx = rule("100/1m"), dom =
-	    rule("2/1s"), relay = rule("5/10m");
+	    rule("2/1s"), relay = rule("5/1h");
 	SHAPE_ITEM two[2] = {
 		{ "sender:alice:bulk", &bulk, 0 },
 		{ "domain:gmail.com", &dom, 0 },
@@ -111,7 +112,7 @@ test_take(STORE *st, TALLY *ty)
 	tap_ok(ok, "a soft item never refuses (8 from a bucket of 5)");
 	tap_int(shape_take(sh, &hard, 1, 1, t0, &res), SHAPE_LIMITED,
 	    "... its debt holds back a hard take of the same bucket");
-	tap_ok(res.wait_ms == 480000, "... until 4 tokens have come (480 s), "
+	tap_ok(res.wait_ms == 2880000, "... until 4 tokens have come (48 min), "
 	    "got %lld", (long long)res.wait_ms);
 
 	tap_int(tally_flush(ty), 0, "the tally's batch runs");
@@ -135,12 +136,47 @@ test_take(STORE *st, TALLY *ty)
 	shape_free(again);
 
 	tap_int((long long)shape_size(sh), 4, "4 buckets in memory");
-	tap_int((long long)shape_sweep(sh, t0 + 30000), 0, "the sweep keeps "
-	    "buckets used within the minute");
-	tap_int((long long)shape_sweep(sh, t0 + 61000), 4, "... and forgets "
-	    "them after a minute idle (they are written)");
-	tap_int(shape_take(sh, &hard, 1, 1, t0 + 61000, &res), SHAPE_LIMITED,
+	tap_int((long long)shape_sweep(sh, t0 + 599000), 0, "the sweep keeps "
+	    "buckets used within ten minutes");
+	tap_int((long long)shape_sweep(sh, t0 + 601000), 4, "... and forgets "
+	    "them after ten minutes idle (they are written)");
+	tap_int(shape_take(sh, &hard, 1, 1, t0 + 601000, &res), SHAPE_LIMITED,
 	    "the relay's debt comes back from the store");
+	shape_free(sh);
+}
+
+static int
+put_empty_fn(STORE_TXN *t, void *ctx)
+{
+	BUCKET b;
+
+	memset(&b, 0, sizeof(b));
+	b.used = 1;
+	b.at = 1795860000000LL;		/* empty at t0 */
+	return bucket_put(t, ctx, &b);
+}
+
+static void
+test_names(STORE *st)
+{
+	BUCKET_RULE r = rule("1/1h");
+	SHAPE_ITEM known = { "domain:known.example", &r, 0 };
+	SHAPE_ITEM late = { "domain:late.example", &r, 0 };
+	SHAPE_RESULT res;
+	SHAPE *sh = shape_new(st);
+	char err[256];
+
+	store_write(st, put_empty_fn, (void *)known.name, err, sizeof(err));
+	tap_int(shape_load_names(sh, err, sizeof(err)), 0, "the table learns "
+	    "which buckets the store holds");
+	/* written behind the table's back: it does not know of it */
+	store_write(st, put_empty_fn, (void *)late.name, err, sizeof(err));
+	tap_int(shape_take(sh, &known, 1, 1, 1795860001000LL, &res),
+	    SHAPE_LIMITED, "a bucket the store holds is read at first use "
+	    "(empty)");
+	tap_int(shape_take(sh, &late, 1, 1, 1795860001000LL, &res), 0,
+	    "one it did not hold at start is not read: a new, full bucket "
+	    "(every write goes through the table)");
 	shape_free(sh);
 }
 
@@ -206,6 +242,7 @@ main(void)
 	}
 	ty = tally_start(st, 1000, NULL, NULL);
 	test_take(st, ty);
+	test_names(st);
 	test_threads(st);
 	tally_stop(ty);
 	store_close(st);
