@@ -146,12 +146,13 @@ dialogue() {
 }
 
 # send_mail ID FROM TO...: send one message as the internal host 10.1.2.3, show the
-# dialogue; the status is swaks' (0: accepted).
+# dialogue; the status is swaks' (0: accepted).  DEMO_HEADER: one more header.
 send_mail() {
-	local id=$1 from=$2 to=$3 rc
-	say "${B}$from -> $to${N}"
+	local id=$1 from=$2 to=$3 rc extra=()
+	[ -n "${DEMO_HEADER:-}" ] && extra=(--add-header "$DEMO_HEADER")
+	say "${B}$from -> $to${N}${DEMO_HEADER:+ ($DEMO_HEADER)}"
 	pf_send --name "$id" --addr 10.1.2.3 --from "$from" --to "$to" \
-	    --header "Subject: repguard demo, message $id"
+	    --header "Subject: repguard demo, message $id" "${extra[@]}"
 	rc=$?
 	dialogue
 	return $rc
@@ -378,12 +379,16 @@ rg_conf "$CONF" \
 	MinimumVolume 10 \
 	PauseCooldown 10s \
 	RateWindowShort 10s \
-	RateWindowLong 1h
+	RateWindowLong 1h \
+	BulkLimit 2/1h \
+	BulkCompliance add \
+	ListUnsubscribeURL 'https://unsub.example.com/one-click/%{sender}/%{rcpt}'
 say "repguard.conf: sign outbound mail with both keys (KeyTable, SigningTable,"
 say "MultipleSignatures); rewrite the return-path to bounce.example.com so that"
 say "bounces come back to repguard; and, so that the demo is short, judge rates"
 say "from 10 recipients on, with a 10 s cool-down and a 10 s short window"
-say "(the defaults: 100 recipients, 4 h, 1 h):"
+say "(the defaults: 100 recipients, 4 h, 1 h); let each sender send 2 bulk"
+say "messages an hour, and give bulk mail one-click unsubscribe headers:"
 indent <"$CONF"
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1 ||
 	{ indent <"$T_TMP/check.out"; die "repguard -n rejected the configuration"; }
@@ -514,6 +519,42 @@ good "alice's mail flows again"
 say "\$ repguardctl show alice@example.com (its history)"
 "$REPGUARDCTL" -c "$CONF" show alice@example.com 2>&1 | sed -n '/^history:/,$p' | indent
 
+heading "Traffic shaping: a newsletter waits, a password reset does not"
+say "carol sends her newsletter (Precedence: bulk) one reader at a time;"
+say "BulkLimit 2/1h lets two go; the third gets a temporary failure at the end"
+say "of the message, and her mail server keeps it for later:"
+n=$(sink_count)
+DEMO_HEADER="Precedence: bulk" send_mail 8 carol@example.com reader1@example.net ||
+	die "carol's first newsletter was refused"
+DEMO_HEADER="Precedence: bulk" send_mail 9 carol@example.com reader2@example.net ||
+	die "carol's second newsletter was refused"
+DEMO_HEADER="Precedence: bulk" send_mail 10 carol@example.com reader3@example.net
+rc=$?
+reply=$(pf_reply | head -n 1)
+[ "$rc" -eq 26 ] && printf '%s\n' "$reply" | grep -q '^451 4\.7\.1 repguard: the bulk limit of sender carol@example\.com (2/1h) is reached' ||
+	die "carol's third newsletter was not deferred with 451 4.7.1 (swaks status $rc, reply: $reply)"
+good "deferred: $reply"
+say "her password-reset mail (no bulk headers: transactional) goes at once:"
+send_mail 11 carol@example.com customer1@example.net ||
+	die "carol's transactional message was refused"
+sink_wait $((n + 3)) || die "carol's messages did not reach the receiver"
+good "delivered: two newsletters and the reset; the third newsletter waits at her server"
+strip_dump "$(sink_grep 'demo, message 8$' | head -n 1)" "$T_TMP/message-8.eml" >"$T_TMP/strip.out" 2>&1 ||
+	die "could not cut newsletter 8 out of smtp-sink's dump"
+say "her newsletter had no unsubscribe headers; repguard added them (BulkCompliance"
+say "add) before signing, so the DKIM signatures cover them:"
+grep -E '^List-Unsubscribe(-Post)?:' "$T_TMP/message-8.eml" | tr -d '\r' | indent
+verify message-8.eml 2
+rc=$?
+show_verify message-8.eml 2
+[ "$rc" -eq 0 ] && grep -q '^List-Unsubscribe-Post: List-Unsubscribe=One-Click' "$T_TMP/message-8.eml" &&
+	grep -Eq 'h=[^ ]*[Ll]ist-[Uu]nsubscribe' "$T_TMP/verify.out" ||
+	die "newsletter 8 lacks the added headers or its signatures do not cover them"
+good "one-click unsubscribe added, and signed"
+sleep 1.2	# the buckets reach the database once a second
+say "\$ repguardctl limits carol@example.com"
+"$REPGUARDCTL" -c "$CONF" limits carol@example.com 2>&1 | indent
+
 heading "Summary"
 say "what the receiver got ($(sink_count) messages; the paused attempt is not among them,"
 say "and Postfix's bounces were taken in by repguard, not delivered):"
@@ -540,7 +581,8 @@ pf_stop
 sink_stop
 good "repguard, Postfix and smtp-sink stopped"
 printf '\n%sdemo passed%s: alice was paused by her own bounces, and came back through\n' "$G" "$N"
-printf 'probation, while bob kept sending; their mail went out signed with two DKIM keys,\n'
+printf 'probation, while bob kept sending; carol'"'"'s newsletter waited at its limit while\n'
+printf 'her password reset went at once; their mail went out signed with two DKIM keys,\n'
 printf 'and dkimpy verified the signatures.\n'
 
 exit 0

@@ -31,7 +31,6 @@
 #include "ctl.h"
 #include "ctl_limits.h"
 #include "ctl_sender.h"
-#include "duration.h"
 #include "mem.h"
 #include "sender.h"
 
@@ -65,23 +64,6 @@ struct ctl_limits {
 	BUCKET		 found;		/* ... its state */
 	int		 have;
 };
-
-static void
-ctl_rule_text(const BUCKET_RULE *r, char *out, size_t outsize)
-{
-	char d[DURATION_FORMAT_MAX];
-
-	if (r->period_ms == 0) {
-		snprintf(out, outsize, "%lld a day", (long long)r->tokens);
-		return;
-	}
-	duration_format(r->period_ms / 1000, d, sizeof(d));
-	if (r->burst != r->tokens)
-		snprintf(out, outsize, "%lld/%s burst %lld",
-		    (long long)r->tokens, d, (long long)r->burst);
-	else
-		snprintf(out, outsize, "%lld/%s", (long long)r->tokens, d);
-}
 
 /* Does the bucket belong to the sender asked about? */
 static int
@@ -128,7 +110,7 @@ ctl_limits_cb(const void *key, size_t klen, const void *val, size_t vlen,
 		return 0;
 	have = conf_shaping_rule(l->conf, name, &r, what, sizeof(what));
 	if (have)
-		ctl_rule_text(&r, rule, sizeof(rule));
+		bucket_rule_format(&r, rule, sizeof(rule));
 	level = have ? bucket_level(&b, &r, l->now_ms) : b.micro /
 	    BUCKET_MICRO;
 	if (b.refused_at != 0)

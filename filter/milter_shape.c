@@ -42,7 +42,6 @@
 
 #include <libmilter/mfapi.h>
 
-#include "duration.h"
 #include "log.h"
 #include "mem.h"
 #include "milter_int.h"
@@ -117,20 +116,6 @@ milter_bucket_name(char *out, size_t outsize, const char *prefix,
 	    suffix);
 }
 
-/* "300/1m burst 50" */
-static void
-milter_rule_text(const BUCKET_RULE *r, char *out, size_t outsize)
-{
-	char d[DURATION_FORMAT_MAX];
-
-	duration_format(r->period_ms / 1000, d, sizeof(d));
-	if (r->burst != r->tokens)
-		snprintf(out, outsize, "%lld/%s burst %lld",
-		    (long long)r->tokens, d, (long long)r->burst);
-	else
-		snprintf(out, outsize, "%lld/%s", (long long)r->tokens, d);
-}
-
 /* ", try again in N s" */
 static void
 milter_wait_text(int64_t wait_ms, char *out, size_t outsize)
@@ -178,7 +163,7 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
 		milter_shape_keep(c, it, n);
 		return SMFIS_CONTINUE;
 	}
-	milter_rule_text(&hit[res.which]->rule, rule, sizeof(rule));
+	bucket_rule_format(&hit[res.which]->rule, rule, sizeof(rule));
 	milter_wait_text(res.wait_ms, wait, sizeof(wait));
 	msg_info("%s: sender=%s rcpt=%s: limited by %s (%s%s): temporary "
 	    "failure, %s", c->id, c->sender, rcpt, it[res.which].name, rule,
@@ -429,7 +414,7 @@ milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 		return SMFIS_CONTINUE;
 	}
 	milter_wait_text(res.wait_ms, wait, sizeof(wait));
-	milter_rule_text(it[res.which].rule, rule, sizeof(rule));
+	bucket_rule_format(it[res.which].rule, rule, sizeof(rule));
 	if (it[res.which].rule == &quota)
 		snprintf(what, sizeof(what), "warm-up day %d: the relay's limit "
 		    "of %lld bulk messages today", day, (long long)quota.tokens);

@@ -1,8 +1,8 @@
 /*
  * bucket.c - token buckets (see bucket.h).
  *
- * Owns: bucket_rule_parse(), bucket_level(), bucket_take(),
- * bucket_charge(), bucket_give(), bucket_get(),
+ * Owns: bucket_rule_parse(), bucket_rule_format(), bucket_level(),
+ * bucket_take(), bucket_charge(), bucket_give(), bucket_get(),
  * bucket_put(), bucket_encode(), bucket_decode(), bucket_sweep().
  *
  * Layout (STORE_DB_BUCKETS, key = the bucket's name):
@@ -91,6 +91,26 @@ bucket_rule_parse(const char *buf, size_t len, BUCKET_RULE *r)
 	r->period_ms = (int64_t)secs * 1000;
 	r->burst = burst;
 	return NULL;
+}
+
+/* The rule as bucket_rule_parse() reads it ("300/1m burst 50"); a quota
+ * as "N, not refilled". */
+void
+bucket_rule_format(const BUCKET_RULE *r, char *out, size_t outsize)
+{
+	char d[DURATION_FORMAT_MAX];
+
+	if (r->period_ms == 0) {
+		snprintf(out, outsize, "%lld, not refilled",
+		    (long long)r->tokens);
+		return;
+	}
+	duration_format(r->period_ms / 1000, d, sizeof(d));
+	if (r->burst != r->tokens)
+		snprintf(out, outsize, "%lld/%s burst %lld",
+		    (long long)r->tokens, d, (long long)r->burst);
+	else
+		snprintf(out, outsize, "%lld/%s", (long long)r->tokens, d);
 }
 
 /* Microtokens there at now_ms (refilled, capped at the burst). */

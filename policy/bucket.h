@@ -3,6 +3,7 @@
  *
  *	BUCKET_RULE r;
  *	err = bucket_rule_parse("1000/1h burst 200", len, &r);
+ *	bucket_rule_format(&r, text, sizeof(text));	the same text back
  *	BUCKET b = { 0 };			a new bucket is full
  *	wait = bucket_take(&b, &r, now_ms, 1);	0: taken; else the
  *						milliseconds until 1 token
@@ -63,6 +64,8 @@ typedef struct {
 } BUCKET;
 
 const char	*bucket_rule_parse(const char *buf, size_t len, BUCKET_RULE *);
+void		 bucket_rule_format(const BUCKET_RULE *, char *out,
+		    size_t outsize);
 int64_t		 bucket_level(const BUCKET *, const BUCKET_RULE *,
 		    int64_t now_ms);
 int64_t		 bucket_take(BUCKET *, const BUCKET_RULE *, int64_t now_ms,

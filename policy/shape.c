@@ -170,7 +170,7 @@ shape_known(const SHAPE *sh, const struct shape_shard *sd, uint64_t h)
 {
 	size_t i;
 
-	if (!sh->complete)
+	if (!__atomic_load_n(&sh->complete, __ATOMIC_SEQ_CST))
 		return 1;		/* may be there: read it */
 	if (sd->knowncap == 0)
 		return 0;
@@ -182,13 +182,17 @@ shape_known(const SHAPE *sh, const struct shape_shard *sd, uint64_t h)
 	return 0;
 }
 
+struct shape_names {
+	uint64_t	*h;
+	size_t		 n, cap;
+};
+
 static int
 shape_names_cb(const void *key, size_t klen, const void *val, size_t vlen,
     void *ctx)
 {
-	SHAPE *sh = ctx;
+	struct shape_names *nm = ctx;
 	char name[BUCKET_NAME_MAX + 1];
-	uint64_t h;
 
 	(void)val;
 	(void)vlen;
@@ -196,25 +200,22 @@ shape_names_cb(const void *key, size_t klen, const void *val, size_t vlen,
 		return 0;
 	memcpy(name, key, klen);
 	name[klen] = '\0';
-	h = shape_hash(name);
-	shape_know(&sh->shard[SHAPE_SHARD(h)], h);
+	if (nm->n == nm->cap) {
+		nm->cap = nm->cap ? nm->cap * 2 : 1024;
+		nm->h = mem_realloc(nm->h, nm->cap * sizeof(*nm->h));
+	}
+	nm->h[nm->n++] = shape_hash(name);
 	return 0;
 }
 
 static int
 shape_names_fn(STORE_TXN *t, void *ctx)
 {
-	SHAPE *sh = ctx;
-	size_t i;
+	struct shape_names *nm = ctx;
 
-	for (i = 0; i < SHAPE_SHARDS; i++) {
-		sh->shard[i].nknown = 0;
-		if (sh->shard[i].known != NULL)
-			memset(sh->shard[i].known, 0, sh->shard[i].knowncap *
-			    sizeof(*sh->shard[i].known));
-	}
+	nm->n = 0;
 	return store_scan(t, STORE_DB_BUCKETS, NULL, 0, NULL, 0,
-	    shape_names_cb, sh);
+	    shape_names_cb, nm);
 }
 
 /*
@@ -226,18 +227,29 @@ shape_names_fn(STORE_TXN *t, void *ctx)
 int
 shape_load_names(SHAPE *sh, char *err, size_t errlen)
 {
-	size_t i;
-	int rc;
+	struct shape_names nm;
+	struct shape_shard *sd;
+	size_t i, j;
 
-	for (i = 0; i < SHAPE_SHARDS; i++)
-		pthread_mutex_lock(&sh->shard[i].lock);
-	sh->complete = 0;
-	rc = sh->store != NULL ? store_read(sh->store, shape_names_fn, sh,
-	    err, errlen) : 0;
-	sh->complete = rc == 0;
-	for (i = SHAPE_SHARDS; i-- > 0; )
-		pthread_mutex_unlock(&sh->shard[i].lock);
-	return rc == 0 ? 0 : STORE_ERROR;
+	memset(&nm, 0, sizeof(nm));
+	__atomic_store_n(&sh->complete, 0, __ATOMIC_SEQ_CST);
+	if (sh->store == NULL)
+		return 0;
+	if (store_read(sh->store, shape_names_fn, &nm, err, errlen) != 0) {
+		free(nm.h);
+		return STORE_ERROR;
+	}
+	for (j = 0; j < SHAPE_SHARDS; j++) {
+		sd = &sh->shard[j];
+		pthread_mutex_lock(&sd->lock);
+		for (i = 0; i < nm.n; i++)
+			if (SHAPE_SHARD(nm.h[i]) == j)
+				shape_know(sd, nm.h[i]);
+		pthread_mutex_unlock(&sd->lock);
+	}
+	free(nm.h);
+	__atomic_store_n(&sh->complete, 1, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 static struct shape_entry *
@@ -425,9 +437,10 @@ shape_check(const SHAPE_ITEM *it, size_t n, int64_t tokens, int64_t now_ms,
 	return 0;
 }
 
-int
-shape_take(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
-    int64_t now_ms, SHAPE_RESULT *res)
+/* shape_take() and shape_peek(): take says whether to. */
+static int
+shape_do(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
+    int64_t now_ms, SHAPE_RESULT *res, int take)
 {
 	struct shape_entry *ent[SHAPE_ITEMS_MAX];
 	struct shape_locks lk;
@@ -439,7 +452,7 @@ shape_take(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 	    sizeof(res->err)) != 0)
 		return STORE_ERROR;
 	rc = shape_check(it, n, tokens, now_ms, res, ent);
-	if (rc == SHAPE_LIMITED) {
+	if (take && rc == SHAPE_LIMITED) {
 		ent[res->which]->b.refused++;
 		ent[res->which]->b.refused_at = now_ms;
 		ent[res->which]->b.used = 1;
@@ -447,7 +460,7 @@ shape_take(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 			ent[res->which]->b.at = now_ms;	/* was full */
 		shape_changed(sh, ent[res->which], it[res->which].rule,
 		    now_ms);
-	} else if (rc == 0)
+	} else if (take && rc == 0)
 		for (i = 0; i < n; i++) {
 			if (it[i].soft)
 				bucket_charge(&ent[i]->b, it[i].rule, now_ms,
@@ -462,20 +475,17 @@ shape_take(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 }
 
 int
+shape_take(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
+    int64_t now_ms, SHAPE_RESULT *res)
+{
+	return shape_do(sh, it, n, tokens, now_ms, res, 1);
+}
+
+int
 shape_peek(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
     int64_t now_ms, SHAPE_RESULT *res)
 {
-	struct shape_entry *ent[SHAPE_ITEMS_MAX];
-	struct shape_locks lk;
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	if (shape_entries(sh, it, n, ent, &lk, res->err,
-	    sizeof(res->err)) != 0)
-		return STORE_ERROR;
-	rc = shape_check(it, n, tokens, now_ms, res, ent);
-	shape_unlock(sh, &lk);
-	return rc;
+	return shape_do(sh, it, n, tokens, now_ms, res, 0);
 }
 
 void

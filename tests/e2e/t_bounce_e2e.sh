@@ -55,17 +55,7 @@ pf_setup
 echo "internal_mail_filter_classes = bounce" >>"$PF_DIR/main.cf"
 dead_domain bad.example
 t_ok $? "the rejecting smtp-sink for bad.example listens on 127.0.0.1:$DEAD_PORT"
-pf_start
-t_ok $? "private Postfix started (non_smtpd_milters, internal_mail_filter_classes = bounce)"
-sink_start
-t_ok $? "smtp-sink started on 127.0.0.1:$SINK_PORT"
-rg_start "$CONF" "$RGLOG"
-t_ok $? "repguard started"
-[ "$T_FAILED" -eq 0 ] || {
-	sed 's/^/# /' "$T_TMP/check.out" "$RGLOG" "$PF_LOG" 2>/dev/null | tail -n 30
-	echo "Bail out! the test bed did not start"
-	exit 1
-}
+pf_bed "$CONF" "$RGLOG" "non_smtpd_milters, internal_mail_filter_classes = bounce"
 
 # --- (a) Postfix's own DSN, recorded and dropped ----------------------------------------
 send a1 alice@example.com nobody@bad.example --addr "$INTERNAL"

@@ -129,17 +129,7 @@ rg_conf "$CONF" \
 t_ok $? "repguard -n accepts the test configuration"
 
 pf_setup
-pf_start
-t_ok $? "private Postfix started on 127.0.0.1:$PF_PORT"
-sink_start
-t_ok $? "smtp-sink started on 127.0.0.1:$SINK_PORT"
-rg_start "$CONF" "$RGLOG"
-t_ok $? "repguard started, socket $SOCK accepts connections"
-[ "$T_FAILED" -eq 0 ] || {
-	sed 's/^/# /' "$T_TMP/check.out" "$RGLOG" "$PF_LOG" 2>/dev/null | tail -n 30
-	echo "Bail out! the test bed did not start"
-	exit 1
-}
+pf_bed "$CONF" "$RGLOG"
 
 # --- (a) internal mail is delivered intact and counted ---------------------
 send a1 alice@example.com r1@example.org --addr "$INTERNAL"

@@ -61,17 +61,7 @@ rg_conf "$CONF" \
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1
 t_ok $? "repguard -n accepts the return-path configuration"
 pf_setup
-pf_start
-t_ok $? "private Postfix started on 127.0.0.1:$PF_PORT"
-sink_start
-t_ok $? "smtp-sink started on 127.0.0.1:$SINK_PORT"
-rg_start "$CONF" "$RGLOG"
-t_ok $? "repguard started"
-[ "$T_FAILED" -eq 0 ] || {
-	sed 's/^/# /' "$T_TMP/check.out" "$RGLOG" "$PF_LOG" 2>/dev/null | tail -n 30
-	echo "Bail out! the test bed did not start"
-	exit 1
-}
+pf_bed "$CONF" "$RGLOG"
 
 send a1 alice@example.com --addr "$INTERNAL"
 send a2 alice@example.com --addr "$INTERNAL"

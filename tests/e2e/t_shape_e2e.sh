@@ -66,17 +66,7 @@ write_conf add
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1
 t_ok $? "repguard -n accepts the configuration"
 pf_setup
-pf_start
-t_ok $? "private Postfix started"
-sink_start
-t_ok $? "smtp-sink started on 127.0.0.1:$SINK_PORT"
-rg_start "$CONF" "$RGLOG"
-t_ok $? "repguard started"
-[ "$T_FAILED" -eq 0 ] || {
-	sed 's/^/# /' "$T_TMP/check.out" "$RGLOG" "$PF_LOG" 2>/dev/null | tail -n 30
-	echo "Bail out! the test bed did not start"
-	exit 1
-}
+pf_bed "$CONF" "$RGLOG"
 
 # --- (a) a bulk sender over its limit; its transactional mail goes ------------------------
 B="Precedence: bulk"

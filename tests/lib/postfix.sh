@@ -239,6 +239,23 @@ pf_cleanup() {
 	return 0
 }
 
+# pf_bed RG_CONF RG_LOG [NOTE]: start the private Postfix, smtp-sink and
+# repguard (call pf_setup first), each a test point; bail out, showing the
+# logs' tails ($T_TMP/check.out: repguard -n's output), if any failed.
+pf_bed() {
+	pf_start
+	t_ok $? "private Postfix started on 127.0.0.1:$PF_PORT${3:+ ($3)}"
+	sink_start
+	t_ok $? "smtp-sink started on 127.0.0.1:$SINK_PORT"
+	rg_start "$1" "$2"
+	t_ok $? "repguard started"
+	[ "$T_FAILED" -eq 0 ] || {
+		sed 's/^/# /' "$T_TMP/check.out" "$2" "$PF_LOG" 2>/dev/null | tail -n 30
+		echo "Bail out! the test bed did not start"
+		exit 1
+	}
+}
+
 pf_log() {
 	[ -f "$PF_LOG" ] || return 1
 	if [ $# -gt 0 ]; then grep -E -- "$1" "$PF_LOG"; else cat "$PF_LOG"; fi

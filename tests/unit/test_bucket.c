@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bucket.h"
+#include "bucket_test.h"
 #include "store.h"
 #include "tap.h"
 
@@ -73,17 +74,6 @@ test_rules(void)
 	}
 }
 
-static BUCKET_RULE
-rule(const char *text)
-{
-	BUCKET_RULE r;
-
-	memset(&r, 0, sizeof(r));
-	if (bucket_rule_parse(text, strlen(text), &r) != NULL)
-		tap_ok(0, "rule %s", text);
-	return r;
-}
-
 static void
 test_take(void)
 {
@@ -133,6 +123,26 @@ test_take(void)
 	tap_ok(w == 200 && bucket_take(&c, &small, t0, 1) == 0,
 	    "two buckets of one rule are apart: one empty (200 ms to go), "
 	    "the other full");
+}
+
+static void
+test_format(void)
+{
+	static const char *const texts[] = {
+		"1000/1h", "1000/1h burst 200", "300/1m", "1/1d burst 7",
+		"10/1h30m burst 20",
+	};
+	BUCKET_RULE r, q = { 32, 0, 32 };
+	char out[80];
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		bucket_rule_parse(texts[i], strlen(texts[i]), &r);
+		bucket_rule_format(&r, out, sizeof(out));
+		tap_str(out, texts[i], "rule \"%s\" formats back", texts[i]);
+	}
+	bucket_rule_format(&q, out, sizeof(out));
+	tap_str(out, "32, not refilled", "a quota formats as such");
 }
 
 static void
@@ -316,6 +326,7 @@ main(void)
 	test_rules();
 	test_take();
 	test_quota_debt();
+	test_format();
 	if (mkdtemp(dir) == NULL || (st = store_open(dir, NULL, err,
 	    sizeof(err))) == NULL) {
 		tap_ok(0, "store: %s", err);

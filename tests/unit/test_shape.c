@@ -18,21 +18,11 @@
 #include <string.h>
 
 #include "bucket.h"
+#include "bucket_test.h"
 #include "shape.h"
 #include "store.h"
 #include "tally.h"
 #include "tap.h"
-
-static BUCKET_RULE
-rule(const char *text)
-{
-	BUCKET_RULE r;
-
-	memset(&r, 0, sizeof(r));
-	if (bucket_rule_parse(text, strlen(text), &r) != NULL)
-		tap_ok(0, "rule %s", text);
-	return r;
-}
 
 struct get_ctx {
 	const char	*name;
