@@ -95,6 +95,11 @@ milter_msg_reset(struct milter_conn *c)
 	c->cls_why[0] = '\0';
 	c->probation = 0;
 	c->first_rcpt[0] = '\0';
+	c->why = NULL;
+	c->rcode[0] = c->xcode[0] = c->detail[0] = '\0';
+	c->rcpts_refused = 0;
+	c->nsigned = 0;
+	c->t0_us = 0;
 	signer_msg_free(c->sign);
 	c->sign = NULL;
 	c->sign_rc = SIGNER_OK;
@@ -125,17 +130,30 @@ milter_next(const struct milter_conn *c, unsigned long nr)
 	    SMFIS_CONTINUE;
 }
 
+/* A refusal's reply, remembered with its reason for the decision line. */
+int
+milter_reply(SMFICTX *ctx, struct milter_conn *c, const char *code,
+    const char *xcode, const char *text, const char *why)
+{
+	c->why = why;
+	snprintf(c->rcode, sizeof(c->rcode), "%s", code);
+	snprintf(c->xcode, sizeof(c->xcode), "%s", xcode);
+	return smfi_setreply(ctx, (char *)code, (char *)xcode, (char *)text);
+}
+
 /* The configured failure action, with a reply the client can act on. */
 sfsistat
 milter_on_error(SMFICTX *ctx, struct milter_conn *c, const char *why)
 {
+	snprintf(c->detail, sizeof(c->detail), "%s", why);
 	if (conf_on_error(c->conf) == CONF_ON_ERROR_ACCEPT) {
+		c->why = "error";
 		msg_warn("%s: %s: accepting (OnError accept)", c->id, why);
 		return SMFIS_ACCEPT;
 	}
 	msg_warn("%s: %s: temporary failure (OnError tempfail)", c->id, why);
-	smfi_setreply(ctx, "451", "4.3.0",
-	    "repguard: temporary failure, try again later");
+	milter_reply(ctx, c, "451", "4.3.0",
+	    "repguard: temporary failure, try again later", "error");
 	return SMFIS_TEMPFAIL;
 }
 
@@ -237,9 +255,17 @@ static sfsistat milter_eom_do(SMFICTX *);
 static sfsistat
 milter_envfrom(SMFICTX *ctx, char **argv)
 {
+	struct milter_conn *c;
+	sfsistat rs;
+
 	if (!milter_enter())
 		return SMFIS_TEMPFAIL;
-	return milter_leave(milter_envfrom_do(ctx, argv));
+	rs = milter_envfrom_do(ctx, argv);
+	c = milter_conn(ctx);
+	if (c != NULL && c->outbound && rs != SMFIS_CONTINUE)
+		milter_log_message(c, "mail", rs);	/* refused, or OnError
+							 * accept */
+	return milter_leave(rs);
 }
 
 static sfsistat
@@ -254,6 +280,7 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	milter_msg_reset(c);
 	milter_queue_id(ctx, c);
+	c->t0_us = milter_log_now_us();
 	auth = smfi_getsymval(ctx, "{auth_authen}");
 	c->outbound = c->internal || (auth != NULL && *auth != '\0');
 	if (!c->outbound) {
@@ -271,7 +298,7 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 		    "is not one login %.100s may use", from, auth);
 		msg_info("%s: refused: login %s may not send as %s "
 		    "(SenderLoginMap)", c->id, auth, from);
-		smfi_setreply(ctx, "553", "5.7.1", text);
+		milter_reply(ctx, c, "553", "5.7.1", text, "login-map");
 		return SMFIS_REJECT;
 	}
 	err = sender_key_make(conf_sender_key(c->conf), auth, from,
@@ -294,6 +321,16 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 		return milter_check_domain(ctx, c);
 	milter_sign_start(c);
 	return SMFIS_CONTINUE;
+}
+
+/* A recipient refused alone: its decision line; the message goes on. */
+static void
+milter_rcpt_refused(struct milter_conn *c, const char *rcpt, sfsistat rs)
+{
+	milter_log_rcpt(c, rcpt, rs);
+	c->rcpts_refused++;
+	c->why = NULL;
+	c->rcode[0] = c->xcode[0] = c->detail[0] = '\0';
 }
 
 static sfsistat
@@ -320,7 +357,8 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 		}
 		snprintf(text, sizeof(text), "repguard: no such bounce "
 		    "address (%s)", why);
-		smfi_setreply(ctx, "550", "5.1.1", text);
+		milter_reply(ctx, c, "550", "5.1.1", text, "bad-token");
+		milter_rcpt_refused(c, c->im.rcpt, SMFIS_REJECT);
 		return SMFIS_REJECT;
 	}
 	/* outbound: one canonical key for the suppression list and the
@@ -328,11 +366,13 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	if (c->outbound && addr_canon(argv[0], strlen(argv[0]), rcpt,
 	    sizeof(rcpt), &n) == NULL && n > 0) {
 		if ((rs = milter_rep_rcpt(ctx, c, rcpt, clock_now())) !=
-		    SMFIS_CONTINUE)
-			return rs;	/* this recipient only; not counted */
-		if ((rs = milter_shape_rcpt(ctx, c, rcpt, clock_now_ms())) !=
-		    SMFIS_CONTINUE)
-			return rs;	/* its domain's limit: this one only */
+		    SMFIS_CONTINUE || (rs = milter_shape_rcpt(ctx, c, rcpt,
+		    clock_now_ms())) != SMFIS_CONTINUE) {
+			/* this recipient only (suppressed, or its domain's
+			 * limit); not counted */
+			milter_rcpt_refused(c, rcpt, rs);
+			return rs;
+		}
 		if (c->first_rcpt[0] == '\0')
 			snprintf(c->first_rcpt, sizeof(c->first_rcpt), "%s",
 			    rcpt);
@@ -426,9 +466,16 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
+	struct milter_conn *c;
+	sfsistat rs;
+
 	if (!milter_enter())
 		return SMFIS_TEMPFAIL;
-	return milter_leave(milter_eom_do(ctx));
+	rs = milter_eom_do(ctx);
+	c = milter_conn(ctx);
+	if (c != NULL && (c->outbound || c->im.active || c->drop))
+		milter_log_message(c, "eom", rs);
+	return milter_leave(rs);
 }
 
 static sfsistat
@@ -450,7 +497,7 @@ milter_eom_do(SMFICTX *ctx)
 		snprintf(why, sizeof(why), "repguard: no DKIM key for %.200s",
 		    signer_msg_address(c->sign)[0] ?
 		    signer_msg_address(c->sign) : "this message");
-		smfi_setreply(ctx, "451", "4.7.5", why);
+		milter_reply(ctx, c, "451", "4.7.5", why, "no-key");
 		return SMFIS_TEMPFAIL;
 	}
 	if (c->quarantine[0] == '\0' && (rs = milter_shape_eom(ctx, c,
@@ -467,9 +514,10 @@ milter_eom_do(SMFICTX *ctx)
 		msg_info("%s: %s (FromAlignment %s)", c->id, why,
 		    conf_str(c->conf, "FromAlignment"));
 		if (conf_num(c->conf, "FromAlignment") == CONF_ALIGN_REJECT) {
-			smfi_setreply(ctx, "550", "5.7.1", "repguard: the "
+			milter_reply(ctx, c, "550", "5.7.1", "repguard: the "
 			    "From: domain does not align with the envelope "
-			    "sender or the DKIM signing domain");
+			    "sender or the DKIM signing domain",
+			    "alignment");
 			return SMFIS_REJECT;
 		}
 	}

@@ -72,6 +72,13 @@ struct milter_conn {
 		char		*name, *value;
 	}		 added[3];	/* headers to add at end of message */
 	size_t		 nadded;
+	/* The decision line (milter_log.c). */
+	const char	*why;		/* the refusal's reason, or NULL */
+	char		 rcode[4], xcode[12];	/* its reply */
+	char		 detail[200];	/* OnError: what failed */
+	unsigned long	 rcpts_refused;
+	size_t		 nsigned;	/* signatures added */
+	int64_t		 t0_us;		/* MAIL FROM, monotonic */
 };
 
 extern STORE	*milter_store;
@@ -80,6 +87,15 @@ extern SHAPE	*milter_shape;
 
 /* milter.c */
 sfsistat	milter_on_error(SMFICTX *, struct milter_conn *, const char *why);
+int		milter_reply(SMFICTX *, struct milter_conn *, const char *code,
+		    const char *xcode, const char *text, const char *why);
+
+/* milter_log.c */
+void		milter_log_message(struct milter_conn *, const char *stage,
+		    sfsistat rs);
+void		milter_log_rcpt(struct milter_conn *, const char *rcpt,
+		    sfsistat rs);
+int64_t		milter_log_now_us(void);
 
 /* milter_rep.c */
 sfsistat	milter_rep_gate(SMFICTX *, struct milter_conn *, int64_t now);

@@ -89,11 +89,12 @@ milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
 	if (action == CONF_PAUSE_QUARANTINE) {
 		snprintf(c->quarantine, sizeof(c->quarantine), "repguard: %s",
 		    text);
+		c->why = "paused";
 		return SMFIS_CONTINUE;
 	}
-	if (smfi_setreply(ctx, action == CONF_PAUSE_REJECT ? "550" : "451",
-	    action == CONF_PAUSE_REJECT ? "5.7.1" : "4.7.1", clean) !=
-	    MI_SUCCESS)
+	if (milter_reply(ctx, c, action == CONF_PAUSE_REJECT ? "550" : "451",
+	    action == CONF_PAUSE_REJECT ? "5.7.1" : "4.7.1", clean,
+	    "paused") != MI_SUCCESS)
 		msg_warn("%s: smfi_setreply failed", c->id);
 	return action == CONF_PAUSE_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
@@ -232,7 +233,8 @@ milter_rep_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *key,
 	    "it bounced (hard)" : op.e.reason == SUPPRESS_COMPLAINT ?
 	    "its owner complained" : "listed by the operator");
 	milter_reply_clean(text, clean, sizeof(clean));
-	smfi_setreply(ctx, "550", op.e.reason == SUPPRESS_HARD ? "5.1.1" :
-	    "5.7.1", clean);
+	milter_reply(ctx, c, "550", op.e.reason == SUPPRESS_HARD ? "5.1.1" :
+	    "5.7.1", clean,
+	    "suppressed");
 	return SMFIS_REJECT;
 }

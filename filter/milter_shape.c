@@ -173,7 +173,7 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
 	    hit[res.which]->group : dom + 1, rule, hit[res.which]->per_sender ?
 	    " per sender" : "", wait);
 	milter_reply_clean(text, clean, sizeof(clean));
-	smfi_setreply(ctx, "451", "4.7.1", clean);
+	milter_reply(ctx, c, "451", "4.7.1", clean, "domain-limit");
 	return SMFIS_TEMPFAIL;
 }
 
@@ -344,7 +344,7 @@ milter_probation_full(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	    "%lld messages per %llds, %s", c->sender,
 	    (long long)r.tokens, (long long)r.period_ms / 1000, wait);
 	milter_reply_clean(text, clean, sizeof(clean));
-	smfi_setreply(ctx, "451", "4.7.1", clean);
+	milter_reply(ctx, c, "451", "4.7.1", clean, "probation-limit");
 	return 1;
 }
 
@@ -368,7 +368,8 @@ milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	int rc;
 
 	if (c->shape_refuse[0] != '\0') {
-		smfi_setreply(ctx, "550", "5.7.1", c->shape_refuse);
+		milter_reply(ctx, c, "550", "5.7.1", c->shape_refuse,
+		    "compliance");
 		return SMFIS_REJECT;
 	}
 	if (own->tokens > 0) {
@@ -437,6 +438,9 @@ milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 		snprintf(text, sizeof(text), "repguard: %s is reached, %s",
 		    what, wait);
 	milter_reply_clean(text, clean, sizeof(clean));
-	smfi_setreply(ctx, "451", "4.7.1", clean);
+	milter_reply(ctx, c, "451", "4.7.1", clean, it[res.which].rule ==
+	    &quota ? "warmup" : it[res.which].rule == &prob ?
+	    "probation-limit" : it[res.which].rule == &sh->relay ?
+	    "relay-limit" : bulk ? "bulk-limit" : "transactional-limit");
 	return SMFIS_TEMPFAIL;
 }

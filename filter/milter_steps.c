@@ -81,7 +81,7 @@ milter_check_domain(SMFICTX *ctx, struct milter_conn *c)
 		    "%s", c->id, c->from, why);
 		snprintf(text, sizeof(text), "repguard: the sender's domain "
 		    "cannot receive bounces: %s", why);
-		smfi_setreply(ctx, "550", "5.1.8", text);
+		milter_reply(ctx, c, "550", "5.1.8", text, "sender-domain");
 		return SMFIS_REJECT;
 	case RPDNS_ERROR:
 		if (conf_num(c->conf, "OnDNSError") == CONF_ON_ERROR_ACCEPT) {
@@ -92,7 +92,7 @@ milter_check_domain(SMFICTX *ctx, struct milter_conn *c)
 		    c->id, why);
 		snprintf(text, sizeof(text), "repguard: %s, try again later",
 		    why);
-		smfi_setreply(ctx, "451", "4.4.3", text);
+		milter_reply(ctx, c, "451", "4.4.3", text, "dns-error");
 		return SMFIS_TEMPFAIL;
 	}
 	milter_sign_start(c);
@@ -149,6 +149,7 @@ milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
 		}
 		free(v);
 	}
+	c->nsigned = signer_msg_count(c->sign);
 	for (i = 0; i < signer_msg_count(c->sign); i++) {
 		signer_msg_sig(c->sign, i, &sig);
 		msg_info("%s: signed d=%s s=%s a=%s", c->id, sig.domain,
