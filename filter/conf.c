@@ -49,7 +49,7 @@ enum conf_kw {
 	KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH,
 	KW_DEFAULT_KEY, KW_DNS_SERVER, KW_DOMAIN, KW_DOMAIN_LIMITS,
 	KW_FEEDBACK_ID, KW_FROM_ALIGNMENT, KW_INTERNAL_HOSTS, KW_KEY_FILE,
-	KW_KEY_TABLE, KW_LIST_UNSUBSCRIBE_URL, KW_MAJOR_RECEIVERS,
+	KW_KEY_TABLE, KW_LIST_UNSUBSCRIBE_URL, KW_MAJOR_RECEIVERS, KW_METRICS_LISTEN,
 	KW_MINIMUM_EVENTS, KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
 	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY, KW_OVERSIGN_HEADERS,
 	KW_PAUSE_ACTION, KW_PAUSE_COMPLAINT_RATE, KW_PAUSE_COMPLAINTS,
@@ -140,6 +140,8 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    NULL, 0, 0, 0 },
 	[KW_MAJOR_RECEIVERS] = { "MajorReceivers", CT_LIST,
 	    CONF_MAJOR_RECEIVERS, NULL, 0, 0, 0 },
+	[KW_METRICS_LISTEN] = { "MetricsListen", CT_LISTEN, NULL, NULL,
+	    0, 0, 1 },
 	[KW_MINIMUM_EVENTS] = { "MinimumEvents", CT_UINT, "3", NULL,
 	    1, 1000000, 0 },
 	[KW_MINIMUM_VOLUME] = { "MinimumVolume", CT_UINT, "100", NULL,
@@ -693,6 +695,8 @@ conf_line(const CONF *c, const char *keyword)
 
 const char *conf_path(const CONF *c) { return c->path; }
 const char *conf_socket(const CONF *c) { return c->v[KW_SOCKET].s; }
+const char *conf_metrics_listen(const CONF *c)
+{ return c->v[KW_METRICS_LISTEN].s; }
 mode_t conf_umask(const CONF *c) { return (mode_t)c->v[KW_UMASK].n; }
 const char *conf_pidfile(const CONF *c) { return c->v[KW_PID_FILE].s; }
 const char *conf_user(const CONF *c) { return c->v[KW_USER_ID].s; }

@@ -131,6 +131,7 @@ char		*conf_restart_changes(const CONF *old, const CONF *new);
 
 const char	*conf_path(const CONF *);
 const char	*conf_socket(const CONF *);
+const char	*conf_metrics_listen(const CONF *);	/* NULL: none */
 mode_t		 conf_umask(const CONF *);
 const char	*conf_pidfile(const CONF *);		/* NULL: none */
 const char	*conf_user(const CONF *);		/* NULL: none */

@@ -22,6 +22,7 @@
 #include "conf_int.h"
 #include "duration.h"
 #include "log.h"
+#include "metrics.h"
 #include "mem.h"
 #include "warmup.h"
 
@@ -312,6 +313,16 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 			snprintf(msg, msglen, "%s: \"%s\" (daily limits such "
 			    "as \"1000 x1.5 cap 1000000\" or \"500 1000 "
 			    "2000\")", err, s);
+			return msg;
+		}
+		return NULL;
+	}
+	case CT_LISTEN: {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if ((err = metrics_listen_parse(s, &ss, &sl)) != NULL) {
+			snprintf(msg, msglen, "%s, got \"%s\"", err, s);
 			return msg;
 		}
 		return NULL;

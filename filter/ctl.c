@@ -33,6 +33,7 @@
 #include "ctl_bounce.h"
 #include "ctl_dkim.h"
 #include "ctl_limits.h"
+#include "ctl_metrics.h"
 #include "ctl_sender.h"
 #include "ctl_suppress.h"
 #include "duration.h"
@@ -71,7 +72,8 @@ ctl_usage(const char *fmt, ...)
 	    "  import FILE|- [--for SENDER]\n"
 	    "  export [--for SENDER]\n"
 	    "  limits [SENDER] [--json]\n"
-	    "  warmup [--json]\n");
+	    "  warmup [--json]\n"
+	    "  metrics\n");
 	exit(2);
 }
 
@@ -255,6 +257,8 @@ main(int argc, char **argv)
 		    path);
 	if (ctl_limits_is_cmd(cmd))
 		return ctl_limits_cmd(cmd, argc - optind, argv + optind, path);
+	if (strcmp(cmd, "metrics") == 0)
+		return ctl_metrics(argc - optind, argv + optind, path);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;

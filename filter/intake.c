@@ -22,6 +22,7 @@
 #include "bouncerules.h"
 #include "conf.h"
 #include "intake.h"
+#include "metrics.h"
 #include "mem.h"
 #include "reputation.h"
 #include "retpath.h"
@@ -112,6 +113,7 @@ struct intake_write {
 	int		 have_record;
 	int64_t		 now;
 	int		 added, dups, ours;
+	unsigned char	 is_new[BOUNCE_RCPTS_MAX];	/* recorded now */
 	SENDER_COUNTS	 add;		/* what the new events count */
 	REP_CHANGE	 change;	/* the sender's state, if it changed */
 	int		 changed;
@@ -217,6 +219,7 @@ intake_write_fn(STORE_TXN *t, void *ctx)
 	int rc;
 
 	w->added = w->dups = w->ours = w->changed = 0;
+	memset(w->is_new, 0, sizeof(w->is_new));
 	memset(&w->add, 0, sizeof(w->add));
 	for (i = 0; i < w->b->nrcpts; i++) {
 		const BOUNCE_RCPT *r = &w->b->rcpts[i];
@@ -246,6 +249,7 @@ intake_write_fn(STORE_TXN *t, void *ctx)
 			int k = intake_counter(w->conf, r->cls, r->address);
 
 			w->added++;
+			w->is_new[r - w->b->rcpts] = 1;
 			if (k == SENDER_POLICY_MAJOR)
 				w->add.n[SENDER_POLICY]++;
 			if (k >= 0)
@@ -309,7 +313,10 @@ intake_eom(INTAKE *im, STORE *st, const struct CONF *c, const char *qid,
 	    err, sizeof(err)) != 0)) {
 		out->failed = 1;
 		w.added = 0;
-	}
+	} else
+		for (i = 0; i < b->nrcpts; i++)
+			if (w.is_new[i])
+				metrics_bounce(b->rcpts[i].cls, 1);
 	n = (size_t)snprintf(out->log, sizeof(out->log), "%s: %s report to "
 	    "%s for sender %s (record %s)", qid, bounce_type_name(b->type),
 	    im->rcpt, w.have_record ? r.sender : "?", g.rc == 0 ? "found" :

@@ -44,6 +44,8 @@
 #include "mem.h"
 #include "milter.h"
 #include "privs.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "repwatch.h"
 #include "shape.h"
 #include "retpath.h"
@@ -387,6 +389,52 @@ main_monotonic_ms(void)
 static SHAPE *main_shape;	/* the rate-limit buckets in memory */
 static TALLY *main_tally;
 
+/* The counters, into the tally's coming batch (meta database). */
+static void
+main_metrics_queue(TALLY *ty)
+{
+	unsigned char v[METRICS_VALUE_MAX];
+	size_t n = metrics_encode(v);
+
+	tally_put(ty, STORE_DB_META, METRICS_KEY, strlen(METRICS_KEY), v, n);
+}
+
+struct main_metrics_get {
+	unsigned char	 v[METRICS_VALUE_MAX];
+	size_t		 n;
+};
+
+static int
+main_metrics_get_fn(STORE_TXN *t, void *ctx)
+{
+	struct main_metrics_get *g = ctx;
+	const void *v;
+	size_t vlen;
+	int rc = store_get(t, STORE_DB_META, METRICS_KEY, strlen(METRICS_KEY),
+	    &v, &vlen);
+
+	g->n = 0;
+	if (rc == 0 && vlen <= sizeof(g->v)) {
+		memcpy(g->v, v, vlen);
+		g->n = vlen;
+	}
+	return rc == STORE_ERROR ? STORE_ERROR : 0;
+}
+
+/* Go on counting from the counters the last run wrote. */
+static void
+main_metrics_restore(STORE *st)
+{
+	struct main_metrics_get g;
+	char err[256];
+
+	if (store_read(st, main_metrics_get_fn, &g, err, sizeof(err)) != 0)
+		msg_warn("database: metrics not read, counting from 0: %s",
+		    err);
+	else if (g.n > 0)
+		metrics_restore(g.v, g.n);
+}
+
 /*
  * The tally's prepare hook: the buckets whose tokens changed since they
  * were last written, into the coming batch, at most once a second.
@@ -407,6 +455,7 @@ main_shape_queue(TALLY *ty, void *ctx)
 		return;
 	last = now;
 	shape_queue(ctx, ty, clock_now_ms(), 0);
+	main_metrics_queue(ty);
 }
 
 static void
@@ -532,6 +581,7 @@ main(int argc, char **argv)
 	STORE_OPTS so;
 	STORE *st;
 	TALLY *ty;
+	MHTTP *mhttp = NULL;
 	CONF *c;
 
 	cryptoctx_setup();
@@ -595,6 +645,11 @@ main(int argc, char **argv)
 		    "read at first use instead): %s", err);
 	tally_set_prepare(ty, main_shape_queue, main_shape);
 	milter_init(st, ty, main_shape);
+	main_metrics_restore(st);
+	if (conf_metrics_listen(c) != NULL &&
+	    (mhttp = metrics_http_start(conf_metrics_listen(c), st, err,
+	    sizeof(err))) == NULL)
+		msg_fatal("%s", err);
 	conf_ref(c);		/* restart-only settings stay those of 'c' */
 	conf_install(c);
 	msg_info("repguard %s listening on %s (database %s)", PACKAGE_VERSION,
@@ -611,7 +666,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	metrics_http_stop(mhttp);
 	shape_queue(main_shape, ty, clock_now_ms(), 1);	/* the last changes */
+	main_metrics_queue(ty);
 	tally_stop(ty);
 	shape_free(main_shape);
 	store_close(st);

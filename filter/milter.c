@@ -41,6 +41,7 @@
 #include "fromhdr.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "milter.h"
 #include "milter_int.h"
 #include "retpath.h"
@@ -504,6 +505,7 @@ milter_eom_do(SMFICTX *ctx)
 	    clock_now_ms())) != SMFIS_CONTINUE)
 		return rs;		/* not charged: nothing taken */
 	if (c->sign != NULL && milter_sign_finish(ctx, c) != 0) {
+		metrics_sign_failed();
 		snprintf(why, sizeof(why), "signing failed: %s",
 		    signer_msg_error(c->sign)[0] ? signer_msg_error(c->sign) :
 		    "the MTA refused the DKIM-Signature header");

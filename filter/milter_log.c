@@ -4,6 +4,8 @@
  * readable lines the steps log.
  *
  * Owns: milter_log_message(), milter_log_rcpt(), milter_log_now_us().
+ * Each decision is counted for the metrics (metrics.c) here too, so that
+ * the log and the counters never disagree.
  *
  * Keys (doc/interfaces.md, "Decision lines"): qid (the MTA's queue id,
  * else the connection's "cN": Postfix names SMTP mail only after RCPT),
@@ -26,6 +28,7 @@
 #include <libmilter/mfapi.h>
 
 #include "declog.h"
+#include "metrics.h"
 #include "milter_int.h"
 
 int64_t
@@ -76,11 +79,17 @@ milter_log_reply(DECLOG *d, const struct milter_conn *c, sfsistat rs)
 void
 milter_log_message(struct milter_conn *c, const char *stage, sfsistat rs)
 {
+	double ms = c->t0_us > 0 ? (milter_log_now_us() - c->t0_us) / 1000.0 :
+	    -1;
+	int report = c->im.active || c->drop;
 	DECLOG d;
 
+	metrics_message(report ? METRICS_EV_REPORT : METRICS_EV_MESSAGE,
+	    milter_log_decision(c, rs), c->why, stage[0] == 'e' ? ms : -1,
+	    c->nsigned, c->rewrite && rs == SMFIS_CONTINUE &&
+	    stage[0] == 'e');
 	declog_start(&d, c->id);
-	declog_str(&d, "event", c->im.active || c->drop ? "report" :
-	    "message");
+	declog_str(&d, "event", report ? "report" : "message");
 	milter_log_common(&d, c, rs);
 	declog_str(&d, "stage", stage);
 	milter_log_reply(&d, c, rs);
@@ -102,8 +111,8 @@ milter_log_message(struct milter_conn *c, const char *stage, sfsistat rs)
 		}
 	}
 	declog_str(&d, "detail", c->detail);
-	if (c->t0_us > 0)
-		declog_ms(&d, "ms", (milter_log_now_us() - c->t0_us) / 1000.0);
+	if (ms >= 0)
+		declog_ms(&d, "ms", ms);
 	declog_emit(&d);
 }
 
@@ -113,6 +122,7 @@ milter_log_rcpt(struct milter_conn *c, const char *rcpt, sfsistat rs)
 {
 	DECLOG d;
 
+	metrics_rcpt(c->why);
 	declog_start(&d, c->id);
 	declog_str(&d, "event", "rcpt");
 	milter_log_common(&d, c, rs);

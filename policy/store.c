@@ -3,7 +3,8 @@
  *
  * Owns: store_open(), store_close(), store_read(), store_write(),
  * store_get(), store_put(), store_del(), store_scan(), store_txn_error(),
- * store_map_size(), store_stale_readers(), store_check_readers() and the store_key_*() builders (see store.h).
+ * store_map_size(), store_used_bytes(), store_stale_readers(),
+ * store_check_readers() and the store_key_*() builders (see store.h).
  *
  * This is the only file in repguard that includes lmdb.h.  It opens one
  * environment with MDB_NOTLS (libmilter runs callbacks on a worker pool),
@@ -271,6 +272,20 @@ store_map_size(STORE *st)
 	mdb_env_info(st->env, &info);
 	pthread_rwlock_unlock(&st->resize);
 	return info.me_mapsize;
+}
+
+/* Octets of the map in use: the pages up to the last one written. */
+uint64_t
+store_used_bytes(STORE *st)
+{
+	MDB_envinfo info;
+	MDB_stat stat;
+
+	pthread_rwlock_rdlock(&st->resize);
+	mdb_env_info(st->env, &info);
+	mdb_env_stat(st->env, &stat);
+	pthread_rwlock_unlock(&st->resize);
+	return (uint64_t)(info.me_last_pgno + 1) * stat.ms_psize;
 }
 
 /*

@@ -76,6 +76,7 @@ int		 store_read(STORE *, STORE_FN, void *ctx, char *err, size_t errlen);
 int		 store_write(STORE *, STORE_FN, void *ctx, char *err,
 		    size_t errlen);
 uint64_t	 store_map_size(STORE *);
+uint64_t	 store_used_bytes(STORE *);
 int		 store_stale_readers(const STORE *);
 int		 store_check_readers(STORE *);
 

@@ -13,12 +13,15 @@
 #       dkimpy (python3-dkim) verifies, its h= naming them; BulkCompliance
 #       reject: 550 5.7.1 at the SMTP client naming the missing headers;
 #   (d) the warm-up limit holds on a simulated day 1 (2 bulk messages) and
-#       day 5 (32): repguard restarted with libfaketime, Postfix as it is.
+#       day 5 (32): repguard restarted with libfaketime, Postfix as it is;
+#   (e) the metrics scraped from MetricsListen count exactly what was
+#       accepted, signed and refused, over the restarts.
 # Needs root, postfix, smtp-sink, swaks, /usr/bin/python3 with python3-dkim
 # and libfaketime (else skipped).
 
 . "$TOP_SRCDIR/tests/lib/common.sh"
 . "$TOP_SRCDIR/tests/lib/postfix.sh"
+. "$TOP_SRCDIR/tests/lib/metrics.sh"
 
 pf_require
 PY=/usr/bin/python3
@@ -40,6 +43,7 @@ printf 'v=DKIM1; k=rsa; p=%s\n' \
 printf 'slow.example 1/1h\n' >"$T_TMP/domain-limits"
 # day 1 of the warm-up four days ago: today is day 5
 START=$(date -u -d '4 days ago' +%Y-%m-%d)
+MPORT=$(t_free_port)
 
 write_conf() {	# write_conf COMPLIANCE [KEY VALUE ...]
 	_c=$1; shift
@@ -49,7 +53,7 @@ write_conf() {	# write_conf COMPLIANCE [KEY VALUE ...]
 		BulkLimit "${BULK:-2/1h}" TransactionalLimit 1000/1h \
 		DomainLimits "$T_TMP/domain-limits" BulkCompliance "$_c" \
 		ListUnsubscribeURL 'https://unsub.example.com/one-click/%{sender}/%{rcpt}' \
-		FeedbackID '%{class}:%{sender}:relay' "$@"
+		FeedbackID '%{class}:%{sender}:relay' MetricsListen "127.0.0.1:$MPORT" "$@"
 	mv "$CONF.new" "$CONF"
 }
 
@@ -164,6 +168,15 @@ t_like "$("$REPGUARDCTL" -c "$CONF" warmup | tr '\n' ' ')" "warm-up day 5 of 9 .
 dcount() { [ "$(sink_grep '^X-Test-Id: d[15]-[0-9]+$' | wc -l)" -ge "$1" ]; }
 t_wait_for 30 dcount 34; sleep 1
 t_is "$(sink_grep '^X-Test-Id: d[15]-[0-9]+$' | wc -l)" 34 "(d) the 34 accepted bulk messages arrived, none of the deferred"
+
+# --- (e) metrics -------------------------------------------------------------------------------
+# accepted: a1 a2 a4 b1 b2 c1 (6), day 1: 2 + the transactional one, day 5: 32
+out=$(metrics_scrape "$MPORT")
+t_is "$(metrics_value "$out" "[$(msgs message accept none), $(msgs message tempfail bulk-limit), $(msgs message tempfail warmup), $(msgs message reject compliance)]")" \
+	"[41.0, 1.0, 3.0, 1.0]" "(e) the scraped counters: 41 accepted, 1 over the bulk limit, 3 over the warm-up, 1 without unsubscribe headers"
+t_is "$(metrics_value "$out" 'm["repguard_recipients_refused_total{reason=\"domain-limit\"}"], m["repguard_signatures_total"], m["repguard_message_duration_seconds_count"]')" \
+	"(1.0, 41.0, 46.0)" "(e) 1 recipient over its domain's limit, 41 signatures, 46 messages timed"
+t_is "$(sink_grep '^X-Test-Id: ' | wc -l)" 41 "(e) ... and the sink holds the 41 accepted messages"
 
 rg_stop TERM
 t_is "$RG_STATUS" 0 "repguard stopped cleanly"
