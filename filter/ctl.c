@@ -31,6 +31,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "ctl_bounce.h"
+#include "ctl_check.h"
 #include "ctl_dkim.h"
 #include "ctl_limits.h"
 #include "ctl_metrics.h"
@@ -73,7 +74,9 @@ ctl_usage(const char *fmt, ...)
 	    "  export [--for SENDER]\n"
 	    "  limits [SENDER] [--json]\n"
 	    "  warmup [--json]\n"
-	    "  metrics\n");
+	    "  metrics\n"
+	    "  check [--nameserver IP[:PORT]] [--address IP]... [--helo NAME]\n"
+	    "        [--mx-host NAME] [--domain DOMAIN]... [--json]\n");
 	exit(2);
 }
 
@@ -259,6 +262,8 @@ main(int argc, char **argv)
 		return ctl_limits_cmd(cmd, argc - optind, argv + optind, path);
 	if (strcmp(cmd, "metrics") == 0)
 		return ctl_metrics(argc - optind, argv + optind, path);
+	if (strcmp(cmd, "check") == 0)
+		return ctl_check(argc - optind, argv + optind, path);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;

@@ -8,6 +8,8 @@
  *
  *	SIGNER *s = signer_create(conf, &errors, &warnings);
  *	signer_keys(s)				0: signing not configured
+ *	signer_key_info(s, i, &info)		key i: domain, selector,
+ *						record, algorithm, bits
  *	signer_check_owner(s, uid, user, &w)	key files that user cannot
  *						read (reloads run as UserID)
  *
@@ -59,6 +61,15 @@ typedef struct {
 	const char	*value;		/* the header value, without name */
 } SIGNER_SIG;
 
+typedef struct {
+	const char	*name;		/* KeyTable name, or the Domain */
+	const char	*domain;	/* d=; "%": the address's domain */
+	const char	*selector;
+	const char	*record;	/* the public key's TXT record */
+	const char	*algorithm;	/* a= */
+	int		 bits;
+} SIGNER_KEY_INFO;
+
 #define SIGNER_MAX_SIGS		8
 #define SIGNER_MAX_HEADERS	1000
 #define SIGNER_MAX_HEADER_BYTES	(1024 * 1024)
@@ -67,6 +78,7 @@ SIGNER		*signer_create(const struct CONF *, char **errors,
 		    char **warnings);
 void		 signer_free(SIGNER *);
 size_t		 signer_keys(const SIGNER *);
+void		 signer_key_info(const SIGNER *, size_t i, SIGNER_KEY_INFO *);
 void		 signer_check_owner(const SIGNER *, uid_t uid,
 		    const char *user, char **warnings);
 

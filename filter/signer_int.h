@@ -29,6 +29,7 @@ struct signer_key {
 	unsigned long	*held;		/* references it kept so far */
 	size_t		 pemlen;
 	int		 alg;		/* DKIM_SIGN_* */
+	int		 bits;		/* of the key */
 };
 
 struct SIGNER {

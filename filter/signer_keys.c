@@ -2,8 +2,8 @@
  * signer_keys.c - building a SIGNER from the configuration: keys, tables,
  * the libopendkim library handle, and key selection.
  *
- * Owns: signer_create(), signer_free(), signer_keys(), signer_choose(),
- * signer_check_owner().
+ * Owns: signer_create(), signer_free(), signer_keys(), signer_key_info(),
+ * signer_choose(), signer_check_owner().
  * Runs when a configuration is loaded (start, `repguard -n`, SIGHUP), so
  * before privileges are dropped: every key file is read here, checked
  * (dkimkey.c: mode, type, size) and kept as the PEM text libopendkim
@@ -155,6 +155,7 @@ signer_add_key(SIGNER *s, const char *name, const char *domain,
 	k->pem = mem_strndup(dkimkey_pem(key), k->pemlen);
 	k->alg = type == DKIMKEY_RSA ? DKIM_SIGN_RSASHA256 :
 	    DKIM_SIGN_ED25519SHA256;
+	k->bits = dkimkey_bits(key);
 	/* Decoded once, if libopendkim can be handed the key (keyreuse.h);
 	 * else it decodes the PEM text for every signature. */
 	k->held = mem_calloc(1, sizeof(*k->held));
@@ -405,6 +406,21 @@ size_t
 signer_keys(const SIGNER *s)
 {
 	return s == NULL ? 0 : s->nkeys;
+}
+
+/* Key i (0 .. signer_keys() - 1), for the deliverability doctor. */
+void
+signer_key_info(const SIGNER *s, size_t i, SIGNER_KEY_INFO *out)
+{
+	const struct signer_key *k = &s->keys[i];
+
+	out->name = k->name;
+	out->domain = k->domain;
+	out->selector = k->selector;
+	out->record = k->record;
+	out->algorithm = k->alg == DKIM_SIGN_RSASHA256 ? "rsa-sha256" :
+	    "ed25519-sha256";
+	out->bits = k->bits;
 }
 
 /*
