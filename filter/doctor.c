@@ -372,7 +372,7 @@ doctor_reverse(const char *addr, char *out, size_t outsize)
 static void
 doctor_rdns_one(DNSQ *q, const char *addr, const char *helo, DOCTOR *doc)
 {
-	char rev[80], ptr[300] = "", fix[600];
+	char rev[80], ptr[300] = "", fix[1200];
 	unsigned char want[16], have[16];
 	DNSQ_RR *rr;
 	size_t n, i;
