@@ -8,16 +8,16 @@
 #			Postfix without a system mail configuration), output
 #			in LOG; exit status of the install
 
-# build: compiler, autotools, the six libraries (libpsl with Debian's public
-# suffix list for organisational domains; libmicrohttpd for the metrics
-# listener); tests: a real Postfix and
+# build: compiler, autotools, the seven libraries (libpsl with Debian's
+# public suffix list for organisational domains; libmicrohttpd for the
+# metrics listener; libspf2 for the doctor's SPF check); tests: a real Postfix and
 # its tools, swaks, miltertest, python3-dkim (+ nacl for Ed25519) as the
 # independent verifier, OpenDKIM's tools and daemon (key tests, benchmark),
 # dnsmasq as a DNS server the return-path checks can ask, libfaketime to
 # run the daemon days ahead (expiry of return-path records).
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
-	libpsl-dev publicsuffix libmicrohttpd-dev
+	libpsl-dev publicsuffix libmicrohttpd-dev libspf2-dev
 	postfix swaks python3 python3-dkim python3-nacl miltertest groff-base
 	ca-certificates opendkim opendkim-tools dnsmasq-base faketime)
 

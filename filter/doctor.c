@@ -2,7 +2,7 @@
  * doctor.c - the deliverability doctor (see doctor.h).
  *
  * Owns: doctor_run(), doctor_status(), doctor_verdict_name(),
- * doctor_free().
+ * doctor_free(), doctor_add() (for doctor_spf.c).
  *
  * Decisions: every check asks DNS afresh (dnsq.c), and a DNS that does
  * not answer is a warning about that check, never a pass.  A fix is the
@@ -24,11 +24,11 @@
 #include "align.h"
 #include "dkimtag.h"
 #include "doctor.h"
+#include "doctor_int.h"
 #include "mem.h"
 #include "signer.h"
 
-__attribute__((format(printf, 6, 7)))
-static DOCTOR_RESULT *
+DOCTOR_RESULT *
 doctor_add(DOCTOR *doc, const char *check, const char *subject, int verdict,
     const char *fix, const char *fmt, ...)
 {
@@ -446,6 +446,7 @@ doctor_run(const CONF *c, DNSQ *q, const DOCTOR_OPTS *o, DOCTOR *doc)
 	doctor_dkim(c, q, doc);
 	doctor_dmarc(c, q, o, doc);
 	doctor_bounces(c, q, o, doc);
+	doctor_spf(c, q, o, doc);
 	if (o->naddrs == 0)
 		doctor_add(doc, "rdns", "-", DOCTOR_WARN, "give the relay's "
 		    "outbound addresses with --address", "no outbound "

@@ -17,7 +17,9 @@
  * private key's public key; its size), dmarc (each From domain, that is
  * each signing domain and each --domain: a record, its policy, whether
  * the return-path domain aligns), bounces (the return-path domain has an
- * MX, not a null MX, pointing at this relay), rdns (each outbound
+ * MX, not a null MX, pointing at this relay), spf (the return-path and
+ * each From domain's SPF record authorises each outbound address, by
+ * libspf2), rdns (each outbound
  * address has a PTR whose name resolves back to it and equals the HELO
  * name).
  */
@@ -32,7 +34,8 @@
 enum { DOCTOR_PASS, DOCTOR_WARN, DOCTOR_FAIL };
 
 typedef struct {
-	const char	*check;		/* "dkim", "dmarc", "bounces", "rdns" */
+	const char	*check;		/* "dkim", "dmarc", "bounces", "spf",
+					 * "rdns" */
 	char		 subject[300];	/* the name or address checked */
 	int		 verdict;
 	char		 detail[600];

@@ -4,11 +4,12 @@
 # stopped by pid) serving a correct set-up and a broken one.
 #
 # Correct (good.test): the DKIM key published, DMARC p=reject, the bounce
-# domain's MX is this relay, the outbound address's PTR resolves back and is
-# the HELO name: every check passes, exit 0.
+# domain's MX is this relay, SPF authorises the outbound address (ip4: and
+# a:), its PTR resolves back and is the HELO name: every check passes, exit 0.
 # Broken: a published key that is another key's, a key never published, a
 # 1024-bit key, no DMARC record, DMARC p=none, a return-path domain that is
-# not aligned, a null MX on the bounce domain, a PTR that is not the HELO
+# not aligned, a null MX on the bounce domain, SPF fail, no SPF record, SPF
+# past ten lookups (permerror), SPF neutral, a PTR that is not the HELO
 # name, a PTR that does not resolve back, an address without PTR: each gets
 # its verdict and the fix to apply; exit 2; --json says the same.
 . "$TOP_SRCDIR/tests/lib/common.sh"
@@ -38,6 +39,10 @@ txt() {
 r = sys.stdin.read().strip(); print(",".join(r[i:i + 200] for i in range(0, len(r), 200)))'
 }
 
+# weak.test's SPF includes l1.test, which includes l2.test, ... l12.test:
+# more than the ten DNS lookups SPF allows
+CHAIN=()
+for i in $(seq 1 11); do CHAIN+=("--txt-record=l$i.test,v=spf1 include:l$((i + 1)).test ?all"); done
 "$DNSMASQ" --no-daemon --port="$PORT" --listen-address=127.0.0.1 --bind-interfaces \
 	--no-resolv --no-hosts --pid-file= --user=root --local-ttl=60 \
 	--local=/test/ --local=/2.0.192.in-addr.arpa/ \
@@ -46,6 +51,12 @@ r = sys.stdin.read().strip(); print(",".join(r[i:i + 200] for i in range(0, len(
 	--mx-host=bounce.good.test,mail.good.test,10 \
 	--host-record=mail.good.test,192.0.2.5 \
 	--ptr-record=5.2.0.192.in-addr.arpa,mail.good.test \
+	--txt-record="good.test,v=spf1 ip4:192.0.2.5 -all" \
+	--txt-record="bounce.good.test,v=spf1 a:mail.good.test -all" \
+	--txt-record="mismatch.test,v=spf1 ip4:198.51.100.1 -all" \
+	--txt-record="bounce.bad.test,v=spf1 ?all" \
+	--txt-record="weak.test,v=spf1 include:l1.test -all" \
+	"${CHAIN[@]}" \
 	--txt-record="mis._domainkey.mismatch.test,$(txt other)" \
 	--txt-record="weak._domainkey.weak.test,$(txt weak)" \
 	--txt-record="_dmarc.weak.test,v=DMARC1; p=none" \
@@ -74,13 +85,15 @@ rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'
 t_is "$rc" 0 "a correct set-up: exit 0"
 t_is "$(printf '%s\n' "$out" | cut -c1-22 | sed 's/ *$//' | tr '\n' '|')" \
-	"pass  dkim     good._d|pass  dmarc    good.te|pass  bounces  bounce.|pass  rdns     192.0.2|4 passed, 0 warnings,|" \
-	"... dkim, dmarc, bounces and rdns pass"
+	"pass  dkim     good._d|pass  dmarc    good.te|pass  bounces  bounce.|pass  spf      bounce.|pass  spf      good.te|pass  rdns     192.0.2|6 passed, 0 warnings,|" \
+	"... dkim, dmarc, bounces, spf (return-path and From domain) and rdns pass"
 t_like "$out" "pass  dkim     good._domainkey.good.test: the published key matches key good.test \(rsa-sha256, 2048 bits\)" \
 	"dkim: the published key matches, with its algorithm and size"
 t_like "$out" "pass  dmarc    good.test: _dmarc.good.test: policy p=reject; DKIM \(d=good.test\) and the return-path domain bounce.good.test align" \
 	"dmarc: the policy shown, the return-path domain aligned"
 t_like "$out" "pass  bounces  bounce.good.test: MX 10 mail.good.test: bounces come back to this relay" "bounces: the MX is this relay"
+t_like "$out" "pass  spf      bounce.good.test for 192.0.2.5: pass: the SPF record of bounce.good.test authorises 192.0.2.5" \
+	"spf: evaluated (a: mechanism through the doctor's DNS)"
 t_like "$out" "pass  rdns     192.0.2.5: PTR mail.good.test resolves back to 192.0.2.5 and is the HELO name" "rdns: forward-confirmed and the HELO name"
 
 # --- broken ----------------------------------------------------------------------------------------
@@ -116,17 +129,24 @@ t_like "$(line 'rdns     192.0.2.7')" "^fail  rdns .*elsewhere\.bad\.test does n
 	"rdns: a PTR that does not resolve back: fail"
 t_like "$(line 'rdns     192.0.2.8')" "^fail  rdns .*no PTR record.* fix: ask the owner of 192\.0\.2\.8's network .* 8\.2\.0\.192\.in-addr\.arpa\. IN PTR mail\.bad\.test\." \
 	"rdns: no PTR: fail, fix: the PTR to ask for"
-t_like "$out" "[0-9]+ passed, 4 warnings, 6 failed$" "the summary line counts them"
+t_like "$(line 'spf      mismatch.test for 192.0.2.6')" "^fail  spf .*fail: the SPF record of mismatch\.test does not authorise 192\.0\.2\.6 .* fix: add ip4:192\.0\.2\.6 to the SPF record of mismatch\.test" \
+	"spf: fail, fix: add the address"
+t_like "$(line 'spf      missing.test for 192.0.2.6')" "^fail  spf .*none: missing\.test publishes no SPF record .* fix: publish missing\.test\. IN TXT \"v=spf1 ip4:192\.0\.2\.6 -all\"" \
+	"spf: no record: fail, fix: a record"
+t_like "$(line 'spf      weak.test for 192.0.2.6')" "^fail  spf .*permerror: .* fix: .*at most 10 DNS lookups" \
+	"spf: more than ten lookups: permerror, fix: fewer lookups"
+t_like "$(line 'spf      bounce.bad.test for 192.0.2.6')" "^warn  spf .*neutral" "spf: neutral: warn"
+t_like "$out" "[0-9]+ passed, 7 warnings, 15 failed$" "the summary line counts them"
 
 json=$("$REPGUARDCTL" -c "$T_TMP/bad.conf" check --nameserver "127.0.0.1:$PORT" \
 	--address 192.0.2.6 --address 192.0.2.7 --address 192.0.2.8 --helo mail.bad.test --json)
 t_is "$?-$(printf '%s' "$json" | "$PY" -c 'import json, sys; d = json.load(sys.stdin)
 print(d["failed"], d["warnings"], sorted({c["check"] for c in d["checks"] if c["verdict"] == "fail"}),
       all(c["fix"] for c in d["checks"] if c["verdict"] != "pass"))')" \
-	"2-6 4 ['bounces', 'dkim', 'dmarc', 'rdns'] True" "--json: the same verdicts, each with its fix"
+	"2-15 7 ['bounces', 'dkim', 'dmarc', 'rdns', 'spf'] True" "--json: the same verdicts, each with its fix"
 
 t_is "$("$REPGUARDCTL" -c "$T_TMP/good.conf" check --nameserver 127.0.0.1:1 --address 192.0.2.5 \
-	--helo mail.good.test | grep -c '^warn .*DNS did not answer')" 4 \
+	--helo mail.good.test | grep -Ec '^warn .*(DNS did not answer|temperror)')" 6 \
 	"a DNS server that does not answer: warnings, never a pass"
 kill -TERM "$DNS_PID"; wait "$DNS_PID" 2>/dev/null; t_untrack "$DNS_PID"
 t_done
