@@ -13,13 +13,14 @@
 # metrics listener; libspf2 for the doctor's SPF check); tests: a real Postfix and
 # its tools, swaks, miltertest, python3-dkim (+ nacl for Ed25519) as the
 # independent verifier, OpenDKIM's tools and daemon (key tests, benchmark),
-# dnsmasq as a DNS server the return-path checks can ask, libfaketime to
-# run the daemon days ahead (expiry of return-path records).
+# dnsmasq as a DNS server the return-path checks and the doctor can ask,
+# libfaketime to run the daemon days ahead (expiry of return-path records),
+# chromium to render the HTML report headless.
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
 	libpsl-dev publicsuffix libmicrohttpd-dev libspf2-dev
 	postfix swaks python3 python3-dkim python3-nacl miltertest groff-base
-	ca-certificates opendkim opendkim-tools dnsmasq-base faketime)
+	ca-certificates opendkim opendkim-tools dnsmasq-base faketime chromium)
 
 pkg_missing() {
 	local p

@@ -35,6 +35,7 @@
 #include "ctl_dkim.h"
 #include "ctl_limits.h"
 #include "ctl_metrics.h"
+#include "ctl_report.h"
 #include "ctl_sender.h"
 #include "ctl_suppress.h"
 #include "duration.h"
@@ -76,7 +77,8 @@ ctl_usage(const char *fmt, ...)
 	    "  warmup [--json]\n"
 	    "  metrics\n"
 	    "  check [--nameserver IP[:PORT]] [--address IP]... [--helo NAME]\n"
-	    "        [--mx-host NAME] [--domain DOMAIN]... [--json]\n");
+	    "        [--mx-host NAME] [--domain DOMAIN]... [--json]\n"
+	    "  report --html FILE|-\n");
 	exit(2);
 }
 
@@ -264,6 +266,8 @@ main(int argc, char **argv)
 		return ctl_metrics(argc - optind, argv + optind, path);
 	if (strcmp(cmd, "check") == 0)
 		return ctl_check(argc - optind, argv + optind, path);
+	if (strcmp(cmd, "report") == 0)
+		return ctl_report(argc - optind, argv + optind, path);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;

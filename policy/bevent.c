@@ -1,7 +1,8 @@
 /*
  * bevent.c - bounce and complaint events in the store (see bevent.h).
  *
- * Owns: bevent_report(), bevent_id(), bevent_put(), bevent_get().
+ * Owns: bevent_report(), bevent_id(), bevent_put(), bevent_get(),
+ * bevent_list().
  * Must not: count a report twice, or read beyond a stored value.
  */
 #include <string.h>
@@ -103,20 +104,16 @@ bevent_get_str(const unsigned char **p, size_t *left, char *out,
 	return 0;
 }
 
-int
-bevent_get(STORE_TXN *t, const unsigned char id[BEVENT_ID_LEN], BEVENT *e)
+/* One stored event; 0 or BEVENT_DAMAGED. */
+static int
+bevent_decode(const unsigned char *id, const void *val, size_t vlen,
+    BEVENT *e)
 {
-	const void *val;
-	const unsigned char *p;
-	size_t vlen, i;
+	const unsigned char *p = val;
 	uint64_t tm = 0;
-	int rc;
+	size_t i;
 
 	memset(e, 0, sizeof(*e));
-	if ((rc = store_get(t, STORE_DB_BOUNCES, id, BEVENT_ID_LEN, &val,
-	    &vlen)) != 0)
-		return rc;
-	p = val;
 	if (vlen < 9 || p[0] != BEVENT_VERSION)
 		return BEVENT_DAMAGED;
 	for (i = 1; i < 9; i++)
@@ -134,4 +131,45 @@ bevent_get(STORE_TXN *t, const unsigned char id[BEVENT_ID_LEN], BEVENT *e)
 	    vlen != 0)
 		return BEVENT_DAMAGED;
 	return 0;
+}
+
+int
+bevent_get(STORE_TXN *t, const unsigned char id[BEVENT_ID_LEN], BEVENT *e)
+{
+	const void *val;
+	size_t vlen;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if ((rc = store_get(t, STORE_DB_BOUNCES, id, BEVENT_ID_LEN, &val,
+	    &vlen)) != 0)
+		return rc;
+	return bevent_decode(id, val, vlen, e);
+}
+
+struct bevent_list_ctx {
+	BEVENT_FN	 fn;
+	void		*ctx;
+};
+
+static int
+bevent_list_cb(const void *k, size_t klen, const void *v, size_t vlen,
+    void *ctx)
+{
+	struct bevent_list_ctx *l = ctx;
+	BEVENT e;
+
+	if (klen != BEVENT_ID_LEN || bevent_decode(k, v, vlen, &e) != 0)
+		return 0;		/* damaged: skipped */
+	return l->fn(&e, l->ctx);
+}
+
+/* Every event (in id order, which is no order); fn non-zero stops. */
+int
+bevent_list(STORE_TXN *t, BEVENT_FN fn, void *ctx)
+{
+	struct bevent_list_ctx l = { fn, ctx };
+
+	return store_scan(t, STORE_DB_BOUNCES, NULL, 0, NULL, 0,
+	    bevent_list_cb, &l);
 }

@@ -12,6 +12,8 @@
  *						STORE_ERROR
  *	rc = bevent_get(txn, id, &e);		0, STORE_NOTFOUND, or
  *						BEVENT_DAMAGED
+ *	rc = bevent_list(txn, fn, ctx);		fn(&e, ctx) for each event
+ *						(damaged ones skipped)
  *
  * An event's id is the SHA-256 of the report's digest (SHA-256 of its
  * first BOUNCE_SCAN_MAX octets) and the recipient, so a report delivered
@@ -51,5 +53,7 @@ int	bevent_id(const unsigned char digest[BEVENT_ID_LEN], const char *rcpt,
 int	bevent_put(STORE_TXN *, const BEVENT *);
 int	bevent_get(STORE_TXN *, const unsigned char id[BEVENT_ID_LEN],
 	    BEVENT *);
+typedef int (*BEVENT_FN)(const BEVENT *, void *ctx);
+int	bevent_list(STORE_TXN *, BEVENT_FN, void *ctx);
 
 #endif

@@ -129,6 +129,8 @@ int		 sender_window(STORE_TXN *, const char *key, int64_t seconds,
 int64_t		 sender_window_start(int64_t seconds, int64_t now,
 		    int64_t *unit);
 int		 sender_list(STORE_TXN *, SENDER_LIST_FN, void *ctx);
+int		 sender_series(STORE_TXN *, const char *key, int64_t now,
+		    int hours, SENDER_COUNTS *out);
 
 int		 sender_lookup(STORE *, const char *key, SENDER_STATE *,
 		    char *err, size_t errlen);

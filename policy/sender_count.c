@@ -3,7 +3,7 @@
  * what has aged out (see sender.h).
  *
  * Owns: sender_count(), sender_count_at(), sender_window(),
- * sender_window_start(), sender_bucket(), sender_sweep().
+ * sender_window_start(), sender_bucket(), sender_series(), sender_sweep().
  *
  * Layout (STORE_DB_COUNTERS):
  *	key   = str sender, u8 'm' or 'h', u64 bucket start (Unix seconds)
@@ -239,6 +239,55 @@ sender_window(STORE_TXN *t, const char *key, int64_t seconds, int64_t now,
 	s.sum = out;
 	return store_scan(t, STORE_DB_COUNTERS, prefix, s.plen, from, flen,
 	    sender_sum_cb, &s);
+}
+
+struct sender_series_ctx {
+	size_t		 plen;
+	int64_t		 first;		/* the first hour's start */
+	int		 hours;
+	SENDER_COUNTS	*out;
+};
+
+static int
+sender_series_cb(const void *k, size_t klen, const void *v, size_t vlen,
+    void *ctx)
+{
+	struct sender_series_ctx *s = ctx;
+	int64_t h;
+
+	if (klen != s->plen + 8)
+		return 0;
+	h = ((int64_t)store_get_u64((const unsigned char *)k + s->plen) -
+	    s->first) / 3600;
+	if (h >= s->hours)
+		return 1;
+	if (h >= 0)
+		sender_counts_read(v, vlen, &s->out[h]);
+	return 0;
+}
+
+/*
+ * The hour buckets of the last 'hours' hours up to now's (at most
+ * SENDER_KEEP_HOURS), oldest first, into out[hours] (zeros where none).
+ */
+int
+sender_series(STORE_TXN *t, const char *key, int64_t now, int hours,
+    SENDER_COUNTS *out)
+{
+	unsigned char prefix[SENDER_CKEY_MAX], from[SENDER_CKEY_MAX];
+	struct sender_series_ctx s;
+	size_t flen;
+
+	memset(out, 0, (size_t)hours * sizeof(*out));
+	s.first = now - now % 3600 - (int64_t)(hours - 1) * 3600;
+	s.hours = hours;
+	s.out = out;
+	if (sender_ckey(prefix, &s.plen, key, SENDER_HOUR, -1) != 0 ||
+	    sender_ckey(from, &flen, key, SENDER_HOUR, s.first < 0 ? 0 :
+	    s.first) != 0)
+		return STORE_ERROR;
+	return store_scan(t, STORE_DB_COUNTERS, prefix, s.plen, from, flen,
+	    sender_series_cb, &s);
 }
 
 /* The counts of the one bucket (SENDER_MINUTE or SENDER_HOUR) holding t. */
