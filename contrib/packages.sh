@@ -15,12 +15,14 @@
 # independent verifier, OpenDKIM's tools and daemon (key tests, benchmark),
 # dnsmasq as a DNS server the return-path checks and the doctor can ask,
 # libfaketime to run the daemon days ahead (expiry of return-path records),
-# chromium to render the HTML report headless.
+# chromium to render the HTML report headless; m4 and the libraries
+# Sendmail's binary needs (Sendmail itself: pkg_sendmail).
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
 	libpsl-dev publicsuffix libmicrohttpd-dev libspf2-dev
 	postfix swaks python3 python3-dkim python3-nacl miltertest groff-base
-	ca-certificates opendkim opendkim-tools dnsmasq-base faketime chromium)
+	ca-certificates opendkim opendkim-tools dnsmasq-base faketime chromium
+	m4 libdb5.3 liblockfile1 libwrap0 libnsl2 libsasl2-2 libldap-2.5-0)
 
 pkg_missing() {
 	local p
@@ -43,4 +45,26 @@ pkg_install() {
 	apt-get update >"$log" 2>&1 ||
 		echo "apt-get update failed; trying the install anyway" >>"$log"
 	apt-get install -y "$@" >>"$log" 2>&1
+}
+
+# pkg_sendmail DIR LOG: Debian's Sendmail (sendmail-bin, -base, -cf),
+# unpacked into DIR for the Sendmail end-to-end test.  Sendmail and Postfix
+# both provide mail-transport-agent and conflict as installed packages, so
+# Sendmail's are fetched with apt-get download and unpacked, not installed;
+# its libraries are in PACKAGES.  Status 0 if DIR holds the binary.
+pkg_sendmail() {
+	local dir=$1 log=$2 tmp d
+	[ -x "$dir/usr/libexec/sendmail/sendmail" ] && return 0
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/repguard-sendmail.XXXXXX") || return 1
+	if ! (cd "$tmp" && apt-get download sendmail-bin sendmail-base \
+	    sendmail-cf) >"$log" 2>&1; then
+		rm -rf "$tmp"
+		return 1
+	fi
+	mkdir -p "$dir" || return 1
+	for d in "$tmp"/*.deb; do
+		dpkg-deb -x "$d" "$dir" >>"$log" 2>&1 || { rm -rf "$tmp"; return 1; }
+	done
+	rm -rf "$tmp"
+	[ -x "$dir/usr/libexec/sendmail/sendmail" ]
 }

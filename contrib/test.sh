@@ -243,6 +243,14 @@ distcheck() {
 cd "$ROOT" || { fail "cannot enter $ROOT"; finish; }
 
 install_packages || finish
+# Sendmail for its end-to-end test, unpacked beside the builds
+mkdir -p "$ROOT/build" || { fail "cannot create build/"; finish; }
+if pkg_sendmail "$ROOT/build/sendmail-root" "$ROOT/build/sendmail-fetch.log"; then
+	export SENDMAIL_ROOT=$ROOT/build/sendmail-root
+	say "Sendmail unpacked in build/sendmail-root"
+else
+	say "note: Sendmail could not be fetched (build/sendmail-fetch.log); its end-to-end test will skip"
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	say "note: not root; tests that need root (a private Postfix) will skip"
 fi
