@@ -9,14 +9,18 @@
  * Decisions: the configuration is read whole, keys included (as
  * `repguard -n` does), from the file the daemon uses.  Without --helo the
  * HELO name is Postfix's (postconf smtp_helo_name, else myhostname) when
- * postconf answers.  Exit status: 0 every check passed, 1 a warning, 2 a
+ * postconf answers; without --address the addresses are this host's
+ * (getifaddrs; not loopback or link-local).  Exit status: 0 every check passed, 1 a warning, 2 a
  * failure (3: the command could not run).
  *
  * Must not: change anything.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +39,51 @@ ctl_check_usage(const char *why)
 	    "           [--mx-host NAME] [--domain DOMAIN]... [--json]\n", why);
 }
 
-/* Postfix's HELO name, or "" */
+/*
+ * This host's addresses, for SPF and reverse DNS when --address gives
+ * none: every interface address but loopback and link-local ones.  How
+ * many went into out[] (strings the caller frees).
+ */
+static size_t
+ctl_check_addrs(char **out, size_t max)
+{
+	struct ifaddrs *ifa, *i;
+	char a[INET6_ADDRSTRLEN];
+	size_t n = 0, j;
+
+	if (getifaddrs(&ifa) != 0)
+		return 0;
+	for (i = ifa; i != NULL && n < max; i = i->ifa_next) {
+		const struct sockaddr *sa = i->ifa_addr;
+
+		if (sa == NULL)
+			continue;
+		if (sa->sa_family == AF_INET) {
+			const unsigned char *b = (const unsigned char *)
+			    &((const struct sockaddr_in *)sa)->sin_addr;
+
+			if (b[0] == 127 || (b[0] == 169 && b[1] == 254))
+				continue;
+			inet_ntop(AF_INET, b, a, sizeof(a));
+		} else if (sa->sa_family == AF_INET6) {
+			const struct in6_addr *b =
+			    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+			if (IN6_IS_ADDR_LOOPBACK(b) || IN6_IS_ADDR_LINKLOCAL(b))
+				continue;
+			inet_ntop(AF_INET6, b, a, sizeof(a));
+		} else
+			continue;
+		for (j = 0; j < n && strcmp(out[j], a) != 0; j++)
+			;
+		if (j == n)
+			out[n++] = mem_strdup(a);
+	}
+	freeifaddrs(ifa);
+	return n;
+}
+
+/* Postfix's HELO name, or "" (postconf honours MAIL_CONFIG) */
 static void
 ctl_check_helo(char *out, size_t outsize)
 {
@@ -112,10 +160,12 @@ ctl_check(int argc, char **argv, const char *confpath)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ns = NULL, **addrs = mem_calloc((size_t)argc + 1,
+	const char *ns = NULL, **addrs = mem_calloc((size_t)argc + 33,
 	    sizeof(*addrs)), **doms = mem_calloc((size_t)argc + 1,
 	    sizeof(*doms));
 	char helo[300] = "", err[512], *errors = NULL;
+	char *det[32];
+	size_t found = 0, i;
 	DOCTOR_OPTS o;
 	DOCTOR doc;
 	DNSQ *q;
@@ -163,6 +213,11 @@ ctl_check(int argc, char **argv, const char *confpath)
 	}
 	if (helo[0] == '\0')
 		ctl_check_helo(helo, sizeof(helo));
+	if (o.naddrs == 0) {		/* this host's own */
+		found = ctl_check_addrs(det, sizeof(det) / sizeof(det[0]));
+		for (i = 0; i < found; i++)
+			addrs[o.naddrs++] = det[i];
+	}
 	o.helo = helo[0] != '\0' ? helo : NULL;
 	o.addrs = addrs;
 	o.domains = doms;
@@ -172,6 +227,8 @@ ctl_check(int argc, char **argv, const char *confpath)
 	doctor_free(&doc);
 	conf_unref(c);
 	dnsq_free(q);
+	for (i = 0; i < found; i++)
+		free(det[i]);
 	free(addrs);
 	free(doms);
 	return rc;

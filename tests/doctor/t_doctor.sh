@@ -96,6 +96,21 @@ t_like "$out" "pass  spf      bounce.good.test for 192.0.2.5: pass: the SPF reco
 	"spf: evaluated (a: mechanism through the doctor's DNS)"
 t_like "$out" "pass  rdns     192.0.2.5: PTR mail.good.test resolves back to 192.0.2.5 and is the HELO name" "rdns: forward-confirmed and the HELO name"
 
+# --- detected: the HELO name from Postfix, the addresses from this host ----------------------
+mkdir -p "$T_TMP/pfconf"
+printf 'myhostname = mail.good.test\n' >"$T_TMP/pfconf/main.cf"
+json=$(MAIL_CONFIG=$T_TMP/pfconf "$REPGUARDCTL" -c "$T_TMP/good.conf" check \
+	--nameserver "127.0.0.1:$PORT" --json)
+t_is "$(printf '%s' "$json" | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+print([c["verdict"] for c in d["checks"] if c["check"] == "bounces"])')" "['pass']" \
+	"without --helo: Postfix's HELO name (postconf, myhostname mail.good.test) is the MX the bounce domain names"
+want=$(echo $(for a in $(hostname -I 2>/dev/null); do case $a in 127.*|169.254.*|::1|fe80:*) ;; *) echo "$a" ;; esac; done | LC_ALL=C sort -u))
+t_is "$(printf '%s' "$json" | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+print(" ".join(sorted({c["subject"] for c in d["checks"] if c["check"] == "rdns"} - {"-"})))')" "$want" \
+	"without --address: this host's addresses (not loopback or link-local) are checked: $want"
+
 # --- broken ----------------------------------------------------------------------------------------
 printf 'mis mismatch.test:mis:%s\nmiss missing.test:miss:%s\nweak weak.test:weak:%s\n' \
 	"$K/mismatch.pem" "$K/missing.pem" "$K/weak.pem" >"$T_TMP/keytable"
