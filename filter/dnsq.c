@@ -1,7 +1,8 @@
 /*
  * dnsq.c - DNS lookups for the deliverability doctor (see dnsq.h).
  *
- * Owns: dnsq_create(), dnsq_lookup(), dnsq_free_rr(), dnsq_free().
+ * Owns: dnsq_server_parse(), dnsq_create(), dnsq_lookup(), dnsq_free_rr(),
+ * dnsq_free().
  *
  * Decisions: answers are turned into text at once (names expanded with
  * dn_expand against the message, TXT strings joined as DKIM, SPF and
@@ -29,28 +30,40 @@ struct DNSQ {
 	int			 have_server;
 };
 
-DNSQ *
-dnsq_create(const char *server, char *err, size_t errlen)
+/* "IPv4[:PORT]" (port 53 by default): 0, or -1 with err set. */
+int
+dnsq_server_parse(const char *server, struct sockaddr_in *sin, char *err,
+    size_t errlen)
 {
-	DNSQ *q = mem_calloc(1, sizeof(*q));
 	char host[64];
-	const char *colon;
+	const char *colon = strrchr(server, ':');
 	char *end = NULL;
 	long port = 53;
 
-	if (server == NULL)
-		return q;
-	colon = strrchr(server, ':');
 	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - server) :
 	    (int)strlen(server), server);
 	if (colon != NULL)
 		port = strtol(colon + 1, &end, 10);
-	q->server.sin_family = AF_INET;
-	q->server.sin_port = htons((unsigned short)port);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((unsigned short)port);
 	if (port < 1 || port > 65535 || (end != NULL && *end != '\0') ||
-	    inet_pton(AF_INET, host, &q->server.sin_addr) != 1) {
+	    inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
 		snprintf(err, errlen, "expected IPv4-ADDRESS[:PORT], got "
 		    "\"%s\"", server);
+		return -1;
+	}
+	return 0;
+}
+
+DNSQ *
+dnsq_create(const char *server, char *err, size_t errlen)
+{
+	DNSQ *q = mem_calloc(1, sizeof(*q));
+
+	if (server == NULL)
+		return q;
+	if (dnsq_server_parse(server, &q->server, err, errlen) != 0) {
 		free(q);
 		return NULL;
 	}

@@ -30,6 +30,9 @@ typedef struct {
 	int	 pref;		/* MX */
 } DNSQ_RR;
 
+struct sockaddr_in;
+int		 dnsq_server_parse(const char *server, struct sockaddr_in *,
+		    char *err, size_t errlen);
 DNSQ		*dnsq_create(const char *server, char *err, size_t errlen);
 int		 dnsq_lookup(DNSQ *, const char *name, int type, DNSQ_RR **rr,
 		    size_t *n);

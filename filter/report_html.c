@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "bevent.h"
+#include "ctl_sender.h"
 #include "history.h"
 #include "mem.h"
 #include "report_html.h"
@@ -299,16 +300,6 @@ rh_sender_row(FILE *fp, const struct rh_sender *s, const REP_RULES *rr)
 	fprintf(fp, "</tr>\n");
 }
 
-static void
-rh_time(int64_t t, char *out, size_t outsize)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, outsize, "%Y-%m-%d %H:%M UTC", &tm);
-}
-
 int
 report_html(STORE *st, const REP_RULES *rr, int64_t now, FILE *fp,
     char *err, size_t errlen)
@@ -329,7 +320,7 @@ report_html(STORE *st, const REP_RULES *rr, int64_t now, FILE *fp,
 			state[r.s[i].s.state]++;
 	qsort(r.d, r.nd, sizeof(*r.d), rh_cmp_domain);
 	qsort(r.c, r.nc, sizeof(*r.c), rh_cmp_change);
-	rh_time(now, when, sizeof(when));
+	ctl_time(now, when, sizeof(when));
 	fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\"><title>repguard report %s</title>\n<style>\n"
 	    "body{font:14px/1.4 sans-serif;margin:1.5em;color:#222}"
@@ -380,7 +371,7 @@ report_html(STORE *st, const REP_RULES *rr, int64_t now, FILE *fp,
 	    "id=\"changes\"><tr><th>when</th><th>sender</th><th>change</th>"
 	    "<th>why</th><th>by</th></tr>\n");
 	for (i = 0; i < r.nc && i < REPORT_CHANGES; i++) {
-		rh_time(r.c[i].e.time, when, sizeof(when));
+		ctl_time(r.c[i].e.time, when, sizeof(when));
 		fprintf(fp, "<tr><td>%s</td><td class=\"who\">", when);
 		rh_esc(fp, r.c[i].key);
 		fprintf(fp, "</td><td>%s &rarr; %s</td><td>",

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dnsq.h"
 #include "mem.h"
 #include "rpdns.h"
 
@@ -45,24 +46,11 @@ RPDNS *
 rpdns_create(const char *server, char *err, size_t errlen)
 {
 	RPDNS *d = mem_calloc(1, sizeof(*d));
-	char host[64];
-	const char *colon;
-	long port = 53;
 
 	pthread_mutex_init(&d->lock, NULL);
 	if (server == NULL)
 		return d;
-	colon = strrchr(server, ':');
-	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - server) :
-	    (int)strlen(server), server);
-	if (colon != NULL)
-		port = strtol(colon + 1, NULL, 10);
-	d->server.sin_family = AF_INET;
-	d->server.sin_port = htons((unsigned short)port);
-	if (port < 1 || port > 65535 ||
-	    inet_pton(AF_INET, host, &d->server.sin_addr) != 1) {
-		snprintf(err, errlen, "expected IPv4-ADDRESS[:PORT], got "
-		    "\"%s\"", server);
+	if (dnsq_server_parse(server, &d->server, err, errlen) != 0) {
 		rpdns_free(d);
 		return NULL;
 	}
