@@ -135,7 +135,8 @@ doctor_spf_one(SPF_server_t *srv, const char *domain, const char *addr,
 		    "record; SPF allows at most 10 DNS lookups (include, a, mx, "
 		    "ptr, exists, redirect): replace includes by the addresses "
 		    "they name", "permerror: the SPF record of %s cannot be "
-		    "evaluated: %s", domain, why[0] ? why : "broken record");
+		    "evaluated: %s", domain, why[0] ? why : "a syntax error, "
+		    "or more than 10 DNS lookups");
 		break;
 	case SPF_RESULT_TEMPERROR:
 		doctor_add(doc, "spf", subject, DOCTOR_WARN, "check the DNS "

@@ -17,14 +17,19 @@
 
 rg_milter_test
 rp_key "$T_TMP/rp.key"
+(umask 077; openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+	-out "$T_TMP/rsa.pem") >/dev/null 2>&1
 PORT=$(t_free_port)
 rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 	CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
 	ReturnPathDomain bounce.example.com ReturnPathKeyFile "$T_TMP/rp.key" \
 	BounceRules "$TOP_SRCDIR/contrib/bounce-rules" \
-	BulkLimit 1/1h MetricsListen "127.0.0.1:$PORT"
+	BulkLimit 1/1h MetricsListen "127.0.0.1:$PORT" \
+	Domain example.com Selector sel KeyFile "$T_TMP/rsa.pem"
 
-# send SENDER RCPTS [FILE] [IP] [HEADER]: one message; prints the chgfrom address
+# send SENDER RCPTS [FILE] [IP] [HEADER]: one message; prints the chgfrom
+# address (NOHDRS=1: an MTA that does not allow added headers, so signing
+# fails)
 send() {
 	"$PY" - "$TOP_SRCDIR/tests/lib" "$SOCK" "$@" <<'PYEOF'
 import sys
@@ -36,8 +41,11 @@ ip = sys.argv[6] if len(sys.argv) > 6 and sys.argv[6] else "10.1.2.3"
 hdr = sys.argv[7] + "\r\n" if len(sys.argv) > 7 else ""
 raw = open(path, "rb").read() if path else \
     ("From: <%s>\r\nSubject: hi\r\n%s\r\nhello\r\n" % (sender, hdr)).encode()
+import os
+acts = mc.ALL_ACTIONS & ~mc.SMFIF_ADDHDRS if os.environ.get("NOHDRS") else mc.ALL_ACTIONS
 res = mc.run_session(sock, mc.Message.from_bytes(raw),
-                     mc.Envelope(client_ip=ip, sender=sender, rcpts=rcpt.split(",")))
+                     mc.Envelope(client_ip=ip, sender=sender, rcpts=rcpt.split(",")),
+                     actions=acts)
 ch = [(m.name or b"").decode().strip("<>") for m in res.mods if m.code == "e"]
 print(ch[0] if ch else "")
 PYEOF
@@ -52,6 +60,7 @@ send news@example.com r2@example.org "" "" "Precedence: bulk" >/dev/null
 send bob@example.com r3@example.org >/dev/null
 "$REPGUARDCTL" -c "$CONF" suppress gone@example.org >/dev/null
 send carol@example.com "gone@example.org,ok@example.org" >/dev/null
+NOHDRS=1 send erin@example.com x@example.org >/dev/null	# signing fails
 report_for "$RP" postfix-dsn-5.1.1.eml "$T_TMP/dsn.eml" friend@example.org
 send "<>" "$RP" "$T_TMP/dsn.eml" 192.0.2.9 >/dev/null
 t_wait_for 3 grep -q "friend@example.org 5.1.1 hard; 1 recorded" "$LOG"
@@ -64,10 +73,12 @@ t_is "$(metrics_value "$out" "[$(msgs message accept none), $(msgs message tempf
 	"[3.0, 1.0, 1.0]" "messages: 3 accepted, 1 over the bulk limit, 1 from a paused sender"
 t_is "$(metrics_value "$out" 'm["repguard_recipients_refused_total{reason=\"suppressed\"}"], m["repguard_returnpath_rewritten_total"], m["repguard_bounces_total{class=\"hard\"}"]')" \
 	"(1.0, 3.0, 1.0)" "1 recipient suppressed, 3 return-paths rewritten, 1 hard bounce"
+t_is "$(metrics_value "$out" "m['repguard_signatures_total'], m['repguard_signing_failures_total'], $(msgs message tempfail error)")" \
+	"(3.0, 1.0, 1.0)" "3 signatures; 1 signing failure (an MTA that allows no added header), tempfailed (reason=error)"
 t_is "$(metrics_value "$out" "$(msgs report discard none)")" "1.0" \
 	"the bounce report counted as a report, taken in and dropped (BounceForward no)"
 t_is "$(metrics_value "$out" 'm["repguard_message_duration_seconds_count"], m["repguard_message_duration_seconds_bucket{le=\"+Inf\"}"], m["repguard_message_duration_seconds_bucket{le=\"2.5\"}"] >= m["repguard_message_duration_seconds_bucket{le=\"0.001\"}"], m["repguard_message_duration_seconds_sum"] > 0')" \
-	"(4.0, 4.0, True, True)" "the latency histogram: 4 messages decided at end of message, cumulative buckets, a sum"
+	"(5.0, 5.0, True, True)" "the latency histogram: 5 messages decided at end of message, cumulative buckets, a sum"
 t_is "$(metrics_value "$out" 'm["repguard_senders{state=\"paused\"}"], m["repguard_senders{state=\"active\"}"]')" "(1.0, 3.0)" \
 	"senders by state: bob paused, 3 active"
 t_is "$(metrics_value "$out" 'm["repguard_db_used_bytes"] > 0 and m["repguard_db_map_bytes"] >= m["repguard_db_used_bytes"]')" "True" \
