@@ -35,6 +35,7 @@ PY=/usr/bin/python3
 VF=$TOP_SRCDIR/tests/dkim/verify.py
 MILTER=${DKIMT_MILTER:-repguard}
 OPENDKIM=${OPENDKIM:-/usr/sbin/opendkim}
+e2e_skippable
 missing=$(pf_missing)
 case $MILTER in
 repguard) ;;

@@ -18,6 +18,7 @@
 . "$TOP_SRCDIR/tests/lib/postfix.sh"
 . "$TOP_SRCDIR/tests/lib/report.sh"
 
+e2e_skippable
 SM=${SENDMAIL_ROOT:-}/usr/libexec/sendmail/sendmail
 [ -n "${SENDMAIL_ROOT:-}" ] && [ -x "$SM" ] ||
 	t_skip_all "no unpacked Sendmail (SENDMAIL_ROOT; contrib/test.sh provides it)"
