@@ -60,9 +60,6 @@ struct ctl_limits {
 	const char	*sender;	/* NULL: every bucket */
 	int64_t		 now_ms;
 	int		 json, count;
-	const char	*only;		/* this one bucket, or NULL */
-	BUCKET		 found;		/* ... its state */
-	int		 have;
 };
 
 /* Does the bucket belong to the sender asked about? */
@@ -99,13 +96,6 @@ ctl_limits_cb(const void *key, size_t klen, const void *val, size_t vlen,
 		return 0;
 	memcpy(name, key, klen);
 	name[klen] = '\0';
-	if (l->only != NULL) {
-		if (strcmp(name, l->only) == 0) {
-			l->found = b;
-			l->have = 1;
-		}
-		return 0;
-	}
 	if (l->sender != NULL && !ctl_limits_mine(name, l->sender))
 		return 0;
 	have = conf_shaping_rule(l->conf, name, &r, what, sizeof(what));
@@ -152,9 +142,21 @@ ctl_limits_fn(STORE_TXN *t, void *ctx)
 	struct ctl_limits *l = ctx;
 
 	l->count = 0;
-	l->have = 0;
 	return store_scan(t, STORE_DB_BUCKETS, NULL, 0, NULL, 0, ctl_limits_cb,
 	    l);
+}
+
+struct ctl_warmup_get {
+	const char	*name;
+	BUCKET		 b;		/* zeroed: none yet today */
+};
+
+static int
+ctl_warmup_get_fn(STORE_TXN *t, void *ctx)
+{
+	struct ctl_warmup_get *g = ctx;
+
+	return bucket_get(t, g->name, &g->b) == STORE_ERROR ? STORE_ERROR : 0;
 }
 
 /* Today's warm-up: day, limit, use; and the days to come. */
@@ -162,6 +164,7 @@ static int
 ctl_warmup(STORE *st, const CONF *conf, struct ctl_limits *l)
 {
 	const CONF_SHAPING *sh = conf_shaping(conf);
+	struct ctl_warmup_get g;
 	char name[64], start[16], err[512] = "";
 	int64_t now = l->now_ms / 1000, limit, used;
 	time_t t = (time_t)now, s0;
@@ -181,12 +184,12 @@ ctl_warmup(STORE *st, const CONF *conf, struct ctl_limits *l)
 	gmtime_r(&s0, &tm);
 	strftime(start, sizeof(start), "%Y-%m-%d", &tm);
 	limit = warmup_limit(&sh->warmup, sh->warmup_start, now, &day);
-	l->only = name;
-	if (store_read(st, ctl_limits_fn, l, err, sizeof(err)) != 0) {
+	g.name = name;
+	if (store_read(st, ctl_warmup_get_fn, &g, err, sizeof(err)) != 0) {
 		fprintf(stderr, "repguardctl: database: %s\n", err);
 		return 1;
 	}
-	used = l->have ? (int64_t)l->found.taken : 0;
+	used = (int64_t)g.b.taken;
 	if (l->json) {
 		printf("{\"warmup\": true, \"start\": \"%s\", \"day\": %d, "
 		    "\"days\": %d, \"limit\": ", start, day, sh->warmup.ndays);
@@ -198,7 +201,7 @@ ctl_warmup(STORE *st, const CONF *conf, struct ctl_limits *l)
 			printf("null, \"used\": %lld, \"left\": null",
 			    (long long)used);
 		printf(", \"refused\": %llu, \"schedule\": [",
-		    l->have ? (unsigned long long)l->found.refused : 0ULL);
+		    (unsigned long long)g.b.refused);
 		for (i = 0; i < sh->warmup.ndays; i++)
 			printf("%s%lld", i ? ", " : "",
 			    (long long)sh->warmup.limit[i]);
@@ -217,7 +220,7 @@ ctl_warmup(STORE *st, const CONF *conf, struct ctl_limits *l)
 		printf("today's limit: %lld messages; used %lld, left %lld, "
 		    "refused %llu\n", (long long)limit, (long long)used,
 		    (long long)(used < limit ? limit - used : 0),
-		    l->have ? (unsigned long long)l->found.refused : 0ULL);
+		    (unsigned long long)g.b.refused);
 		if (day < sh->warmup.ndays)
 			printf("tomorrow: %lld\n",
 			    (long long)sh->warmup.limit[day]);

@@ -399,42 +399,6 @@ main_metrics_queue(TALLY *ty)
 	tally_put(ty, STORE_DB_META, METRICS_KEY, strlen(METRICS_KEY), v, n);
 }
 
-struct main_metrics_get {
-	unsigned char	 v[METRICS_VALUE_MAX];
-	size_t		 n;
-};
-
-static int
-main_metrics_get_fn(STORE_TXN *t, void *ctx)
-{
-	struct main_metrics_get *g = ctx;
-	const void *v;
-	size_t vlen;
-	int rc = store_get(t, STORE_DB_META, METRICS_KEY, strlen(METRICS_KEY),
-	    &v, &vlen);
-
-	g->n = 0;
-	if (rc == 0 && vlen <= sizeof(g->v)) {
-		memcpy(g->v, v, vlen);
-		g->n = vlen;
-	}
-	return rc == STORE_ERROR ? STORE_ERROR : 0;
-}
-
-/* Go on counting from the counters the last run wrote. */
-static void
-main_metrics_restore(STORE *st)
-{
-	struct main_metrics_get g;
-	char err[256];
-
-	if (store_read(st, main_metrics_get_fn, &g, err, sizeof(err)) != 0)
-		msg_warn("database: metrics not read, counting from 0: %s",
-		    err);
-	else if (g.n > 0)
-		metrics_restore(g.v, g.n);
-}
-
 /*
  * The tally's prepare hook: the buckets whose tokens changed since they
  * were last written, into the coming batch, at most once a second.
@@ -645,7 +609,9 @@ main(int argc, char **argv)
 		    "read at first use instead): %s", err);
 	tally_set_prepare(ty, main_shape_queue, main_shape);
 	milter_init(st, ty, main_shape);
-	main_metrics_restore(st);
+	if (metrics_restore(st, err, sizeof(err)) != 0)
+		msg_warn("database: metrics not read, counting from 0: %s",
+		    err);
 	if (conf_metrics_listen(c) != NULL &&
 	    (mhttp = metrics_http_start(conf_metrics_listen(c), st, err,
 	    sizeof(err))) == NULL)

@@ -3,7 +3,7 @@
  *
  * Owns: metrics_message(), metrics_rcpt(), metrics_bounce(),
  * metrics_sign_failed(), metrics_encode(), metrics_restore(),
- * metrics_decode(), metrics_count(), metrics_render(),
+ * metrics_load(), metrics_decode(), metrics_count(), metrics_render(),
  * metrics_listen_parse().
  *
  * Decisions: one flat array of 64-bit counters, indexed by fixed tables
@@ -181,16 +181,49 @@ metrics_decode(const void *val, size_t vlen, uint64_t *values, size_t *n)
 	return 0;
 }
 
-void
-metrics_restore(const void *val, size_t vlen)
+struct m_load {
+	uint64_t	*values;
+	int		 found;
+};
+
+static int
+m_load_fn(STORE_TXN *t, void *ctx)
+{
+	struct m_load *l = ctx;
+	const void *v;
+	size_t vlen, n;
+	int rc = store_get(t, STORE_DB_META, METRICS_KEY, strlen(METRICS_KEY),
+	    &v, &vlen);
+
+	l->found = rc == 0 && metrics_decode(v, vlen, l->values, &n) == 0;
+	if (!l->found)
+		memset(l->values, 0, M_COUNT * sizeof(*l->values));
+	return rc == STORE_ERROR ? STORE_ERROR : 0;
+}
+
+/* The counters the store holds into values[metrics_count()] (zeros when
+ * none): 0, or STORE_ERROR (err). */
+int
+metrics_load(STORE *st, uint64_t *values, char *err, size_t errlen)
+{
+	struct m_load l = { values, 0 };
+
+	return store_read(st, m_load_fn, &l, err, errlen) != 0 ? STORE_ERROR :
+	    0;
+}
+
+/* Go on from the counters the store holds (at start). */
+int
+metrics_restore(STORE *st, char *err, size_t errlen)
 {
 	uint64_t v[M_COUNT];
-	size_t n, i;
+	size_t i;
 
-	if (metrics_decode(val, vlen, v, &n) != 0)
-		return;
+	if (metrics_load(st, v, err, errlen) != 0)
+		return STORE_ERROR;
 	for (i = 0; i < M_COUNT; i++)
 		m_add(i, v[i]);
+	return 0;
 }
 
 struct m_gauges {

@@ -6,7 +6,9 @@
  *	metrics_bounce("hard", 3);
  *	metrics_sign_failed();
  *	n = metrics_encode(buf);		the counters, to keep in the store
- *	metrics_restore(buf, len);		at start: go on from there
+ *	rc = metrics_restore(store, err, errlen);	at start: go on from
+ *						the stored counters
+ *	rc = metrics_load(store, values, err, errlen);	the stored counters
  *	err = metrics_listen_parse("127.0.0.1:9521", &ss, &sslen);
  *	text = metrics_render(store, values, &len);	the exposition: the
  *						counters (values: a stored
@@ -46,7 +48,9 @@ void		 metrics_rcpt(const char *reason);
 void		 metrics_bounce(const char *cls, uint64_t n);
 void		 metrics_sign_failed(void);
 size_t		 metrics_encode(unsigned char *out);
-void		 metrics_restore(const void *val, size_t vlen);
+int		 metrics_restore(STORE *, char *err, size_t errlen);
+int		 metrics_load(STORE *, uint64_t *values, char *err,
+		    size_t errlen);
 int		 metrics_decode(const void *val, size_t vlen, uint64_t *values,
 		    size_t *n);
 size_t		 metrics_count(void);

@@ -103,17 +103,13 @@ static void
 milter_bucket_name(char *out, size_t outsize, const char *prefix,
     const char *key, const char *suffix)
 {
-	uint64_t h = 1469598103934665603ULL;
-	const char *p;
 	int n = snprintf(out, outsize, "%s%s%s", prefix, key, suffix);
 
 	if (n >= 0 && (size_t)n < outsize)
 		return;
-	for (p = key; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	snprintf(out, outsize, "%s%.*s#%016llx%s", prefix, (int)(outsize -
-	    strlen(prefix) - strlen(suffix) - 18), key, (unsigned long long)h,
-	    suffix);
+	    strlen(prefix) - strlen(suffix) - 18), key,
+	    (unsigned long long)shape_hash(key), suffix);
 }
 
 /* ", try again in N s" */

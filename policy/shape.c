@@ -1,8 +1,9 @@
 /*
  * shape.c - the daemon's token buckets in memory (see shape.h).
  *
- * Owns: shape_new(), shape_free(), shape_load_names(), shape_take(),
- * shape_peek(), shape_give(), shape_queue(), shape_sweep(), shape_size().
+ * Owns: shape_new(), shape_free(), shape_hash(), shape_load_names(),
+ * shape_take(), shape_peek(), shape_give(), shape_queue(), shape_sweep(),
+ * shape_size().
  *
  * Decisions: chained hash tables of buckets by name (FNV-1a), grown at a
  * load of one, in SHAPE_SHARDS shards by the hash's top bits, each under
@@ -71,7 +72,8 @@ struct shape_locks {
 	size_t			 n;
 };
 
-static uint64_t
+/* FNV-1a of a name: the table's hash, and a short stand-in for a long key */
+uint64_t
 shape_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -229,7 +231,7 @@ shape_load_names(SHAPE *sh, char *err, size_t errlen)
 {
 	struct shape_names nm;
 	struct shape_shard *sd;
-	size_t i, j;
+	size_t i;
 
 	memset(&nm, 0, sizeof(nm));
 	__atomic_store_n(&sh->complete, 0, __ATOMIC_SEQ_CST);
@@ -239,12 +241,10 @@ shape_load_names(SHAPE *sh, char *err, size_t errlen)
 		free(nm.h);
 		return STORE_ERROR;
 	}
-	for (j = 0; j < SHAPE_SHARDS; j++) {
-		sd = &sh->shard[j];
+	for (i = 0; i < nm.n; i++) {
+		sd = &sh->shard[SHAPE_SHARD(nm.h[i])];
 		pthread_mutex_lock(&sd->lock);
-		for (i = 0; i < nm.n; i++)
-			if (SHAPE_SHARD(nm.h[i]) == j)
-				shape_know(sd, nm.h[i]);
+		shape_know(sd, nm.h[i]);
 		pthread_mutex_unlock(&sd->lock);
 	}
 	free(nm.h);

@@ -68,6 +68,7 @@ typedef struct {
 } SHAPE_RESULT;
 
 SHAPE		*shape_new(STORE *);
+uint64_t	 shape_hash(const char *name);
 int		 shape_load_names(SHAPE *, char *err, size_t errlen);
 void		 shape_free(SHAPE *);
 int		 shape_take(SHAPE *, const SHAPE_ITEM *, size_t n, int64_t tokens,
