@@ -7,6 +7,7 @@
 #   - BulkLimit 2/1m: the third bulk message of alice gets 451 4.7.1 at end of
 #     message while her transactional mail goes at once; bob has his own bucket;
 #     the refused message is charged nowhere (repguardctl limits --json);
+#     bulk messages are counted per sender (repguardctl show: bulk_1h);
 #   - DomainLimits: gmail.com (and googlemail.com, one bucket) 2/1m: the third
 #     recipient there gets 451 4.7.1 alone, example.org still goes; a message
 #     refused at end of message gives its recipients' tokens back;
@@ -122,6 +123,9 @@ t_is "$(limits '"sender:alice@example.com:bulk" in b and all(k.startswith("sende
 	"True" "limits SENDER: only that sender's buckets"
 t_like "$("$REPGUARDCTL" -c "$CONF" limits alice@example.com)" 'sender:alice@example\.com:bulk +BulkLimit +2/1m +0 +2 +1 ' \
 	"limits: a table with the limit, rule, tokens, taken, refused"
+t_is "$("$REPGUARDCTL" -c "$CONF" show alice@example.com --json | "$PY" -c 'import json, sys
+d = json.load(sys.stdin); print(d["messages_1h"], d["bulk_1h"], d["bulk_24h"])')" "3 2 2" \
+	"the class is counted: alice sent 3 messages, 2 of them bulk (the refused one counts nowhere)"
 
 # --- recipient domains --------------------------------------------------------------------
 out=$(send carol@example.com "g1@gmail.com,g2@googlemail.com,g3@gmail.com,o@example.org")
