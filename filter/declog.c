@@ -71,6 +71,8 @@ declog_start(DECLOG *d, const char *qid)
 	d->full = 0;
 	d->buf[0] = '\0';
 	declog_put(d, "qid", qid != NULL && *qid != '\0' ? qid : "-");
+	if (d->len == 0)	/* too long for the line: still a qid first */
+		declog_put(d, "qid", "-");
 	memmove(d->buf, d->buf + 1, d->len);	/* no leading space */
 	d->len--;
 }

@@ -4,7 +4,12 @@
  *
  * Owns: bouncerules_parse(), bouncerules_load(), bouncerules_classify(),
  * bouncerules_count(), bouncerules_free().
- * Must not: accept a rule it cannot compile, or a class it does not know.
+ * Must not: accept a rule it cannot compile, or a class it does not know,
+ * or a pattern that repeats more than BR_PATTERN_COST_MAX atoms once its
+ * repetitions are unrolled (glibc's regcomp() copies the repeated part
+ * for each '+' and bound: "x+++++++++++++++++++++++++++++++" or
+ * "((x{99}){99}){99}" would take gigabytes to compile), or that stacks
+ * repetitions ("x*?*?*?", undefined in POSIX, exponential in glibc).
  */
 #include <ctype.h>
 #include <regex.h>
@@ -18,6 +23,10 @@
 #include "textfile.h"
 
 enum { BR_STATUS, BR_DIAGNOSTIC, BR_SUBJECT, BR_ANY };
+
+#define BR_PATTERN_COST_MAX	2000	/* atoms, repetitions unrolled: a
+					   few hundred kilobytes compiled */
+#define BR_PATTERN_DEPTH_MAX	64	/* nested groups */
 
 static const char *const br_classes[] = {
 	"hard", "soft", "quota", "policy", "complaint", "auto-reply",
@@ -60,6 +69,147 @@ bouncerules_free(BOUNCE_RULES *br)
 		regfree(&br->r[i].re);
 	free(br->r);
 	free(br);
+}
+
+/* n * m, or BR_PATTERN_COST_MAX + 1 when larger. */
+static size_t
+br_cost_mul(size_t n, size_t m)
+{
+	if (m != 0 && n > (BR_PATTERN_COST_MAX + 1) / m)
+		return BR_PATTERN_COST_MAX + 1;
+	return n * m;
+}
+
+/* How many copies a repetition at *p makes (advances *p past it); 1 for
+ * '*', '?' and what is not a repetition. */
+static size_t
+br_repeat(const char **p)
+{
+	const char *s = *p;
+	unsigned long lo = 0, hi;
+	char *end = (char *)s + 1;
+
+	if (*s == '+') {
+		*p = s + 1;
+		return 2;
+	}
+	if (*s != '{')
+		return 1;
+	if (isdigit((unsigned char)s[1]))
+		lo = strtoul(s + 1, &end, 10);
+	else if (s[1] != ',')
+		return 1;
+	if (lo > BR_PATTERN_COST_MAX)		/* and lo + 1 cannot wrap */
+		lo = BR_PATTERN_COST_MAX;
+	hi = lo;
+	if (*end == ',') {
+		if (isdigit((unsigned char)end[1]))
+			hi = strtoul(end + 1, &end, 10);
+		else {
+			hi = lo + 1;		/* {n,}: n copies and a star */
+			end++;
+		}
+	}
+	if (*end != '}')
+		return 1;
+	*p = end + 1;
+	if (hi > BR_PATTERN_COST_MAX)
+		hi = BR_PATTERN_COST_MAX + 1;
+	return hi > 1 ? hi : 1;
+}
+
+/* Past the bracket expression at s ("[...]"); at its end if unclosed. */
+static const char *
+br_bracket(const char *s)
+{
+	s++;
+	if (*s == '^')
+		s++;
+	if (*s == ']')
+		s++;
+	for (; *s != '\0' && *s != ']'; s++) {
+		if (*s == '[' && (s[1] == ':' || s[1] == '=' || s[1] == '.')) {
+			char c = s[1];
+
+			for (s += 2; *s != '\0' && !(s[0] == c && s[1] == ']');
+			    s++)
+				;
+			if (*s == '\0')
+				return s;
+			s++;
+		}
+	}
+	return *s == ']' ? s + 1 : s;
+}
+
+/*
+ * The atoms of an extended regular expression once its repetitions are
+ * unrolled, as regcomp() builds it; BR_PATTERN_COST_MAX + 1 when more,
+ * or when groups nest deeper than BR_PATTERN_DEPTH_MAX.
+ */
+static size_t
+br_pattern_cost(const char *s)
+{
+	size_t total[BR_PATTERN_DEPTH_MAX + 1], last = 0, m;
+	int depth = 0, reps;
+
+	total[0] = 0;
+	while (*s != '\0') {
+		switch (*s) {
+		case '(':
+			if (depth == BR_PATTERN_DEPTH_MAX)
+				return BR_PATTERN_COST_MAX + 1;
+			total[++depth] = 0;
+			s++;
+			last = 0;
+			continue;
+		case ')':
+			if (depth > 0) {
+				last = total[depth--] + 1;
+				total[depth] += last;
+				s++;
+				break;
+			}
+			/* a ')' outside groups is a plain character */
+			/* FALLTHROUGH */
+		default:
+			if (*s == '[')
+				s = br_bracket(s);
+			else if (*s == '\\' && s[1] != '\0')
+				s += 2;
+			else if (*s == '|' || *s == '*' || *s == '?' ||
+			    *s == '^' || *s == '$') {
+				if (*s == '|')
+					last = 0;
+				s++;
+				continue;
+			} else
+				s++;
+			last = 1;
+			total[depth] += last;
+			break;
+		}
+		/* the repetitions after an atom or a group copy it; POSIX
+		 * leaves stacked ones undefined, and glibc's take exponential
+		 * time ("x*?+?*+"): one at most */
+		for (reps = 0; (m = br_repeat(&s)) > 1 || *s == '*' ||
+		    *s == '?'; ) {
+			if (++reps > 1)
+				return BR_PATTERN_COST_MAX + 1;
+			if (m == 1) {
+				s++;
+				continue;
+			}
+			total[depth] -= last;
+			last = br_cost_mul(last, m);
+			total[depth] += last;
+			if (total[depth] > BR_PATTERN_COST_MAX)
+				return BR_PATTERN_COST_MAX + 1;
+		}
+		if (total[depth] > BR_PATTERN_COST_MAX)
+			return BR_PATTERN_COST_MAX + 1;
+	}
+	return total[0];
 }
 
 /* One line (no line end, NUL-terminated copy); 0 or -1 with an error. */
@@ -107,6 +257,12 @@ br_line(BOUNCE_RULES *br, char *s, const char *name, int line, char **errors)
 	if (br->n == BOUNCERULES_MAX) {
 		textfile_error(errors, name, line, "more than %d rules",
 		    BOUNCERULES_MAX);
+		return -1;
+	}
+	if (br_pattern_cost(re) > BR_PATTERN_COST_MAX) {
+		textfile_error(errors, name, line, "pattern \"%.60s\" repeats "
+		    "too much (a repetition of a repetition, or more than %d "
+		    "atoms once unrolled)", re, BR_PATTERN_COST_MAX);
 		return -1;
 	}
 	br->r = mem_realloc(br->r, (br->n + 1) * sizeof(*br->r));

@@ -11,7 +11,10 @@
  * status code, "5.1.1"), diagnostic (the remote server's text), subject
  * (of the bounce) or any (the three joined by new lines); REGEX is a POSIX
  * extended regular expression, matched case-insensitively, the rest of the
- * line after FIELD's white space.  '#' starts a comment line.  The first
+ * line after FIELD's white space; a pattern that repeats a repetition
+ * ("x++", "(a*)*?") or would be more than 2,000 atoms once its repetitions
+ * are unrolled is refused (glibc's regcomp() would take gigabytes or
+ * seconds for it).  '#' starts a comment line.  The first
  * rule that matches decides; when none does the class is "unknown".
  * Errors are "name:line: message", all of them, and no rules are made.
  */

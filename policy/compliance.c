@@ -36,6 +36,9 @@ compliance_header(COMPLIANCE_MSG *m, const char *name, const char *value)
 		for (p = value; (p = strchr(p, '<')) != NULL; p++) {
 			while (*++p == ' ' || *p == '\t')
 				;
+			if (*p == '\0')	/* a '<' at the end: p++ would
+						 * step past the NUL */
+				break;
 			if (strncasecmp(p, "https://", 8) == 0 && p[8] != '\0' &&
 			    p[8] != '>')
 				m->https = 1;
@@ -176,6 +179,8 @@ compliance_expand(const char *t, const COMPLIANCE_VARS *v, int url,
 			return -1;
 		out[o++] = *t;
 	}
+	if (o >= outsize)		/* outsize 0 */
+		return -1;
 	out[o] = '\0';
 	return 0;
 }

@@ -54,6 +54,8 @@ dkimtag_get(const char *value, size_t len, const char *name, char *out,
 				return "tag value too long";
 			out[n++] = value[vstart];
 		}
+		if (n >= outsize)	/* outsize 0: no room even for "" */
+			return "tag value too long";
 		out[n] = '\0';
 		return NULL;
 	}

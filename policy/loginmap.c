@@ -188,8 +188,12 @@ loginmap_allows(const LOGINMAP *m, const char *sender, const char *login)
 	if (m == NULL || at == NULL || ll == 0 || ll + 3 > sizeof(want))
 		return 0;
 	want[0] = ',';
-	for (i = 0; i < ll; i++)
+	for (i = 0; i < ll; i++) {
+		/* no login of the map holds them: "alice,bob" is not two */
+		if (login[i] == ',' || isspace((unsigned char)login[i]))
+			return 0;
 		want[i + 1] = (char)tolower((unsigned char)login[i]);
+	}
 	want[ll + 1] = ',';
 	want[ll + 2] = '\0';
 	if ((e = lm_find(m, sender)) == NULL) {

@@ -107,6 +107,9 @@ suppress_csv_parse(const char *line, size_t len, SUPPRESS_ENTRY *e)
 		end--, len--;
 	if (memchr(line, '\0', len) != NULL)
 		return "a NUL byte in the line";
+	/* export could not write it back: a line has no line break inside */
+	if (memchr(line, '\r', len) != NULL || memchr(line, '\n', len) != NULL)
+		return "a line break inside the line";
 	for (;;) {
 		if (nf == CSV_FIELDS)
 			return "more than six fields";
@@ -166,7 +169,9 @@ suppress_csv_skip(const char *line, size_t len)
 static size_t
 csv_put(char *out, size_t outsize, size_t o, const char *s, int comma)
 {
-	int quote = strpbrk(s, ",\"\r\n") != NULL || isspace((unsigned char)*s);
+	/* a leading '#' would make import skip the line as a comment */
+	int quote = strpbrk(s, ",\"\r\n") != NULL ||
+	    isspace((unsigned char)*s) || *s == '#';
 
 	if (comma && o + 1 < outsize)
 		out[o++] = ',';

@@ -130,8 +130,9 @@ warmup_date_parse(const char *buf, size_t len, int64_t *start)
 {
 	struct tm tm;
 	char s[16];
-	int y, m, d;
+	int y, m, d, i;
 	char tail;
+	int64_t t;
 
 	while (len > 0 && isspace((unsigned char)*buf)) {
 		buf++;
@@ -143,6 +144,10 @@ warmup_date_parse(const char *buf, size_t len, int64_t *start)
 		return "expected a date YYYY-MM-DD";
 	memcpy(s, buf, len);
 	s[len] = '\0';
+	/* digits only: sscanf() alone takes "2026- 1-+2" */
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return "expected a date YYYY-MM-DD";
 	if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
 	    s[4] != '-' || s[7] != '-' || y < 2000 || y > 9999 || m < 1 ||
 	    m > 12 || d < 1 || d > 31)
@@ -151,10 +156,10 @@ warmup_date_parse(const char *buf, size_t len, int64_t *start)
 	tm.tm_year = y - 1900;
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d;
-	*start = (int64_t)timegm(&tm);
-	if (gmtime_r(&(time_t){ (time_t)*start }, &tm) == NULL ||
-	    tm.tm_mday != d)
+	t = (int64_t)timegm(&tm);
+	if (gmtime_r(&(time_t){ (time_t)t }, &tm) == NULL || tm.tm_mday != d)
 		return "no such date";
+	*start = t;
 	return NULL;
 }
 

@@ -141,6 +141,14 @@ test_rules(void)
 		{ "hard color x\n", "r:1: unknown field \"color\"" },
 		{ "hard status\n", "r:1: no pattern" },
 		{ "hard status (unclosed\n", "r:1: bad pattern \"(unclosed\"" },
+		/* regcomp() would unroll these into gigabytes */
+		{ "hard any null mx++++++++++++++++++++++++++++++++++++++\n",
+		    "r:1: pattern \"null mx+++" },
+		{ "hard any ((x{99}){99}){,99}\n", "r:1: pattern \"((x{99})" },
+		{ "hard any ox*?+?*?+?*?+?*?+?*?+?*?+?*?+?*?+?*?+?*?+?*?+?*?\n",
+		    "r:1: pattern \"ox*?+" },	/* stacked: exponential */
+		{ "hard any (((((((((((((((((((((((((((((x+)+)+)+)+)+)+)+)+)+)+)"
+		    "+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)\n", "r:1: pattern" },
 		{ "# only a comment\n\n", NULL },
 	};
 	BOUNCE_RULES *r;

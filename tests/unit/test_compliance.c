@@ -31,6 +31,10 @@ static const struct {
 	{ "<http://example.com/u>", "List-Unsubscribe=One-Click",
 	    COMPLIANCE_NO_HTTPS },
 	{ "<https://>", "List-Unsubscribe=One-Click", COMPLIANCE_NO_HTTPS },
+	/* a '<' last once made the scan read past the value's end */
+	{ "<mailto:u@example.com> <", "List-Unsubscribe=One-Click",
+	    COMPLIANCE_NO_HTTPS },
+	{ "<https://example.com/u> < \t", NULL, COMPLIANCE_NO_ONE_CLICK },
 };
 
 static void
@@ -101,6 +105,8 @@ test_templates(void)
 	    sizeof(out)), -2, "%%{rcpt} without exactly one recipient: -2");
 	tap_int(compliance_expand("https://u/%{sender}/%{domain}", &v, 1, tiny,
 	    sizeof(tiny)), -1, "a result too long: -1");
+	tap_int(compliance_expand("", &v, 0, tiny, 0), -1, "no room even for "
+	    "the NUL: -1 (nothing written)");
 }
 
 int

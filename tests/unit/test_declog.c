@@ -87,5 +87,12 @@ main(void)
 	    " truncated=yes") == 0, "a full line ends with truncated=yes");
 	tap_ok(pairs(d.buf) > 100, "... and still parses (%d pairs)",
 	    pairs(d.buf));
+
+	/* a queue id too long for the line once wrapped the length */
+	declog_start(&d, big);
+	declog_str(&d, "decision", "accept");
+	declog_emit(&d);
+	tap_str(d.buf, "qid=- decision=accept truncated=yes", "a queue id "
+	    "too long for the line: qid=-, the rest, truncated=yes");
 	return tap_done();
 }

@@ -51,5 +51,9 @@ main(void)
 	}
 	err = dkimtag_get("d=example.com", 13, "d", small, sizeof(small));
 	tap_str(err, "tag value too long", "value longer than the buffer");
+	memset(small, 'x', sizeof(small));
+	err = dkimtag_get("d=", 2, "d", small, 0);
+	tap_ok(err != NULL && strcmp(err, "tag value too long") == 0 &&
+	    small[0] == 'x', "empty value, no buffer: refused, nothing written");
 	return tap_done();
 }

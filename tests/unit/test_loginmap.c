@@ -35,6 +35,8 @@ static const struct {
 	{ "sales@example.net", "alice", 0 },
 	{ "shared@example.com", "bob", 1 },
 	{ "shared@example.com", "alice", 1 },
+	{ "shared@example.com", "alice,bob", 0 },	/* not two logins */
+	{ "shared@example.com", "alice bob", 0 },
 	{ "nobody@example.com", "alice", 0 },	/* not listed: nobody */
 	{ "bob@example.net", "bob", 0 },
 };

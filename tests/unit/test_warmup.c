@@ -76,6 +76,12 @@ test_days(void)
 	    "2026-1-20: not YYYY-MM-DD");
 	tap_ok(warmup_date_parse("20.11.2026", 10, &start) != NULL,
 	    "20.11.2026: not YYYY-MM-DD");
+	tap_ok(warmup_date_parse("2024-02- 9", 10, &start) != NULL &&
+	    warmup_date_parse("2026-+1-20", 10, &start) != NULL,
+	    "2024-02- 9, 2026-+1-20: not YYYY-MM-DD (digits only)");
+	start = 7;
+	tap_ok(warmup_date_parse("2026-02-30", 10, &start) != NULL &&
+	    start == 7, "no such date: the start is left as it was");
 	warmup_parse("500 x2 cap 10000", 16, &w);
 	warmup_date_parse("2026-11-20", 10, &start);
 	tap_int(warmup_limit(&w, start, start - 1, &day), 0,
