@@ -47,7 +47,7 @@ enum conf_kw {
 	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_BULK_COMPLIANCE, KW_BULK_LIMIT,
 	KW_BULK_SENDERS, KW_CANONICALIZATION, KW_CLASS_HEADER,
 	KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH,
-	KW_DEFAULT_KEY, KW_DNS_SERVER, KW_DOMAIN, KW_DOMAIN_LIMITS,
+	KW_DEFAULT_KEY, KW_DNS_SERVER, KW_DNS_TIMEOUT, KW_DOMAIN, KW_DOMAIN_LIMITS,
 	KW_FEEDBACK_ID, KW_FROM_ALIGNMENT, KW_INTERNAL_HOSTS, KW_KEY_FILE,
 	KW_KEY_TABLE, KW_LIST_UNSUBSCRIBE_URL, KW_MAJOR_RECEIVERS, KW_METRICS_LISTEN,
 	KW_MINIMUM_EVENTS, KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
@@ -122,11 +122,12 @@ static const struct conf_def conf_table[KW_MAX] = {
 	[KW_COMMIT_INTERVAL] = { "CommitInterval", CT_UINT, "10", NULL,
 	    1, 1000, 0 },
 	[KW_DATABASE_MAX_SIZE] = { "DatabaseMaxSize", CT_SIZE, "4G", NULL,
-	    1LL << 20, 1LL << 40, 1 },
+	    1LL << 20, 1LL << 40, 0 },
 	[KW_DATABASE_PATH] = { "DatabasePath", CT_PATH,
 	    LOCALSTATEDIR "/lib/repguard", NULL, 0, 0, 1 },
 	[KW_DEFAULT_KEY] = { "DefaultKey", CT_STRING, NULL, NULL, 0, 0, 0 },
 	[KW_DNS_SERVER] = { "DNSServer", CT_STRING, NULL, NULL, 0, 0, 0 },
+	[KW_DNS_TIMEOUT] = { "DNSTimeout", CT_DURATION, "5s", NULL, 1, 60, 0 },
 	[KW_DOMAIN] = { "Domain", CT_DOMAIN, NULL, NULL, 0, 0, 0 },
 	[KW_DOMAIN_LIMITS] = { "DomainLimits", CT_PATH, NULL, NULL, 0, 0, 0 },
 	[KW_FEEDBACK_ID] = { "FeedbackID", CT_STRING, NULL, NULL, 0, 0, 0 },
@@ -503,8 +504,8 @@ conf_load_data(CONF *c, const char *path, struct conf_errs *e)
 		free(buf);
 	}
 	if (e->n == 0 && c->v[KW_RP_CHECK].n &&
-	    (c->rpdns = rpdns_create(c->v[KW_DNS_SERVER].s, derr,
-	    sizeof(derr))) == NULL)
+	    (c->rpdns = rpdns_create(c->v[KW_DNS_SERVER].s,
+	    (int)c->v[KW_DNS_TIMEOUT].n, derr, sizeof(derr))) == NULL)
 		conf_err(e, path, c->v[KW_DNS_SERVER].line, "DNSServer: %s",
 		    derr);
 	errors = NULL;

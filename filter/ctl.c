@@ -4,7 +4,7 @@
  * Owns: main() of repguardctl and its commands pause and resume (see
  * repguardctl(8) and doc/interfaces.md); senders and show live in
  * ctl_sender.c, keygen and dkim-record in ctl_dkim.c, parse-bounce and
- * ingest in ctl_bounce.c.  It reads the same
+ * ingest in ctl_bounce.c, db in ctl_db.c.  It reads the same
  * configuration file as the daemon and opens the same store while the
  * daemon runs (the store is safe for several processes).  Run as root
  * with UserID set, it drops to that user before opening the store, so
@@ -32,6 +32,7 @@
 #include "ctl.h"
 #include "ctl_bounce.h"
 #include "ctl_check.h"
+#include "ctl_db.h"
 #include "ctl_dkim.h"
 #include "ctl_limits.h"
 #include "ctl_metrics.h"
@@ -78,7 +79,8 @@ ctl_usage(const char *fmt, ...)
 	    "  metrics\n"
 	    "  check [--nameserver IP[:PORT]] [--address IP]... [--helo NAME]\n"
 	    "        [--mx-host NAME] [--domain DOMAIN]... [--json]\n"
-	    "  report --html FILE|-\n");
+	    "  report --html FILE|-\n"
+	    "  db check | db backup FILE | db recover [--from BACKUP]\n");
 	exit(2);
 }
 
@@ -96,13 +98,11 @@ ctl_fail(const char *fmt, ...)
 	exit(1);
 }
 
-/* The configuration and its store, as the daemon's user; exits on error. */
-STORE *
-ctl_open(const char *path, CONF **conf)
+/* The configuration, as the daemon's user; exits on error. */
+CONF *
+ctl_conf(const char *path)
 {
 	char *errors, err[512];
-	STORE_OPTS so;
-	STORE *st;
 	CONF *c;
 
 	if ((c = conf_load(path, CONF_NO_KEYS, &errors)) == NULL) {
@@ -113,6 +113,18 @@ ctl_open(const char *path, CONF **conf)
 	if (conf_user(c) != NULL && geteuid() == 0 &&
 	    privs_drop(conf_user(c), err, sizeof(err)) != NULL)
 		ctl_fail("UserID: %s", err);
+	return c;
+}
+
+/* The configuration and its store, as the daemon's user; exits on error. */
+STORE *
+ctl_open(const char *path, CONF **conf)
+{
+	char err[512];
+	STORE_OPTS so;
+	STORE *st;
+	CONF *c = ctl_conf(path);
+
 	memset(&so, 0, sizeof(so));
 	so.max_size = conf_database_max(c);
 	so.file_mode = 0666 & ~conf_umask(c);
@@ -268,6 +280,8 @@ main(int argc, char **argv)
 		return ctl_check(argc - optind, argv + optind, path);
 	if (strcmp(cmd, "report") == 0)
 		return ctl_report(argc - optind, argv + optind, path);
+	if (strcmp(cmd, "db") == 0)
+		return ctl_db(argc - optind, argv + optind, path);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;

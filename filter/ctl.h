@@ -3,6 +3,7 @@
  *
  *	st = ctl_open(path, &conf);	the configuration and its store, as
  *					the daemon's user (exits on error)
+ *	c = ctl_conf(path);		the configuration alone, the same way
  *	ctl_operator(by, sizeof(by));	"operator NAME" for records
  *	ctl_json_str(s);		s as a JSON string on stdout
  */
@@ -15,6 +16,7 @@
 #include "store.h"
 
 STORE	*ctl_open(const char *path, CONF **conf);
+CONF	*ctl_conf(const char *path);
 void	 ctl_operator(char *by, size_t len);
 void	 ctl_json_str(const char *s);
 

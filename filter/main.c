@@ -291,7 +291,8 @@ main_log_lines(const char *prefix, const char *text)
 
 /* Reload; 'boot' holds the restart-only values actually in force. */
 static void
-main_reload(const char *path, const CONF *boot, TALLY *ty, int foreground)
+main_reload(const char *path, const CONF *boot, STORE *st, TALLY *ty,
+    int foreground)
 {
 	CONF *c;
 	char *errors, *line, *next, *changed;
@@ -316,6 +317,7 @@ main_reload(const char *path, const CONF *boot, TALLY *ty, int foreground)
 	log_open("repguard", foreground, conf_syslog(c),
 	    conf_syslog_facility(c));
 	tally_set_interval(ty, conf_commit_interval(c));
+	store_set_max_size(st, conf_database_max(c));
 	conf_install(c);
 	msg_info("configuration reloaded from %s", path);
 }
@@ -487,7 +489,7 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 			return 0;
 		}
 		if (b == SIGHUP)
-			main_reload(path, boot, ty, foreground);
+			main_reload(path, boot, st, ty, foreground);
 	}
 
 	sigemptyset(&block);
@@ -522,7 +524,7 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 			break;			/* smfi_main() returned */
 		if (b == SIGHUP && !stopping) {
 			msg_info("SIGHUP: reloading %s", path);
-			main_reload(path, boot, ty, foreground);
+			main_reload(path, boot, st, ty, foreground);
 		} else if ((b == SIGTERM || b == SIGINT) && !stopping) {
 			msg_info("%s: stopping", b == SIGTERM ? "SIGTERM" :
 			    "SIGINT");

@@ -27,6 +27,7 @@
 
 #include "clock.h"
 #include "metrics.h"
+#include "procstat.h"
 #include "sender.h"
 
 #define METRICS_VERSION	1
@@ -346,6 +347,8 @@ metrics_render(STORE *st, const uint64_t *values, size_t *len)
 		    "%llu\n", (unsigned long long)store_map_size(st),
 		    (unsigned long long)store_used_bytes(st));
 	}
+	if (values == NULL)		/* this process: the daemon */
+		procstat_render(fp);
 	if (fclose(fp) != 0) {
 		free(buf);
 		return NULL;

@@ -15,7 +15,9 @@
  *						copy, NULL: this process's)
  *						and gauges read from the
  *						store (senders by state, the
- *						database's size)
+ *						database's size); with
+ *						values NULL also the
+ *						process's own (procstat.h)
  *
  * Counters only go up and live in memory (atomic adds on the message
  * path); the daemon writes them to the store's meta database once a

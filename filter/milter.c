@@ -274,7 +274,7 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *c = milter_conn(ctx);
 	const char *auth, *err, *from = argv[0] ? argv[0] : "";
-	char dberr[256];
+	char dberr[256], why[192];
 	sfsistat rs;
 
 	if (c == NULL)
@@ -312,6 +312,13 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 		else
 			snprintf(dberr, sizeof(dberr), "sender %.100s: %s", from,
 			    err);
+		return milter_on_error(ctx, c, dberr);
+	}
+	if (tally_failing(milter_tally, why, sizeof(why))) {
+		/* what the last messages left to write still waits: hold
+		 * new mail back (OnError) until the database takes it */
+		snprintf(dberr, sizeof(dberr), "the database cannot be "
+		    "written: %s", why);
 		return milter_on_error(ctx, c, dberr);
 	}
 	if ((rs = milter_rep_gate(ctx, c, clock_now())) !=

@@ -8,8 +8,11 @@
  * AAAA record is the mail host).  The cache is a plain array searched
  * linearly under a mutex: small, and lookups are per message only for
  * senders that are not rewritten.
- * Must not: block for ever (res_n* have a timeout and retry count), or
- * cache a DNS error as an answer.
+ * A check (up to three queries: MX, A, AAAA) has the configured timeout
+ * in all: each query gets what is left of it (one try, res_n*'s retrans
+ * set to the seconds left), and none starts once it is spent.
+ * Must not: block for longer than the timeout (and its last second's
+ * rounding), or cache a DNS error as an answer.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "dnsq.h"
 #include "mem.h"
@@ -36,6 +40,7 @@ struct rpdns_entry {
 struct RPDNS {
 	struct sockaddr_in	 server;
 	int			 have_server;
+	int			 timeout;	/* seconds, a whole check */
 	pthread_mutex_t		 lock;
 	struct rpdns_entry	*cache;
 	size_t			 n;
@@ -43,11 +48,12 @@ struct RPDNS {
 };
 
 RPDNS *
-rpdns_create(const char *server, char *err, size_t errlen)
+rpdns_create(const char *server, int timeout, char *err, size_t errlen)
 {
 	RPDNS *d = mem_calloc(1, sizeof(*d));
 
 	pthread_mutex_init(&d->lock, NULL);
+	d->timeout = timeout > 0 ? timeout : RPDNS_TIMEOUT_DEFAULT;
 	if (server == NULL)
 		return d;
 	if (dnsq_server_parse(server, &d->server, err, errlen) != 0) {
@@ -78,26 +84,40 @@ rpdns_lookups(const RPDNS *d)
 	return __atomic_load_n(&d->lookups, __ATOMIC_RELAXED);
 }
 
+static int64_t
+rpdns_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
 /*
- * One query.  Returns the number of answers of that type (>= 0), -1 for
- * "no such domain", -2 for a DNS error; *ttl the smallest TTL seen;
- * *nullmx set for an MX set that is one null MX.
+ * One query, if the deadline (CLOCK_MONOTONIC seconds) is not reached.
+ * Returns the number of answers of that type (>= 0), -1 for "no such
+ * domain", -2 for a DNS error or no time left; *ttl the smallest TTL
+ * seen; *nullmx set for an MX set that is one null MX.
  */
 static int
-rpdns_query(RPDNS *d, const char *domain, int type, unsigned *ttl,
-    int *nullmx)
+rpdns_query(RPDNS *d, const char *domain, int type, int64_t deadline,
+    unsigned *ttl, int *nullmx)
 {
+	int64_t left = deadline - rpdns_now();
+
 	unsigned char ans[4096];
 	struct __res_state st;
 	ns_msg msg;
 	ns_rr rr;
 	int len, i, n, count = 0;
 
+	if (left <= 0)
+		return -2;
 	memset(&st, 0, sizeof(st));
 	if (res_ninit(&st) != 0)
 		return -2;
-	st.retry = 2;
-	st.retrans = 2;
+	st.retry = 1;
+	st.retrans = (int)left;
 	if (d->have_server) {
 		st.nscount = 1;
 		st.nsaddr_list[0] = d->server;
@@ -141,11 +161,13 @@ rpdns_lookup(RPDNS *d, const char *domain, char *why, size_t whylen,
     unsigned *ttl)
 {
 	int n, nullmx = 0;
+	int64_t deadline = rpdns_now() + d->timeout;
 
 	*ttl = RPDNS_TTL_MAX;
-	n = rpdns_query(d, domain, ns_t_mx, ttl, &nullmx);
+	n = rpdns_query(d, domain, ns_t_mx, deadline, ttl, &nullmx);
 	if (n == -2) {
-		snprintf(why, whylen, "DNS did not answer for %s", domain);
+		snprintf(why, whylen, "DNS did not answer for %s within %d s",
+		    domain, d->timeout);
 		return RPDNS_ERROR;
 	}
 	if (n == -1) {
@@ -160,12 +182,14 @@ rpdns_lookup(RPDNS *d, const char *domain, char *why, size_t whylen,
 	}
 	if (n > 0)
 		return RPDNS_OK;
-	if ((n = rpdns_query(d, domain, ns_t_a, ttl, NULL)) > 0)
+	if ((n = rpdns_query(d, domain, ns_t_a, deadline, ttl, NULL)) > 0)
 		return RPDNS_OK;
-	if (n == 0 && (n = rpdns_query(d, domain, ns_t_aaaa, ttl, NULL)) > 0)
+	if (n == 0 && (n = rpdns_query(d, domain, ns_t_aaaa, deadline, ttl,
+	    NULL)) > 0)
 		return RPDNS_OK;
 	if (n == -2) {
-		snprintf(why, whylen, "DNS did not answer for %s", domain);
+		snprintf(why, whylen, "DNS did not answer for %s within %d s",
+		    domain, d->timeout);
 		return RPDNS_ERROR;
 	}
 	snprintf(why, whylen, "domain %s has no MX, A or AAAA record", domain);

@@ -2,14 +2,16 @@
  * rpdns.h - can a return-path domain receive bounces?  Asked of DNS, with
  * the answers cached for their TTL.
  *
- *	RPDNS *d = rpdns_create("127.0.0.1:5353");	NULL server: the
- *							system's resolver
+ *	RPDNS *d = rpdns_create("127.0.0.1:5353", 5, err, sizeof(err));
+ *				NULL server: the system's resolver; 5: the
+ *				seconds a check may take in all (0: default)
  *	rc = rpdns_check(d, "example.com", now, why, sizeof(why));
  *		RPDNS_OK	an MX (not a null MX), or no MX but an A or
  *				AAAA record
  *		RPDNS_FAIL	a null MX (RFC 7505), no such domain, or no
  *				MX, A or AAAA record (why says which)
- *		RPDNS_ERROR	DNS did not answer (timeout, SERVFAIL)
+ *		RPDNS_ERROR	DNS did not answer (timeout, SERVFAIL):
+ *				"DNS did not answer for DOMAIN within N s"
  *	rpdns_free(d);
  *
  * Lookups use glibc's thread-safe res_n* resolver (libresolv) with its
@@ -29,12 +31,14 @@
 #define RPDNS_TTL_MAX		3600
 #define RPDNS_TTL_NEG		300
 #define RPDNS_CACHE_MAX		10000
+#define RPDNS_TIMEOUT_DEFAULT	5	/* seconds, DNSTimeout's default */
 
 enum { RPDNS_OK, RPDNS_FAIL, RPDNS_ERROR };
 
 typedef struct RPDNS RPDNS;
 
-RPDNS		*rpdns_create(const char *server, char *err, size_t errlen);
+RPDNS		*rpdns_create(const char *server, int timeout, char *err,
+		    size_t errlen);
 int		 rpdns_check(RPDNS *, const char *domain, int64_t now,
 		    char *why, size_t whylen);
 unsigned long	 rpdns_lookups(const RPDNS *);	/* queries sent so far */

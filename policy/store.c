@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <lmdb.h>
 
@@ -42,12 +43,17 @@ static const char *const store_db_names[STORE_DB_MAX] = {
 	"suppress", "buckets",
 };
 
+/* Free space under which a failed write is blamed on a full disk. */
+#define STORE_LOW_SPACE	(1024 * 1024)
+
 struct STORE {
 	MDB_env		*env;
 	MDB_dbi		 dbi[STORE_DB_MAX];
 	pthread_rwlock_t resize;	/* shared: in a txn; exclusive: resize */
 	uint64_t	 max_size;
 	int		 stale;		/* dead readers cleared at open */
+	int		 unwritable;	/* the last write failed for want of
+					   space or permission (atomic) */
 	char		*path;
 };
 
@@ -247,6 +253,12 @@ store_close(STORE *st)
 	free(st);
 }
 
+const char *
+store_db_name(int db)
+{
+	return db >= 0 && db < STORE_DB_MAX ? store_db_names[db] : "?";
+}
+
 int
 store_stale_readers(const STORE *st)
 {
@@ -324,6 +336,57 @@ store_resize(STORE *st, int why, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A write that failed for want of space or permission (the map at its
+ * maximum, the filesystem full, read-only or refusing): the same write
+ * may work once the operator acts; anything else will not.
+ */
+static int
+store_space_error(int rc)
+{
+	return rc == ENOSPC || rc == EDQUOT || rc == EROFS || rc == EACCES ||
+	    rc == EPERM || rc == EIO || rc == EFBIG;
+}
+
+/*
+ * LMDB reports a write the disk cut short as EIO: say so when the
+ * filesystem is out of space, which is what the operator must fix.
+ */
+static void
+store_why_full(const STORE *st, int rc, char *err, size_t errlen)
+{
+	struct statvfs sv;
+	char was[200];
+
+	if ((rc != EIO && rc != ENOSPC) || err == NULL || errlen == 0 ||
+	    statvfs(st->path, &sv) != 0 ||
+	    (uint64_t)sv.f_bavail * sv.f_frsize >= STORE_LOW_SPACE)
+		return;
+	snprintf(was, sizeof(was), "%s", err);
+	snprintf(err, errlen, "No space left on device: the filesystem of "
+	    "%s is full (%s)", st->path, was);
+}
+
+static void
+store_set_unwritable(STORE *st, int on)
+{
+	__atomic_store_n(&st->unwritable, on, __ATOMIC_RELAXED);
+}
+
+void
+store_set_max_size(STORE *st, uint64_t max_size)
+{
+	pthread_rwlock_wrlock(&st->resize);
+	st->max_size = max_size;
+	pthread_rwlock_unlock(&st->resize);
+}
+
+int
+store_unwritable(const STORE *st)
+{
+	return __atomic_load_n(&st->unwritable, __ATOMIC_RELAXED);
+}
+
 static int
 store_recoverable(int rc)
 {
@@ -366,20 +429,29 @@ store_run(STORE *st, int write, STORE_FN fn, void *ctx, char *err,
 		}
 		rc = mdb_txn_commit(t.txn);
 		pthread_rwlock_unlock(&st->resize);
-		if (rc == 0)
+		if (rc == 0) {
+			store_set_unwritable(st, 0);
 			return 0;
+		}
 		t.what = "mdb_txn_commit";
 failed:
 		if (!store_recoverable(rc)) {
 			store_errf(err, errlen, t.what, rc);
+			if (write && store_space_error(rc)) {
+				store_set_unwritable(st, 1);
+				store_why_full(st, rc, err, errlen);
+			}
 			return STORE_ERROR;
 		}
 		if (rc == MDB_READERS_FULL) {
 			mdb_reader_check(st->env, &dead);
 			continue;
 		}
-		if (store_resize(st, rc, err, errlen) != 0)
+		if (store_resize(st, rc, err, errlen) != 0) {
+			if (rc == MDB_MAP_FULL)
+				store_set_unwritable(st, 1);
 			return STORE_ERROR;
+		}
 	}
 	snprintf(err, errlen, "%s: gave up after %d attempts (map full or "
 	    "resized repeatedly)", st->path, STORE_RETRIES);

@@ -25,6 +25,15 @@
  * once at the end; store_txn_error() gives the text.  Values returned by
  * store_get() and store_scan() are valid until the transaction ends.
  *
+ * store_unwritable() says whether the last write failed for want of space
+ * or permission: the map at DatabaseMaxSize, the filesystem full,
+ * read-only or refusing (ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EIO,
+ * EFBIG).  Such a write may work once the operator acts, so callers keep
+ * what they meant to write and hold new work back; the next write that
+ * commits clears it.  store_set_max_size() moves the limit the map may
+ * grow to (a reload of DatabaseMaxSize: the next write that needs room
+ * takes it).
+ *
  * store_stale_readers() says how many reader slots of dead processes were
  * cleared when the store was opened; store_check_readers() clears them
  * now (a process killed inside a read transaction pins old pages while
@@ -77,6 +86,37 @@ int		 store_write(STORE *, STORE_FN, void *ctx, char *err,
 		    size_t errlen);
 uint64_t	 store_map_size(STORE *);
 uint64_t	 store_used_bytes(STORE *);
+int		 store_unwritable(const STORE *);
+const char	*store_db_name(int db);		/* "senders", ... */
+
+/*
+ * Administration (store_admin.c), for repguardctl db:
+ *
+ *	rc = store_verify(dir, report, ctx, err, errlen);
+ *		reads every record of every database: 0 all readable,
+ *		1 damaged (report named where), -1 not even openable (err)
+ *	n = store_salvage(file, dir, &opts, report, ctx, err, errlen);
+ *		copies every readable record of the data file 'file' (a
+ *		damaged database set aside) into a new store at dir; the
+ *		records copied, or -1 (err)
+ *	rc = store_backup(dir, file, err, errlen);
+ *		a consistent, compacted copy of the store at dir into a new
+ *		file (mode 0600), while the daemon runs; 0 or -1 (err)
+ *
+ * report(db, records, problem, ctx) is called once per database, problem
+ * NULL when it was read to its end.  A damaged page may also crash the
+ * reading process: run verify and salvage in a child when that matters.
+ */
+typedef void (*STORE_REPORT_FN)(const char *db, long long records,
+		const char *problem, void *ctx);
+int		 store_verify(const char *dir, STORE_REPORT_FN, void *ctx,
+		    char *err, size_t errlen);
+long long	 store_salvage(const char *file, const char *dir,
+		    const STORE_OPTS *, STORE_REPORT_FN, void *ctx,
+		    char *err, size_t errlen);
+int		 store_backup(const char *dir, const char *file, char *err,
+		    size_t errlen);
+void		 store_set_max_size(STORE *, uint64_t);	/* at a reload */
 int		 store_stale_readers(const STORE *);
 int		 store_check_readers(STORE *);
 

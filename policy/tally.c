@@ -54,6 +54,8 @@ struct TALLY {
 	size_t			 qlen, qcap;
 	uint64_t		 dropped;
 	int			 failures;	/* in a row; under flush_lock */
+	int			 failing;	/* the last flush failed (atomic) */
+	char			 why[256];	/* its error; under lock */
 	int			 stop;
 };
 
@@ -199,6 +201,31 @@ tally_set_prepare(TALLY *ty, TALLY_PREPARE_FN fn, void *ctx)
 	pthread_mutex_unlock(&ty->flush_lock);
 }
 
+/* Flushes in a minute: how often a lasting failure is reported. */
+static int
+tally_minute(TALLY *ty)
+{
+	unsigned ms;
+
+	pthread_mutex_lock(&ty->lock);
+	ms = ty->interval_ms;
+	pthread_mutex_unlock(&ty->lock);
+	return ms >= 60000 ? 1 : (int)(60000 / (ms ? ms : 1));
+}
+
+int
+tally_failing(TALLY *ty, char *why, size_t whylen)
+{
+	if (!__atomic_load_n(&ty->failing, __ATOMIC_RELAXED))
+		return 0;
+	if (why != NULL && whylen > 0) {
+		pthread_mutex_lock(&ty->lock);
+		snprintf(why, whylen, "%s", ty->why);
+		pthread_mutex_unlock(&ty->lock);
+	}
+	return 1;
+}
+
 int
 tally_flush(TALLY *ty)
 {
@@ -227,7 +254,21 @@ tally_flush(TALLY *ty)
 	b.keys = b.hook != NULL ? mem_calloc(b.n, sizeof(*b.keys)) : NULL;
 	rc = store_write(ty->store, tally_write_fn, &b, err, sizeof(err));
 	free(b.keys);
-	if (rc != 0 && ++ty->failures >= TALLY_MAX_ATTEMPTS) {
+	if (rc != 0) {
+		pthread_mutex_lock(&ty->lock);
+		snprintf(ty->why, sizeof(ty->why), "%s", err[0] ? err :
+		    "counter update failed");
+		pthread_mutex_unlock(&ty->lock);
+		__atomic_store_n(&ty->failing, 1, __ATOMIC_RELAXED);
+	}
+	if (rc != 0 && store_unwritable(ty->store)) {
+		/* No space or no permission: keep everything until the
+		 * operator acts (new work is held back meanwhile: see
+		 * tally_failing), and say so once a minute. */
+		ty->failures++;
+		if (ty->on_error != NULL && ty->failures % tally_minute(ty) == 1)
+			ty->on_error(err, ty->ctx);
+	} else if (rc != 0 && ++ty->failures >= TALLY_MAX_ATTEMPTS) {
 		/* Never retry for ever (a batch the store refuses). */
 		snprintf(err + strlen(err), sizeof(err) - strlen(err),
 		    "; dropped %zu counter increments and records after %d "
@@ -245,6 +286,8 @@ tally_flush(TALLY *ty)
 		if (ty->on_error != NULL && ty->failures % 100 == 1)
 			ty->on_error(err[0] ? err : "counter update failed",
 			    ty->ctx);
+	}
+	if (rc != 0) {
 		/* Keep them for the next attempt, ahead of newer ones. */
 		pthread_mutex_lock(&ty->lock);
 		later = ty->q;
@@ -265,6 +308,8 @@ tally_flush(TALLY *ty)
 	    err[0] == '\0')
 		ty->on_error("counter updates work again", ty->ctx);
 	ty->failures = 0;
+	if (err[0] == '\0')
+		__atomic_store_n(&ty->failing, 0, __ATOMIC_RELAXED);
 	for (i = 0; i < b.n; i++)
 		tally_entry_free(&b.e[i]);
 	free(b.e);

@@ -18,13 +18,20 @@
  *						changes in memory queues them
  *						(tally_put) once per batch
  *	tally_stop(ty);				flush, stop the thread, free
+ *	if (tally_failing(ty, why, sizeof(why)))	the last flush failed
  *
  * A failed write keeps the increments for the next attempt (up to
  * TALLY_MAX_PENDING of them; beyond that new increments are dropped and
  * counted), reports through on_error(text, ctx) from the tally thread (the
  * first failure of a run, then every 100th), and after TALLY_MAX_ATTEMPTS
  * failures in a row drops the batch, so that one the store can never take
- * does not block counting for ever.  Counters are statistics, not mail: at worst a crash
+ * does not block counting for ever.  A write that failed for want of
+ * space or permission (store_unwritable(): the map at its maximum, the
+ * filesystem full or read-only) is never dropped: it waits for the
+ * operator, reported once a minute, while the caller holds new work back
+ * as long as tally_failing() says so (the milter applies OnError to new
+ * outbound mail).  tally_failing() is 1 from a failed flush to the next
+ * one that writes, with the error's text in why.  Counters are statistics, not mail: at worst a crash
  * loses the last interval's increments.  tally_dropped() says how many
  * increments were dropped.  tally_put() queues a whole record (a
  * return-path record) for the same batch, with the same guarantees: a
@@ -33,6 +40,7 @@
 #ifndef REPGUARD_TALLY_H
 #define REPGUARD_TALLY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sender.h"
@@ -57,6 +65,7 @@ void		 tally_put(TALLY *, int db, const void *key, size_t klen,
 		    const void *val, size_t vlen);
 int		 tally_flush(TALLY *);
 void		 tally_stop(TALLY *);
+int		 tally_failing(TALLY *, char *why, size_t whylen);
 uint64_t	 tally_dropped(TALLY *);
 void		 tally_set_interval(TALLY *, unsigned interval_ms);
 void		 tally_set_hook(TALLY *, TALLY_HOOK_FN, void *ctx);

@@ -78,7 +78,7 @@ write_conf accept
 kill -HUP "$RG_PID"
 t_wait_for 5 grep -q "configuration reloaded" "$LOG"
 t_is "$(mail frank@new.example)" "c " "DNS down, OnDNSError accept: accepted"
-t_wait_for 3 grep -q "DNS did not answer for new.example (OnDNSError accept)" "$LOG"
+t_wait_for 3 grep -q "DNS did not answer for new.example within 5 s (OnDNSError accept)" "$LOG"
 t_ok $? "... with a log line"
 
 rg_stop

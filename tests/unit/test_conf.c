@@ -243,7 +243,7 @@ test_values(void)
 	    1, "InternalHosts default has loopback");
 
 	changed = conf_restart_changes(d, c);
-	tap_str(changed, "DatabaseMaxSize, DatabasePath, PidFile, Socket, "
+	tap_str(changed, "DatabasePath, PidFile, Socket, "
 	    "UMask, UserID", "restart-only keywords that changed");
 	free(changed);
 	e = conf_load(write_conf("empty2.conf", "SenderKey envelope\n"),

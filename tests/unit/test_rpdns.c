@@ -79,12 +79,12 @@ main(void)
 		printf("1..0 # SKIP %s not installed\n", DNSMASQ);
 		return 0;
 	}
-	tap_ok(rpdns_create("not-an-address", err, sizeof(err)) == NULL,
+	tap_ok(rpdns_create("not-an-address", 0, err, sizeof(err)) == NULL,
 	    "a bad server is refused: %s", err);
 	port = free_port();
 	pid = start_dns(port);
 	snprintf(server, sizeof(server), "127.0.0.1:%d", port);
-	d = rpdns_create(server, err, sizeof(err));
+	d = rpdns_create(server, 0, err, sizeof(err));
 	if (!tap_ok(pid > 0 && d != NULL, "dnsmasq started, resolver made")) {
 		if (pid > 0) {
 			kill(pid, SIGTERM);

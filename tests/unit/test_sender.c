@@ -523,13 +523,19 @@ fill_fn(STORE_TXN *t, void *ctx)
 	return store_put(t, STORE_DB_COUNTERS, k, strlen(k), val, sizeof(val));
 }
 
-/* A store that refuses every write: the tally reports, then drops. */
+/*
+ * A store whose map is full at its maximum: nothing is dropped, the
+ * failure is reported once (then once a minute), tally_failing() says so;
+ * a larger maximum lets the waiting increments in.  A batch the store
+ * refuses for another reason (a key too long for LMDB) is dropped after
+ * TALLY_MAX_ATTEMPTS, reported once.
+ */
 static void
 test_tally_full(const char *dir)
 {
 	STORE_OPTS tiny = { 64 << 10, 1 << 20, 0 };
 	struct tally_errs te = { PTHREAD_MUTEX_INITIALIZER, 0, 0 };
-	char path[300], err[256];
+	char path[300], err[256], why[256], longkey[600];
 	STORE *st;
 	TALLY *ty;
 	int i = 0, n, w;
@@ -543,16 +549,43 @@ test_tally_full(const char *dir)
 		if (store_write(st, fill_fn, &i, err, sizeof(err)) != 0)
 			break;
 	tap_ok(n < 2000, "the 1 MiB store is full after %d writes", n);
+	tap_int(store_unwritable(st), 1, "... and says it cannot be written");
 	ty = tally_start(st, 1, tally_err_cb, &te);
 	for (n = 0; n < 5; n++)
 		tally_add(ty, "full-sender", 1, 1, 1764400000);
-	for (w = 0; w < 500 && tally_dropped(ty) < 5; w++)
+	for (w = 0; w < 100 && !tally_failing(ty, NULL, 0); w++)
 		usleep(10000);
-	tap_int((long long)tally_dropped(ty), 5, "after %d failed attempts "
-	    "the batch is dropped and counted", TALLY_MAX_ATTEMPTS);
+	usleep(2 * TALLY_MAX_ATTEMPTS * 1000);	/* > 300 attempts of 1 ms */
+	why[0] = '\0';
+	tap_int(tally_failing(ty, why, sizeof(why)), 1,
+	    "the tally says its writes fail");
+	tap_ok(strstr(why, "DatabaseMaxSize") != NULL,
+	    "... naming the limit: %s", why);
+	tap_int((long long)tally_dropped(ty), 0, "past %d failed attempts "
+	    "nothing is dropped: the map is full, not the batch bad",
+	    TALLY_MAX_ATTEMPTS);
 	pthread_mutex_lock(&te.lock);
-	tap_ok(te.calls >= 2 && te.calls <= 2 + TALLY_MAX_ATTEMPTS / 100,
-	    "failures are reported without flooding (%d reports)", te.calls);
+	tap_int(te.calls, 1, "reported once (then once a minute)");
+	tap_int(te.dropped_msgs, 0, "no drop reported");
+	pthread_mutex_unlock(&te.lock);
+
+	store_set_max_size(st, 4 << 20);
+	for (w = 0; w < 200 && tally_failing(ty, NULL, 0); w++)
+		usleep(10000);
+	tap_int(tally_failing(ty, NULL, 0), 0,
+	    "a larger DatabaseMaxSize: the writes go in");
+	tap_int(store_unwritable(st), 0, "... and the store is writable");
+	tap_int(window(st, "full-sender", 3600, 1764400000 + 60,
+	    SENDER_MESSAGES), 5, "every waiting increment is counted");
+
+	memset(longkey, 'k', sizeof(longkey));
+	tally_put(ty, STORE_DB_COUNTERS, longkey, sizeof(longkey), "v", 1);
+	for (w = 0; w < 500 && tally_dropped(ty) < 1; w++)
+		usleep(10000);
+	tap_int((long long)tally_dropped(ty), 1, "a record the store refuses "
+	    "(a key too long) is dropped after %d attempts",
+	    TALLY_MAX_ATTEMPTS);
+	pthread_mutex_lock(&te.lock);
 	tap_int(te.dropped_msgs, 1, "the drop is reported once");
 	pthread_mutex_unlock(&te.lock);
 	tally_stop(ty);

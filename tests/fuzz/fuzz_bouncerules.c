@@ -1,0 +1,121 @@
+/*
+ * fuzz_bouncerules.c - bouncerules_parse() on any BounceRules file, and
+ * bouncerules_classify() of what parsed on any status, diagnostic and
+ * subject.
+ *
+ * The input is the file, then NUL-separated the status, the diagnostic
+ * and the subject to classify (each may be missing: "").
+ *
+ * Holds for every input: rules, or NULL and errors, never both; every
+ * error is one "rules:N: message" line, N a line of the file, in
+ * increasing order; without errors every line that is neither blank nor
+ * a comment is a rule, and they are no more than BOUNCERULES_MAX;
+ * the class is one of the seven the header names, the same on a second
+ * call, and "unknown" without rules.
+ */
+#include <ctype.h>
+
+#include "bouncerules.h"
+#include "fuzz.h"
+
+static const char *const classes[] = {
+	"hard", "soft", "quota", "policy", "complaint", "auto-reply",
+	"unknown", NULL
+};
+
+/* The file's lines, and those neither blank nor a comment. */
+static void
+count_lines(const char *p, size_t len, int *lines, size_t *rules)
+{
+	const char *end = p + len, *nl;
+	size_t i, l;
+
+	*lines = 0;
+	*rules = 0;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		(*lines)++;
+		for (i = 0; i < l && isspace((unsigned char)p[i]); i++)
+			;
+		if (i < l && p[i] != '#')
+			(*rules)++;
+		p += l + (nl != NULL);
+	}
+}
+
+/* Each line of errors is "name:N: text", 0 < N <= lines, N increasing. */
+static void
+check_errors(const char *errors, const char *name, int lines)
+{
+	size_t nlen = strlen(name);
+	const char *p = errors, *nl;
+	long n, last = 0;
+	char *end;
+
+	FUZZ_CHECK(errors[0] != '\0');
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		FUZZ_CHECK(nl != NULL);
+		FUZZ_CHECK(strncmp(p, name, nlen) == 0 && p[nlen] == ':');
+		n = strtol(p + nlen + 1, &end, 10);
+		FUZZ_CHECK(end > p + nlen + 1 && n > last && n <= lines);
+		FUZZ_CHECK(end[0] == ':' && end[1] == ' ' && end + 2 < nl);
+		last = n;
+		p = nl + 1;
+	}
+}
+
+static void
+check_class(const char *cls)
+{
+	int i;
+
+	for (i = 0; classes[i] != NULL; i++)
+		if (cls == classes[i] || strcmp(cls, classes[i]) == 0)
+			return;
+	FUZZ_CHECK(!"a class the header names");
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *part[3] = { NULL, NULL, NULL }, *file;
+	size_t plen[3] = { 0, 0, 0 }, flen, rules;
+	char *text, *f[3], *errors = (char *)"untouched";
+	const char *cls;
+	BOUNCE_RULES *br;
+	int lines, i;
+
+	fuzz_split(&data, &size, &file, &flen);
+	for (i = 0; i < 3; i++)
+		fuzz_split(&data, &size, &part[i], &plen[i]);
+	text = fuzz_dup(file, flen);
+	for (i = 0; i < 3; i++)
+		f[i] = fuzz_str(part[i], plen[i]);
+
+	count_lines(text, flen, &lines, &rules);
+	br = bouncerules_parse(text, flen, "rules", &errors);
+	if (br == NULL) {
+		FUZZ_CHECK(errors != NULL);
+		check_errors(errors, "rules", lines);
+	} else {
+		FUZZ_CHECK(errors == NULL);
+		FUZZ_CHECK(bouncerules_count(br) <= BOUNCERULES_MAX);
+		FUZZ_CHECK(bouncerules_count(br) == rules);
+	}
+	free(errors);
+
+	cls = bouncerules_classify(br, f[0], f[1], f[2]);
+	check_class(cls);
+	FUZZ_CHECK(strcmp(bouncerules_classify(br, f[0], f[1], f[2]),
+	    cls) == 0);
+	if (bouncerules_count(br) == 0)
+		FUZZ_CHECK(strcmp(cls, "unknown") == 0);
+
+	bouncerules_free(br);
+	for (i = 0; i < 3; i++)
+		free(f[i]);
+	free(text);
+	return 0;
+}

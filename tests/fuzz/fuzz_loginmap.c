@@ -1,0 +1,148 @@
+/*
+ * fuzz_loginmap.c - loginmap_parse() on any SenderLoginMap file, then
+ * loginmap_allows() of what parsed for any sender and login.
+ *
+ * The input is the file, then NUL-separated the envelope sender (made
+ * canonical with addr_canon() first, as the milter does; an address that
+ * is not one is not looked up) and the SASL login.
+ *
+ * Holds for every input: a map, or NULL and errors, never both; every
+ * error is one "map:N: message" line, N a line of the file; a map has one
+ * entry for each line that is neither blank nor a comment; each
+ * "user@domain" line allows that address (canonical) to each of its
+ * logins, in any case; a login holding a comma or white space, or none,
+ * is never allowed (a map's logins cannot hold them: "alice,bob" must not
+ * pass as the two logins alice and bob); the answer does not depend on
+ * the login's case; no map allows nothing.
+ */
+#include <ctype.h>
+
+#include "addr.h"
+#include "fuzz.h"
+#include "loginmap.h"
+
+static void
+check_errors(const char *errors, const char *name, int lines)
+{
+	size_t nlen = strlen(name);
+	const char *p = errors, *nl;
+	char *end;
+	long n;
+
+	FUZZ_CHECK(errors[0] != '\0');
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		FUZZ_CHECK(nl != NULL);
+		FUZZ_CHECK(strncmp(p, name, nlen) == 0 && p[nlen] == ':');
+		n = strtol(p + nlen + 1, &end, 10);
+		FUZZ_CHECK(end > p + nlen + 1 && n >= 1 && n <= lines);
+		FUZZ_CHECK(end[0] == ':' && end[1] == ' ' && end + 2 < nl);
+		p = nl + 1;
+	}
+}
+
+static int
+count_lines(const char *p, size_t size)
+{
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		if (p[i] == '\n')
+			n++;
+	return n + (size > 0 && p[size - 1] != '\n');
+}
+
+static int
+is_sep(char c)
+{
+	return c == ',' || isspace((unsigned char)c);
+}
+
+/* Each "user@domain" line allows its address to each of its logins. */
+static void
+check_lines(const LOGINMAP *m, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *nl, *w, *e, *le, *at;
+	char key[ADDR_KEY_MAX], login[300];
+	size_t l, entries = 0, klen, i;
+
+	for (; p < end; p += l + (nl != NULL)) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		le = p + l;
+		for (w = p; w < le && isspace((unsigned char)*w); w++)
+			;
+		if (w == le || *w == '#')
+			continue;
+		entries++;
+		for (e = w; e < le && !isspace((unsigned char)*e); e++)
+			;
+		at = memchr(w, '@', (size_t)(e - w));
+		if (at == NULL || at == w || at == e - 1 ||
+		    addr_canon(w, (size_t)(e - w), key, sizeof(key), &klen) !=
+		    NULL)
+			continue;
+		while (e < le) {
+			while (e < le && is_sep(*e))
+				e++;
+			for (w = e; e < le && !is_sep(*e); e++)
+				;
+			if (e == w || (size_t)(e - w) >= sizeof(login) - 3)
+				continue;
+			memcpy(login, w, (size_t)(e - w));
+			login[e - w] = '\0';
+			FUZZ_CHECK(loginmap_allows(m, key, login));
+			for (i = 0; login[i] != '\0'; i++)
+				login[i] = (char)toupper((unsigned char)login[i]);
+			FUZZ_CHECK(loginmap_allows(m, key, login));
+		}
+	}
+	FUZZ_CHECK(loginmap_size(m) == entries);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *file, *sp, *lp;
+	size_t flen, slen, llen, klen, i;
+	char *text, *sender, *login, *upper, key[ADDR_KEY_MAX];
+	char *errors = (char *)"untouched";
+	LOGINMAP *m;
+	int ok;
+
+	fuzz_split(&data, &size, &file, &flen);
+	fuzz_split(&data, &size, &sp, &slen);
+	lp = data;
+	llen = size;
+	text = fuzz_dup(file, flen);
+	sender = fuzz_dup(sp, slen);
+	login = fuzz_str(lp, llen);
+
+	m = loginmap_parse(text, flen, "map", &errors);
+	if (m == NULL) {
+		FUZZ_CHECK(errors != NULL);
+		check_errors(errors, "map", count_lines(text, flen));
+	} else {
+		FUZZ_CHECK(errors == NULL);
+		check_lines(m, text, flen);
+	}
+	if (addr_canon(sender, slen, key, sizeof(key), &klen) == NULL) {
+		ok = loginmap_allows(m, key, login);
+		if (login[0] == '\0' || login[strcspn(login, ", \t\r\n\v\f")] !=
+		    '\0')
+			FUZZ_CHECK(!ok);
+		upper = fuzz_str(lp, llen);
+		for (i = 0; upper[i] != '\0'; i++)
+			upper[i] = (char)toupper((unsigned char)upper[i]);
+		FUZZ_CHECK(loginmap_allows(m, key, upper) == ok);
+		free(upper);
+		FUZZ_CHECK(!loginmap_allows(NULL, key, login));
+	}
+	free(errors);
+	loginmap_free(m);
+	free(login);
+	free(sender);
+	free(text);
+	return 0;
+}
