@@ -7,7 +7,7 @@
  *	mload -s SOCKET -m MESSAGE [-c CONC] [-n MSGS] [-t SECONDS]
  *	      [-i CLIENT_IP] [-a LOGIN] [-f FROM] [-r RCPT] [-H HEADER]
  *	      [-T TIMEOUT] [-w SECONDS] [-A] [-o FILE] [-v] [-j]
- *	      [-F NFROM] [-R NRCPT] [-D NDOMAINS] [-K]
+ *	      [-F NFROM] [-R NRCPT] [-D NDOMAINS] [-K] [-P RATE]
  *
  *	SOCKET is a unix socket path (also "unix:PATH", "local:PATH") or
  *	"HOST:PORT" ("inet:PORT@HOST" too).  CONC threads each hold one
@@ -31,7 +31,10 @@
  *	different one for each message); -D spreads the recipients over
  *	NDOMAINS domains ("rcpt7@d42.example.net"); -K keeps reconnecting while the run
  *	lasts (a filter killed and restarted), where mload otherwise gives a
- *	connection up after three failed connects in a row.
+ *	connection up after three failed connects in a row.  -P paces the
+ *	run at RATE messages a second in all (each connection takes its
+ *	share, on a fixed schedule; a connection more than a second behind
+ *	it starts a new schedule rather than catching up in a burst).
  *	After each message, before the next MAIL, SMFIC_ABORT goes out, as
  *	Postfix 3.7's smtpd sends it when it resets the transaction (seen on
  *	the wire: EOM, its reply, ABORT, MAIL ...); -A leaves it out.
@@ -156,7 +159,7 @@ ml_worker_main(void *arg)
 {
 	struct ml_worker *w = arg;
 	struct ml_conn *c = ml_alloc(sizeof(*c));
-	uint64_t ns = 0;
+	uint64_t ns = 0, next = 0, gap = 0;
 	long on_conn = 0, total = 0, fails = 0;
 	int counting, capture;
 	enum ml_outcome o;
@@ -173,10 +176,29 @@ ml_worker_main(void *arg)
 		w->alive = 1;
 	pthread_barrier_wait(&ml_barrier);	/* all connected */
 	pthread_barrier_wait(&ml_barrier);	/* main set the clocks */
+	if (opt.rate > 0) {	/* -P: this connection's share */
+		gap = (uint64_t)(1e9 * opt.conc / opt.rate);
+		next = ml_now_ns() + gap * (uint64_t)w->id / (uint64_t)opt.conc;
+	}
 
 	for (;;) {
 		uint64_t now = ml_now_ns();
 		size_t nmods = 0;
+
+		if (gap > 0) {
+			if (now + 1000000000ULL < next || now > next +
+			    1000000000ULL)
+				next = now;	/* a new schedule */
+			else if (now < next) {
+				struct timespec ts;
+
+				ts.tv_sec = (time_t)((next - now) / 1000000000ULL);
+				ts.tv_nsec = (long)((next - now) % 1000000000ULL);
+				nanosleep(&ts, NULL);
+				now = ml_now_ns();
+			}
+			next += gap;
+		}
 
 		counting = now >= ml_t_count;
 		if (opt.seconds > 0 ? now >= ml_t_end :
@@ -368,7 +390,8 @@ ml_usage(void)
 	    "             [-i CLIENT_IP] [-a LOGIN] [-f FROM] [-r RCPT] "
 	    "[-H HEADER] [-T TIMEOUT]\n"
 	    "             [-w WARMUP_SECONDS] [-A] [-o FILE] [-v] [-j]\n"
-	    "             [-F NFROM] [-R NRCPT] [-D NDOMAINS] [-K]\n");
+	    "             [-F NFROM] [-R NRCPT] [-D NDOMAINS] [-K] "
+	    "[-P RATE]\n");
 	exit(2);
 }
 
@@ -403,7 +426,7 @@ main(int argc, char **argv)
 	opt.client_ip = "127.0.0.1";
 	opt.from = "bench@example.com";
 	opt.rcpt = "rcpt@example.net";
-	while ((ch = getopt(argc, argv, "s:c:n:t:m:i:a:f:r:H:T:w:Ao:vjF:R:D:K")) !=
+	while ((ch = getopt(argc, argv, "s:c:n:t:m:i:a:f:r:H:T:w:Ao:vjF:R:D:KP:")) !=
 	    -1) {
 		switch (ch) {
 		case 's': opt.socket = optarg; break;
@@ -432,6 +455,7 @@ main(int argc, char **argv)
 		case 'D': opt.ndomains = (unsigned long)ml_num(optarg, "-D", 1,
 		    1e9); break;
 		case 'K': opt.keep = 1; break;
+		case 'P': opt.rate = ml_num(optarg, "-P", 0.1, 1e7); break;
 		default: ml_usage();
 		}
 	}

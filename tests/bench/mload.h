@@ -96,6 +96,7 @@ struct ml_opts {
 	unsigned long	 nfrom, nrcpt;	/* -F, -R: that many addresses */
 	unsigned long	 ndomains;	/* -D: recipients in that many domains */
 	int		 keep;		/* -K: reconnect for as long as it runs */
+	double		 rate;		/* -P: messages a second in all */
 };
 
 /* One recorded modification reply (for -v, -o and -H). */

@@ -9,8 +9,13 @@
 # once):
 #   - black hole, OnDNSError tempfail: six MAIL FROMs at once, for six new
 #     domains, each gets 451 4.4.3 "DNS did not answer for D within 2 s"
-#     after 2 s (less than 3.5 s, and not one after the other: all six in
-#     less than 4 s);
+#     2 s after its MAIL FROM (less than 3.5 s), and not one after the
+#     other: all six in less than 6 s (in turn they would take 12).  The
+#     time is the MAIL FROM's: Debian's libmilter runs callbacks on a pool
+#     of workers that grows when all are busy, and a new worker can take
+#     a second or two to come, so a session may wait that long for its
+#     negotiation while others wait for DNS (seen: 4 s in all, 2 of them
+#     before the negotiation answered);
 #   - dead server: 451 4.4.3 in less than 3 s;
 #   - OnDNSError accept (reload): accepted after the timeout, and logged;
 #   - afterwards the daemon has no more threads than before the checks,
@@ -33,8 +38,9 @@ write_conf() {	# write_conf ONDNSERROR SERVER
 		CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
 		ReturnPathCheck yes DNSServer "$2" DNSTimeout 2s OnDNSError "$1"
 }
-# mail N SENDER...: MAIL FROM of each sender at once, one connection each;
-# prints "SECONDS CODE TEXT" per sender, then "all SECONDS"
+# mail SENDER...: MAIL FROM of each sender at once, one connection each;
+# prints "SECONDS CODE TEXT" per sender (SECONDS: from MAIL FROM to its
+# reply), then "all SECONDS" (the first connect to the last reply)
 mail() {
 	"$PY" - "$TOP_SRCDIR/tests/lib" "$SOCK" "$@" <<'PYEOF'
 import sys, threading, time
@@ -42,11 +48,11 @@ sys.path.insert(0, sys.argv[1])
 import milterclient as mc
 out = {}
 def one(i, sender):
-    t0 = time.monotonic()
     with mc.MilterClient(sys.argv[2]) as cl:
         cl.negotiate()
         cl.macros.update({"client_addr": "10.1.2.3"})
         cl.connect("client.example", "10.1.2.3")
+        t0 = time.monotonic()
         r = cl.mail(sender)
     out[i] = "%.2f %s %s" % (time.monotonic() - t0, r.code, r.text)
 t0 = time.monotonic()
@@ -78,7 +84,7 @@ t_is "$(printf '%s\n' "$out" | grep -c '^[0-9.]* y 451 4\.4\.3 repguard: DNS did
 within "$out" 3.5 1.5
 t_ok $? "black hole: each answer came after the 2 s timeout, within 3.5 s"
 all=$(printf '%s\n' "$out" | sed -n 's/^all //p')
-t_ok "$(awk -v a="$all" 'BEGIN { exit !(a < 4) }'; echo $?)" \
+t_ok "$(awk -v a="$all" 'BEGIN { exit !(a < 6) }'; echo $?)" \
 	"black hole: the six checks ran side by side ($all s in all)"
 
 write_conf tempfail "127.0.0.1:$DEAD_PORT"
