@@ -481,12 +481,38 @@ conf_load_rep(CONF *c, const char *path, struct conf_errs *e)
 		    c->v[KW_RATE_WINDOW_SHORT].s, c->v[KW_RATE_WINDOW_LONG].s);
 }
 
+/* A warning line of the configuration (repguard -n and the log show it). */
+__attribute__((format(printf, 2, 3)))
+static void
+conf_warn(CONF *c, const char *fmt, ...)
+{
+	char msg[900];
+	size_t have, n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	msg[n] = '\n';
+	msg[n + 1] = '\0';
+	have = c->warnings ? strlen(c->warnings) : 0;
+	c->warnings = mem_realloc(c->warnings, have + strlen(msg) + 1);
+	memcpy(c->warnings + have, msg, strlen(msg) + 1);
+}
+
 static void
 conf_load_data(CONF *c, const char *path, struct conf_errs *e)
 {
 	char *buf, *errors = NULL, derr[256];
 	size_t len;
 
+	if ((c->v[KW_UMASK].n & 002) == 0)
+		conf_warn(c, "%s:%d: UMask %03llo lets every local user write to "
+		    "the milter socket and talk to repguard as the MTA does (a "
+		    "forged report could pause a sender); use 007 and put the "
+		    "MTA's user in repguard's group", path, c->v[KW_UMASK].line,
+		    (unsigned long long)c->v[KW_UMASK].n);
 	conf_load_rep(c, path, e);
 	if (e->n == 0 && (errors = conf_shaping_load(c, &c->shaping)) !=
 	    NULL) {

@@ -108,7 +108,7 @@ ctl_token_sender(const CONF *c, const char *tok, char *out, size_t outsize)
 	g.rc = STORE_NOTFOUND;
 	memset(&so, 0, sizeof(so));
 	so.max_size = conf_database_max(c);
-	so.file_mode = 0666 & ~conf_umask(c);
+	so.file_mode = 0660 & ~conf_umask(c);
 	if ((st = store_open(conf_database_path(c), &so, err, sizeof(err))) ==
 	    NULL)
 		return;
@@ -283,7 +283,7 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 	free(msg);
 	memset(&so, 0, sizeof(so));
 	so.max_size = conf_database_max(c);
-	so.file_mode = 0666 & ~conf_umask(c);
+	so.file_mode = 0660 & ~conf_umask(c);
 	if ((st = store_open(conf_database_path(c), &so, err, sizeof(err))) ==
 	    NULL) {
 		fprintf(stderr, "repguardctl: database: %s\n", err);

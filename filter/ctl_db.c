@@ -206,7 +206,7 @@ db_salvage_child(void *arg)
 
 	memset(&so, 0, sizeof(so));
 	so.max_size = conf_database_max(j->conf);
-	so.file_mode = 0666 & ~conf_umask(j->conf);
+	so.file_mode = 0660 & ~conf_umask(j->conf);
 	n = store_salvage(j->from, conf_database_path(j->conf), &so,
 	    db_report_copy, &partial, err, sizeof(err));
 	if (n < 0) {

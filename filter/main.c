@@ -256,23 +256,26 @@ main_tally_error(const char *err, void *ctx)
 
 static void main_log_lines(const char *, const char *);
 
-/* Before dropping to UserID: warn of keys that user could not reload. */
-static void
-main_check_key_owner(const CONF *c)
+/*
+ * Before dropping to UserID: every key must be one that user can read
+ * (it owns it: key files are 0600), since reloads re-read them as that
+ * user.  The problems, one a line, or NULL.
+ */
+static char *
+main_key_owner_errors(const CONF *c)
 {
-	char user[256], *warnings = NULL;
+	char user[256], *errors = NULL;
 	const char *spec = conf_user(c);
 	struct passwd *pw;
 
 	if (spec == NULL || geteuid() != 0)
-		return;
+		return NULL;
 	snprintf(user, sizeof(user), "%.*s", (int)strcspn(spec, ":"), spec);
 	if ((pw = getpwnam(user)) == NULL)
-		return;
-	signer_check_owner(conf_signer(c), pw->pw_uid, user, &warnings);
-	retpath_check_owner(conf_retpath(c), pw->pw_uid, user, &warnings);
-	main_log_lines("configuration", warnings);
-	free(warnings);
+		return NULL;
+	signer_check_owner(conf_signer(c), pw->pw_uid, user, &errors);
+	retpath_check_owner(conf_retpath(c), pw->pw_uid, user, &errors);
+	return errors;
 }
 
 /* Log each line of a multi-line text (configuration errors, warnings). */
@@ -570,6 +573,12 @@ main(int argc, char **argv)
 		free(errors);
 		return 1;
 	}
+	if ((errors = main_key_owner_errors(c)) != NULL) {
+		fputs(errors, stderr);
+		free(errors);
+		conf_unref(c);
+		return 1;
+	}
 	if (check) {
 		if (conf_warnings(c) != NULL)
 			fputs(conf_warnings(c), stderr);
@@ -588,14 +597,18 @@ main(int argc, char **argv)
 	log_open("repguard", foreground, conf_syslog(c),
 	    conf_syslog_facility(c));
 	main_write_pidfile(conf_pidfile(c));
-	main_check_key_owner(c);
 	if (conf_user(c) != NULL && privs_drop(conf_user(c), err,
 	    sizeof(err)) != NULL)
 		msg_fatal("UserID: %s", err);
+	if (geteuid() == 0)
+		msg_warn("running as root: set UserID to the user repguard "
+		    "should handle mail as (contrib/repguard.conf)");
 
 	memset(&so, 0, sizeof(so));
 	so.max_size = conf_database_max(c);
-	so.file_mode = 0666 & ~conf_umask(c);
+	/* the database's files: group rights as UMask says, never others' */
+	umask(conf_umask(c) | 007);
+	so.file_mode = 0660 & ~conf_umask(c);
 	if ((st = store_open(conf_database_path(c), &so, err,
 	    sizeof(err))) == NULL)
 		msg_fatal("database: %s", err);

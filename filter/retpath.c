@@ -243,8 +243,8 @@ retpath_check_owner(const RETPATH *rp, unsigned uid, const char *user,
 		    (sb.st_mode & S_IRUSR)))
 			continue;
 		snprintf(line, sizeof(line), "%s: ReturnPathKeyFile is not "
-		    "readable by user %s: a reload (SIGHUP) will fail; chown "
-		    "%s it\n", rp->paths[i], user, user);
+		    "owned by user %s (UserID), who reads it again at each "
+		    "reload; chown %s it\n", rp->paths[i], user, user);
 		have = *warnings ? strlen(*warnings) : 0;
 		*warnings = mem_realloc(*warnings, have + strlen(line) + 1);
 		memcpy(*warnings + have, line, strlen(line) + 1);

@@ -381,8 +381,10 @@ signer_create(const struct CONF *c, char **errors, char **warnings)
 
 /*
  * Keys are read as root at start but as the UserID user at reload (the
- * daemon cannot get root back): say which key files that user cannot
- * read, before a reload fails on them.
+ * daemon cannot get root back): name the key files that user does not
+ * own (key files are 0600, so it could not read them).  repguard refuses
+ * to start on them: a key another user owns is also one that user could
+ * replace.
  */
 void
 signer_check_owner(const SIGNER *s, uid_t uid, const char *user,
@@ -397,8 +399,9 @@ signer_check_owner(const SIGNER *s, uid_t uid, const char *user,
 			continue;
 		if (sb.st_uid != uid || !(sb.st_mode & S_IRUSR))
 			signer_note(warnings, s->keys[i].path, 0, "key %s is "
-			    "not readable by user %s: a reload (SIGHUP) will "
-			    "fail; chown %s it", s->keys[i].name, user, user);
+			    "not owned by user %s (UserID), who reads it again "
+			    "at each reload; chown %s it", s->keys[i].name, user,
+			    user);
 	}
 }
 
