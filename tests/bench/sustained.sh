@@ -24,7 +24,7 @@
 #      mapped pages are counted below) and heap (repguard_heap_bytes), the database
 #      file's size and the pages in use (repguard_db_used_bytes), senders
 #      paused, bounces taken: a table, also written to SUSTAINED_OUT
-#      (default ./sustained.csv);
+#      (default build/sustained.csv);
 #   4. the verdict: the intervals after the warm-up (the first 20 %) are
 #      split in halves; each figure's median in the second half against
 #      the first: flat when msgs/s stays within 5 % of the target, p99
@@ -45,7 +45,7 @@ MLOAD=${MLOAD:-$B/tests/bench/mload}
 SECONDS_TOTAL=${1:-1800}
 INTERVAL=${SUSTAINED_INTERVAL:-30}
 LOAD=${SUSTAINED_LOAD:-0.7}
-OUT=${SUSTAINED_OUT:-$PWD/sustained.csv}
+OUT=${SUSTAINED_OUT:-$ROOT/build/sustained.csv}
 PY=/usr/bin/python3
 for p in "$REPGUARD" "$REPGUARDCTL" "$MLOAD"; do
 	[ -x "$p" ] || { echo "sustained.sh: $p is not built (make; make check TESTS=)" >&2; exit 2; }
@@ -139,6 +139,7 @@ PIDS+=($!)
 PIDS+=($!)
 
 echo "==> $SECONDS_TOTAL s of mixed traffic, a line every $INTERVAL s"
+mkdir -p "$(dirname "$OUT")" || exit 2
 echo "t_s,msgs_per_s,p50_ms,p99_ms,failed,rss_mb,heap_mb,db_file_mb,db_used_mb,paused,bounces" >"$OUT"
 printf '%6s %9s %7s %7s %6s %7s %7s %8s %8s %6s %7s\n' t msgs/s p50_ms p99_ms failed rss_MB heap_MB dbfile_MB dbused_MB paused bounces
 start=$(date +%s)

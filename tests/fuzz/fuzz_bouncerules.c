@@ -44,28 +44,6 @@ count_lines(const char *p, size_t len, int *lines, size_t *rules)
 	}
 }
 
-/* Each line of errors is "name:N: text", 0 < N <= lines, N increasing. */
-static void
-check_errors(const char *errors, const char *name, int lines)
-{
-	size_t nlen = strlen(name);
-	const char *p = errors, *nl;
-	long n, last = 0;
-	char *end;
-
-	FUZZ_CHECK(errors[0] != '\0');
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		FUZZ_CHECK(nl != NULL);
-		FUZZ_CHECK(strncmp(p, name, nlen) == 0 && p[nlen] == ':');
-		n = strtol(p + nlen + 1, &end, 10);
-		FUZZ_CHECK(end > p + nlen + 1 && n > last && n <= lines);
-		FUZZ_CHECK(end[0] == ':' && end[1] == ' ' && end + 2 < nl);
-		last = n;
-		p = nl + 1;
-	}
-}
-
 static void
 check_class(const char *cls)
 {
@@ -98,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	br = bouncerules_parse(text, flen, "rules", &errors);
 	if (br == NULL) {
 		FUZZ_CHECK(errors != NULL);
-		check_errors(errors, "rules", lines);
+		fuzz_check_errors(errors, "rules", lines, 1);
 	} else {
 		FUZZ_CHECK(errors == NULL);
 		FUZZ_CHECK(bouncerules_count(br) <= BOUNCERULES_MAX);

@@ -164,18 +164,6 @@ write_file(const char *path, const uint8_t *data, size_t size)
 		abort();
 }
 
-static int
-count_lines(const uint8_t *p, size_t size)
-{
-	int n = 0;
-	size_t i;
-
-	for (i = 0; i < size; i++)
-		if (p[i] == '\n')
-			n++;
-	return n + (size > 0 && p[size - 1] != '\n');
-}
-
 /* Each line "file:N: text", file and N one of the two. */
 static void
 check_errors(const char *errors, int conf_lines, int data_lines)
@@ -341,8 +329,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	write_file(dpath, df, dlen);
 	write_conf(cf, clen);
-	conf_lines = count_lines(cf, clen);
-	data_lines = count_lines(df, dlen);
+	conf_lines = fuzz_lines(cf, clen);
+	data_lines = fuzz_lines(df, dlen);
 
 	c = conf_load(cpath, CONF_NO_KEYS, &errors);
 	if (c == NULL) {

@@ -18,27 +18,6 @@
 #include "domlimit.h"
 #include "fuzz.h"
 
-/* Each line "name:N: text" with 0 < N <= lines. */
-static void
-check_errors(const char *errors, const char *name, int lines)
-{
-	size_t nlen = strlen(name);
-	const char *p = errors, *nl;
-	char *end;
-	long n;
-
-	FUZZ_CHECK(errors[0] != '\0');
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		FUZZ_CHECK(nl != NULL);
-		FUZZ_CHECK(strncmp(p, name, nlen) == 0 && p[nlen] == ':');
-		n = strtol(p + nlen + 1, &end, 10);
-		FUZZ_CHECK(end > p + nlen + 1 && n >= 1 && n <= lines);
-		FUZZ_CHECK(end[0] == ':' && end[1] == ' ' && end + 2 < nl);
-		p = nl + 1;
-	}
-}
-
 static size_t
 check_find(const DOMLIMITS *d, const char *domain, int lines)
 {
@@ -100,18 +79,6 @@ check_lines(const DOMLIMITS *d, const char *text, size_t len, int lines)
 	(void)lines;
 }
 
-static int
-count_lines(const char *p, size_t size)
-{
-	int n = 0;
-	size_t i;
-
-	for (i = 0; i < size; i++)
-		if (p[i] == '\n')
-			n++;
-	return n + (size > 0 && p[size - 1] != '\n');
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -128,12 +95,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = fuzz_dup(file, flen);
 	domain = fuzz_str(dp, dlen);
 	sender = fuzz_str(sp, slen);
-	lines = count_lines(text, flen);
+	lines = fuzz_lines(text, flen);
 
 	d = domlimit_parse(text, flen, "limits", &errors);
 	if (d == NULL) {
 		FUZZ_CHECK(errors != NULL);
-		check_errors(errors, "limits", lines);
+		fuzz_check_errors(errors, "limits", lines, 0);
 	} else {
 		FUZZ_CHECK(errors == NULL);
 		check_lines(d, text, flen, lines);

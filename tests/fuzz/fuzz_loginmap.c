@@ -21,38 +21,6 @@
 #include "fuzz.h"
 #include "loginmap.h"
 
-static void
-check_errors(const char *errors, const char *name, int lines)
-{
-	size_t nlen = strlen(name);
-	const char *p = errors, *nl;
-	char *end;
-	long n;
-
-	FUZZ_CHECK(errors[0] != '\0');
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		FUZZ_CHECK(nl != NULL);
-		FUZZ_CHECK(strncmp(p, name, nlen) == 0 && p[nlen] == ':');
-		n = strtol(p + nlen + 1, &end, 10);
-		FUZZ_CHECK(end > p + nlen + 1 && n >= 1 && n <= lines);
-		FUZZ_CHECK(end[0] == ':' && end[1] == ' ' && end + 2 < nl);
-		p = nl + 1;
-	}
-}
-
-static int
-count_lines(const char *p, size_t size)
-{
-	int n = 0;
-	size_t i;
-
-	for (i = 0; i < size; i++)
-		if (p[i] == '\n')
-			n++;
-	return n + (size > 0 && p[size - 1] != '\n');
-}
-
 static int
 is_sep(char c)
 {
@@ -122,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m = loginmap_parse(text, flen, "map", &errors);
 	if (m == NULL) {
 		FUZZ_CHECK(errors != NULL);
-		check_errors(errors, "map", count_lines(text, flen));
+		fuzz_check_errors(errors, "map", fuzz_lines(text, flen), 0);
 	} else {
 		FUZZ_CHECK(errors == NULL);
 		check_lines(m, text, flen);

@@ -39,21 +39,8 @@ static const SIGNER *signer;
 static void
 cleanup(void)
 {
-	DIR *d;
-	struct dirent *e;
-	char path[sizeof(dir) + 300];
-
 	conf_unref(conf);
-	if ((d = opendir(dir)) != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.') {
-				snprintf(path, sizeof(path), "%s/%s", dir,
-				    e->d_name);
-				(void)unlink(path);
-			}
-		closedir(d);
-	}
-	(void)rmdir(dir);
+	fuzz_rmdir(dir);
 }
 
 static void

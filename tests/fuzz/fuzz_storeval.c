@@ -43,21 +43,8 @@ static char dir[64];
 static void
 cleanup(void)
 {
-	DIR *d;
-	struct dirent *e;
-	char path[sizeof(dir) + 300];
-
 	store_close(store);
-	if ((d = opendir(dir)) != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.') {
-				snprintf(path, sizeof(path), "%s/%s", dir,
-				    e->d_name);
-				(void)unlink(path);
-			}
-		closedir(d);
-	}
-	(void)rmdir(dir);
+	fuzz_rmdir(dir);
 }
 
 int
