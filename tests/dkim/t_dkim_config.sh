@@ -153,7 +153,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	: >"$T_TMP/ru.log"
 	if rg_start "$CONF" "$T_TMP/ru.log"; then
 		kill -HUP "$RG_PID"
-		t_wait_for 5 grep -q "configuration reloaded\|reload refused" "$T_TMP/ru.log"
+		t_wait_for 15 grep -q "configuration reloaded\|reload refused" "$T_TMP/ru.log"
 		t_like "$(cat "$T_TMP/ru.log")" "configuration reloaded" \
 		    "UserID: a key owned by that user reloads (SIGHUP) without error"
 		t_is "$(grep -c 'not owned by user' "$T_TMP/ru.log")" 0 \
