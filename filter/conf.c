@@ -418,6 +418,26 @@ conf_errs_add(struct conf_errs *e, const char *lines)
 	e->n++;
 }
 
+/* A warning line of the configuration (repguard -n and the log show it). */
+__attribute__((format(printf, 2, 3)))
+static void
+conf_warn(CONF *c, const char *fmt, ...)
+{
+	char msg[900];
+	size_t have, n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	msg[n] = '\n';
+	msg[n + 1] = '\0';
+	have = c->warnings ? strlen(c->warnings) : 0;
+	c->warnings = mem_realloc(c->warnings, have + strlen(msg) + 1);
+	memcpy(c->warnings + have, msg, strlen(msg) + 1);
+}
+
 /*
  * The data file keyword kw names (bounce rules, sender login map), read
  * whole.  NULL when it cannot be read: an error at the keyword's line,
@@ -428,19 +448,14 @@ static char *
 conf_data_file(CONF *c, int kw, const char *path, struct conf_errs *e,
     size_t max, size_t *len, int missing_ok)
 {
-	char *buf, *why = NULL, msg[900];
-	size_t have;
+	char *buf, *why = NULL;
 
 	if ((buf = textfile_read(c->v[kw].s, max, len, &why)) != NULL)
 		return buf;
 	why[strcspn(why, "\n")] = '\0';
-	if (c->v[kw].line == 0 && missing_ok) {
-		snprintf(msg, sizeof(msg), "%s: %s: %s\n", path,
-		    conf_table[kw].name, why);
-		have = c->warnings ? strlen(c->warnings) : 0;
-		c->warnings = mem_realloc(c->warnings, have + strlen(msg) + 1);
-		memcpy(c->warnings + have, msg, strlen(msg) + 1);
-	} else
+	if (c->v[kw].line == 0 && missing_ok)
+		conf_warn(c, "%s: %s: %s", path, conf_table[kw].name, why);
+	else
 		conf_err(e, path, c->v[kw].line, "%s: %s", conf_table[kw].name,
 		    why);
 	free(why);
@@ -479,26 +494,6 @@ conf_load_rep(CONF *c, const char *path, struct conf_errs *e)
 		    c->v[KW_RATE_WINDOW_LONG].line, "RateWindowShort (%s) "
 		    "must be shorter than RateWindowLong (%s)",
 		    c->v[KW_RATE_WINDOW_SHORT].s, c->v[KW_RATE_WINDOW_LONG].s);
-}
-
-/* A warning line of the configuration (repguard -n and the log show it). */
-__attribute__((format(printf, 2, 3)))
-static void
-conf_warn(CONF *c, const char *fmt, ...)
-{
-	char msg[900];
-	size_t have, n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
-	va_end(ap);
-	n = strlen(msg);
-	msg[n] = '\n';
-	msg[n + 1] = '\0';
-	have = c->warnings ? strlen(c->warnings) : 0;
-	c->warnings = mem_realloc(c->warnings, have + strlen(msg) + 1);
-	memcpy(c->warnings + have, msg, strlen(msg) + 1);
 }
 
 static void
@@ -731,6 +726,15 @@ const char *conf_database_path(const CONF *c)
 { return c->v[KW_DATABASE_PATH].s; }
 uint64_t conf_database_max(const CONF *c)
 { return (uint64_t)c->v[KW_DATABASE_MAX_SIZE].n; }
+
+/* The database's files: group rights as UMask says, never others'. */
+void
+conf_store_opts(const CONF *c, STORE_OPTS *so)
+{
+	memset(so, 0, sizeof(*so));
+	so->max_size = conf_database_max(c);
+	so->file_mode = 0660 & ~(unsigned)conf_umask(c);
+}
 const CIDR_LIST *conf_internal_hosts(const CONF *c)
 { return c->v[KW_INTERNAL_HOSTS].cidrs; }
 int conf_sender_key(const CONF *c) { return (int)c->v[KW_SENDER_KEY].n; }

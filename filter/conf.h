@@ -35,6 +35,7 @@
 #include "domlimit.h"
 #include "loginmap.h"
 #include "reputation.h"
+#include "store.h"
 #include "tclass.h"
 #include "warmup.h"
 
@@ -137,6 +138,8 @@ const char	*conf_pidfile(const CONF *);		/* NULL: none */
 const char	*conf_user(const CONF *);		/* NULL: none */
 const char	*conf_database_path(const CONF *);
 uint64_t	 conf_database_max(const CONF *);
+void		 conf_store_opts(const CONF *, STORE_OPTS *);	/* max size,
+				   file mode: 0660 less UMask, never others' */
 const CIDR_LIST	*conf_internal_hosts(const CONF *);
 int		 conf_sender_key(const CONF *);		/* SENDER_KEY_* */
 int		 conf_on_error(const CONF *);		/* CONF_ON_ERROR_* */

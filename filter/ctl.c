@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,7 +113,6 @@ ctl_conf(const char *path)
 	if (conf_user(c) != NULL && geteuid() == 0 &&
 	    privs_drop(conf_user(c), err, sizeof(err)) != NULL)
 		ctl_fail("UserID: %s", err);
-	umask(conf_umask(c) | 007);	/* files as the daemon makes them */
 	return c;
 }
 
@@ -127,9 +125,7 @@ ctl_open(const char *path, CONF **conf)
 	STORE *st;
 	CONF *c = ctl_conf(path);
 
-	memset(&so, 0, sizeof(so));
-	so.max_size = conf_database_max(c);
-	so.file_mode = 0660 & ~conf_umask(c);
+	conf_store_opts(c, &so);
 	if ((st = store_open(conf_database_path(c), &so, err, sizeof(err))) ==
 	    NULL)
 		ctl_fail("database: %s", err);

@@ -106,9 +106,7 @@ ctl_token_sender(const CONF *c, const char *tok, char *out, size_t outsize)
 	memset(&g, 0, sizeof(g));
 	g.id = strtoull(hex, NULL, 16);
 	g.rc = STORE_NOTFOUND;
-	memset(&so, 0, sizeof(so));
-	so.max_size = conf_database_max(c);
-	so.file_mode = 0660 & ~conf_umask(c);
+	conf_store_opts(c, &so);
 	if ((st = store_open(conf_database_path(c), &so, err, sizeof(err))) ==
 	    NULL)
 		return;
@@ -281,9 +279,7 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 	}
 	bounce_buf_add(&im.buf, msg, len);
 	free(msg);
-	memset(&so, 0, sizeof(so));
-	so.max_size = conf_database_max(c);
-	so.file_mode = 0660 & ~conf_umask(c);
+	conf_store_opts(c, &so);
 	if ((st = store_open(conf_database_path(c), &so, err, sizeof(err))) ==
 	    NULL) {
 		fprintf(stderr, "repguardctl: database: %s\n", err);

@@ -29,9 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +37,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "ctl_db.h"
+#include "knock.h"
 #include "store.h"
 
 #define DB_ADVICE "stop repguard and run \"repguardctl db recover\" " \
@@ -168,24 +167,11 @@ db_backup(const CONF *c, const char *file)
 static int
 db_daemon_running(const CONF *c)
 {
-	const char *sock = conf_socket(c), *pidfile = conf_pidfile(c);
-	struct sockaddr_un sun;
+	const char *pidfile = conf_pidfile(c);
 	FILE *f;
 	long pid = 0;
-	int fd, up = 0;
+	int up = knock_unix(conf_socket(c));
 
-	if (sock != NULL && (strncmp(sock, "unix:", 5) == 0 ||
-	    strncmp(sock, "local:", 6) == 0)) {
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
-		    strchr(sock, ':') + 1);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1) {
-			up = connect(fd, (struct sockaddr *)&sun,
-			    sizeof(sun)) == 0;
-			close(fd);
-		}
-	}
 	if (!up && pidfile != NULL && (f = fopen(pidfile, "r")) != NULL) {
 		if (fscanf(f, "%ld", &pid) == 1 && pid > 0 &&
 		    kill((pid_t)pid, 0) == 0)
@@ -204,9 +190,7 @@ db_salvage_child(void *arg)
 	long long n;
 	int partial = 0;
 
-	memset(&so, 0, sizeof(so));
-	so.max_size = conf_database_max(j->conf);
-	so.file_mode = 0660 & ~conf_umask(j->conf);
+	conf_store_opts(j->conf, &so);
 	n = store_salvage(j->from, conf_database_path(j->conf), &so,
 	    db_report_copy, &partial, err, sizeof(err));
 	if (n < 0) {

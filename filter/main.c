@@ -29,9 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +37,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "knock.h"
 #include "cryptoctx.h"
 #include "log.h"
 #include "mem.h"
@@ -92,30 +91,6 @@ main_milter_thread(void *arg)
 	return NULL;
 }
 
-/*
- * Connect to a unix: or local: socket and hang up.  Returns 1 if some
- * process accepted the connection, 0 if not (or not a unix socket).
- */
-static int
-main_unix_knock(const char *spec)
-{
-	struct sockaddr_un sun;
-	const char *path;
-	int fd, ok;
-
-	if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
-		return 0;
-	path = strchr(spec, ':') + 1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return 0;
-	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
-	close(fd);
-	return ok;
-}
-
 static void *
 main_stop_thread(void *arg)
 {
@@ -143,7 +118,7 @@ main_stop(const char *socket_spec)
 		 * for seconds, and smfi_stop() needs that lock: a connection
 		 * wakes the listener so stopping is quick.
 		 */
-		main_unix_knock(socket_spec);
+		knock_unix(socket_spec);
 		usleep(1000);
 	}
 	pthread_join(tid, NULL);
@@ -153,7 +128,7 @@ main_stop(const char *socket_spec)
 static void
 main_check_socket(const char *spec)
 {
-	if (main_unix_knock(spec))
+	if (knock_unix(spec))
 		msg_fatal("%s: another process is already listening there",
 		    strchr(spec, ':') + 1);
 }
@@ -604,11 +579,7 @@ main(int argc, char **argv)
 		msg_warn("running as root: set UserID to the user repguard "
 		    "should handle mail as (contrib/repguard.conf)");
 
-	memset(&so, 0, sizeof(so));
-	so.max_size = conf_database_max(c);
-	/* the database's files: group rights as UMask says, never others' */
-	umask(conf_umask(c) | 007);
-	so.file_mode = 0660 & ~conf_umask(c);
+	conf_store_opts(c, &so);
 	if ((st = store_open(conf_database_path(c), &so, err,
 	    sizeof(err))) == NULL)
 		msg_fatal("database: %s", err);

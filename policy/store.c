@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -185,10 +186,14 @@ store_open(const char *path, const STORE_OPTS *opts, char *err, size_t errlen)
 	MDB_envinfo info;
 	pthread_rwlockattr_t attr;
 	uint64_t initial;
-	int rc, dead;
+	unsigned mode = opts && opts->file_mode ? opts->file_mode : 0660;
+	char file[4096];
+	int rc, dead, created;
 
 	if (store_mkdir(path, err, errlen) != 0)
 		return NULL;
+	snprintf(file, sizeof(file), "%s/data.mdb", path);
+	created = access(file, F_OK) != 0;
 	st = mem_calloc(1, sizeof(*st));
 	st->path = mem_strdup(path);
 	st->max_size = opts && opts->max_size ? opts->max_size :
@@ -212,8 +217,7 @@ store_open(const char *path, const STORE_OPTS *opts, char *err, size_t errlen)
 		store_errf(err, errlen, path, rc);
 		goto fail;
 	}
-	rc = mdb_env_open(st->env, path, MDB_NOTLS,
-	    opts && opts->file_mode ? opts->file_mode : 0660);
+	rc = mdb_env_open(st->env, path, MDB_NOTLS, (mdb_mode_t)mode);
 	if (rc == MDB_INVALID || rc == MDB_CORRUPTED ||
 	    rc == MDB_VERSION_MISMATCH) {
 		snprintf(err, errlen, "%s: database is corrupt or not a "
@@ -223,6 +227,11 @@ store_open(const char *path, const STORE_OPTS *opts, char *err, size_t errlen)
 	if (rc != 0) {
 		store_errf(err, errlen, path, rc);
 		goto fail;
+	}
+	if (created) {		/* the mode asked for, whatever the umask */
+		(void)chmod(file, mode);
+		snprintf(file, sizeof(file), "%s/lock.mdb", path);
+		(void)chmod(file, mode);
 	}
 	/* A database larger than 'initial' keeps its size. */
 	if (mdb_env_info(st->env, &info) == 0 && info.me_mapsize < initial)

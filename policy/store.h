@@ -71,7 +71,8 @@ enum store_db {
 typedef struct {
 	uint64_t initial_size;	/* bytes; 0 = the default (16 MiB) */
 	uint64_t max_size;	/* bytes; growth stops here; 0 = 4 GiB */
-	unsigned file_mode;	/* for files created; 0 = 0660 */
+	unsigned file_mode;	/* of the files it creates, whatever the
+				   process's umask; 0 = 0660 */
 } STORE_OPTS;
 
 typedef int (*STORE_FN)(STORE_TXN *, void *ctx);

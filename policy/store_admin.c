@@ -100,11 +100,13 @@ sa_rec_copy(struct sa_rec *r, const MDB_val *k, const MDB_val *v)
 	memcpy(r->v.mv_data, v->mv_data, v->mv_size);
 }
 
+/* Free a record's copies (NULL after take() took them). */
 static void
 sa_rec_free(struct sa_rec *r)
 {
 	free(r->k.mv_data);
 	free(r->v.mv_data);
+	r->k.mv_data = r->v.mv_data = NULL;
 }
 
 /* Marks in keep[] a longest increasing run of r[0..n) above last. */
@@ -143,70 +145,104 @@ sa_lis(MDB_txn *txn, MDB_dbi dbi, const struct sa_rec *r, size_t n,
 }
 
 /*
- * Walk one named database; fn, if given, gets each record.  LMDB keeps no
- * checksums, so a page overwritten with garbage may read as records.
- * Without keep_going (verify) the walk stops at the first key that is
- * empty, too long for LMDB, or not greater than the one before; with it
- * (salvage) it keeps the longest ordered run, window by window (above),
- * and counts what it skipped.
+ * A read transaction and a cursor on one named database.  0, or an LMDB
+ * error; MDB_NOTFOUND: the database is absent (empty).
+ */
+static int
+sa_cursor(MDB_env *env, int db, MDB_txn **txn, MDB_dbi *dbi,
+    MDB_cursor **cur)
+{
+	int rc;
+
+	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, txn)) != 0)
+		return rc;
+	if ((rc = mdb_dbi_open(*txn, store_db_name(db), 0, dbi)) != 0 ||
+	    (rc = mdb_cursor_open(*txn, *dbi, cur)) != 0)
+		mdb_txn_abort(*txn);
+	return rc;
+}
+
+static void
+sa_cursor_close(MDB_txn *txn, MDB_cursor *cur, int rc, struct sa_walk *w)
+{
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	w->rc = rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* A key LMDB could have stored: not empty, not longer than it allows. */
+static int
+sa_key_ok(MDB_env *env, const MDB_val *k)
+{
+	return k->mv_size > 0 &&
+	    k->mv_size <= (size_t)mdb_env_get_maxkeysize(env);
+}
+
+/*
+ * Verify one named database: read every record, and stop at the first
+ * key that is not one LMDB could have stored or not greater than the one
+ * before (LMDB keeps no checksums: a page overwritten with garbage may
+ * read as records).
  */
 static void
-sa_walk(MDB_env *env, int db, int keep_going, struct sa_walk *w,
-    int (*fn)(const MDB_val *, const MDB_val *, void *), void *ctx)
+sa_verify_walk(MDB_env *env, int db, struct sa_walk *w)
+{
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v, last = { 0, NULL };
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	if ((rc = sa_cursor(env, db, &txn, &dbi, &cur)) != 0) {
+		w->rc = rc == MDB_NOTFOUND ? 0 : rc;
+		return;
+	}
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (!sa_key_ok(env, &k) || (last.mv_data != NULL &&
+		    mdb_cmp(txn, dbi, &last, &k) >= 0)) {
+			w->skipped++;
+			w->disorder = 1;
+			break;
+		}
+		last = k;	/* in the map: valid while the txn lasts */
+		w->n++;
+	}
+	sa_cursor_close(txn, cur, rc, w);
+}
+
+/*
+ * Salvage one named database: take(r, ctx) gets every record kept, as a
+ * copy it now owns, in key order; a non-zero return stops the walk.
+ * Records are kept window by window (above), and those skipped counted.
+ */
+static void
+sa_salvage_walk(MDB_env *env, int db, struct sa_walk *w,
+    int (*take)(struct sa_rec *, void *), void *ctx)
 {
 	MDB_txn *txn;
 	MDB_dbi dbi;
 	MDB_cursor *cur;
 	MDB_val k, v, last = { 0, NULL };
 	unsigned char lastkey[512];
-	struct sa_rec *win = NULL;
-	char *keep = NULL;
-	size_t maxkey = (size_t)mdb_env_get_maxkeysize(env), n = 0, i, upto;
-	int rc, end, stop = 0;
+	struct sa_rec *win;
+	char *keep;
+	size_t n = 0, i, upto;
+	int rc, end = 0, stop = 0;
 
 	memset(w, 0, sizeof(*w));
-	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0) {
-		w->rc = rc;
+	if ((rc = sa_cursor(env, db, &txn, &dbi, &cur)) != 0) {
+		w->rc = rc == MDB_NOTFOUND ? 0 : rc;
 		return;
 	}
-	if ((rc = mdb_dbi_open(txn, store_db_name(db), 0, &dbi)) != 0) {
-		mdb_txn_abort(txn);
-		w->rc = rc == MDB_NOTFOUND ? 0 : rc;	/* absent: empty */
-		return;
-	}
-	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		w->rc = rc;
-		return;
-	}
-	if (maxkey > sizeof(lastkey))
-		maxkey = sizeof(lastkey);
-	if (keep_going) {
-		win = mem_calloc(SA_WINDOW, sizeof(*win));
-		keep = mem_alloc(SA_WINDOW);
-	}
-	while (!stop) {
+	win = mem_calloc(SA_WINDOW, sizeof(*win));
+	keep = mem_alloc(SA_WINDOW);
+	while (!end && !stop) {
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 		end = rc != 0;
-		if (!end && (k.mv_size == 0 || k.mv_size > maxkey ||
-		    (!keep_going && last.mv_data != NULL &&
-		    mdb_cmp(txn, dbi, &last, &k) >= 0))) {
+		if (!end && (!sa_key_ok(env, &k) || k.mv_size >
+		    sizeof(lastkey))) {
 			w->skipped++;
-			if (!keep_going) {
-				w->disorder = 1;
-				break;
-			}
-			continue;
-		}
-		if (!keep_going) {
-			if (end)
-				break;
-			memcpy(lastkey, k.mv_data, k.mv_size);
-			last.mv_size = k.mv_size;
-			last.mv_data = lastkey;
-			w->n++;
-			if (fn != NULL && fn(&k, &v, ctx) != 0)
-				break;
 			continue;
 		}
 		if (!end)
@@ -218,32 +254,26 @@ sa_walk(MDB_env *env, int db, int keep_going, struct sa_walk *w,
 		sa_lis(txn, dbi, win, n, &last, keep);
 		upto = end ? n : n - SA_MARGIN;
 		for (i = 0; i < upto; i++) {
-			if (!keep[i]) {
-				w->skipped++;
-			} else if (!stop) {
+			if (!keep[i] || stop) {
+				w->skipped += !keep[i];
+			} else {
 				memcpy(lastkey, win[i].k.mv_data,
 				    win[i].k.mv_size);
 				last.mv_size = win[i].k.mv_size;
 				last.mv_data = lastkey;
 				w->n++;
-				if (fn != NULL && fn(&win[i].k, &win[i].v,
-				    ctx) != 0)
-					stop = 1;
+				stop = take(&win[i], ctx) != 0;
 			}
 			sa_rec_free(&win[i]);
 		}
 		memmove(win, win + upto, (n - upto) * sizeof(*win));
 		n -= upto;
-		if (end)
-			break;
 	}
 	for (i = 0; i < n; i++)
 		sa_rec_free(&win[i]);
 	free(win);
 	free(keep);
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	w->rc = rc == MDB_NOTFOUND ? 0 : rc;
+	sa_cursor_close(txn, cur, end ? rc : 0, w);
 }
 
 /* What a walk found wrong, for a report; NULL if nothing. */
@@ -277,7 +307,7 @@ store_verify(const char *path, STORE_REPORT_FN report, void *ctx, char *err,
 	if ((env = sa_open(path, 0, err, errlen)) == NULL)
 		return -1;
 	for (db = 0; db < STORE_DB_MAX; db++) {
-		sa_walk(env, db, 0, &w, NULL, NULL);
+		sa_verify_walk(env, db, &w);
 		if ((problem = sa_problem(&w, why, sizeof(why))) != NULL)
 			damaged = 1;
 		if (report != NULL)
@@ -291,8 +321,7 @@ store_verify(const char *path, STORE_REPORT_FN report, void *ctx, char *err,
 struct sa_copy {
 	STORE		*dst;
 	int		 db;
-	unsigned char	**key, **val;
-	size_t		*klen, *vlen;
+	struct sa_rec	*rec;		/* SA_BATCH of them */
 	size_t		 n;
 	long long	 copied;
 	int		 failed;
@@ -307,50 +336,38 @@ sa_put_fn(STORE_TXN *t, void *arg)
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
-		store_put(t, c->db, c->key[i], c->klen[i], c->val[i],
-		    c->vlen[i]);
+		store_put(t, c->db, c->rec[i].k.mv_data, c->rec[i].k.mv_size,
+		    c->rec[i].v.mv_data, c->rec[i].v.mv_size);
 	return store_txn_error(t) != NULL ? STORE_ERROR : 0;
 }
 
-static void
-sa_drop(struct sa_copy *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->n; i++) {
-		free(c->key[i]);
-		free(c->val[i]);
-	}
-	c->n = 0;
-}
-
+/* Write what waits (once the store failed, nothing more); 0 or 1. */
 static int
 sa_flush(struct sa_copy *c)
 {
-	if (c->n == 0 || c->failed)
-		return c->failed;
-	if (store_write(c->dst, sa_put_fn, c, c->err, c->errlen) != 0)
-		c->failed = 1;
-	else
-		c->copied += (long long)c->n;
-	sa_drop(c);
+	size_t i;
+
+	if (c->n > 0 && !c->failed) {
+		if (store_write(c->dst, sa_put_fn, c, c->err, c->errlen) != 0)
+			c->failed = 1;
+		else
+			c->copied += (long long)c->n;
+	}
+	for (i = 0; i < c->n; i++)
+		sa_rec_free(&c->rec[i]);
+	c->n = 0;
 	return c->failed;
 }
 
+/* take() of sa_salvage_walk(): the record's copies move into the batch. */
 static int
-sa_take(const MDB_val *k, const MDB_val *v, void *arg)
+sa_take(struct sa_rec *r, void *arg)
 {
 	struct sa_copy *c = arg;
 
-	c->key[c->n] = mem_alloc(k->mv_size ? k->mv_size : 1);
-	c->val[c->n] = mem_alloc(v->mv_size ? v->mv_size : 1);
-	memcpy(c->key[c->n], k->mv_data, k->mv_size);
-	memcpy(c->val[c->n], v->mv_data, v->mv_size);
-	c->klen[c->n] = k->mv_size;
-	c->vlen[c->n] = v->mv_size;
-	if (++c->n == SA_BATCH)
-		return sa_flush(c) ? -1 : 0;
-	return 0;
+	c->rec[c->n++] = *r;
+	r->k.mv_data = r->v.mv_data = NULL;
+	return c->n == SA_BATCH ? sa_flush(c) : 0;
 }
 
 long long
@@ -371,27 +388,20 @@ store_salvage(const char *file, const char *path, const STORE_OPTS *opts,
 		mdb_env_close(src);
 		return -1;
 	}
-	c.key = mem_calloc(SA_BATCH, sizeof(*c.key));
-	c.val = mem_calloc(SA_BATCH, sizeof(*c.val));
-	c.klen = mem_calloc(SA_BATCH, sizeof(*c.klen));
-	c.vlen = mem_calloc(SA_BATCH, sizeof(*c.vlen));
+	c.rec = mem_calloc(SA_BATCH, sizeof(*c.rec));
 	c.err = err;
 	c.errlen = errlen;
 	for (db = 0; db < STORE_DB_MAX && !c.failed; db++) {
 		c.db = db;
 		c.copied = 0;
-		sa_walk(src, db, 1, &w, sa_take, &c);
+		sa_salvage_walk(src, db, &w, sa_take, &c);
 		sa_flush(&c);
-		sa_drop(&c);
 		total += c.copied;
 		if (report != NULL)
 			report(store_db_name(db), c.copied, c.failed ? err :
 			    sa_problem(&w, why, sizeof(why)), ctx);
 	}
-	free(c.key);
-	free(c.val);
-	free(c.klen);
-	free(c.vlen);
+	free(c.rec);
 	store_close(c.dst);
 	mdb_env_close(src);
 	return c.failed ? -1 : total;

@@ -226,6 +226,49 @@ tally_failing(TALLY *ty, char *why, size_t whylen)
 	return 1;
 }
 
+/*
+ * A batch of n entries failed with err: remember it for tally_failing()
+ * and report it.  1: keep the batch for the next attempt; 0: it was
+ * dropped (a batch the store keeps refusing for another reason than
+ * space or permission, after TALLY_MAX_ATTEMPTS).  Under flush_lock.
+ */
+static int
+tally_failed(TALLY *ty, size_t n, char *err, size_t errlen)
+{
+	if (err[0] == '\0')
+		snprintf(err, errlen, "counter update failed");
+	pthread_mutex_lock(&ty->lock);
+	snprintf(ty->why, sizeof(ty->why), "%s", err);
+	pthread_mutex_unlock(&ty->lock);
+	__atomic_store_n(&ty->failing, 1, __ATOMIC_RELAXED);
+	ty->failures++;
+	if (store_unwritable(ty->store)) {
+		/* No space or no permission: keep everything until the
+		 * operator acts (new work is held back meanwhile: see
+		 * tally_failing), and say so once a minute. */
+		if (ty->on_error != NULL && ty->failures % tally_minute(ty) == 1)
+			ty->on_error(err, ty->ctx);
+		return 1;
+	}
+	if (ty->failures < TALLY_MAX_ATTEMPTS) {
+		/* Report the first failure of a run, then every 100th. */
+		if (ty->on_error != NULL && ty->failures % 100 == 1)
+			ty->on_error(err, ty->ctx);
+		return 1;
+	}
+	/* Never retry for ever (a batch the store refuses). */
+	snprintf(err + strlen(err), errlen - strlen(err), "; dropped %zu "
+	    "counter increments and records after %d attempts", n,
+	    TALLY_MAX_ATTEMPTS);
+	if (ty->on_error != NULL)
+		ty->on_error(err, ty->ctx);
+	pthread_mutex_lock(&ty->lock);
+	ty->dropped += n;
+	pthread_mutex_unlock(&ty->lock);
+	ty->failures = 0;
+	return 0;
+}
+
 int
 tally_flush(TALLY *ty)
 {
@@ -254,40 +297,7 @@ tally_flush(TALLY *ty)
 	b.keys = b.hook != NULL ? mem_calloc(b.n, sizeof(*b.keys)) : NULL;
 	rc = store_write(ty->store, tally_write_fn, &b, err, sizeof(err));
 	free(b.keys);
-	if (rc != 0) {
-		pthread_mutex_lock(&ty->lock);
-		snprintf(ty->why, sizeof(ty->why), "%s", err[0] ? err :
-		    "counter update failed");
-		pthread_mutex_unlock(&ty->lock);
-		__atomic_store_n(&ty->failing, 1, __ATOMIC_RELAXED);
-	}
-	if (rc != 0 && store_unwritable(ty->store)) {
-		/* No space or no permission: keep everything until the
-		 * operator acts (new work is held back meanwhile: see
-		 * tally_failing), and say so once a minute. */
-		ty->failures++;
-		if (ty->on_error != NULL && ty->failures % tally_minute(ty) == 1)
-			ty->on_error(err, ty->ctx);
-	} else if (rc != 0 && ++ty->failures >= TALLY_MAX_ATTEMPTS) {
-		/* Never retry for ever (a batch the store refuses). */
-		snprintf(err + strlen(err), sizeof(err) - strlen(err),
-		    "; dropped %zu counter increments and records after %d "
-		    "attempts", b.n,
-		    TALLY_MAX_ATTEMPTS);
-		if (ty->on_error != NULL)
-			ty->on_error(err, ty->ctx);
-		pthread_mutex_lock(&ty->lock);
-		ty->dropped += b.n;
-		pthread_mutex_unlock(&ty->lock);
-		ty->failures = 0;
-		rc = 0;
-	} else if (rc != 0) {
-		/* Report the first failure of a run, then every 100th. */
-		if (ty->on_error != NULL && ty->failures % 100 == 1)
-			ty->on_error(err[0] ? err : "counter update failed",
-			    ty->ctx);
-	}
-	if (rc != 0) {
+	if (rc != 0 && tally_failed(ty, b.n, err, sizeof(err))) {
 		/* Keep them for the next attempt, ahead of newer ones. */
 		pthread_mutex_lock(&ty->lock);
 		later = ty->q;
@@ -304,12 +314,12 @@ tally_flush(TALLY *ty)
 		pthread_mutex_unlock(&ty->flush_lock);
 		return -1;
 	}
-	if (rc == 0 && ty->failures > 0 && b.n > 0 && ty->on_error != NULL &&
-	    err[0] == '\0')
-		ty->on_error("counter updates work again", ty->ctx);
-	ty->failures = 0;
-	if (err[0] == '\0')
+	if (rc == 0) {
+		if (ty->failures > 0 && ty->on_error != NULL)
+			ty->on_error("counter updates work again", ty->ctx);
+		ty->failures = 0;
 		__atomic_store_n(&ty->failing, 0, __ATOMIC_RELAXED);
+	}
 	for (i = 0; i < b.n; i++)
 		tally_entry_free(&b.e[i]);
 	free(b.e);

@@ -25,7 +25,7 @@ for bin in "$REPGUARD" "$REPGUARDCTL"; do
 	if printf '%s\n' "$syms" | grep -q __asan_init; then
 		t_pass "$name: fortify left to AddressSanitizer in this build"
 	else
-		t_like "$syms" '__[a-z]+_chk' "$name: _FORTIFY_SOURCE (checked libc calls)"
+		t_like "$syms" '__[a-z]+_chk@' "$name: _FORTIFY_SOURCE (checked libc calls such as __snprintf_chk)"
 	fi
 done
 t_done

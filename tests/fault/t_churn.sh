@@ -32,8 +32,7 @@
 . "$TOP_SRCDIR/tests/lib/metrics.sh"
 
 rg_milter_test
-( umask 077; openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-	-out "$T_TMP/dkim.pem" ) >/dev/null 2>&1
+dkim_key "$T_TMP/dkim.pem"
 rp_key "$T_TMP/rp.key"
 rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 	CommitInterval 10 Syslog no InternalHosts 10.1.0.0/16 \

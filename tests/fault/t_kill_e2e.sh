@@ -33,8 +33,7 @@ RGLOG=$T_TMP/repguard.log
 KILLS=3
 PY=/usr/bin/python3
 
-( umask 077; openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-	-out "$T_TMP/dkim.pem" ) >/dev/null 2>&1
+dkim_key "$T_TMP/dkim.pem"
 rp_key "$T_TMP/rp.key"
 rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 	CommitInterval 10 Syslog no \
@@ -47,12 +46,7 @@ pf_setup
 pf_bed "$CONF" "$RGLOG"
 ctl() { "$REPGUARDCTL" -c "$CONF" "$@"; }
 
-STOP=$T_TMP/stop-load
-"$PY" "$TOP_SRCDIR/tests/lib/smtpload.py" --port "$PF_PORT" --threads 4 \
-	--stop-file "$STOP" --senders 20 --out "$T_TMP/load.jsonl" \
-	>"$T_TMP/load.summary" 2>"$T_TMP/load.err" &
-LOAD_PID=$!
-t_track "$LOAD_PID"
+load_start
 
 for i in $(seq 1 "$KILLS"); do
 	sleep 3
@@ -69,36 +63,22 @@ for i in $(seq 1 "$KILLS"); do
 	t_ok $? "restart $i: repguardctl reads the database"
 done
 sleep 3
-touch "$STOP"
-wait "$LOAD_PID"
+load_stop
 t_ok $? "the load generator ran to its end"
-t_untrack "$LOAD_PID"
 echo "# load: $(cat "$T_TMP/load.summary")"
 
-# count OUTCOME [STAGE]: messages that ended so
-count() {
-	"$PY" -c 'import json, sys
-n = 0
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    if r["outcome"] == sys.argv[2] and (len(sys.argv) < 4 or r["stage"] == sys.argv[3]):
-        n += 1
-print(n)' "$T_TMP/load.jsonl" "$@"
-}
-ACCEPTED=$(count accepted)
-TEMPFAIL=$(count tempfail)
+ACCEPTED=$(load_count accepted)
+TEMPFAIL=$(load_count tempfail)
 t_ok "$([ "$ACCEPTED" -gt 100 ]; echo $?)" "the load got $ACCEPTED messages accepted"
 t_ok "$([ "$TEMPFAIL" -gt 0 ]; echo $?)" "the kills hit traffic: $TEMPFAIL messages tempfailed"
-t_is "$(count refused)" 0 "no message was refused (5xx)"
-grep '"refused"' "$T_TMP/load.jsonl" | head -n 3 | sed 's/^/# /'
+t_is "$(load_count refused)" 0 "no message was refused (5xx)"
+grep '"refused"' "$LOAD_OUT" | head -n 3 | sed 's/^/# /'
 
 # everything Postfix took is delivered once the queue drains
-postqueue -c "$PF_DIR" -f >/dev/null 2>&1
-drained() { [ "$(pf_queue_count)" -eq 0 ]; }
-t_wait_for 60 drained
+pf_drain
 t_ok $? "Postfix's queue drains ($(pf_queue_count) left)"
 sink_wait "$ACCEPTED" 30
-"$PY" - "$T_TMP/load.jsonl" "$SINK_DIR" >"$T_TMP/compare.out" <<'PYEOF'
+"$PY" - "$LOAD_OUT" "$SINK_DIR" >"$T_TMP/compare.out" <<'PYEOF'
 import json, os, re, sys
 accepted, other = set(), set()
 for l in open(sys.argv[1]):
@@ -136,7 +116,7 @@ t_is "$(grep '^rewritten' "$T_TMP/compare.out")" "rewritten $ACCEPTED" \
 # the counters: at most one second of load lost per kill, none counted twice
 COUNTED=$(ctl senders --json | "$PY" -c 'import json, sys
 print(sum(s.get("messages_1h", 0) for s in json.load(sys.stdin)))')
-ATEOM=$(count tempfail eom)
+ATEOM=$(load_count tempfail eom)
 SECS=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["seconds"])' "$T_TMP/load.summary")
 ALLOW=$("$PY" -c "import math; print(math.ceil($ACCEPTED / $SECS * $KILLS))")
 echo "# counted $COUNTED, accepted $ACCEPTED, tempfailed at the final dot $ATEOM, allowed loss $ALLOW"

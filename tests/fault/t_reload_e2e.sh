@@ -23,8 +23,7 @@ CONF=$T_TMP/repguard.conf
 SOCK=$T_TMP/repguard.sock
 RGLOG=$T_TMP/repguard.log
 PY=/usr/bin/python3
-( umask 077; openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-	-out "$T_TMP/dkim.pem" ) >/dev/null 2>&1
+dkim_key "$T_TMP/dkim.pem"
 rp_key "$T_TMP/rp.key"
 good() {
 	rg_conf "$CONF.new" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
@@ -39,12 +38,7 @@ pf_setup
 pf_bed "$CONF" "$RGLOG"
 PID0=$RG_PID
 
-STOP=$T_TMP/stop-load
-"$PY" "$TOP_SRCDIR/tests/lib/smtpload.py" --port "$PF_PORT" --threads 4 \
-	--stop-file "$STOP" --senders 20 --out "$T_TMP/load.jsonl" \
-	>"$T_TMP/load.summary" 2>"$T_TMP/load.err" &
-LOAD_PID=$!
-t_track "$LOAD_PID"
+load_start
 
 # reload WHAT: SIGHUP, then wait for the daemon's answer to it; prints it
 reload() {
@@ -70,25 +64,17 @@ sleep 1
 good 100
 t_like "$(reload)" "configuration reloaded from $CONF" "good file again: taken"
 sleep 2
-touch "$STOP"
-wait "$LOAD_PID"
-t_untrack "$LOAD_PID"
+load_stop
 echo "# load: $(cat "$T_TMP/load.summary")"
 t_is "$RG_PID" "$PID0" "the daemon never restarted"
 kill -0 "$RG_PID" 2>/dev/null
 t_ok $? "... and is still running"
 
-count() {
-	"$PY" -c 'import json, sys
-print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["outcome"] == sys.argv[2]))' "$T_TMP/load.jsonl" "$1"
-}
-ACCEPTED=$(count accepted)
+ACCEPTED=$(load_count accepted)
 t_ok "$([ "$ACCEPTED" -gt 100 ]; echo $?)" "$ACCEPTED messages accepted during the reloads"
-t_is "$(( $(count tempfail) + $(count refused) + $(count error) ))" 0 \
+t_is "$(( $(load_count tempfail) + $(load_count refused) + $(load_count error) ))" 0 \
 	"none deferred, refused or broken off"
-postqueue -c "$PF_DIR" -f >/dev/null 2>&1
-drained() { [ "$(pf_queue_count)" -eq 0 ]; }
-t_wait_for 60 drained
+pf_drain
 sink_wait "$ACCEPTED" 30
 t_is "$(sink_count)" "$ACCEPTED" "every one reached the sink"
 t_is "$(sink_files | xargs -r grep -l '^DKIM-Signature:' | wc -l)" "$ACCEPTED" "... signed"

@@ -36,6 +36,16 @@
 #                               first error reply) from PF_TRANSCRIPT
 #   pf_log [ERE]                Postfix's log (the lines matching ERE)
 #   pf_queue_count              messages still in Postfix's queue
+#   pf_drain [SECONDS]          flush the queue and wait until it is empty
+#                               (default 60 s); status 1 if it is not
+#   load_start                  tests/lib/smtpload.py against the private
+#                               smtpd: 4 clients, 20 senders, one JSON line
+#                               per message in LOAD_OUT, until load_stop;
+#                               tracks LOAD_PID
+#   load_stop                   stop it, wait for it; its exit status
+#                               (its summary is in $T_TMP/load.summary)
+#   load_count OUTCOME [STAGE]  messages that ended so (accepted, tempfail,
+#                               refused, error), at STAGE if given
 #   sink_start                  start smtp-sink on SINK_PORT, dumping each message
 #                               to SINK_DIR (cleared first); tracks SINK_PID
 #   sink_stop                   stop it
@@ -273,6 +283,41 @@ pf_log() {
 pf_queue_count() {
 	find "$PF_QUEUE/maildrop" "$PF_QUEUE/incoming" "$PF_QUEUE/active" \
 	    "$PF_QUEUE/deferred" "$PF_QUEUE/hold" -type f 2>/dev/null | wc -l
+}
+
+_pf_drained() { [ "$(pf_queue_count)" -eq 0 ]; }
+pf_drain() {
+	postqueue -c "$PF_DIR" -f >/dev/null 2>&1
+	t_wait_for "${1:-60}" _pf_drained
+}
+
+load_start() {
+	LOAD_OUT=$T_TMP/load.jsonl
+	rm -f "$T_TMP/load.stop"
+	/usr/bin/python3 "$TOP_SRCDIR/tests/lib/smtpload.py" --port "$PF_PORT" \
+	    --threads 4 --stop-file "$T_TMP/load.stop" --senders 20 \
+	    --out "$LOAD_OUT" >"$T_TMP/load.summary" 2>"$T_TMP/load.err" &
+	LOAD_PID=$!
+	t_track "$LOAD_PID"
+}
+
+load_stop() {
+	local rc
+	touch "$T_TMP/load.stop"
+	wait "$LOAD_PID"
+	rc=$?
+	t_untrack "$LOAD_PID"
+	return $rc
+}
+
+load_count() {
+	/usr/bin/python3 -c 'import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["outcome"] == sys.argv[2] and (len(sys.argv) < 4 or r["stage"] == sys.argv[3]):
+        n += 1
+print(n)' "$LOAD_OUT" "$@"
 }
 
 pf_send() {

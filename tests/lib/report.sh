@@ -3,6 +3,7 @@
 #
 #   rp_key FILE                 a fresh return-path secret: 32 random octets
 #                               in hex, mode 0600
+#   dkim_key FILE               a fresh RSA-2048 DKIM key (PKCS#8 PEM), mode 0600
 #   report_for ADDRESS NAME OUT [RCPT]
 #                               write tests/bounce/corpus/NAME to OUT with its
 #                               token replaced by the one in ADDRESS
@@ -17,6 +18,11 @@ CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123
 
 rp_key() {
 	openssl rand -hex 32 >"$1" && chmod 600 "$1"
+}
+
+dkim_key() {
+	(umask 077 && openssl genpkey -algorithm RSA \
+	    -pkeyopt rsa_keygen_bits:2048 -out "$1") >/dev/null 2>&1
 }
 
 report_for() {

@@ -34,9 +34,8 @@ K=$T_TMP/keys
 mkdir -p "$K" "$T_TMP/udb"
 chown "$RUSER:$RGROUP" "$K" "$T_TMP/udb"
 chmod 0700 "$K"
-( umask 077
-  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$K/dkim.pem"
-  openssl rand -hex 32 >"$K/rp.key" ) >/dev/null 2>&1
+dkim_key "$K/dkim.pem"
+rp_key "$K/rp.key"
 chown "$RUSER" "$K/dkim.pem" "$K/rp.key"
 RPSECRET=$(cat "$K/rp.key")
 write_conf() {	# write_conf UMASK
