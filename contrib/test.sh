@@ -240,7 +240,23 @@ distcheck() {
 		say "plain: make distcheck passed"
 	else
 		fail "plain: make distcheck" "$logs/distcheck.log"
+		distcheck_failures "$b"
 	fi
+}
+
+# distcheck_failures BUILDDIR: name and show the tests that failed in the
+# tree distcheck left behind (it keeps it when its check fails).
+distcheck_failures() {
+	local sub trs name
+	sub=$(find "$1" -maxdepth 3 -type d -path '*/_build/sub' | head -n 1)
+	[ -n "$sub" ] || return 0
+	while IFS= read -r -d '' trs; do
+		grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs" || continue
+		name=${trs#"$sub"/}
+		name=${name%.trs}
+		FAILURES+=("    in distcheck: $name")
+		show_failed_test distcheck "$name" "${trs%.trs}.log"
+	done < <(find "$sub/tests" -name '*.trs' -print0 2>/dev/null | sort -z)
 }
 
 # --- main ---------------------------------------------------------------------

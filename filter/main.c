@@ -8,18 +8,25 @@
  * The detached parent waits until the child reports that it is serving
  * (or why it is not), so a failed start is a failed command.
  *
- * Signals: libmilter's own signal thread stops the milter on SIGHUP, but
- * repguard reloads on SIGHUP.  So smfi_main() runs in a thread of its own
- * with HUP, TERM and INT blocked (its threads inherit that), while the
- * main thread keeps them unblocked with handlers that write to a pipe: the
- * kernel gives a process-directed signal to the main thread, which does
- * not block it.  SIGHUP reloads; SIGTERM and SIGINT call smfi_stop().
+ * Signals: libmilter's own signal thread sigwait()s for HUP, TERM and INT
+ * and stops the milter on any of them, but repguard reloads on SIGHUP.  So
+ * smfi_main() runs in a thread created with those signals blocked (its
+ * threads inherit that), while the main thread never blocks them, not even
+ * for a moment: Linux gives a process-directed signal to the main thread
+ * when it can take it, and to a thread in sigwait() otherwise.  The
+ * handler (SA_NODEFER: a second SIGHUP during the first is not blocked
+ * either) records the signal and writes a byte to wake the main loop;
+ * SIGHUPs that arrive during a reload make one more reload.  SIGHUP
+ * reloads; SIGTERM and SIGINT call smfi_stop().  libmilter can still take
+ * a signal when it arrives while another is pending on the main thread; if
+ * it stops the milter with no stop requested, repguard says so and exits 1.
  *
  * Must not: handle mail (milter.c does), or do anything but write(2) in a
  * signal handler.
  */
 #include "config.h"
 
+#define _GNU_SOURCE		/* pthread_attr_setsigmask_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -60,8 +67,11 @@
 #define MAIN_SWEEP_BUDGET	2000	/* keys of each database per minute */
 #define MAIN_BUCKET_WRITE_MS	1000	/* rate-limit buckets to the store */
 
-static int main_sigpipe[2] = { -1, -1 };
+static int main_sigpipe[2] = { -1, -1 };	/* wakes the main loop */
 static int main_milter_rc;
+static volatile sig_atomic_t main_got_hup;	/* set by the handler */
+static volatile sig_atomic_t main_got_stop;	/* SIGTERM or SIGINT */
+static volatile sig_atomic_t main_milter_done;	/* smfi_main() returned */
 
 static void
 main_usage(void)
@@ -76,7 +86,11 @@ main_on_signal(int sig)
 	unsigned char b = (unsigned char)sig;
 	int saved = errno;
 
-	(void)!write(main_sigpipe[1], &b, 1);
+	if (sig == SIGHUP)
+		main_got_hup = 1;
+	else
+		main_got_stop = sig;
+	(void)!write(main_sigpipe[1], &b, 1);	/* full: already awake */
 	errno = saved;
 }
 
@@ -87,6 +101,7 @@ main_milter_thread(void *arg)
 
 	(void)arg;
 	main_milter_rc = smfi_main();
+	main_milter_done = 1;
 	(void)!write(main_sigpipe[1], &b, 1);
 	return NULL;
 }
@@ -307,11 +322,12 @@ main_signals(void)
 
 	if (pipe(main_sigpipe) != 0)
 		msg_fatal("pipe: %s", strerror(errno));
+	fcntl(main_sigpipe[0], F_SETFL, O_NONBLOCK);
 	fcntl(main_sigpipe[1], F_SETFL, O_NONBLOCK);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = main_on_signal;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
+	sa.sa_flags = SA_RESTART | SA_NODEFER;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -445,6 +461,34 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 		    rp.sup_removed);
 }
 
+/* Empty the wake-up pipe; what woke the loop is in the main_got_* flags. */
+static void
+main_drain(void)
+{
+	unsigned char buf[256];
+
+	while (read(main_sigpipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+/* smfi_main() in a thread that starts with HUP, TERM and INT blocked. */
+static void
+main_start_milter(pthread_t *tid)
+{
+	pthread_attr_t attr;
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	if (pthread_attr_init(&attr) != 0 ||
+	    pthread_attr_setsigmask_np(&attr, &block) != 0 ||
+	    pthread_create(tid, &attr, main_milter_thread, NULL) != 0)
+		msg_fatal("cannot start the milter thread");
+	pthread_attr_destroy(&attr);
+}
+
 /* Serve until a stop signal or until libmilter gives up. */
 static int
 main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
@@ -453,36 +497,26 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 	struct pollfd pfd = { main_sigpipe[0], POLLIN, 0 };
 	SENDER_SWEEP sweep;
 	pthread_t tid;
-	sigset_t block, old;
-	unsigned char b;
 	int64_t next;
-	int stopping = 0, first = 1;
+	int stopping = 0, first = 1, sig;
 
 	memset(&sweep, 0, sizeof(sweep));
 	/* A stop requested while starting up: do not start serving. */
-	while (poll(&pfd, 1, 0) == 1 && read(main_sigpipe[0], &b, 1) == 1) {
-		if (b == SIGTERM || b == SIGINT) {
-			msg_info("%s during start-up: stopping", b == SIGTERM ?
-			    "SIGTERM" : "SIGINT");
-			return 0;
-		}
-		if (b == SIGHUP)
-			main_reload(path, boot, st, ty, foreground);
+	main_drain();
+	if ((sig = main_got_stop) != 0) {
+		msg_info("%s during start-up: stopping", sig == SIGTERM ?
+		    "SIGTERM" : "SIGINT");
+		return 0;
 	}
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	if (pthread_create(&tid, NULL, main_milter_thread, NULL) != 0)
-		msg_fatal("cannot start the milter thread");
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (main_got_hup) {
+		main_got_hup = 0;
+		main_reload(path, boot, st, ty, foreground);
+	}
+	main_start_milter(&tid);
 
 	next = main_monotonic_ms();
 	for (;;) {
 		int64_t now = main_monotonic_ms();
-		ssize_t n;
 
 		/* on time even when signals keep waking the loop */
 		if (now >= next) {
@@ -491,26 +525,36 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 			next = now + MAIN_HOUSEKEEPING_MS;
 			continue;
 		}
-		if (poll(&pfd, 1, (int)(next - now)) == 0)
+		if (poll(&pfd, 1, (int)(next - now)) <= 0)
 			continue;
-		n = read(main_sigpipe[0], &b, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != 1)
-			msg_fatal("signal pipe: %s", strerror(errno));
-		if (b == 0)
-			break;			/* smfi_main() returned */
-		if (b == SIGHUP && !stopping) {
-			msg_info("SIGHUP: reloading %s", path);
-			main_reload(path, boot, st, ty, foreground);
-		} else if ((b == SIGTERM || b == SIGINT) && !stopping) {
-			msg_info("%s: stopping", b == SIGTERM ? "SIGTERM" :
+		main_drain();
+		if ((sig = main_got_stop) != 0 && !stopping) {
+			msg_info("%s: stopping", sig == SIGTERM ? "SIGTERM" :
 			    "SIGINT");
 			stopping = 1;
 			main_stop(conf_socket(boot));
 		}
+		if (main_got_hup && !stopping) {
+			main_got_hup = 0;	/* one more arriving: reload again */
+			msg_info("SIGHUP: reloading %s", path);
+			main_reload(path, boot, st, ty, foreground);
+		}
+		if (main_milter_done)
+			break;
 	}
 	pthread_join(tid, NULL);
+	if (!stopping && main_got_stop != 0) {
+		/* libmilter took the stop signal itself: a stop all the same */
+		msg_info("%s: stopped", main_got_stop == SIGTERM ? "SIGTERM" :
+		    "SIGINT");
+		return 0;
+	}
+	if (!stopping && main_milter_rc == MI_SUCCESS) {
+		msg_warn("the milter library stopped on its own, though no "
+		    "stop was asked for (a signal it took for one?): exiting "
+		    "with status 1");
+		return 1;
+	}
 	if (main_milter_rc != MI_SUCCESS && !stopping)
 		msg_warn("the milter library stopped with an error");
 	return stopping || main_milter_rc == MI_SUCCESS ? 0 : 1;

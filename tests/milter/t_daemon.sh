@@ -165,9 +165,9 @@ base_conf() {
 	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 		CommitInterval 5 Syslog no PidFile "$PIDF" InternalHosts "$_ih" "$@"
 }
-# start NAME: rg_start with a fresh log, then wait for "listening on" (logged
-# once the signal handlers are in place: a signal sent between the socket
-# appearing and that point is lost or kills the daemon).  Bail out on failure.
+# start NAME: rg_start with a fresh log, then wait for "listening on" (the
+# socket accepts before start-up ends; the points below read the log of a
+# daemon that has finished starting).  Bail out on failure.
 start() {
 	rm -f "$SOCK"
 	LOG=$T_TMP/repguard.$1.log

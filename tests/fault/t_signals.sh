@@ -1,0 +1,120 @@
+#!/bin/bash
+# t_signals.sh - no signal a postmaster or a supervisor sends stops
+# repguard by mistake or goes unheeded.
+#
+# libmilter runs a thread of its own that sigwait()s for HUP, TERM and INT
+# and stops the milter on any of them; repguard reloads on SIGHUP.  Linux
+# hands a process-directed signal to that thread whenever the main thread
+# cannot take it at that moment (while it blocks the signal, or runs the
+# handler of the same signal), and the daemon then stopped a few seconds
+# later, exit status 0, with no word of why.  Here:
+#   - the main thread never blocks HUP, TERM or INT and handles them; every
+#     other thread but libmilter's sigwait() one blocks them (from /proc);
+#   - a storm of SIGHUPs (tens of thousands in 3 s, from the moment the
+#     socket accepts, so through the end of start-up) leaves the daemon
+#     running and reloading; a SIGHUP after it still reloads; it still
+#     signs; SIGTERM then stops it with status 0;
+#   - storms of SIGHUP and SIGTERM mixed: each start ends in a stop that
+#     says so, status 0, never the "stopped on its own" warning;
+#   - a SIGHUP sent to each thread but the main one (so that libmilter's
+#     thread takes it, as it may take a signal that arrives while another
+#     is pending): the daemon says that the milter library stopped on its
+#     own and exits 1, for its supervisor to restart it, instead of 0.
+. "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/report.sh"
+
+rg_milter_test
+dkim_key "$T_TMP/dkim.pem"
+rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
+	Syslog no InternalHosts 10.1.0.0/16 \
+	Domain example.com Selector s1 KeyFile "$T_TMP/dkim.pem"
+STORM="$PY $TOP_SRCDIR/tests/fault/sigstorm.py"
+
+start() {	# start NAME: a fresh log; bail out if the daemon does not start
+	rm -f "$SOCK"
+	LOG=$T_TMP/rg.$1.log
+	rg_start "$CONF" "$LOG" || { echo "Bail out! repguard did not start ($1): $(tail -n 5 "$LOG")"; exit 1; }
+}
+gone() { ! ps -o stat= -p "$1" 2>/dev/null | grep -qv Z; }
+stop() {	# stop SIGNAL: rg_stop, KILL after 15 s (RG_STATUS then 137)
+	kill -"$1" "$RG_PID" 2>/dev/null
+	t_wait_for 15 gone "$RG_PID" || kill -KILL "$RG_PID"
+	rg_stop "$1"
+}
+reloads() { grep -c "configuration reloaded" "$LOG"; }
+more_reloads_than() { [ "$(reloads)" -gt "$1" ]; }
+# mask FIELD TID: the signal set FIELD (SigBlk, SigCgt) of one thread, as
+# the list of HUP, INT and TERM it holds ("HUP INT TERM" when all three)
+mask() {
+	awk -v f="$1:" '$1 == f { print $2 }' "/proc/$RG_PID/task/$2/status" |
+	"$PY" -c 'import sys; m = int(sys.stdin.read(), 16)
+print(" ".join(n for n, s in (("HUP", 1), ("INT", 2), ("TERM", 15)) if m >> (s - 1) & 1) or "none")'
+}
+
+# --- signal masks -------------------------------------------------------------
+start masks
+t_wait_for 10 grep -q "housekeeping at start" "$LOG"
+t_is "$(mask SigBlk "$RG_PID")" none "main thread: HUP, INT and TERM never blocked"
+t_is "$(mask SigCgt "$RG_PID")" "HUP INT TERM" "main thread: HUP, INT and TERM handled"
+# libmilter's signal thread shows none blocked while it waits in sigwait()
+# (the kernel unblocks what it waits for): one such thread, no more
+others=0 waiting=0 bad=
+for tid in $(ls "/proc/$RG_PID/task"); do
+	[ "$tid" = "$RG_PID" ] && continue
+	others=$((others + 1))
+	m=$(mask SigBlk "$tid")
+	case $m in
+	"HUP INT TERM") ;;
+	none) waiting=$((waiting + 1)) ;;
+	*) bad="$bad $tid:$m" ;;
+	esac
+done
+t_ok "$([ "$others" -ge 3 ] && [ "$waiting" -eq 1 ] && [ -z "$bad" ]; echo $?)" \
+	"of the $others other threads, all but libmilter's sigwait() thread block HUP, INT and TERM ($waiting waiting${bad:+; not:$bad})"
+stop TERM
+
+# --- a storm of SIGHUPs ----------------------------------------------------------
+start storm
+out=$($STORM storm "$RG_PID" 3 HUP)
+echo "# $out SIGHUPs in 3 s"
+sleep 7		# libmilter, had it taken one, stops within about 5 s
+kill -0 "$RG_PID" 2>/dev/null && rg_accepting "$SOCK"
+t_ok $? "after $out SIGHUPs from the start on, repguard still runs and accepts connections"
+t_is "$(grep -c 'stopped\|milter library' "$LOG")" 0 "... and has logged no stop"
+n=$(reloads)
+t_ok "$([ "$n" -ge 1 ]; echo $?)" "... and reloaded ($n times: SIGHUPs that come during a reload make one more)"
+kill -HUP "$RG_PID"
+t_wait_for 15 more_reloads_than "$n"
+t_ok $? "a SIGHUP after the storm still reloads"
+t_is "$($STORM sign "$TOP_SRCDIR/tests/lib" "$SOCK")" True "after the storm a message is still signed"
+stop TERM
+t_is "$RG_STATUS" 0 "SIGTERM after the storm: exit status 0"
+t_like "$(cat "$LOG")" "SIGTERM: stopping" "... and the log says why it stopped"
+
+# --- SIGHUP and SIGTERM mixed ---------------------------------------------------
+bad=
+for i in 1 2 3 4 5; do
+	start "mixed$i"
+	sigs=HUP,HUP,HUP,TERM
+	[ $((i % 2)) -eq 0 ] && sigs=HUP,INT
+	$STORM storm "$RG_PID" 1 "$sigs" >/dev/null
+	t_wait_for 15 gone "$RG_PID" || kill -KILL "$RG_PID"
+	rg_stop TERM
+	if [ "$RG_STATUS" -ne 0 ] || ! grep -q "SIG\(TERM\|INT\): stop" "$LOG" ||
+	    grep -q "milter library" "$LOG"; then
+		bad="$bad start $i: status $RG_STATUS, $(grep -v 'reload' "$LOG" | tail -n 2 | tr '\n' ' ')"
+	fi
+done
+t_is "${bad:-none}" none "5 storms of SIGHUP with SIGTERM or SIGINT: each a stop that says so, status 0"
+
+# --- libmilter takes a SIGHUP itself ----------------------------------------------
+start stolen
+t_wait_for 10 grep -q "housekeeping at start" "$LOG"
+out=$($STORM threads "$RG_PID" HUP)
+t_wait_for 15 gone "$RG_PID"
+t_ok $? "a SIGHUP to libmilter's thread ($out others) stops the milter"
+rg_stop TERM
+t_is "$RG_STATUS" 1 "... and repguard exits 1, for its supervisor to restart it"
+t_like "$(cat "$LOG")" "warning: the milter library stopped on its own, though no stop was asked for" \
+	"... and says why"
+t_done
