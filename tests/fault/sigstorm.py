@@ -9,9 +9,6 @@
         tgkill(2) SIG to every thread of PID but the main one (what the
         kernel does with a process-directed signal when the main thread
         cannot take it at that moment).  Prints "threads K".
-    sigstorm.py sign LIBDIR SOCKET
-        one milter session with a message from an internal client; prints
-        True if repguard added a DKIM-Signature, else False.
 """
 import ctypes
 import os
@@ -51,17 +48,6 @@ def threads(pid, sig):
     print(f"threads {k}")
 
 
-def sign(libdir, sock):
-    sys.path.insert(0, libdir)
-    import milterclient as mc
-    msg = mc.Message.from_bytes(b"From: <after@example.com>\r\n"
-                                b"Subject: t\r\n\r\nt\r\n")
-    res = mc.run_session(sock, msg, mc.Envelope(
-        client_ip="10.1.2.3", sender="after@example.com",
-        rcpts=["rcpt@example.net"]))
-    print(any(m.name == b"DKIM-Signature" for m in res.mods))
-
-
 def signum(name):
     return getattr(signal, "SIG" + name.upper().removeprefix("SIG"))
 
@@ -72,8 +58,6 @@ def main(argv):
               [signum(s) for s in argv[4].split(",")])
     elif len(argv) == 4 and argv[1] == "threads":
         threads(int(argv[2]), signum(argv[3]))
-    elif len(argv) == 4 and argv[1] == "sign":
-        sign(argv[2], argv[3])
     else:
         sys.exit(__doc__)
 

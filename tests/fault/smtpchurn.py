@@ -15,10 +15,13 @@ milter conversations with repguard:
   4  a whole message, then close without QUIT;
   5  a whole message, then a second one up to half its body, then close.
 Every whole message has a unique "X-Churn-Id" header; the ids Postfix
-accepted (250 after the final dot) are appended to IDS-FILE, one a line.
+accepted (250 after the final dot) are appended to IDS-FILE, one JSON line
+each as smtpload.py writes them ({"id": ..., "outcome": "accepted"}), for
+tests/lib/loadcheck.py.
 Prints "done N accepted K unexpected U": U counts the whole messages that
 did not get 250 and the sessions that broke where they should not have.
 """
+import json
 import os
 import socket
 import sys
@@ -138,7 +141,8 @@ def worker():
             state["accepted"] += len(got)
             state["unexpected"] += bad
             for mid in got:
-                ids_out.write(mid + "\n")
+                ids_out.write(json.dumps({"id": mid,
+                                          "outcome": "accepted"}) + "\n")
 
 
 threads = [threading.Thread(target=worker) for _ in range(THREADS)]

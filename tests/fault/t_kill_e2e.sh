@@ -26,19 +26,9 @@
 
 pf_require
 
-t_tmpdir
-CONF=$T_TMP/repguard.conf
-SOCK=$T_TMP/repguard.sock
-RGLOG=$T_TMP/repguard.log
+e2e_init
 KILLS=3
-PY=/usr/bin/python3
-
-dkim_key "$T_TMP/dkim.pem"
-rp_key "$T_TMP/rp.key"
-rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
-	CommitInterval 10 Syslog no \
-	Domain example.com Selector s1 KeyFile "$T_TMP/dkim.pem" \
-	ReturnPathDomain bounce.example.com ReturnPathKeyFile "$T_TMP/rp.key"
+e2e_conf "$CONF" "$T_TMP/db"
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1
 t_ok $? "the configuration is valid"
 
@@ -78,31 +68,7 @@ grep '"refused"' "$LOAD_OUT" | head -n 3 | sed 's/^/# /'
 pf_drain
 t_ok $? "Postfix's queue drains ($(pf_queue_count) left)"
 sink_wait "$ACCEPTED" 30
-"$PY" - "$LOAD_OUT" "$SINK_DIR" >"$T_TMP/compare.out" <<'PYEOF'
-import json, os, re, sys
-accepted, other = set(), set()
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    (accepted if r["outcome"] == "accepted" else other).add(r["id"])
-seen, signed, rewritten = {}, 0, 0
-for f in os.listdir(sys.argv[2]):
-    data = open(os.path.join(sys.argv[2], f), "rb").read()
-    m = re.search(rb"^X-Load-Id: (\S+)", data, re.M)
-    if not m:
-        continue
-    i = m.group(1).decode()
-    seen[i] = seen.get(i, 0) + 1
-    signed += b"\nDKIM-Signature:" in data
-    rewritten += re.search(rb"^X-Mail-Args: <rp\+[0-9a-f]{46}@bounce\.example\.com>", data, re.M | re.I) is not None
-missing = sorted(accepted - set(seen))
-twice = sorted(i for i, n in seen.items() if n > 1)
-unasked = sorted(set(seen) - accepted)
-print("missing", len(missing), " ".join(missing[:5]))
-print("twice", len(twice), " ".join(twice[:5]))
-print("unasked", len(unasked), " ".join(unasked[:5]))
-print("signed", signed, "of", len(seen) and sum(seen.values()))
-print("rewritten", rewritten)
-PYEOF
+load_check
 t_like "$(grep '^missing' "$T_TMP/compare.out")" '^missing 0 *$' \
 	"every accepted message reached the sink"
 t_like "$(grep '^twice' "$T_TMP/compare.out")" '^twice 0 *$' "none reached it twice"
@@ -114,8 +80,7 @@ t_is "$(grep '^rewritten' "$T_TMP/compare.out")" "rewritten $ACCEPTED" \
 	"every delivered message has a rewritten return-path"
 
 # the counters: at most one second of load lost per kill, none counted twice
-COUNTED=$(ctl senders --json | "$PY" -c 'import json, sys
-print(sum(s.get("messages_1h", 0) for s in json.load(sys.stdin)))')
+COUNTED=$(e2e_counted)
 ATEOM=$(load_count tempfail eom)
 SECS=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["seconds"])' "$T_TMP/load.summary")
 ALLOW=$("$PY" -c "import math; print(math.ceil($ACCEPTED / $SECS * $KILLS))")

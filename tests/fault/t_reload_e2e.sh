@@ -18,19 +18,9 @@
 . "$TOP_SRCDIR/tests/lib/report.sh"
 
 pf_require
-t_tmpdir
-CONF=$T_TMP/repguard.conf
-SOCK=$T_TMP/repguard.sock
-RGLOG=$T_TMP/repguard.log
-PY=/usr/bin/python3
-dkim_key "$T_TMP/dkim.pem"
-rp_key "$T_TMP/rp.key"
+e2e_init
 good() {
-	rg_conf "$CONF.new" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
-		CommitInterval 10 Syslog no \
-		Domain example.com Selector s1 KeyFile "$T_TMP/dkim.pem" \
-		ReturnPathDomain bounce.example.com ReturnPathKeyFile "$T_TMP/rp.key" \
-		MinimumVolume "$1"
+	e2e_conf "$CONF.new" "$T_TMP/db" MinimumVolume "$1"
 	mv "$CONF.new" "$CONF"
 }
 good 100

@@ -86,7 +86,7 @@ t_ok "$([ "$n" -ge 1 ]; echo $?)" "... and reloaded ($n times: SIGHUPs that come
 kill -HUP "$RG_PID"
 t_wait_for 15 more_reloads_than "$n"
 t_ok $? "a SIGHUP after the storm still reloads"
-t_is "$($STORM sign "$TOP_SRCDIR/tests/lib" "$SOCK")" True "after the storm a message is still signed"
+t_is "$("$PY" "$TOP_SRCDIR/tests/lib/signone.py" "$SOCK")" True "after the storm a message is still signed"
 stop TERM
 t_is "$RG_STATUS" 0 "SIGTERM after the storm: exit status 0"
 t_like "$(cat "$LOG")" "SIGTERM: stopping" "... and the log says why it stopped"

@@ -46,6 +46,19 @@
 #                               (its summary is in $T_TMP/load.summary)
 #   load_count OUTCOME [STAGE]  messages that ended so (accepted, tempfail,
 #                               refused, error), at STAGE if given
+#   load_check                  compare LOAD_OUT with what reached the sink
+#                               (tests/lib/loadcheck.py), into
+#                               $T_TMP/compare.out: missing, twice, unasked,
+#                               signed, rewritten
+#   e2e_init                    t_tmpdir; CONF, SOCK, RGLOG in it; PY
+#   e2e_counted                 messages of the last hour the database
+#                               counted, all senders (repguardctl -c $CONF)
+#   e2e_conf FILE DBDIR [KEY VALUE...]
+#                               write FILE: repguard on $SOCK signing for
+#                               example.com (selector s1) and rewriting
+#                               return-paths to bounce.example.com, with keys
+#                               made in $T_TMP, CommitInterval 10; then the
+#                               pairs given
 #   sink_start                  start smtp-sink on SINK_PORT, dumping each message
 #                               to SINK_DIR (cleared first); tracks SINK_PID
 #   sink_stop                   stop it
@@ -318,6 +331,37 @@ for l in open(sys.argv[1]):
     if r["outcome"] == sys.argv[2] and (len(sys.argv) < 4 or r["stage"] == sys.argv[3]):
         n += 1
 print(n)' "$LOAD_OUT" "$@"
+}
+
+load_check() {
+	/usr/bin/python3 "$TOP_SRCDIR/tests/lib/loadcheck.py" "$LOAD_OUT" \
+	    "$SINK_DIR" >"$T_TMP/compare.out"
+}
+
+e2e_init() {
+	t_tmpdir
+	CONF=$T_TMP/repguard.conf
+	SOCK=$T_TMP/repguard.sock
+	RGLOG=$T_TMP/repguard.log
+	PY=/usr/bin/python3
+}
+
+e2e_counted() {
+	"$REPGUARDCTL" -c "$CONF" senders --json | /usr/bin/python3 -c '
+import json, sys
+print(sum(s.get("messages_1h", 0) for s in json.load(sys.stdin)))'
+}
+
+e2e_conf() {
+	local f=$1 db=$2
+	shift 2
+	[ -f "$T_TMP/dkim.pem" ] || dkim_key "$T_TMP/dkim.pem"
+	[ -f "$T_TMP/rp.key" ] || rp_key "$T_TMP/rp.key"
+	rg_conf "$f" Socket "unix:$SOCK" UMask 000 DatabasePath "$db" \
+		CommitInterval 10 Syslog no \
+		Domain example.com Selector s1 KeyFile "$T_TMP/dkim.pem" \
+		ReturnPathDomain bounce.example.com \
+		ReturnPathKeyFile "$T_TMP/rp.key" "$@"
 }
 
 pf_send() {
