@@ -98,12 +98,19 @@ sink_start
 t_ok $? "smtp-sink started on 127.0.0.1:$SINK_PORT"
 rg_start "$CONF" "$RGLOG"
 t_ok $? "repguard started"
-"$SM" -C "$T_TMP/sendmail.cf" -bd -q2s >"$T_TMP/sendmail.out" 2>&1
-t_wait_for 10 test -s "$T_TMP/sendmail.pid"
-SM_PID=$(head -n1 "$T_TMP/sendmail.pid" 2>/dev/null)
-[ -n "$SM_PID" ] && t_track "$SM_PID"
+# Sendmail wants its host name qualified: when the machine's is a short
+# one that neither /etc/hosts nor DNS knows, it sleeps a minute at start
+# ("My unqualified host name ... sleeping for retry").  A UTS namespace
+# of its own gives it a qualified one (and changes nothing outside).
+SM_UTS=(unshare -u sh -c 'hostname mta.repguard.test && exec "$0" "$@"')
+"${SM_UTS[@]}" true 2>/dev/null || SM_UTS=()
+# -bD: the daemon in the foreground, so that its pid is known (and it is
+# stopped) even if it never gets as far as writing its pid file
+"${SM_UTS[@]}" "$SM" -C "$T_TMP/sendmail.cf" -bD -q2s >"$T_TMP/sendmail.out" 2>&1 &
+SM_PID=$!
+t_track "$SM_PID"
 t_wait_for 10 _pf_listening "$SM_PORT"
-t_ok $? "Sendmail (pid ${SM_PID:-?}) listens on 127.0.0.1:$SM_PORT"
+t_ok $? "Sendmail (pid $SM_PID) listens on 127.0.0.1:$SM_PORT"
 [ "$T_FAILED" -eq 0 ] || {
 	sed 's/^/# /' "$T_TMP/sendmail.out" "$RGLOG" "$T_TMP/m4.err" 2>/dev/null | tail -n 30
 	echo "Bail out! the test bed did not start"
@@ -152,6 +159,8 @@ t_like "$(pf_reply MAIL)$(pf_reply RCPT)$(pf_reply DATA)" '^4[0-9][0-9] ' \
 	"(c) repguard down: Sendmail answers with a temporary failure (F=T), the client keeps the mail"
 
 kill -TERM "$SM_PID" 2>/dev/null
-t_wait_for 10 sh -c "! kill -0 $SM_PID 2>/dev/null"
+sm_gone() { ! ps -o stat= -p "$SM_PID" 2>/dev/null | grep -qv Z; }	# zombie: gone
+t_wait_for 10 sm_gone || kill -KILL "$SM_PID" 2>/dev/null
+wait "$SM_PID" 2>/dev/null
 t_untrack "$SM_PID"
 t_done

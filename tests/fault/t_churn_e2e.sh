@@ -10,7 +10,7 @@
 # between messages, a whole message then a close without QUIT, a whole
 # message then a second one cut off.  Each SMTP session is a milter
 # connection, so Postfix opens, aborts and closes thousands of them.
-# After a warm-up of 1,000 sessions, four rounds of 1,000; after each (once
+# After a warm-up of 600 sessions, four rounds of 600; after each (once
 # Postfix's smtpd processes have ended their sessions) tests/lib/leakwatch.sh
 # compares the daemon with what it was after the warm-up:
 #   - descriptors and threads are back to exactly what they were;
@@ -32,7 +32,7 @@ pf_require
 
 e2e_init
 IDS=$T_TMP/accepted.ids
-ROUND=1000
+ROUND=600
 e2e_conf "$CONF" "$T_TMP/db" MetricsListen "127.0.0.1:$(t_free_port)"
 MPORT=$(sed -n 's/^MetricsListen 127.0.0.1://p' "$CONF")
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1
