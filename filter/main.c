@@ -65,6 +65,8 @@
 #define MAIN_HOUSEKEEPING_MS	60000
 #define MAIN_QUIESCE_MS		10000
 #define MAIN_SWEEP_BUDGET	2000	/* keys of each database per minute */
+#define MAIN_RP_SWEEP_MS	1000	/* return-path records: a minute's time
+					   to go on to the end of the pass */
 #define MAIN_BUCKET_WRITE_MS	1000	/* rate-limit buckets to the store */
 
 static int main_sigpipe[2] = { -1, -1 };	/* wakes the main loop */
@@ -424,6 +426,7 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 	static struct main_rp_sweep rp;
 	uint64_t before = sweep->deleted;
 	char err[512];
+	long more;
 	int n, ok = 1;
 
 	if ((n = store_check_readers(st)) > 0)
@@ -447,6 +450,18 @@ main_housekeeping(STORE *st, SENDER_SWEEP *sweep, int first)
 		rp.cursor = rp.next;
 		rp.sup = rp.sup_next;
 		memcpy(rp.bucket, rp.bucket_next, sizeof(rp.bucket));
+	}
+	/* one return-path record is made per message: at more than
+	 * MAIN_SWEEP_BUDGET messages a minute a fixed budget falls behind */
+	if (ok && rp.cursor != 0) {
+		more = rprecord_sweep_paced(st, rp.now, MAIN_SWEEP_BUDGET,
+		    MAIN_RP_SWEEP_MS, &rp.cursor, err, sizeof(err));
+		if (more < 0) {
+			msg_warn("database housekeeping (return-path records) "
+			    "failed: %s", err[0] ? err : "damaged store");
+			ok = 0;
+		} else
+			rp.removed += more;
 	}
 	shape_queue(main_shape, main_tally, clock_now_ms(), 1);	/* counts */
 	(void)shape_sweep(main_shape, clock_now_ms());

@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mem.h"
 #include "rprecord.h"
@@ -254,4 +255,49 @@ rprecord_sweep(STORE_TXN *t, int64_t now, long budget, uint64_t *cursor)
 	free(s.gone);
 	*cursor = s.more ? s.next : 0;
 	return s.ngone;
+}
+
+struct rprecord_chunk {
+	int64_t		 now;
+	long		 budget, removed;
+	uint64_t	 next;
+};
+
+static int
+rprecord_chunk_fn(STORE_TXN *t, void *ctx)
+{
+	struct rprecord_chunk *c = ctx;
+
+	c->removed = rprecord_sweep(t, c->now, c->budget, &c->next);
+	return c->removed < 0 ? 1 : 0;
+}
+
+static int64_t
+rprecord_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long
+rprecord_sweep_paced(STORE *st, int64_t now, long chunk, int64_t max_ms,
+    uint64_t *cursor, char *err, size_t errlen)
+{
+	struct rprecord_chunk c;
+	int64_t start = rprecord_monotonic_ms();
+	long total = 0;
+
+	do {
+		memset(&c, 0, sizeof(c));
+		c.now = now;
+		c.budget = chunk;
+		c.next = *cursor;
+		if (store_write(st, rprecord_chunk_fn, &c, err, errlen) != 0)
+			return STORE_ERROR;
+		*cursor = c.next;
+		total += c.removed;
+	} while (*cursor != 0 && rprecord_monotonic_ms() - start < max_ms);
+	return total;
 }

@@ -9,6 +9,7 @@
  *	rc = rprecord_get(txn, id, &r);		0, STORE_NOTFOUND, STORE_ERROR
  *						or RPRECORD_DAMAGED
  *	n = rprecord_sweep(txn, now, budget, &cursor);	drop expired ones
+ *	n = rprecord_sweep_paced(st, now, chunk, max_ms, &cursor, err, len);
  *	rprecord_clear(&r);
  *
  * A record holds the sender key the message was counted under, the
@@ -18,6 +19,16 @@
  * rprecord_sweep() removes records whose expiry
  * has passed (and damaged ones), at most budget per call, going on from
  * *cursor (start at 0; it wraps to 0 at the end).
+ *
+ * rprecord_sweep_paced() sweeps in write transactions of chunk records
+ * each (short, so the tally's commits go on between them), from *cursor
+ * until the pass reaches the end of the records or max_ms have passed,
+ * at least one chunk; it returns how many it removed, or STORE_ERROR
+ * (err says why; *cursor is where the failed chunk began).  A fixed budget
+ * a minute caps how many records a day can be removed (2,000 a minute is
+ * 2.9 million a day), and a relay that sends more than that keeps records
+ * for ever: the database grows until it is full.  A paced sweep keeps up
+ * with the sending rate.
  */
 #ifndef REPGUARD_RPRECORD_H
 #define REPGUARD_RPRECORD_H
@@ -52,5 +63,7 @@ size_t	rprecord_encode(uint64_t id, const RPRECORD *, unsigned char *key,
 int	rprecord_get(STORE_TXN *, uint64_t id, RPRECORD *);
 long	rprecord_sweep(STORE_TXN *, int64_t now, long budget,
 	    uint64_t *cursor);
+long	rprecord_sweep_paced(STORE *, int64_t now, long chunk,
+	    int64_t max_ms, uint64_t *cursor, char *err, size_t errlen);
 
 #endif

@@ -8,7 +8,8 @@
  * as many as fit; every truncation of a good value and a wrong version
  * read as damaged, never a crash; an unknown id is not found; the sweep
  * drops expired and damaged records only, within its budget, and its
- * cursor goes round.
+ * cursor goes round; the paced sweep goes on chunk after chunk to the end
+ * of a pass when it has the time, and does one chunk when it has none.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,63 @@ sweep_fn(STORE_TXN *t, void *ctx)
 	return s->removed < 0 ? 1 : 0;
 }
 
+/* ids first..first+n-1, every fifth one live (expires 5000), the rest
+ * expired at 1500, in one transaction */
+struct fill_ctx {
+	uint64_t	 first;
+	long		 n;
+};
+
+static void make(RPRECORD *, int64_t, int64_t, int);
+
+static int
+fill_fn(STORE_TXN *t, void *ctx)
+{
+	struct fill_ctx *f = ctx;
+	unsigned char key[RPRECORD_KEY_LEN], val[512];
+	RPRECORD r;
+	size_t n;
+	long i;
+
+	for (i = 0; i < f->n; i++) {
+		make(&r, 1000, i % 5 == 0 ? 5000 : 1500, 1);
+		n = rprecord_encode(f->first + (uint64_t)i, &r, key, val,
+		    sizeof(val));
+		rprecord_clear(&r);
+		if (n == 0 || store_put(t, STORE_DB_RETURNPATH, key,
+		    sizeof(key), val, n) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+count_one(const void *k, size_t kl, const void *v, size_t vl, void *ctx)
+{
+	(void)k; (void)kl; (void)v; (void)vl;
+	(*(long *)ctx)++;
+	return 0;
+}
+
+static int
+count_fn(STORE_TXN *t, void *ctx)
+{
+	*(long *)ctx = 0;
+	return store_scan(t, STORE_DB_RETURNPATH, NULL, 0, NULL, 0, count_one,
+	    ctx) != 0;
+}
+
+static long
+count(STORE *st)
+{
+	char err[256];
+	long n = -1;
+
+	if (store_read(st, count_fn, &n, err, sizeof(err)) != 0)
+		return -1;
+	return n;
+}
+
 static void
 make(RPRECORD *r, int64_t created, int64_t expires, int nrcpt)
 {
@@ -118,7 +176,9 @@ main(void)
 	struct sweep_ctx s;
 	size_t n, cut, bad;
 	int rc;
-	uint64_t id;
+	uint64_t id, cursor;
+	struct fill_ctx f;
+	long removed, more;
 
 	snprintf(dir, sizeof(dir), "%s/test_rprecord.XXXXXX",
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -219,6 +279,26 @@ main(void)
 	tap_ok(get(st, 101, &g) == STORE_NOTFOUND &&
 	    get(st, 109, &g) == STORE_NOTFOUND,
 	    "going on from the cursor empties the expired rest");
+
+	/* paced: 5,000 records, 4,000 of them expired, chunks of 300 */
+	f.first = 1000;
+	f.n = 5000;
+	tap_int(store_write(st, fill_fn, &f, err, sizeof(err)), 0,
+	    "5,000 records written, 4,000 expired at 3000");
+	tap_int(count(st), 5000, "5,000 records in the store");
+	cursor = 0;
+	removed = rprecord_sweep_paced(st, 3000, 300, 0, &cursor, err,
+	    sizeof(err));
+	tap_ok(removed > 0 && removed <= 300 && cursor != 0, "paced, no time: "
+	    "one chunk of 300 (%ld removed), the cursor midway", removed);
+	more = rprecord_sweep_paced(st, 3000, 300, 60000, &cursor, err,
+	    sizeof(err));
+	tap_ok(removed + more == 4000 && cursor == 0, "paced, time enough: "
+	    "chunk after chunk to the end of the pass, %ld + %ld = 4,000 "
+	    "removed, the cursor back to 0", removed, more);
+	tap_int(count(st), 1000, "the 1,000 live records stay");
+	tap_int(rprecord_sweep_paced(st, 3000, 300, 60000, &cursor, err,
+	    sizeof(err)), 0, "a pass with nothing expired removes nothing");
 
 	store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
