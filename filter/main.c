@@ -17,9 +17,10 @@
  * handler (SA_NODEFER: a second SIGHUP during the first is not blocked
  * either) records the signal and writes a byte to wake the main loop;
  * SIGHUPs that arrive during a reload make one more reload.  SIGHUP
- * reloads; SIGTERM and SIGINT call smfi_stop().  libmilter can still take
- * a signal when it arrives while another is pending on the main thread; if
- * it stops the milter with no stop requested, repguard says so and exits 1.
+ * reloads; SIGTERM and SIGINT call smfi_stop().  libmilter's thread itself
+ * waits in repguard's sigwait() (milter_sigwait.c), which takes nothing;
+ * should the milter stop with no stop requested, repguard says so and
+ * exits 1.
  *
  * Must not: handle mail (milter.c does), or do anything but write(2) in a
  * signal handler.
