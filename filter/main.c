@@ -376,15 +376,6 @@ main_rp_sweep_fn(STORE_TXN *t, void *ctx)
 	return s->bucket_removed < 0 ? 1 : 0;
 }
 
-static int64_t
-main_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static SHAPE *main_shape;	/* the rate-limit buckets in memory */
 static TALLY *main_tally;
 
@@ -412,7 +403,7 @@ static void
 main_shape_queue(TALLY *ty, void *ctx)
 {
 	static int64_t last;
-	int64_t now = main_monotonic_ms();
+	int64_t now = clock_monotonic_ms();
 
 	if (now - last < MAIN_BUCKET_WRITE_MS)
 		return;
@@ -530,9 +521,9 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 	}
 	main_start_milter(&tid);
 
-	next = main_monotonic_ms();
+	next = clock_monotonic_ms();
 	for (;;) {
-		int64_t now = main_monotonic_ms();
+		int64_t now = clock_monotonic_ms();
 
 		/* on time even when signals keep waking the loop */
 		if (now >= next) {

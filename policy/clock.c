@@ -1,10 +1,12 @@
 /*
  * clock.c - the one clock (see clock.h).
  *
- * Owns: clock_now(), clock_now_ms(), clock_set().
+ * Owns: clock_now(), clock_now_ms(), clock_set(), clock_monotonic_ms().
  *
  * Must not: be called from policy/ functions that take the time as an
- * argument (only front ends read it).
+ * argument (only front ends read it); clock_monotonic_ms() only measures
+ * how long something takes (a time budget), which clock_set() leaves
+ * alone.
  */
 #include <stdatomic.h>
 #include <time.h>
@@ -39,4 +41,13 @@ void
 clock_set(CLOCK_FN fn)
 {
 	atomic_store(&clock_fn, fn);
+}
+
+int64_t
+clock_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

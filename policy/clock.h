@@ -22,5 +22,6 @@ typedef int64_t (*CLOCK_FN)(void);
 int64_t	clock_now(void);
 int64_t	clock_now_ms(void);
 void	clock_set(CLOCK_FN);
+int64_t	clock_monotonic_ms(void);	/* for time budgets, never dates */
 
 #endif

@@ -14,8 +14,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "mem.h"
 #include "rprecord.h"
 
@@ -272,21 +272,12 @@ rprecord_chunk_fn(STORE_TXN *t, void *ctx)
 	return c->removed < 0 ? 1 : 0;
 }
 
-static int64_t
-rprecord_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 long
 rprecord_sweep_paced(STORE *st, int64_t now, long chunk, int64_t max_ms,
     uint64_t *cursor, char *err, size_t errlen)
 {
 	struct rprecord_chunk c;
-	int64_t start = rprecord_monotonic_ms();
+	int64_t start = clock_monotonic_ms();
 	long total = 0;
 
 	do {
@@ -298,6 +289,6 @@ rprecord_sweep_paced(STORE *st, int64_t now, long chunk, int64_t max_ms,
 			return STORE_ERROR;
 		*cursor = c.next;
 		total += c.removed;
-	} while (*cursor != 0 && rprecord_monotonic_ms() - start < max_ms);
+	} while (*cursor != 0 && clock_monotonic_ms() - start < max_ms);
 	return total;
 }
