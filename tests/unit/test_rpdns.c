@@ -73,7 +73,7 @@ main(void)
 	unsigned long q;
 	RPDNS *d;
 	pid_t pid;
-	int port, i, rc = -1;
+	int port, i, attempt, rc = -1;
 
 	if (access(DNSMASQ, X_OK) != 0) {
 		printf("1..0 # SKIP %s not installed\n", DNSMASQ);
@@ -81,22 +81,38 @@ main(void)
 	}
 	tap_ok(rpdns_create("not-an-address", 0, err, sizeof(err)) == NULL,
 	    "a bad server is refused: %s", err);
-	port = free_port();
-	pid = start_dns(port);
-	snprintf(server, sizeof(server), "127.0.0.1:%d", port);
-	d = rpdns_create(server, 0, err, sizeof(err));
-	if (!tap_ok(pid > 0 && d != NULL, "dnsmasq started, resolver made")) {
+	/*
+	 * The port is free for UDP when chosen; dnsmasq also wants it for
+	 * TCP, and another process may take it meanwhile: when dnsmasq
+	 * exits (it could not bind), start it again on another port.
+	 */
+	for (attempt = 0, d = NULL, pid = -1; attempt < 5; attempt++) {
+		port = free_port();
+		pid = start_dns(port);
+		snprintf(server, sizeof(server), "127.0.0.1:%d", port);
+		d = rpdns_create(server, 0, err, sizeof(err));
+		if (pid <= 0 || d == NULL)
+			break;
+		for (i = 0; i < 50; i++) {	/* until it answers */
+			if ((rc = rpdns_check(d, "mx.example", 1000, why,
+			    sizeof(why))) != RPDNS_ERROR ||
+			    waitpid(pid, NULL, WNOHANG) == pid)
+				break;
+			usleep(100000);
+		}
+		if (rc != RPDNS_ERROR || kill(pid, 0) == 0)
+			break;
+		rpdns_free(d);			/* dnsmasq is gone */
+		d = NULL;
+		pid = -1;
+	}
+	if (!tap_ok(pid > 0 && d != NULL, "dnsmasq started (%d attempt(s)), "
+	    "resolver made", attempt + 1)) {
 		if (pid > 0) {
 			kill(pid, SIGTERM);
 			waitpid(pid, NULL, 0);
 		}
 		return tap_done();
-	}
-	for (i = 0; i < 50; i++) {		/* until it answers */
-		if ((rc = rpdns_check(d, "mx.example", 1000, why,
-		    sizeof(why))) != RPDNS_ERROR)
-			break;
-		usleep(100000);
 	}
 	tap_int(rc, RPDNS_OK, "mx.example has an MX");
 	q = rpdns_lookups(d);
