@@ -550,21 +550,20 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 			break;
 	}
 	pthread_join(tid, NULL);
-	if (!stopping && main_got_stop != 0) {
-		/* libmilter took the stop signal itself: a stop all the same */
-		msg_info("%s: stopped", main_got_stop == SIGTERM ? "SIGTERM" :
-		    "SIGINT");
+	if (stopping)
+		return 0;
+	if ((sig = main_got_stop) != 0) {
+		/* the stop signal came as libmilter stopped: a stop all the same */
+		msg_info("%s: stopped", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		return 0;
 	}
-	if (!stopping && main_milter_rc == MI_SUCCESS) {
+	if (main_milter_rc == MI_SUCCESS)
 		msg_warn("the milter library stopped on its own, though no "
 		    "stop was asked for (a signal it took for one?): exiting "
 		    "with status 1");
-		return 1;
-	}
-	if (main_milter_rc != MI_SUCCESS && !stopping)
+	else
 		msg_warn("the milter library stopped with an error");
-	return stopping || main_milter_rc == MI_SUCCESS ? 0 : 1;
+	return 1;
 }
 
 int

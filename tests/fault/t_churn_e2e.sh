@@ -33,13 +33,8 @@ pf_require
 e2e_init
 IDS=$T_TMP/accepted.ids
 ROUND=600
-e2e_conf "$CONF" "$T_TMP/db" MetricsListen "127.0.0.1:$(t_free_port)"
-MPORT=$(sed -n 's/^MetricsListen 127.0.0.1://p' "$CONF")
-"$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1
-t_ok $? "the configuration is valid"
-
-pf_setup
-pf_bed "$CONF" "$RGLOG"
+MPORT=$(t_free_port)
+e2e_bed MetricsListen "127.0.0.1:$MPORT"
 
 churn() {	# churn LABEL: one round of $ROUND SMTP sessions
 	local out

@@ -24,11 +24,7 @@
 
 pf_require
 e2e_init
-e2e_conf "$CONF" "$T_TMP/db"
-"$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1
-t_ok $? "the configuration is valid"
-pf_setup
-pf_bed "$CONF" "$RGLOG"
+e2e_bed
 ctl() { "$REPGUARDCTL" -c "$CONF" "$@"; }
 
 load_start

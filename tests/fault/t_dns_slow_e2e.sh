@@ -78,11 +78,6 @@ for i in range(len(ts)): print(out.get(i, "none"))
 print("all %.2f" % (time.monotonic() - t0))
 PYEOF
 }
-# within OUTPUT MIN LIMIT: every "SECONDS ..." line at least MIN, under LIMIT
-within() {
-	printf '%s\n' "$1" | grep -v '^all' | awk -v lim="$3" -v min="$2" \
-	    '{ if ($1 >= lim || $1 < min) bad = 1 } END { exit bad }'
-}
 
 sleep 0.5
 BASE=$(threads)
@@ -90,7 +85,7 @@ out=$(smtp one.example two.example three.example four.example five.example six.e
 echo "$out" | sed 's/^/# /'
 t_is "$(printf '%s\n' "$out" | grep -c '^[0-9.]* 451 4\.4\.3 repguard: DNS did not answer for [a-z]*\.example within 2 s')" 6 \
 	"OnDNSError tempfail: six SMTP clients at once each get 451 4.4.3 for MAIL FROM, naming the 2 s"
-within "$out" 1.5 5.5
+t_within "$out" 1.5 5.5
 t_ok $? "... each after the 2 s timeout, within 5.5 s"
 all=$(printf '%s\n' "$out" | sed -n 's/^all //p')
 t_ok "$(awk -v a="$all" 'BEGIN { exit !(a < 10) }'; echo $?)" \
@@ -105,7 +100,7 @@ out=$(smtp seven.example eight.example nine.example)
 echo "$out" | sed 's/^/# /'
 t_is "$(printf '%s\n' "$out" | grep -c '^[0-9.]* 250 ')" 3 \
 	"OnDNSError accept: three SMTP clients at once each get their message accepted"
-within "$out" 1.5 5.5
+t_within "$out" 1.5 5.5
 t_ok $? "... MAIL FROM answered after the timeout, within 5.5 s"
 sink_wait 3 15
 t_is "$(sink_files | xargs -r grep -l '^X-Dns-Test: ' | wc -l)" 3 "... and the three reached the sink"

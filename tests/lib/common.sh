@@ -83,6 +83,13 @@ t_untrack() {
 	T_PIDS=$_new
 }
 
+# t_within OUTPUT MIN LIMIT: every line of OUTPUT but "all ..." starts with
+# a number of seconds at least MIN and under LIMIT
+t_within() {
+	printf '%s\n' "$1" | grep -v '^all' | awk -v min="$2" -v lim="$3" \
+	    '{ if ($1 >= lim || $1 < min) bad = 1 } END { exit bad }'
+}
+
 t_wait_for() {
 	_limit=$(($1 * 10)); shift
 	_i=0

@@ -51,6 +51,9 @@
 #                               $T_TMP/compare.out: missing, twice, unasked,
 #                               signed, rewritten
 #   e2e_init                    t_tmpdir; CONF, SOCK, RGLOG in it; PY
+#   e2e_bed [KEY VALUE...]      e2e_conf $CONF $T_TMP/db with the pairs, a
+#                               test point that repguard -n takes it, then
+#                               pf_setup and pf_bed
 #   e2e_counted                 messages of the last hour the database
 #                               counted, all senders (repguardctl -c $CONF)
 #   e2e_conf FILE DBDIR [KEY VALUE...]
@@ -344,6 +347,14 @@ e2e_init() {
 	SOCK=$T_TMP/repguard.sock
 	RGLOG=$T_TMP/repguard.log
 	PY=/usr/bin/python3
+}
+
+e2e_bed() {
+	e2e_conf "$CONF" "$T_TMP/db" "$@"
+	"$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1
+	t_ok $? "the configuration is valid"
+	pf_setup
+	pf_bed "$CONF" "$RGLOG"
 }
 
 e2e_counted() {
