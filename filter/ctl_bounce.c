@@ -208,6 +208,18 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 	return 0;
 }
 
+/* One line of ingest's output: text from the report may hold controls. */
+static void
+ctl_ingest_line(const char *prefix, const char *text)
+{
+	const char *p;
+
+	fputs(prefix, stdout);
+	for (p = text; *p != '\0'; p++)
+		putchar((unsigned char)*p < ' ' || *p == 0x7f ? '?' : *p);
+	putchar('\n');
+}
+
 int
 ctl_ingest(int argc, char **argv, const char *confpath)
 {
@@ -288,9 +300,11 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 		return 75;
 	}
 	intake_eom(&im, st, c, "ingest", clock_now(), &res);
-	printf("%s\n", res.log);
+	ctl_ingest_line("", res.log);
+	if (res.foreign[0] != '\0')
+		ctl_ingest_line("ingest: warning: ", res.foreign);
 	if (res.change[0] != '\0')
-		printf("ingest: %s\n", res.change);
+		ctl_ingest_line("ingest: ", res.change);
 	store_close(st);
 	intake_free(&im);
 	conf_unref(c);

@@ -12,11 +12,11 @@
  *	intake_header(&im, name, value, space);	while im.active
  *	intake_eoh(&im); intake_body(&im, chunk, len);
  *	intake_eom(&im, store, conf, qid, now, &out);
- *		parses the report, finds the token's record (the sender and
- *		original envelope sender), records one event per recipient
- *		(bevent.h: the same report twice counts once), and says
- *		whether to forward the report to the original sender
- *		(BounceForward yes and the record known) or drop it
+ *		parses the report and accounts for it (rpaccount.h: only
+ *		the recipients of the message the token names count, once
+ *		a kind each), and says whether to forward the report to
+ *		the original sender (BounceForward yes, the record known,
+ *		once per recipient of the message) or drop it
  *	intake_free(&im);
  *
  * A report about one of repguard's own temporary refusals (a paused
@@ -49,6 +49,9 @@ typedef struct {
 typedef struct {
 	char		 forward[ADDR_KEY_MAX];	/* "": drop the report */
 	char		 log[2048];		/* what happened, one line */
+	char		 foreign[1024];		/* addresses that were no
+						 * recipients, one line ("":
+						 * none) */
 	char		 change[1200];		/* the sender's state change,
 						 * one line ("": none) */
 	int		 failed;		/* the store failed */

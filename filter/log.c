@@ -3,6 +3,8 @@
  *
  * Owns: log_open(), log_facility(), msg_info(), msg_warn(), msg_fatal(),
  * msg_panic().  Safe from any thread: each line is written with one call.
+ * Control characters (a CR or LF in an address from a report, say) are
+ * written as '?': a line logged is one line.
  * Must not: allocate (it runs when memory is short), or exit except in
  * msg_fatal() and msg_panic().
  */
@@ -63,9 +65,14 @@ log_vwrite(int prio, const char *level, const char *fmt, va_list ap)
 {
 	int to_syslog = __atomic_load_n(&log_syslog, __ATOMIC_RELAXED);
 	int to_stderr = __atomic_load_n(&log_stderr, __ATOMIC_RELAXED);
-	char buf[2048];
+	char buf[2048], *p;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* text from outside (addresses, diagnostics) may hold line breaks
+	 * or terminal controls: one line a call, nothing that forges one */
+	for (p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
 	if (to_syslog)
 		syslog(prio, "%s%s", level, buf);
 	if (to_stderr || !to_syslog)

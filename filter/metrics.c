@@ -2,7 +2,7 @@
  * metrics.c - counters and their Prometheus exposition (see metrics.h).
  *
  * Owns: metrics_message(), metrics_rcpt(), metrics_bounce(),
- * metrics_sign_failed(), metrics_encode(), metrics_restore(),
+ * metrics_report_rcpts(), metrics_sign_failed(), metrics_encode(), metrics_restore(),
  * metrics_load(), metrics_decode(), metrics_count(), metrics_render(),
  * metrics_listen_parse().
  *
@@ -52,6 +52,13 @@ static const char *const m_classes[] = {
 };
 #define M_NCLASS	(sizeof(m_classes) / sizeof(m_classes[0]))
 
+/* what became of the recipients a report named (policy/rpaccount.h) */
+static const char *const m_verdicts[] = {
+	"counted", "known", "not-recipient", "no-record", "ours",
+	"over-limit", "other"
+};
+#define M_NVERDICT	(sizeof(m_verdicts) / sizeof(m_verdicts[0]))
+
 /* latency buckets, seconds (upper bounds; +Inf is the count) */
 static const double m_buckets[] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
@@ -69,7 +76,8 @@ enum {
 	M_LAT = M_BOUNCE + M_NCLASS,			/* [bucket] */
 	M_LAT_SUM_US = M_LAT + M_NBUCKET,
 	M_LAT_COUNT,
-	M_COUNT
+	M_REPORT_RCPT,					/* [verdict] */
+	M_COUNT = M_REPORT_RCPT + M_NVERDICT
 };
 
 static uint64_t m_value[M_COUNT];
@@ -134,6 +142,14 @@ metrics_bounce(const char *cls, uint64_t n)
 	    strcmp(m_classes[i], cls) != 0); i++)
 		;
 	m_add(M_BOUNCE + i, n);
+}
+
+void
+metrics_report_rcpts(const char *verdict, uint64_t n)
+{
+	if (n > 0)
+		m_add(M_REPORT_RCPT + m_index(m_verdicts, M_NVERDICT, verdict),
+		    n);
 }
 
 void
@@ -317,6 +333,14 @@ metrics_render(STORE *st, const uint64_t *values, size_t *len)
 	for (i = 0; i < M_NCLASS; i++)
 		fprintf(fp, "repguard_bounces_total{class=\"%s\"} %llu\n",
 		    m_classes[i], (unsigned long long)v[M_BOUNCE + i]);
+	m_counter(fp, "repguard_report_recipients_total", "Recipients named "
+	    "by reports that came back, by what became of them (counted, "
+	    "known, not-recipient: forged or foreign, no-record, ours, "
+	    "over-limit).");
+	for (i = 0; i < M_NVERDICT - 1; i++)
+		fprintf(fp, "repguard_report_recipients_total{verdict=\"%s\"} "
+		    "%llu\n", m_verdicts[i],
+		    (unsigned long long)v[M_REPORT_RCPT + i]);
 	fprintf(fp, "# HELP repguard_message_duration_seconds Time from MAIL "
 	    "FROM to the decision at end of message.\n# TYPE "
 	    "repguard_message_duration_seconds histogram\n");

@@ -4,6 +4,8 @@
  *	metrics_message(METRICS_EV_MESSAGE, "accept", NULL, ms, 2, 1);
  *	metrics_rcpt("suppressed");
  *	metrics_bounce("hard", 3);
+ *	metrics_report_rcpts("not-recipient", 40);	recipients of reports,
+ *						by verdict
  *	metrics_sign_failed();
  *	n = metrics_encode(buf);		the counters, to keep in the store
  *	rc = metrics_restore(store, err, errlen);	at start: go on from
@@ -48,6 +50,7 @@ void		 metrics_message(int event, const char *decision,
 		    int rewritten);
 void		 metrics_rcpt(const char *reason);
 void		 metrics_bounce(const char *cls, uint64_t n);
+void		 metrics_report_rcpts(const char *verdict, uint64_t n);
 void		 metrics_sign_failed(void);
 size_t		 metrics_encode(unsigned char *out);
 int		 metrics_restore(STORE *, char *err, size_t errlen);

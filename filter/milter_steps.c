@@ -246,7 +246,8 @@ milter_aligned(const struct milter_conn *c, char *why, size_t whylen)
 
 /*
  * A report to the return-path domain: recorded, then forwarded to the
- * original sender (BounceForward) or dropped.  Other recipients of the
+ * original sender (BounceForward, at most once per recipient of the
+ * message) or dropped.  Other recipients of the
  * same message, if any, still get it.
  */
 sfsistat
@@ -268,6 +269,8 @@ milter_report(SMFICTX *ctx, struct milter_conn *c)
 	intake_eom(&c->im, milter_store, c->conf, c->id, clock_now(),
 	    &res);
 	msg_info("%s", res.log);
+	if (res.foreign[0] != '\0')
+		msg_warn("%s", res.foreign);
 	if (res.change[0] != '\0')
 		msg_info("%s: %s", c->id, res.change);
 	if (res.failed)

@@ -1,8 +1,7 @@
 /*
  * bevent.c - bounce and complaint events in the store (see bevent.h).
  *
- * Owns: bevent_report(), bevent_id(), bevent_put(), bevent_get(),
- * bevent_list().
+ * Owns: bevent_key(), bevent_put(), bevent_get(), bevent_list().
  * Must not: count a report twice, or read beyond a stored value.
  */
 #include <string.h>
@@ -16,26 +15,22 @@
 #define BEVENT_VALUE_MAX	(SENDER_KEY_MAX + 2 * ADDR_KEY_MAX + 128)
 
 int
-bevent_report(const char *msg, size_t len, unsigned char digest[BEVENT_ID_LEN])
-{
-	unsigned int n = BEVENT_ID_LEN;
-
-	if (len > BOUNCE_SCAN_MAX)
-		len = BOUNCE_SCAN_MAX;
-	return EVP_Digest(msg, len, digest, &n, EVP_sha256(), NULL) == 1 &&
-	    n == BEVENT_ID_LEN ? 0 : -1;
-}
-
-int
-bevent_id(const unsigned char digest[BEVENT_ID_LEN], const char *rcpt,
+bevent_key(uint64_t record, const char *kind, const char *rcpt,
     unsigned char id[BEVENT_ID_LEN])
 {
+	static const char tag[] = "repguard bounce event";
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char be[8];
 	unsigned int n = BEVENT_ID_LEN;
-	int ok;
+	int i, ok;
 
+	for (i = 0; i < 8; i++)
+		be[i] = (unsigned char)(record >> (56 - 8 * i));
+	/* each part length-delimited: no two (kind, rcpt) pairs hash alike */
 	ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(md, digest, BEVENT_ID_LEN) == 1 &&
+	    EVP_DigestUpdate(md, tag, sizeof(tag)) == 1 &&
+	    EVP_DigestUpdate(md, be, sizeof(be)) == 1 &&
+	    EVP_DigestUpdate(md, kind, strlen(kind) + 1) == 1 &&
 	    EVP_DigestUpdate(md, rcpt, strlen(rcpt)) == 1 &&
 	    EVP_DigestFinal_ex(md, id, &n) == 1 && n == BEVENT_ID_LEN;
 	EVP_MD_CTX_free(md);

@@ -3,11 +3,9 @@
  * read them: who sent the message, which recipient, what class.
  *
  *	BEVENT e = { ... };
- *	bevent_report(msg, len, digest);	once per report
- *	bevent_id(digest, rcpt, e.id);		the same report about the
- *						same recipient, the same id
- *						(both: 0, or -1 if OpenSSL
- *						fails)
+ *	bevent_key(record, kind, rcpt, e.id);	one id per message, kind and
+ *						recipient (0, or -1 if
+ *						OpenSSL fails)
  *	rc = bevent_put(txn, &e);		0 new, BEVENT_DUPLICATE, or
  *						STORE_ERROR
  *	rc = bevent_get(txn, id, &e);		0, STORE_NOTFOUND, or
@@ -15,10 +13,12 @@
  *	rc = bevent_list(txn, fn, ctx);		fn(&e, ctx) for each event
  *						(damaged ones skipped)
  *
- * An event's id is the SHA-256 of the report's digest (SHA-256 of its
- * first BOUNCE_SCAN_MAX octets) and the recipient, so a report delivered
- * twice is recorded once, and the report is hashed once however many
- * recipients it names.  Value: version, time, then sender key, original sender,
+ * An event's id is the SHA-256 of the return-path record's id (the
+ * message the token names), the kind of event ("failure", "delay",
+ * "complaint") and the recipient's canonical address: what a message's
+ * recipient can report is one event of each kind, however many reports
+ * arrive and however they are worded or wrapped.  A report's own bytes
+ * play no part: 40 wrappings of one bounce are one event.  Value: version, time, then sender key, original sender,
  * recipient, class, status and report type as length-prefixed strings.
  */
 #ifndef REPGUARD_BEVENT_H
@@ -46,9 +46,7 @@ typedef struct {
 	char		 type[16];			/* dsn, arf, nondsn */
 } BEVENT;
 
-int	bevent_report(const char *msg, size_t len,
-	    unsigned char digest[BEVENT_ID_LEN]);
-int	bevent_id(const unsigned char digest[BEVENT_ID_LEN], const char *rcpt,
+int	bevent_key(uint64_t record, const char *kind, const char *rcpt,
 	    unsigned char id[BEVENT_ID_LEN]);
 int	bevent_put(STORE_TXN *, const BEVENT *);
 int	bevent_get(STORE_TXN *, const unsigned char id[BEVENT_ID_LEN],

@@ -1,25 +1,65 @@
 /*
  * rprecord.c - return-path records in the store (see rprecord.h).
  *
- * Owns: rprecord_add(), rprecord_clear(), rprecord_encode(),
- * rprecord_get(), rprecord_sweep().
+ * Owns: rprecord_add(), rprecord_clear(), rprecord_listed(),
+ * rprecord_encode(), rprecord_get(), rprecord_put(), rprecord_sweep(),
+ * rprecord_sweep_paced().
  *
- * Value: version octet 1, created and expires (8 octets each,
- * big-endian), the sender key, the original sender and the queue id (each
- * a 2-octet length and its octets), the recipient count (4 octets), the
- * number kept (2 octets) and each kept recipient (length and octets).
- * Decoding checks every length against what is left.
+ * Value: version octet (2; 1 is still read), created and expires (8
+ * octets each, big-endian), the sender key, the original sender and the
+ * queue id (each a 2-octet length and its octets), the recipient count
+ * (4 octets), the number kept (2 octets) and each kept recipient (length
+ * and octets).  Version 2 goes on with the number of hashed recipients
+ * (4 octets) and each hash (8 octets), then the reports taken and the
+ * reports forwarded (4 octets each).  Decoding checks every length
+ * against what is left.
+ *
+ * Decisions: recipients past the first RPRECORD_RCPTS_MAX are kept as the
+ * first 8 octets of the SHA-256 of their canonical form: enough to say
+ * whether a report names one of them (finding another address with the
+ * same 64 bits is beyond an attacker), at 8 octets a recipient.
  *
  * Must not: read beyond a value, or trust a length in it.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "clock.h"
 #include "mem.h"
 #include "rprecord.h"
 
-#define RPRECORD_VERSION	1
+#define RPRECORD_VERSION	2
+#define RPRECORD_VERSION_1	1	/* no hashes, no report counts */
+
+/* The first 8 octets of SHA-256(addr), big-endian; 0 if OpenSSL fails. */
+static uint64_t
+rprecord_hash(const char *addr)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	uint64_t h = 0;
+	int i;
+
+	if (EVP_Digest(addr, strlen(addr), md, &n, EVP_sha256(), NULL) != 1 ||
+	    n < 8)
+		return 0;
+	for (i = 0; i < 8; i++)
+		h = h << 8 | md[i];
+	return h;
+}
+
+static void
+rprecord_add_hash(RPRECORD *r, uint64_t h)
+{
+	if (r->nhashes == r->hashcap) {
+		r->hashcap = r->hashcap ? r->hashcap * 2 : 64;
+		r->hashes = mem_realloc(r->hashes, r->hashcap *
+		    sizeof(*r->hashes));
+	}
+	r->hashes[r->nhashes++] = h;
+}
 
 void
 rprecord_add(RPRECORD *r, const char *rcpt)
@@ -27,6 +67,9 @@ rprecord_add(RPRECORD *r, const char *rcpt)
 	r->nrcpts++;
 	if (r->nkept < RPRECORD_RCPTS_MAX)
 		r->rcpts[r->nkept++] = mem_strdup(rcpt);
+	else if (r->nhashes < RPRECORD_HASHES_MAX &&
+	    r->nrcpts == r->nkept + r->nhashes + 1)
+		rprecord_add_hash(r, rprecord_hash(rcpt));
 }
 
 void
@@ -36,7 +79,25 @@ rprecord_clear(RPRECORD *r)
 
 	for (i = 0; i < r->nkept; i++)
 		free(r->rcpts[i]);
+	free(r->hashes);
 	memset(r, 0, sizeof(*r));
+}
+
+int
+rprecord_listed(const RPRECORD *r, const char *addr)
+{
+	uint64_t h;
+	size_t i;
+
+	for (i = 0; i < r->nkept; i++)
+		if (strcmp(r->rcpts[i], addr) == 0)
+			return RPRECORD_LISTED;
+	if (r->nhashes > 0 && (h = rprecord_hash(addr)) != 0)
+		for (i = 0; i < r->nhashes; i++)
+			if (r->hashes[i] == h)
+				return RPRECORD_LISTED;
+	return r->nrcpts > 0 && r->nkept + r->nhashes == r->nrcpts ?
+	    RPRECORD_NOT_LISTED : RPRECORD_UNKNOWN;
 }
 
 static int
@@ -65,34 +126,51 @@ rprecord_put_str(unsigned char *v, size_t size, size_t *n, const char *s)
 	return 0;
 }
 
-/* Returns the value's length, 0 if even the fixed part does not fit. */
+/*
+ * Returns the value's length, 0 if even the fixed part does not fit.  The
+ * kept recipients are written while they fit (12 octets stay for the
+ * version 2 fields), then as many hashes as fit.
+ */
 size_t
 rprecord_encode(uint64_t id, const RPRECORD *r, unsigned char *key,
     unsigned char *v, size_t size)
 {
-	size_t n = 0, kn = 0, at, kept, save;
+	size_t n = 0, kn = 0, at, kept, save, hashed, i, room;
 
 	(void)rprecord_put_int(key, RPRECORD_KEY_LEN, &kn, id, 8);
-	if (rprecord_put_int(v, size, &n, RPRECORD_VERSION, 1) != 0 ||
-	    rprecord_put_int(v, size, &n, (uint64_t)r->created, 8) != 0 ||
-	    rprecord_put_int(v, size, &n, (uint64_t)r->expires, 8) != 0 ||
-	    rprecord_put_str(v, size, &n, r->sender) != 0 ||
-	    rprecord_put_str(v, size, &n, r->from) != 0 ||
-	    rprecord_put_str(v, size, &n, r->qid) != 0 ||
-	    rprecord_put_int(v, size, &n, r->nrcpts > 0xffffffffUL ?
+	if (size < 12)
+		return 0;
+	room = size - 12;
+	if (rprecord_put_int(v, room, &n, RPRECORD_VERSION, 1) != 0 ||
+	    rprecord_put_int(v, room, &n, (uint64_t)r->created, 8) != 0 ||
+	    rprecord_put_int(v, room, &n, (uint64_t)r->expires, 8) != 0 ||
+	    rprecord_put_str(v, room, &n, r->sender) != 0 ||
+	    rprecord_put_str(v, room, &n, r->from) != 0 ||
+	    rprecord_put_str(v, room, &n, r->qid) != 0 ||
+	    rprecord_put_int(v, room, &n, r->nrcpts > 0xffffffffUL ?
 	    0xffffffffUL : r->nrcpts, 4) != 0 ||
-	    rprecord_put_int(v, size, &n, 0, 2) != 0)
+	    rprecord_put_int(v, room, &n, 0, 2) != 0)
 		return 0;
 	at = n - 2;
 	for (kept = 0; kept < r->nkept; kept++) {
 		save = n;
-		if (rprecord_put_str(v, size, &n, r->rcpts[kept]) != 0) {
+		if (rprecord_put_str(v, room, &n, r->rcpts[kept]) != 0) {
 			n = save;	/* as many as fit */
 			break;
 		}
 	}
 	v[at] = (unsigned char)(kept >> 8);
 	v[at + 1] = (unsigned char)kept;
+	/* hashes only behind the whole list of texts: a list with a gap
+	 * would call a recipient that was one "not a recipient" */
+	hashed = kept == r->nkept ? r->nhashes : 0;
+	if (hashed > (room - n) / 8)
+		hashed = (room - n) / 8;
+	(void)rprecord_put_int(v, size, &n, hashed, 4);
+	for (i = 0; i < hashed; i++)
+		(void)rprecord_put_int(v, size, &n, r->hashes[i], 8);
+	(void)rprecord_put_int(v, size, &n, r->reports, 4);
+	(void)rprecord_put_int(v, size, &n, r->forwarded, 4);
 	return n;
 }
 
@@ -141,10 +219,11 @@ static int
 rprecord_decode(const void *val, size_t vlen, RPRECORD *r)
 {
 	struct rprecord_in in = { val, vlen };
-	uint64_t x, kept, i;
+	uint64_t x, kept, i, version, hashed;
 
 	memset(r, 0, sizeof(*r));
-	if (rprecord_get_int(&in, 1, &x) != 0 || x != RPRECORD_VERSION ||
+	if (rprecord_get_int(&in, 1, &version) != 0 ||
+	    (version != RPRECORD_VERSION && version != RPRECORD_VERSION_1) ||
 	    rprecord_get_int(&in, 8, &x) != 0)
 		return -1;
 	r->created = (int64_t)x;
@@ -165,6 +244,29 @@ rprecord_decode(const void *val, size_t vlen, RPRECORD *r)
 			return -1;
 		}
 		r->nkept++;
+	}
+	if (version == RPRECORD_VERSION) {
+		if (rprecord_get_int(&in, 4, &hashed) != 0 ||
+		    hashed > RPRECORD_HASHES_MAX || kept + hashed > r->nrcpts ||
+		    hashed * 8 > in.left || (hashed > 0 && kept <
+		    RPRECORD_RCPTS_MAX)) {
+			rprecord_clear(r);
+			return -1;
+		}
+		for (i = 0; i < hashed; i++) {
+			(void)rprecord_get_int(&in, 8, &x);
+			rprecord_add_hash(r, x);
+		}
+		if (rprecord_get_int(&in, 4, &x) != 0) {
+			rprecord_clear(r);
+			return -1;
+		}
+		r->reports = (uint32_t)x;
+		if (rprecord_get_int(&in, 4, &x) != 0) {
+			rprecord_clear(r);
+			return -1;
+		}
+		r->forwarded = (uint32_t)x;
 	}
 	if (in.left != 0) {
 		rprecord_clear(r);
@@ -187,6 +289,21 @@ rprecord_get(STORE_TXN *t, uint64_t id, RPRECORD *r)
 	    &vlen)) != 0)
 		return rc;
 	return rprecord_decode(val, vlen, r) == 0 ? 0 : RPRECORD_DAMAGED;
+}
+
+int
+rprecord_put(STORE_TXN *t, uint64_t id, const RPRECORD *r)
+{
+	unsigned char key[RPRECORD_KEY_LEN], *val;
+	size_t n;
+	int rc;
+
+	val = mem_alloc(RPRECORD_VALUE_MAX);
+	n = rprecord_encode(id, r, key, val, RPRECORD_VALUE_MAX);
+	rc = n == 0 ? STORE_ERROR : store_put(t, STORE_DB_RETURNPATH, key,
+	    sizeof(key), val, n);
+	free(val);
+	return rc;
 }
 
 struct rprecord_sweep_ctx {
@@ -216,7 +333,7 @@ rprecord_sweep_one(const void *key, size_t klen, const void *val,
 	s->seen++;
 	if (klen != RPRECORD_KEY_LEN ||
 	    rprecord_get_int(&in, 1, &version) != 0 ||
-	    version != RPRECORD_VERSION ||
+	    (version != RPRECORD_VERSION && version != RPRECORD_VERSION_1) ||
 	    rprecord_get_int(&in, 8, &expires) != 0 ||
 	    rprecord_get_int(&in, 8, &expires) != 0 ||
 	    (int64_t)expires < s->now) {

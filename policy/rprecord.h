@@ -3,18 +3,31 @@
  * made for, kept in the store until the token expires.
  *
  *	RPRECORD r = { .created = now, .expires = now + expiry, ... };
- *	rprecord_add(&r, rcpt);			each recipient (the first
- *						RPRECORD_RCPTS_MAX are kept)
+ *	rprecord_add(&r, rcpt);			each recipient, canonical
+ *						(addr_canon()): the first
+ *						RPRECORD_RCPTS_MAX as text,
+ *						up to RPRECORD_HASHES_MAX
+ *						more as hashes
  *	n = rprecord_encode(id, &r, key, &klen, val, sizeof(val));
  *	rc = rprecord_get(txn, id, &r);		0, STORE_NOTFOUND, STORE_ERROR
  *						or RPRECORD_DAMAGED
+ *	rc = rprecord_put(txn, id, &r);		write it back (report counts)
+ *	rc = rprecord_listed(&r, canon);	RPRECORD_LISTED, _NOT_LISTED,
+ *						or _UNKNOWN (the record does
+ *						not hold every recipient)
  *	n = rprecord_sweep(txn, now, budget, &cursor);	drop expired ones
  *	n = rprecord_sweep_paced(st, now, chunk, max_ms, &cursor, err, len);
  *	rprecord_clear(&r);
  *
  * A record holds the sender key the message was counted under, the
  * original envelope sender, the queue id, the time, the number of
- * recipients and the first RPRECORD_RCPTS_MAX of them.  Keys are the
+ * recipients and the recipients themselves (the first RPRECORD_RCPTS_MAX
+ * as text, the next RPRECORD_HASHES_MAX as 64-bit hashes), and how many
+ * reports came back for it and how many of them were forwarded.  A
+ * record whose list is short of its count (a message with more
+ * recipients than that, a record of version 1 written before hashes, one
+ * written without recipients) answers RPRECORD_UNKNOWN for an address it
+ * does not hold: the caller decides what an unknown recipient may do.  Keys are the
  * 64-bit id, big-endian.  A value that does not decode is RPRECORD_DAMAGED;
  * rprecord_sweep() removes records whose expiry
  * has passed (and damaged ones), at most budget per call, going on from
@@ -41,10 +54,13 @@
 #include "store.h"
 
 #define RPRECORD_RCPTS_MAX	50
+#define RPRECORD_HASHES_MAX	4000	/* 32,000 octets at most */
 #define RPRECORD_QID_MAX	64
 #define RPRECORD_VALUE_MAX	(64 * 1024)
 #define RPRECORD_KEY_LEN	8
 #define RPRECORD_DAMAGED	2
+
+enum { RPRECORD_UNKNOWN = -1, RPRECORD_NOT_LISTED = 0, RPRECORD_LISTED = 1 };
 
 typedef struct {
 	int64_t		 created, expires;
@@ -54,6 +70,10 @@ typedef struct {
 	unsigned long	 nrcpts;		/* all of them */
 	size_t		 nkept;
 	char		*rcpts[RPRECORD_RCPTS_MAX];	/* the first ones */
+	uint64_t	*hashes;	/* of the next ones */
+	size_t		 nhashes, hashcap;
+	uint32_t	 reports;	/* reports taken for the token */
+	uint32_t	 forwarded;	/* of them, forwarded */
 } RPRECORD;
 
 void	rprecord_add(RPRECORD *, const char *rcpt);
@@ -61,6 +81,8 @@ void	rprecord_clear(RPRECORD *);
 size_t	rprecord_encode(uint64_t id, const RPRECORD *, unsigned char *key,
 	    unsigned char *val, size_t valsize);
 int	rprecord_get(STORE_TXN *, uint64_t id, RPRECORD *);
+int	rprecord_put(STORE_TXN *, uint64_t id, const RPRECORD *);
+int	rprecord_listed(const RPRECORD *, const char *addr);
 long	rprecord_sweep(STORE_TXN *, int64_t now, long budget,
 	    uint64_t *cursor);
 long	rprecord_sweep_paced(STORE *, int64_t now, long chunk,

@@ -46,7 +46,7 @@ send() {	# send ID FROM TO [pf_send options]
 		"$_from" "$_to" "$_id" "$_id" "$_id" >"$T_TMP/msg.$_id"
 	pf_send --name "$_id" "$@" --from "$_from" --to "$_to" --data "@$T_TMP/msg.$_id"
 }
-report_logged() { grep -q "dsn report to rp+[0-9a-f]\{46\}@bounce.example.com for sender $1 (record found): $2 5.1.1 hard; 1 recorded" "$RGLOG"; }
+report_logged() { grep -q "dsn report to rp+[0-9a-f]\{46\}@bounce.example.com for sender $1 (record found): $2 5.1.1 hard counted; 1 recorded" "$RGLOG"; }
 
 write_conf no
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1

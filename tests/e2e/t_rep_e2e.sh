@@ -59,7 +59,7 @@ field() {	# field KEY EXPR: from repguardctl show KEY --json
 	"$REPGUARDCTL" -c "$CONF" show "$1" --json 2>/dev/null |
 		/usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
 }
-recorded() { [ "$(grep -c "hard; 1 recorded" "$RGLOG")" -ge "$1" ]; }
+recorded() { [ "$(grep -c "hard counted; 1 recorded" "$RGLOG")" -ge "$1" ]; }
 
 "$REPGUARD" -n -c "$CONF" >"$T_TMP/check.out" 2>&1
 t_ok $? "repguard -n accepts the configuration"

@@ -63,7 +63,7 @@ send carol@example.com "gone@example.org,ok@example.org" >/dev/null
 NOHDRS=1 send erin@example.com x@example.org >/dev/null	# signing fails
 report_for "$RP" postfix-dsn-5.1.1.eml "$T_TMP/dsn.eml" friend@example.org
 send "<>" "$RP" "$T_TMP/dsn.eml" 192.0.2.9 >/dev/null
-t_wait_for 3 grep -q "friend@example.org 5.1.1 hard; 1 recorded" "$LOG"
+t_wait_for 3 grep -q "friend@example.org 5.1.1 hard counted; 1 recorded" "$LOG"
 t_ok $? "the bounce came back and was recorded"
 
 out=$(metrics_scrape "$PORT")

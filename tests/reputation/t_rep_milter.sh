@@ -76,7 +76,7 @@ bounce() {	# bounce INDEX: a Postfix DSN (5.1.1) about recipient INDEX
 	send "<>" "$RP" "$T_TMP/dsn$1.eml" 192.0.2.9 >/dev/null
 }
 bounce 3
-logged "rcpt3@example.org 5.1.1 hard; 1 recorded"
+logged "rcpt3@example.org 5.1.1 hard counted; 1 recorded"
 t_ok $? "the first hard bounce is recorded"
 logged "sender alice@example.com: active -> warning: hard-bounce rate 2\.50% \(1 of 40 recipients in (10s|1h)\) >= 2\.00%"
 t_ok $? "1 of 40 (2.5 %): warning, logged with the numbers"
@@ -145,9 +145,9 @@ policy_bounce() {	# policy_bounce RCPT: a DSN refusing RCPT for policy (5.7.1, b
 	send "<>" "$RP2" "$T_TMP/policy.eml" 192.0.2.9 >/dev/null
 }
 policy_bounce rcpt5@gmail.com
-logged "rcpt5@gmail\.com 5\.7\.1 policy; 1 recorded"
+logged "rcpt5@gmail\.com 5\.7\.1 policy counted; 1 recorded"
 policy_bounce rcpt6@example.org
-logged "rcpt6@example\.org 5\.7\.1 policy; 1 recorded"
+logged "rcpt6@example\.org 5\.7\.1 policy counted; 1 recorded"
 t_is "$(field alice@example.com 'd["windows"]["long"]["policy"], d["windows"]["long"]["policy_major"]')" "(2, 1)" \
 	"policy bounces are counted, those from MajorReceivers (gmail.com) apart"
 

@@ -66,7 +66,7 @@ IFS='|' read -r res RP rr <<<"$(send alice@example.com dead@example.org,live@exa
 t_is "$res" "eom continue" "alice's first message to dead@ and live@ goes"
 sleep 0.2
 report "$RP" postfix-dsn-5.1.1.eml dead@example.org
-logged "dead@example\.org 5\.1\.1 hard; 1 recorded"
+logged "dead@example\.org 5\.1\.1 hard counted; 1 recorded"
 t_ok $? "the DSN for dead@example.org is recorded as hard"
 IFS='|' read -r res _ rr <<<"$(send alice@example.com Dead@Example.ORG,live@example.org)"
 t_is "$res" "eom continue" "her next message to Dead@Example.ORG and live@ still goes"
@@ -84,8 +84,11 @@ t_like "$("$REPGUARDCTL" -c "$CONF" suppressed)" '^dead@example\.org +hard-bounc
 	"repguardctl suppressed lists it, global, with its expiry"
 
 # --- a complaint, an operator's entry -------------------------------------------------------
-report "$RP" arf-abuse.eml angry@example.org
-logged "angry@example\.org - complaint; 1 recorded"
+# a complaint counts for a recipient of the message its token names
+IFS='|' read -r res RPA rr <<<"$(send alice@example.com angry@example.org)"
+sleep 0.2
+report "$RPA" arf-abuse.eml angry@example.org
+logged "angry@example\.org - complaint counted; 1 recorded"
 t_ok $? "an ARF complaint from angry@example.org is recorded"
 t_like "$(send alice@example.com angry@example.org | cut -d'|' -f3)" \
 	'^y 550 5\.7\.1 repguard: angry@example\.org is on the suppression list since [^:]+:[^:]+:[^:]+: its owner complained$' \
@@ -108,7 +111,7 @@ t_wait_for 5 grep -q "configuration reloaded" "$LOG"
 IFS='|' read -r res RP2 rr <<<"$(send carol@example.com gone@example.org)"
 sleep 0.2
 report "$RP2" postfix-dsn-5.1.1.eml gone@example.org
-logged "gone@example\.org 5\.1\.1 hard; 1 recorded"
+logged "gone@example\.org 5\.1\.1 hard counted; 1 recorded"
 t_like "$(send carol@example.com gone@example.org,x@example.org | cut -d'|' -f3)" '^y 550 5\.1\.1 .*;c $' \
 	"Suppression sender: refused for carol, whose mail bounced"
 t_is "$(send dave@example.com gone@example.org | cut -d'|' -f3)" "c " "... but not for dave"

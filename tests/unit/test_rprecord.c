@@ -9,7 +9,11 @@
  * read as damaged, never a crash; an unknown id is not found; the sweep
  * drops expired and damaged records only, within its budget, and its
  * cursor goes round; the paced sweep goes on chunk after chunk to the end
- * of a pass when it has the time, and does one chunk when it has none.
+ * of a pass when it has the time, and does one chunk when it has none;
+ * a message's recipients past the first 50 are kept as hashes, so a
+ * record says which addresses were its recipients (and "unknown" when its
+ * list is short: too many recipients, version 1 records).  Version 1
+ * values still read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +101,7 @@ struct fill_ctx {
 };
 
 static void make(RPRECORD *, int64_t, int64_t, int);
+static void listing(STORE *);
 
 static int
 fill_fn(STORE_TXN *t, void *ctx)
@@ -162,6 +167,136 @@ make(RPRECORD *r, int64_t created, int64_t expires, int nrcpt)
 		snprintf(a, sizeof(a), "r%d@example.org", i);
 		rprecord_add(r, a);
 	}
+}
+
+/* A version 1 value, as written before hashes and report counts:
+ * created 1000, expires 2000, sender "alice", no from or queue id, nrcpts
+ * recipients of which the first kept ("r0@example.org", ...). */
+static size_t
+v1_value(unsigned char *v, int nrcpts, int kept)
+{
+	static const unsigned char head[] = {
+		1,				/* version */
+		0, 0, 0, 0, 0, 0, 0x03, 0xe8,	/* created */
+		0, 0, 0, 0, 0, 0, 0x07, 0xd0,	/* expires */
+		0, 5, 'a', 'l', 'i', 'c', 'e',	/* sender */
+		0, 0,				/* from */
+		0, 0				/* queue id */
+	};
+	size_t n = sizeof(head);
+	int i;
+
+	memcpy(v, head, n);
+	v[n++] = 0;
+	v[n++] = 0;
+	v[n++] = 0;
+	v[n++] = (unsigned char)nrcpts;
+	v[n++] = 0;
+	v[n++] = (unsigned char)kept;
+	for (i = 0; i < kept; i++) {
+		v[n++] = 0;
+		v[n++] = 14;
+		memcpy(v + n, "r0@example.org", 14);
+		v[n + 1] = (unsigned char)('0' + i);
+		n += 14;
+	}
+	return n;
+}
+
+/*
+ * Which addresses a record vouches for: all of a message's recipients
+ * (texts, then hashes), none else; an incomplete list says "unknown".
+ */
+static void
+listing(STORE *st)
+{
+	unsigned char key[RPRECORD_KEY_LEN], *val;
+	char a[64];
+	RPRECORD r, g;
+	size_t n;
+	int i, bad;
+
+	val = malloc(RPRECORD_VALUE_MAX);
+	make(&r, 1000, 2000, 1200);
+	tap_ok(r.nkept == 50 && r.nhashes == 1150, "1,200 recipients: 50 "
+	    "as text, 1,150 as hashes");
+	n = rprecord_encode(20, &r, key, val, RPRECORD_VALUE_MAX);
+	raw_put(st, key, sizeof(key), val, n);
+	tap_ok(get(st, 20, &g) == 0 && g.nrcpts == 1200 && g.nkept == 50 &&
+	    g.nhashes == 1150, "... read back: %zu octets", n);
+	for (bad = 0, i = 0; i < 1200; i++) {
+		snprintf(a, sizeof(a), "r%d@example.org", i);
+		bad += rprecord_listed(&g, a) != RPRECORD_LISTED;
+	}
+	tap_int(bad, 0, "each of the 1,200 recipients is listed");
+	tap_int(rprecord_listed(&g, "r1200@example.org"), RPRECORD_NOT_LISTED,
+	    "an address that was not a recipient: not listed");
+	tap_int(rprecord_listed(&g, "R7@example.org"), RPRECORD_NOT_LISTED,
+	    "another case is another address here (callers canonicalise)");
+	g.reports = 7;
+	g.forwarded = 2;
+	n = rprecord_encode(20, &g, key, val, RPRECORD_VALUE_MAX);
+	raw_put(st, key, sizeof(key), val, n);
+	rprecord_clear(&g);
+	tap_ok(get(st, 20, &g) == 0 && g.reports == 7 && g.forwarded == 2 &&
+	    g.nhashes == 1150, "report counts written back and read");
+	rprecord_clear(&g);
+	rprecord_clear(&r);
+
+	make(&r, 1000, 2000, 5000);
+	tap_ok(r.nrcpts == 5000 && r.nhashes == RPRECORD_HASHES_MAX,
+	    "5,000 recipients: %d hashes kept", RPRECORD_HASHES_MAX);
+	n = rprecord_encode(21, &r, key, val, RPRECORD_VALUE_MAX);
+	raw_put(st, key, sizeof(key), val, n);
+	tap_ok(n > 0 && get(st, 21, &g) == 0, "... encoded in %zu octets", n);
+	tap_int(rprecord_listed(&g, "r4049@example.org"), RPRECORD_LISTED,
+	    "the last hashed one is listed");
+	tap_int(rprecord_listed(&g, "r4050@example.org"), RPRECORD_UNKNOWN,
+	    "one past the hashes: unknown");
+	tap_int(rprecord_listed(&g, "x@example.net"), RPRECORD_UNKNOWN,
+	    "any other address: unknown (the list is incomplete)");
+	rprecord_clear(&g);
+
+	/* a small value keeps some texts and then no hashes (no gap) */
+	n = rprecord_encode(22, &r, key, val, 400);
+	raw_put(st, key, sizeof(key), val, n);
+	tap_ok(get(st, 22, &g) == 0 && g.nkept < 50 && g.nhashes == 0 &&
+	    rprecord_listed(&g, "r0@example.org") == RPRECORD_LISTED &&
+	    rprecord_listed(&g, "r60@example.org") == RPRECORD_UNKNOWN,
+	    "a 400-octet value: %zu texts, no hashes, the rest unknown",
+	    g.nkept);
+	rprecord_clear(&g);
+	rprecord_clear(&r);
+
+	make(&r, 1000, 2000, 0);
+	n = rprecord_encode(23, &r, key, val, RPRECORD_VALUE_MAX);
+	raw_put(st, key, sizeof(key), val, n);
+	tap_ok(get(st, 23, &g) == 0 && rprecord_listed(&g, "r0@example.org") ==
+	    RPRECORD_UNKNOWN, "a record without recipients: unknown");
+	rprecord_clear(&g);
+	rprecord_clear(&r);
+
+	/* version 1 values still read: complete when all were kept */
+	n = v1_value(val, 2, 2);
+	raw_put(st, key, sizeof(key), val, n);
+	tap_ok(get(st, 23, &g) == 0 && g.nrcpts == 2 && g.nkept == 2 &&
+	    strcmp(g.sender, "alice") == 0 && g.expires == 2000 &&
+	    rprecord_listed(&g, "r1@example.org") == RPRECORD_LISTED &&
+	    rprecord_listed(&g, "r5@example.org") == RPRECORD_NOT_LISTED,
+	    "a version 1 record with every recipient: read, complete");
+	rprecord_clear(&g);
+	n = v1_value(val, 9, 2);
+	raw_put(st, key, sizeof(key), val, n);
+	tap_ok(get(st, 23, &g) == 0 &&
+	    rprecord_listed(&g, "r5@example.org") == RPRECORD_UNKNOWN,
+	    "a version 1 record with 2 of 9 kept: the rest unknown");
+	rprecord_clear(&g);
+	n = v1_value(val, 2, 2);
+	val[n++] = 0;
+	raw_put(st, key, sizeof(key), val, n);
+	tap_int(get(st, 23, &g), RPRECORD_DAMAGED,
+	    "a version 1 record with a trailing octet: damaged");
+	free(val);
 }
 
 int
@@ -233,10 +368,10 @@ main(void)
 		rprecord_clear(&g);
 	}
 	tap_int((long long)bad, 0, "each of the %zu truncations: damaged", n);
-	val[0] = 2;
+	val[0] = 3;
 	raw_put(st, key, sizeof(key), val, n);
 	tap_int(get(st, 9, &g), RPRECORD_DAMAGED, "another version: damaged");
-	val[0] = 1;
+	val[0] = 2;
 	raw_put(st, key, sizeof(key), val, n + 1);
 	tap_int(get(st, 9, &g), RPRECORD_DAMAGED, "a trailing octet: damaged");
 	raw_put(st, key, sizeof(key), val, n);
@@ -300,6 +435,7 @@ main(void)
 	tap_int(rprecord_sweep_paced(st, 3000, 300, 60000, &cursor, err,
 	    sizeof(err)), 0, "a pass with nothing expired removes nothing");
 
+	listing(st);
 	store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
