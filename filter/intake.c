@@ -173,7 +173,7 @@ intake_log(const INTAKE *im, const BOUNCE *b, const RPACCOUNT_RESULT *res,
 	if (n < sizeof(out->log) && res->n[RPACCOUNT_OVER_LIMIT] + (res->nrcpts
 	    == 0 && res->record.reports > res->limit) > 0)
 		n += (size_t)snprintf(out->log + n, sizeof(out->log) - n,
-		    "; report %lu over the token's limit of %lu: not counted, "
+		    "; report %lu over the token's limit of %lu reports: not counted, "
 		    "not forwarded", (unsigned long)res->record.reports,
 		    (unsigned long)res->limit);
 	if (n < sizeof(out->log) && rc == STORE_ERROR)
@@ -183,11 +183,12 @@ intake_log(const INTAKE *im, const BOUNCE *b, const RPACCOUNT_RESULT *res,
 	if (res->n[RPACCOUNT_NOT_RECIPIENT] == 0)
 		return;
 	n = (size_t)snprintf(out->foreign, sizeof(out->foreign), "%s: report "
-	    "to %.300s names %d address%s that %s not recipients of message "
-	    "%.64s from %.300s, not counted:", qid, im->rcpt,
+	    "to %.300s names %d address%s that %s of message %.64s from "
+	    "%.300s, not counted:", qid, im->rcpt,
 	    res->n[RPACCOUNT_NOT_RECIPIENT],
 	    res->n[RPACCOUNT_NOT_RECIPIENT] == 1 ? "" : "es",
-	    res->n[RPACCOUNT_NOT_RECIPIENT] == 1 ? "was" : "were",
+	    res->n[RPACCOUNT_NOT_RECIPIENT] == 1 ? "was not a recipient" :
+	    "were not recipients",
 	    res->record.qid, res->record.sender);
 	for (i = 0, v = 0; i < res->nrcpts && n < sizeof(out->foreign); i++)
 		if (res->verdict[i] == RPACCOUNT_NOT_RECIPIENT)

@@ -15,7 +15,13 @@
 #     (the MTA is asked to add alice@example.com and drop the bounce address);
 #   - a DSN about one of repguard's own 451 "paused" refusals is not counted;
 #   - an ARF complaint is recorded as "complaint", an out-of-office reply
-#     records nothing.
+#     records nothing;
+#   - a token takes 3 reports per recipient of its message and forwards one
+#     per recipient (BounceForward yes); past that reports are dropped;
+#   - a recipient address with a carriage return and an escape sequence in
+#     a report reaches neither the log nor ingest's output as such.
+# (The forgeries themselves, 40 reports naming strangers and so on, are in
+# tests/unit/test_rpaccount.c and, through Postfix, tests/e2e/t_forgery_e2e.sh.)
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
 rg_milter_test
@@ -163,6 +169,37 @@ t_wait_for 5 grep -q "configuration reloaded" "$LOG"
 out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/exim-dsn.eml" "$RP")")
 t_is "$out" "eom continue|addrcpt:<alice@example.com> delrcpt:<$RP>" \
 	"BounceForward yes: the report goes to the original sender instead of the bounce address"
+
+# --- forwards and reports per token ---------------------------------------------------------
+# 8 reports so far: the message has 4 recipients, so 12 in all
+# (ReportsPerRecipient 3) and 4 forwards (one forwarded above)
+fwd=0 drop=0
+for i in 1 2 3 4; do
+	out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/exim-dsn.eml" "$RP")")
+	case $out in
+	"eom continue|addrcpt:<alice@example.com> delrcpt:<$RP>") fwd=$((fwd + 1)) ;;
+	"eom discard|") drop=$((drop + 1)) ;;
+	esac
+done
+t_is "$fwd:$drop" "3:1" "BounceForward: one report forwarded per recipient of the message (4), then dropped"
+out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/exim-dsn.eml" "$RP")")
+t_is "$out" "eom discard|" "the 13th report to the token: dropped"
+logged "report 13 over the token's limit of 12 reports: not counted, not forwarded"
+t_ok $? "... logged as over the token's limit (ReportsPerRecipient 3 x 4 recipients)"
+
+# --- hostile text in a report ----------------------------------------------------------------
+printf 'From: <carol@example.com>\r\nTo: <x@example.org>\r\nSubject: hi\r\n\r\nhi\r\n' >"$T_TMP/out2.eml"
+out=$(send 10.1.2.3 carol@example.com x@example.org "$T_TMP/out2.eml")
+RP2=$(printf '%s' "$out" | sed -n 's/.*chgfrom:<\([^>]*\)>.*/\1/p')
+sleep 0.2
+sed -e "s/nobody@example\.org/x@example.org\rrepguard[1]: forged-line\x1b[2J/" \
+	"$(with_token "$C/postfix-dsn-5.1.1.eml" "$RP2")" >"$T_TMP/evil.eml"
+out=$(send 192.0.2.9 "<>" "$RP2" "$T_TMP/evil.eml")
+logged "x@example.org?repguard[1]:"
+t_ok $? "a recipient with a carriage return and an escape: logged with '?' in their place"
+t_is "$(tr -dc '\r\033' <"$LOG" | wc -c)" 0 "... no control character reaches the log"
+out=$("$REPGUARDCTL" -c "$CONF" ingest --rcpt "$RP2" <"$T_TMP/evil.eml")
+t_is "$(printf '%s' "$out" | tr -dc '\r\033' | wc -c)" 0 "... nor ingest's output ($(printf '%s' "$out" | grep -c 'not a recipient') warning)"
 
 rg_stop
 t_is "$RG_STATUS" 0 "repguard stops with status 0"
