@@ -55,6 +55,10 @@ intake_rcpt(INTAKE *im, const struct CONF *c, const char *rcpt, int64_t now,
 	    (at = strrchr(key, '@')) == NULL ||
 	    strcasecmp(at + 1, retpath_domain(rp)) != 0)
 		return INTAKE_NOT;
+	if (im->active) {	/* one report, one token, one message */
+		snprintf(reply, replysize, "one report per message");
+		return INTAKE_DEFER;
+	}
 	keys = retpath_keys(rp, &nkeys);
 	if (!im->active)		/* named in the caller's log line */
 		snprintf(im->rcpt, sizeof(im->rcpt), "%s", key);
@@ -170,12 +174,10 @@ intake_log(const INTAKE *im, const BOUNCE *b, const RPACCOUNT_RESULT *res,
 		n += (size_t)snprintf(out->log + n, sizeof(out->log) - n,
 		    "; %d recorded, %d already known",
 		    res->n[RPACCOUNT_COUNTED], res->n[RPACCOUNT_KNOWN]);
-	if (n < sizeof(out->log) && res->n[RPACCOUNT_OVER_LIMIT] + (res->nrcpts
-	    == 0 && res->record.reports > res->limit) > 0)
+	if (n < sizeof(out->log) && res->over)
 		n += (size_t)snprintf(out->log + n, sizeof(out->log) - n,
-		    "; report %lu over the token's limit of %lu reports: not counted, "
-		    "not forwarded", (unsigned long)res->record.reports,
-		    (unsigned long)res->limit);
+		    "; over the token's limit of %lu reports: not counted, "
+		    "not forwarded", (unsigned long)res->limit);
 	if (n < sizeof(out->log) && rc == STORE_ERROR)
 		snprintf(out->log + n, sizeof(out->log) - n, "; store failed: "
 		    "%s", err);

@@ -9,6 +9,9 @@
  *		INTAKE_REFUSE	our domain, but a forged, altered, expired or
  *				missing token: refuse the recipient with
  *				550 5.1.1 (reply holds why), no backscatter
+ *		INTAKE_DEFER	a second return-path recipient in the same
+ *				message: 452 4.5.3, the client sends it apart
+ *				(a report is accounted for under one token)
  *	intake_header(&im, name, value, space);	while im.active
  *	intake_eoh(&im); intake_body(&im, chunk, len);
  *	intake_eom(&im, store, conf, qid, now, &out);
@@ -36,7 +39,7 @@
 
 struct CONF;
 
-enum { INTAKE_NOT, INTAKE_OK, INTAKE_REFUSE };
+enum { INTAKE_NOT, INTAKE_OK, INTAKE_REFUSE, INTAKE_DEFER };
 
 typedef struct {
 	int		 active;	/* a valid return-path recipient seen */

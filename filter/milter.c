@@ -341,11 +341,43 @@ milter_rcpt_refused(struct milter_conn *c, const char *rcpt, sfsistat rs)
 	c->rcode[0] = c->xcode[0] = c->detail[0] = '\0';
 }
 
+/*
+ * A return-path recipient refused: a bad token (550 5.1.1, for good) or
+ * a second one in the same message (452 4.5.3, sent again apart).
+ */
+static sfsistat
+milter_rcpt_report(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
+    const char *why)
+{
+	int again = c->im.active;
+	char text[400];
+
+	milter_queue_id(ctx, c);
+	msg_info("%s: %s report to %s: %s", c->id, again ? "deferred" :
+	    "refused", again ? rcpt : c->im.rcpt, why);
+	if (c->noreply & SMFIP_NR_RCPT) {
+		c->drop = 1;		/* no reply possible here */
+		return SMFIS_NOREPLY;
+	}
+	if (again) {
+		snprintf(text, sizeof(text), "repguard: %s, send this "
+		    "recipient apart", why);
+		milter_reply(ctx, c, "452", "4.5.3", text, "bad-token");
+		milter_rcpt_refused(c, rcpt, SMFIS_TEMPFAIL);
+		return SMFIS_TEMPFAIL;
+	}
+	snprintf(text, sizeof(text), "repguard: no such bounce address (%s)",
+	    why);
+	milter_reply(ctx, c, "550", "5.1.1", text, "bad-token");
+	milter_rcpt_refused(c, c->im.rcpt, SMFIS_REJECT);
+	return SMFIS_REJECT;
+}
+
 static sfsistat
 milter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *c = milter_conn(ctx);
-	char rcpt[ADDR_KEY_MAX], why[256], text[400];
+	char rcpt[ADDR_KEY_MAX], why[256];
 	sfsistat rs;
 	size_t n;
 
@@ -356,18 +388,8 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	case INTAKE_OK:
 		return milter_next(c, SMFIP_NR_RCPT);
 	case INTAKE_REFUSE:
-		milter_queue_id(ctx, c);
-		msg_info("%s: refused report to %s: %s", c->id, c->im.rcpt,
-		    why);
-		if (c->noreply & SMFIP_NR_RCPT) {
-			c->drop = 1;		/* no reply possible here */
-			return SMFIS_NOREPLY;
-		}
-		snprintf(text, sizeof(text), "repguard: no such bounce "
-		    "address (%s)", why);
-		milter_reply(ctx, c, "550", "5.1.1", text, "bad-token");
-		milter_rcpt_refused(c, c->im.rcpt, SMFIS_REJECT);
-		return SMFIS_REJECT;
+	case INTAKE_DEFER:
+		return milter_rcpt_report(ctx, c, argv[0], why);
 	}
 	/* outbound: one canonical key for the suppression list and the
 	 * return-path record */

@@ -240,14 +240,15 @@ rpaccount_report(STORE_TXN *t, const RPACCOUNT_RULES *ru, uint64_t id,
 	rpaccount_entries(b, res);
 	res->limit = ru->reports_per_rcpt ? rpaccount_times(
 	    ru->reports_per_rcpt, rec->nrcpts) : UINT32_MAX;
-	if (rec->reports < UINT32_MAX)
-		rec->reports++;
-	if (rec->reports > res->limit) {
+	if (rec->reports >= res->limit) {
+		/* nothing written: a flood of reports costs no commits */
+		res->over = 1;
 		for (i = 0; i < res->nrcpts; i++)
 			res->verdict[i] = RPACCOUNT_OVER_LIMIT;
 		res->n[RPACCOUNT_OVER_LIMIT] = (int)res->nrcpts;
-		return rprecord_put(t, id, rec) == 0 ? 0 : STORE_ERROR;
+		return 0;
 	}
+	rec->reports++;
 	for (i = 0; i < res->nrcpts; i++) {
 		if (rpaccount_one(t, ru, id, b, i, now, res) != 0)
 			return STORE_ERROR;

@@ -103,6 +103,7 @@ typedef struct {
 	REP_CHANGE	 change;
 	int		 forward;		/* forward the report */
 	uint32_t	 limit;			/* the token's report limit */
+	int		 over;			/* ... reached: nothing done */
 } RPACCOUNT_RESULT;
 
 int		 rpaccount_report(STORE_TXN *, const RPACCOUNT_RULES *,

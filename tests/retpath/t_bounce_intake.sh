@@ -184,7 +184,7 @@ done
 t_is "$fwd:$drop" "3:1" "BounceForward: one report forwarded per recipient of the message (4), then dropped"
 out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/exim-dsn.eml" "$RP")")
 t_is "$out" "eom discard|" "the 13th report to the token: dropped"
-logged "report 13 over the token's limit of 12 reports: not counted, not forwarded"
+logged "; over the token's limit of 12 reports: not counted, not forwarded"
 t_ok $? "... logged as over the token's limit (ReportsPerRecipient 3 x 4 recipients)"
 
 # --- hostile text in a report ----------------------------------------------------------------
@@ -200,6 +200,23 @@ t_ok $? "a recipient with a carriage return and an escape: logged with '?' in th
 t_is "$(tr -dc '\r\033' <"$LOG" | wc -c)" 0 "... no control character reaches the log"
 out=$("$REPGUARDCTL" -c "$CONF" ingest --rcpt "$RP2" <"$T_TMP/evil.eml")
 t_is "$(printf '%s' "$out" | tr -dc '\r\033' | wc -c)" 0 "... nor ingest's output ($(printf '%s' "$out" | grep -c 'not a recipient') warning)"
+
+# --- two tokens in one message ----------------------------------------------------------------
+"$PY" - "$TOP_SRCDIR/tests/lib" "$SOCK" "$RP" "$RP2" >"$T_TMP/rcpt2.out" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import milterclient as mc
+with mc.MilterClient(sys.argv[2]) as cl:
+    cl.negotiate()
+    cl.macros.update({"client_addr": "192.0.2.9", "i": "Q2"})
+    cl.connect("x.example", "192.0.2.9")
+    cl.mail("<>")
+    r1 = cl.rcpt(sys.argv[3])
+    r2 = cl.rcpt(sys.argv[4])
+    print(r1.code, "|", r2.code, r2.text)
+PYEOF
+t_like "$(cat "$T_TMP/rcpt2.out")" '^c \| y 452 4\.5\.3 repguard: one report per message, send this recipient apart' \
+	"a second token in the same message: 452 4.5.3, to be sent apart (a report counts under one token)"
 
 rg_stop
 t_is "$RG_STATUS" 0 "repguard stops with status 0"
