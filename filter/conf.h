@@ -86,6 +86,7 @@ enum conf_compliance {
 typedef struct {
 	TCLASS_RULES	 tclass;
 	BUCKET_RULE	 bulk, transactional, relay;	/* tokens 0: none */
+	BUCKET_RULE	 report_client;		/* reports per client */
 	DOMLIMITS	*domains;		/* NULL: no DomainLimits */
 	int64_t		 warmup_start;		/* 0: no warm-up */
 	WARMUP		 warmup;

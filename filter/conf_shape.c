@@ -58,6 +58,7 @@ conf_shaping_load(const CONF *c, CONF_SHAPING *sh)
 	conf_shape_rule(c, "BulkLimit", &sh->bulk);
 	conf_shape_rule(c, "TransactionalLimit", &sh->transactional);
 	conf_shape_rule(c, "RelayLimit", &sh->relay);
+	conf_shape_rule(c, "ReportClientLimit", &sh->report_client);
 	if (conf_str(c, "WarmupStart") != NULL) {
 		sh->warmup_start = conf_num(c, "WarmupStart");
 		s = conf_str(c, "WarmupSchedule");
@@ -133,6 +134,10 @@ conf_shaping_rule(const CONF *c, const char *name, BUCKET_RULE *r,
 	} else if (strcmp(name, "relay") == 0 && sh->relay.tokens > 0) {
 		*r = sh->relay;
 		snprintf(what, whatsize, "RelayLimit");
+	} else if (strncmp(name, "report:", 7) == 0 &&
+	    sh->report_client.tokens > 0) {
+		*r = sh->report_client;
+		snprintf(what, whatsize, "ReportClientLimit");
 	} else if (strncmp(name, "warmup:", 7) == 0 && sh->warmup_start != 0 &&
 	    warmup_date_parse(name + 7, strlen(name + 7), &day) == NULL &&
 	    (r->tokens = warmup_limit(&sh->warmup, sh->warmup_start, day,

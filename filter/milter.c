@@ -386,6 +386,12 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	switch (intake_rcpt(&c->im, c->conf, argv[0], clock_now(),
 	    why, sizeof(why))) {
 	case INTAKE_OK:
+		if ((rs = milter_shape_report(ctx, c, clock_now_ms())) !=
+		    SMFIS_CONTINUE) {
+			c->im.active = 0;	/* not taken: no report */
+			milter_rcpt_refused(c, c->im.rcpt, rs);
+			return rs;
+		}
 		return milter_next(c, SMFIP_NR_RCPT);
 	case INTAKE_REFUSE:
 	case INTAKE_DEFER:

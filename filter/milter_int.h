@@ -104,6 +104,8 @@ sfsistat	milter_rep_rcpt(SMFICTX *, struct milter_conn *, const char *key,
 void		milter_reply_clean(const char *in, char *out, size_t outsize);
 
 /* milter_shape.c */
+sfsistat	milter_shape_report(SMFICTX *, struct milter_conn *,
+		    int64_t now_ms);
 sfsistat	milter_shape_rcpt(SMFICTX *, struct milter_conn *, const char *rcpt,
 		    int64_t now_ms);
 void		milter_shape_header(struct milter_conn *, const char *name,

@@ -173,6 +173,46 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
 	return SMFIS_TEMPFAIL;
 }
 
+/*
+ * A report to the bounce domain from this client: ReportClientLimit.  A
+ * refusal is a 451 for this recipient; the client sends it later.
+ */
+sfsistat
+milter_shape_report(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
+{
+	const CONF_SHAPING *sh = conf_shaping(c->conf);
+	char name[BUCKET_NAME_MAX + 1], rule[80], wait[64], text[400];
+	char clean[800];
+	SHAPE_ITEM it;
+	SHAPE_RESULT res;
+	int rc;
+
+	if (sh->report_client.tokens == 0 || (c->noreply & SMFIP_NR_RCPT))
+		return SMFIS_CONTINUE;
+	snprintf(name, sizeof(name), "report:%s", c->addr[0] ? c->addr :
+	    "unknown");
+	it.name = name;
+	it.rule = &sh->report_client;
+	it.soft = 0;
+	rc = shape_take(milter_shape, &it, 1, 1, now_ms, &res);
+	if (rc == STORE_ERROR) {
+		msg_warn("%s: rate limit of %s: %s: report taken", c->id, name,
+		    res.err);
+		return SMFIS_CONTINUE;
+	}
+	if (rc == 0)
+		return SMFIS_CONTINUE;
+	bucket_rule_format(&sh->report_client, rule, sizeof(rule));
+	milter_wait_text(res.wait_ms, wait, sizeof(wait));
+	msg_info("%s: report from %s to %s: limited by %s (%s): temporary "
+	    "failure, %s", c->id, c->addr, c->im.rcpt, name, rule, wait);
+	snprintf(text, sizeof(text), "repguard: too many reports from %.64s "
+	    "(%s), %s", c->addr, rule, wait);
+	milter_reply_clean(text, clean, sizeof(clean));
+	milter_reply(ctx, c, "451", "4.7.1", clean, "report-limit");
+	return SMFIS_TEMPFAIL;
+}
+
 void
 milter_shape_header(struct milter_conn *c, const char *name,
     const char *value)

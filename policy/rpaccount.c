@@ -11,7 +11,8 @@
  * one event of each kind for each, reports_per_rcpt reports and one
  * forward per recipient.  A recipient the record cannot vouch for
  * (unlisted) counts at most once a kind for the whole message and never
- * reaches the suppression list.
+ * reaches the suppression list; its event shows the address the report
+ * named (canonical), the key holds none.
  *
  * Must not: include lmdb.h or a filter/ header, log, or read the clock.
  */
@@ -142,6 +143,7 @@ rpaccount_one(STORE_TXN *t, const RPACCOUNT_RULES *ru, uint64_t id,
 	const BOUNCE_RCPT *r = &res->rcpts[i];
 	char key[ADDR_KEY_MAX];
 	BEVENT e;
+	size_t n;
 	int rc, k;
 
 	if (rpaccount_ours(r)) {
@@ -161,7 +163,11 @@ rpaccount_one(STORE_TXN *t, const RPACCOUNT_RULES *ru, uint64_t id,
 	e.time = now;
 	snprintf(e.sender, sizeof(e.sender), "%s", rec->sender);
 	snprintf(e.from, sizeof(e.from), "%s", rec->from);
-	snprintf(e.rcpt, sizeof(e.rcpt), "%s", key[0] ? key : "(unlisted)");
+	if (key[0] != '\0')
+		snprintf(e.rcpt, sizeof(e.rcpt), "%s", key);
+	else if (r->address[0] == '\0' || addr_canon(r->address,
+	    strlen(r->address), e.rcpt, sizeof(e.rcpt), &n) != NULL)
+		snprintf(e.rcpt, sizeof(e.rcpt), "(unnamed)");
 	snprintf(e.cls, sizeof(e.cls), "%s", r->cls ? r->cls : "unknown");
 	snprintf(e.status, sizeof(e.status), "%s", r->status);
 	snprintf(e.type, sizeof(e.type), "%s", bounce_type_name(b->type));

@@ -19,7 +19,9 @@
 #   - a token takes 3 reports per recipient of its message and forwards one
 #     per recipient (BounceForward yes); past that reports are dropped;
 #   - a recipient address with a carriage return and an escape sequence in
-#     a report reaches neither the log nor ingest's output as such.
+#     a report reaches neither the log nor ingest's output as such;
+#   - a second token in the same message gets 452 4.5.3;
+#   - ReportClientLimit: a client past its rate gets 451 4.7.1 at RCPT.
 # (The forgeries themselves, 40 reports naming strangers and so on, are in
 # tests/unit/test_rpaccount.c and, through Postfix, tests/e2e/t_forgery_e2e.sh.)
 . "$TOP_SRCDIR/tests/lib/common.sh"
@@ -31,11 +33,12 @@ CORPUS_TOKEN=016b1d0f8a0123456789abcdef0123456789abcdef0123
 openssl rand -hex 32 >"$KEY"
 chmod 600 "$KEY"
 
-write_conf() {	# write_conf FORWARD
+write_conf() {	# write_conf FORWARD [REPORT-CLIENT-LIMIT]
 	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 		CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
 		ReturnPathDomain bounce.example.com ReturnPathKeyFile "$KEY" \
-		BounceRules "$TOP_SRCDIR/contrib/bounce-rules" BounceForward "$1"
+		BounceRules "$TOP_SRCDIR/contrib/bounce-rules" BounceForward "$1" \
+		${2:+ReportClientLimit "$2"}
 }
 
 # send IP SENDER RCPT[,RCPT...] FILE: one message; prints "STAGE ACTION|MODS"
@@ -217,6 +220,20 @@ with mc.MilterClient(sys.argv[2]) as cl:
 PYEOF
 t_like "$(cat "$T_TMP/rcpt2.out")" '^c \| y 452 4\.5\.3 repguard: one report per message, send this recipient apart' \
 	"a second token in the same message: 452 4.5.3, to be sent apart (a report counts under one token)"
+
+# --- reports per client ----------------------------------------------------------------------
+write_conf no 2/1h
+kill -HUP "$RG_PID"
+t_wait_for 5 test "$(grep -c "configuration reloaded" "$LOG")" -ge 2
+res=""
+for ip in 192.0.2.77 192.0.2.77 192.0.2.77 192.0.2.78; do
+	out=$(send "$ip" "<>" "$RP2" "$T_TMP/evil.eml")
+	res="$res${out%%|*};"
+done
+t_is "$res" "eom discard;eom discard;rcpt tempfail;eom discard;" \
+	"ReportClientLimit 2/1h: a client's third report gets a temporary failure at RCPT, another client's goes"
+logged "report from 192.0.2.77 to $RP2: limited by report:192.0.2.77 (2/1h)"
+t_ok $? "... logged with the client, the token and the rule"
 
 rg_stop
 t_is "$RG_STATUS" 0 "repguard stops with status 0"
