@@ -146,6 +146,7 @@ rpaccount_one(STORE_TXN *t, const RPACCOUNT_RULES *ru, uint64_t id,
 	size_t n;
 	int rc, k;
 
+	key[0] = '\0';
 	if (rpaccount_ours(r)) {
 		res->verdict[i] = RPACCOUNT_OURS;
 		return 0;

@@ -239,6 +239,10 @@ static const struct {
 	    "d55@example.org||5.1.1|hard", "counted+u" },
 	{ "... another one", 4, BOUNCE_DSN, "d57@example.org||5.1.1|hard",
 	    "known+u" },
+	{ "60 recipients: an ARF report naming nobody", 4, BOUNCE_ARF, "",
+	    "counted+u" },
+	{ "... then one naming an unlisted one: the same complaint", 4,
+	    BOUNCE_ARF, "d58@example.org|||complaint", "known+u" },
 	{ "no record for the token", 999, BOUNCE_DSN,
 	    "r0@example.org||5.1.1|hard", "no-record" },
 	{ "repguard's own 451", 1, BOUNCE_DSN, "r0@example.org||4.7.1|policy|"
