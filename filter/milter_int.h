@@ -41,6 +41,9 @@ struct milter_conn {
 	SIGNER_MSG	*sign;		/* NULL: not signing this message */
 	int		 sign_rc;	/* first SIGNER_* failure, or OK */
 	int		 nokey_tempfail; /* OnNoKey tempfail, told at EOM */
+	int		 unauth;	/* SIGNAUTH_REJECT or _TEMPFAIL (told
+					 * at EOM), else 0 */
+	char		 login[320];	/* {auth_authen}, "" if none */
 	int		 rewrite;	/* the return-path is rewritten */
 	char		 from[ADDR_KEY_MAX];	/* canonical envelope sender */
 	char		 esmtp[256];	/* RET= and ENVID= of MAIL FROM */
@@ -122,6 +125,8 @@ int		milter_login_may(const struct milter_conn *, const char *login,
 		    const char *from);
 sfsistat	milter_check_domain(SMFICTX *, struct milter_conn *);
 void		milter_sign_start(struct milter_conn *);
+void		milter_sign_eoh(struct milter_conn *);
+sfsistat	milter_unauthorized(SMFICTX *, struct milter_conn *);
 int		milter_sign_finish(SMFICTX *, struct milter_conn *);
 int		milter_aligned(const struct milter_conn *, char *why,
 		    size_t whylen);
