@@ -1,6 +1,7 @@
 /*
  * milter_int.h - what the milter's callbacks (milter.c) and its per-message
- * steps (milter_steps.c) share: the per-connection state and the steps.
+ * steps (milter_steps.c, milter_sign.c) share: the per-connection state
+ * and the steps.
  * Not for other modules: they use milter.h.
  */
 #ifndef REPGUARD_MILTER_INT_H
@@ -124,14 +125,16 @@ void		milter_envelope(struct milter_conn *, const char *from,
 int		milter_login_may(const struct milter_conn *, const char *login,
 		    const char *from);
 sfsistat	milter_check_domain(SMFICTX *, struct milter_conn *);
+int		milter_rewrite(SMFICTX *, struct milter_conn *, int64_t now,
+		    char *why, size_t whylen);
+sfsistat	milter_report(SMFICTX *, struct milter_conn *);
+
+/* milter_sign.c: DKIM signing, its authorisation, From: alignment */
 void		milter_sign_start(struct milter_conn *);
 void		milter_sign_eoh(struct milter_conn *);
 sfsistat	milter_unauthorized(SMFICTX *, struct milter_conn *);
 int		milter_sign_finish(SMFICTX *, struct milter_conn *);
 int		milter_aligned(const struct milter_conn *, char *why,
 		    size_t whylen);
-int		milter_rewrite(SMFICTX *, struct milter_conn *, int64_t now,
-		    char *why, size_t whylen);
-sfsistat	milter_report(SMFICTX *, struct milter_conn *);
 
 #endif
