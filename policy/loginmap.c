@@ -141,8 +141,8 @@ lm_line(LOGINMAP *m, const char *s, size_t len, const char *name, int line,
 			if ((err = cidr_list_add(nets, w, (size_t)(p - w))) ==
 			    NULL)
 				continue;
-			textfile_error(errors, name, line, "%s: \"%.*s\"", err,
-			    (int)(p - w), w);
+			textfile_error(errors, name, line, "client network: %s",
+			    err);
 			cidr_list_free(nets);
 			free(logins);
 			return -1;
