@@ -15,14 +15,13 @@
  *
  * Checks: dkim (each key: its TXT record exists, parses and holds this
  * private key's public key; its size), signing (a relay signing for
- * several domains says who may be signed for which), dmarc (each From domain, that is
- * each signing domain and each --domain: a record, its policy, whether
- * the return-path domain aligns), bounces (the return-path domain has an
- * MX, not a null MX, pointing at this relay), spf (the return-path and
- * each From domain's SPF record authorises each outbound address, by
- * libspf2), rdns (each outbound
- * address has a PTR whose name resolves back to it and equals the HELO
- * name).
+ * several domains says who may be signed for which), dmarc (each From
+ * domain, that is each signing domain and each --domain: a record, its
+ * policy, whether the return-path domain aligns), bounces (the return-path
+ * domain has an MX, not a null MX, pointing at this relay), spf (the
+ * return-path and each From domain's SPF record authorises each outbound
+ * address, by libspf2), rdns (each outbound address has a PTR whose name
+ * resolves back to it and equals the HELO name).
  */
 #ifndef REPGUARD_DOCTOR_H
 #define REPGUARD_DOCTOR_H

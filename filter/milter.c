@@ -8,14 +8,14 @@
  * and the current message's state.  Callbacks may run on different
  * threads for one connection (libmilter's worker pool) but never at once.
  *
- * Decisions: a client is internal if its address is in InternalHosts;
- * mail is outbound if the client is internal or authenticated
- * ({auth_authen}).  Its login and address decide whether it may be signed
- * for its From: domain (milter_sign_eoh()).  Other mail is accepted untouched at MAIL FROM, unless
- * a return-path domain is configured: then it is read on, since it may be
- * a report to that domain (refused at RCPT if its token is bad).  A
- * paused sender gets 451 4.7.1 at MAIL FROM; a store error gets the
- * OnError action.  Accepted outbound messages are counted at end of
+ * Decisions: a client is internal if its address is in InternalHosts; mail
+ * is outbound if the client is internal or authenticated ({auth_authen}).
+ * Its login and address decide whether it may be signed for its From:
+ * domain (milter_sign_eoh()).  Other mail is accepted untouched at MAIL
+ * FROM, unless a return-path domain is configured: then it is read on,
+ * since it may be a report to that domain (refused at RCPT if its token is
+ * bad).  A paused sender gets 451 4.7.1 at MAIL FROM; a store error gets
+ * the OnError action.  Accepted outbound messages are counted at end of
  * message through the tally (never a synchronous commit per message).
  * Connect, RCPT (unless reports are taken in), header, end-of-header and
  * body never refuse, so they are negotiated as no-reply stages

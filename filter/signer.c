@@ -5,8 +5,8 @@
  * signer_msg_claims(), signer_msg_eoh(), signer_msg_body(),
  * signer_msg_eom(), signer_msg_count(), signer_msg_sig(),
  * signer_msg_brought(), signer_msg_error(), signer_msg_address(),
- * signer_msg_skipped(), signer_msg_resigned(), signer_msg_free().  The SIGNER itself (keys, tables, library handle) is
- * built by signer_keys.c.
+ * signer_msg_skipped(), signer_msg_resigned(), signer_msg_free().  The
+ * SIGNER itself (keys, tables, library handle) is built by signer_keys.c.
  *
  * Headers are kept until the end of the header section: the From: field
  * that selects the keys may come last.  Then one libopendkim signing

@@ -2,10 +2,10 @@
  * signer_verify.c - does a message already carry a valid signature of one
  * of our keys?  Verified through libopendkim, with our own public keys.
  *
- * Owns: signer_verify_ours(), signer_verify_new(), signer_verify_header(), signer_verify_eoh(),
- * signer_verify_body(), signer_verify_eom(), signer_verify_passed(),
- * signer_verify_free() and the key lookup of the SIGNER's library handle
- * (signer_verify_lookup(), set by signer_keys.c).
+ * Owns: signer_verify_ours(), signer_verify_new(), signer_verify_header(),
+ * signer_verify_eoh(), signer_verify_body(), signer_verify_eom(),
+ * signer_verify_passed(), signer_verify_free() and the key lookup of the
+ * SIGNER's library handle (signer_verify_lookup(), set by signer_keys.c).
  *
  * A message that reaches the relay twice (a content filter that re-injects
  * it, a list that re-sends it) already carries our signature; it is not
