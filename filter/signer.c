@@ -357,6 +357,13 @@ signer_msg_eoh(SIGNER_MSG *m, const char *id, int how)
 			    strlen(m->hdrs[i]));
 		signer_verify_eoh(m->verify);
 	}
+	/* every handle has the header section now: the kept copy can go
+	 * (a message that is not signed no longer holds it to the end) */
+	for (i = 0; i < m->nhdrs; i++)
+		free(m->hdrs[i]);
+	free(m->hdrs);
+	m->hdrs = NULL;
+	m->nhdrs = 0;
 	return SIGNER_OK;
 }
 
