@@ -9,9 +9,10 @@
  * lines are ignored.  Every keyword has a type whose parser
  * (conf_value.c) checks the value; defaults go through the same parsers.
  * A snapshot also holds what its keywords name: keys, data files (bounce
- * rules, sender login map), the return-path resolver.  All errors of a file are
- * collected, each as "file:line: message", so `repguard -n` shows them at
- * once.  A keyword may be given once.
+ * rules, sender login map, signing authorisation), the return-path
+ * resolver.  All errors of a file are collected, each as
+ * "file:line: message", so `repguard -n` shows them at once.  A keyword
+ * may be given once.
  *
  * Must not: log, exit, or touch anything but the files it reads (it is
  * used by `repguard -n`, by reload and by repguardctl).
@@ -51,7 +52,9 @@ enum conf_kw {
 	KW_FEEDBACK_ID, KW_FROM_ALIGNMENT, KW_INTERNAL_HOSTS, KW_KEY_FILE,
 	KW_KEY_TABLE, KW_LIST_UNSUBSCRIBE_URL, KW_MAJOR_RECEIVERS, KW_METRICS_LISTEN,
 	KW_MINIMUM_EVENTS, KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
-	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY, KW_OVERSIGN_HEADERS,
+	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY,
+	KW_ON_UNAUTHORIZED_FROM,
+	KW_OVERSIGN_HEADERS,
 	KW_PAUSE_ACTION, KW_PAUSE_COMPLAINT_RATE, KW_PAUSE_COMPLAINTS,
 	KW_PAUSE_COOLDOWN, KW_PAUSE_HARD_RATE, KW_PAUSE_HARD,
 	KW_PAUSE_POLICY, KW_PID_FILE, KW_PROBATION_LIMIT,
@@ -59,7 +62,9 @@ enum conf_kw {
 	KW_RELAY_LIMIT, KW_REPORT_CLIENT_LIMIT, KW_REPORTS_PER_RCPT,
 	KW_REPUTATION, KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE, KW_RP_PREFIX, KW_RP_SENDERS,
 	KW_SELECTOR, KW_SENDER_KEY, KW_SENDER_LOGIN_MAP,
-	KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS, KW_SIGNING_DOMAIN_FROM,
+	KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
+	KW_SIGNING_AUTHORIZATION,
+	KW_SIGNING_DOMAIN_FROM,
 	KW_SIGNING_TABLE, KW_SOCKET, KW_SUPPRESS_COMPLAINT_FOR,
 	KW_SUPPRESS_HARD_FOR, KW_SUPPRESSION, KW_SYSLOG, KW_SYSLOG_FACILITY,
 	KW_TRANSACTIONAL_LIMIT, KW_TRANSACTIONAL_SENDERS, KW_UMASK,
@@ -75,6 +80,10 @@ static const char *const conf_on_errors[] = {
 };
 static const char *const conf_on_no_keys[] = {
 	"accept", "tempfail", "default", NULL		/* CONF_ON_NO_KEY_* */
+};
+static const char *const conf_on_unauthorizeds[] = {
+	"reject", "tempfail", "sign-relay-domain", "accept-unsigned",
+	NULL						/* SIGNAUTH_ON_* */
 };
 static const char *const conf_domain_froms[] = {
 	"header", "envelope", NULL			/* CONF_FROM_* */
@@ -155,6 +164,8 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    conf_on_errors, 0, 0, 0 },
 	[KW_ON_NO_KEY] = { "OnNoKey", CT_ENUM, "accept", conf_on_no_keys,
 	    0, 0, 0 },
+	[KW_ON_UNAUTHORIZED_FROM] = { "OnUnauthorizedFrom", CT_ENUM, "reject",
+	    conf_on_unauthorizeds, 0, 0, 0 },
 	[KW_OVERSIGN_HEADERS] = { "OversignHeaders", CT_LIST, "From", NULL,
 	    0, 0, 0 },
 	[KW_PAUSE_ACTION] = { "PauseAction", CT_ENUM, "tempfail",
@@ -204,6 +215,8 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    conf_algorithms, 0, 0, 0 },
 	[KW_SIGN_HEADERS] = { "SignHeaders", CT_LIST, CONF_SIGN_HEADERS, NULL,
 	    0, 0, 0 },
+	[KW_SIGNING_AUTHORIZATION] = { "SigningAuthorization", CT_PATH, NULL,
+	    NULL, 0, 0, 0 },
 	[KW_SIGNING_DOMAIN_FROM] = { "SigningDomainFrom", CT_ENUM, "header",
 	    conf_domain_froms, 0, 0, 0 },
 	[KW_SIGNING_TABLE] = { "SigningTable", CT_DATASET, NULL, NULL,
@@ -242,6 +255,7 @@ struct CONF {
 	struct SIGNER	*signer;
 	struct RETPATH	*retpath;
 	LOGINMAP	*loginmap;	/* NULL: no SenderLoginMap */
+	LOGINMAP	*signauth;	/* NULL: no SigningAuthorization */
 	BOUNCE_RULES	*rules;		/* NULL: every class "unknown" */
 	RPDNS		*rpdns;		/* NULL: ReturnPathCheck no */
 	REP_RULES	 rep;		/* the reputation engine's rules */
@@ -345,6 +359,7 @@ conf_free(CONF *c)
 	signer_free(c->signer);
 	retpath_free(c->retpath);
 	loginmap_free(c->loginmap);
+	loginmap_free(c->signauth);
 	bouncerules_free(c->rules);
 	rpdns_free(c->rpdns);
 	conf_shaping_free(&c->shaping);
@@ -500,6 +515,34 @@ conf_load_rep(CONF *c, const char *path, struct conf_errs *e)
 		    c->v[KW_RATE_WINDOW_SHORT].s, c->v[KW_RATE_WINDOW_LONG].s);
 }
 
+/*
+ * SigningAuthorization: who may be signed for which address (the
+ * SenderLoginMap format, with client networks).  A relay that signs for
+ * several domains with neither it nor a SenderLoginMap lets every client
+ * sign as every one of them: a warning (repguard -n, the log).
+ */
+static void
+conf_load_signauth(CONF *c, const char *path, struct conf_errs *e)
+{
+	char *buf, *errors = NULL, what[300];
+	size_t len;
+
+	if (e->n == 0 && c->v[KW_SIGNING_AUTHORIZATION].s != NULL &&
+	    (buf = conf_data_file(c, KW_SIGNING_AUTHORIZATION, path, e,
+	    LOGINMAP_FILE_MAX, &len, 0)) != NULL) {
+		if ((c->signauth = loginmap_parse(buf, len,
+		    c->v[KW_SIGNING_AUTHORIZATION].s, &errors)) == NULL)
+			conf_errs_add(e, errors);
+		free(errors);
+		free(buf);
+	}
+	if (e->n == 0 && conf_signing_open(c, what, sizeof(what)))
+		conf_warn(c, "%s: signing for %s without SigningAuthorization "
+		    "or SenderLoginMap: every client may be signed for every "
+		    "one of these domains (see OnUnauthorizedFrom in "
+		    "repguard.conf(5))", path, what);
+}
+
 static void
 conf_load_data(CONF *c, const char *path, struct conf_errs *e)
 {
@@ -543,6 +586,7 @@ conf_load_data(CONF *c, const char *path, struct conf_errs *e)
 		free(errors);
 		free(buf);
 	}
+	conf_load_signauth(c, path, e);
 }
 
 CONF *
@@ -666,6 +710,16 @@ const char *conf_warnings(const CONF *c) { return c->warnings; }
 const struct SIGNER *conf_signer(const CONF *c) { return c->signer; }
 const struct RETPATH *conf_retpath(const CONF *c) { return c->retpath; }
 const LOGINMAP *conf_loginmap(const CONF *c) { return c->loginmap; }
+const LOGINMAP *conf_signauth(const CONF *c)
+{ return c->signauth != NULL ? c->signauth : c->loginmap; }
+
+/* Signing for several domains (what: which) and nobody says who may? */
+int
+conf_signing_open(const CONF *c, char *what, size_t whatsize)
+{
+	return conf_signauth(c) == NULL && c->signer != NULL &&
+	    signer_domains(c->signer, what, whatsize) > 1;
+}
 const BOUNCE_RULES *conf_bounce_rules(const CONF *c) { return c->rules; }
 RPDNS *conf_rpdns(const CONF *c) { return c->rpdns; }
 const REP_RULES *conf_rep_rules(const CONF *c)

@@ -114,6 +114,9 @@ int		 conf_line(const CONF *, const char *keyword);	/* 0: default */
 const struct SIGNER *conf_signer(const CONF *);	/* NULL: CONF_NO_KEYS */
 const struct RETPATH *conf_retpath(const CONF *); /* NULL: CONF_NO_KEYS */
 const LOGINMAP	*conf_loginmap(const CONF *);	/* NULL: none */
+const LOGINMAP	*conf_signauth(const CONF *);	/* SigningAuthorization,
+				   else SenderLoginMap; NULL: none (open) */
+int		 conf_signing_open(const CONF *, char *what, size_t whatsize);
 struct BOUNCE_RULES;
 const struct BOUNCE_RULES *conf_bounce_rules(const CONF *); /* NULL: none */
 struct RPDNS;

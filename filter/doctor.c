@@ -437,6 +437,33 @@ doctor_rdns_one(DNSQ *q, const char *addr, const char *helo, DOCTOR *doc)
 		    "resolves back to %s and is the HELO name", ptr, addr);
 }
 
+/*
+ * Who may be signed for: a relay that signs for several domains without
+ * SigningAuthorization or SenderLoginMap signs any client's mail as any
+ * of them (one customer's mail as another's).  No DNS is asked.
+ */
+static void
+doctor_signauth(const CONF *c, DOCTOR *doc)
+{
+	char what[300];
+
+	if (conf_signer(c) == NULL || signer_keys(conf_signer(c)) == 0)
+		return;
+	if (conf_signing_open(c, what, sizeof(what)))
+		doctor_add(doc, "signing", "-", DOCTOR_WARN, "list who may "
+		    "use each domain: SigningAuthorization FILE (or "
+		    "SenderLoginMap), lines such as \"@b.example bob, "
+		    "10.2.0.0/16\"", "signing for %s, and every client may "
+		    "be signed for every one of them", what);
+	else if (conf_signauth(c) == NULL)
+		doctor_add(doc, "signing", "-", DOCTOR_PASS, NULL, "signing "
+		    "for one domain (%s) only", what);
+	else
+		doctor_add(doc, "signing", "-", DOCTOR_PASS, NULL, "signing "
+		    "is authorised by %s", conf_str(c, "SigningAuthorization") ?
+		    "SigningAuthorization" : "SenderLoginMap");
+}
+
 void
 doctor_run(const CONF *c, DNSQ *q, const DOCTOR_OPTS *o, DOCTOR *doc)
 {
@@ -444,6 +471,7 @@ doctor_run(const CONF *c, DNSQ *q, const DOCTOR_OPTS *o, DOCTOR *doc)
 
 	memset(doc, 0, sizeof(*doc));
 	doctor_dkim(c, q, doc);
+	doctor_signauth(c, doc);
 	doctor_dmarc(c, q, o, doc);
 	doctor_bounces(c, q, o, doc);
 	doctor_spf(c, q, o, doc);

@@ -14,14 +14,14 @@
  *	doctor_free(&doc);
  *
  * Checks: dkim (each key: its TXT record exists, parses and holds this
- * private key's public key; its size), dmarc (each From domain, that is
- * each signing domain and each --domain: a record, its policy, whether
- * the return-path domain aligns), bounces (the return-path domain has an
- * MX, not a null MX, pointing at this relay), spf (the return-path and
- * each From domain's SPF record authorises each outbound address, by
- * libspf2), rdns (each outbound
- * address has a PTR whose name resolves back to it and equals the HELO
- * name).
+ * private key's public key; its size), signing (a relay signing for
+ * several domains says who may be signed for which), dmarc (each From
+ * domain, that is each signing domain and each --domain: a record, its
+ * policy, whether the return-path domain aligns), bounces (the return-path
+ * domain has an MX, not a null MX, pointing at this relay), spf (the
+ * return-path and each From domain's SPF record authorises each outbound
+ * address, by libspf2), rdns (each outbound address has a PTR whose name
+ * resolves back to it and equals the HELO name).
  */
 #ifndef REPGUARD_DOCTOR_H
 #define REPGUARD_DOCTOR_H
@@ -34,8 +34,8 @@
 enum { DOCTOR_PASS, DOCTOR_WARN, DOCTOR_FAIL };
 
 typedef struct {
-	const char	*check;		/* "dkim", "dmarc", "bounces", "spf",
-					 * "rdns" */
+	const char	*check;		/* "dkim", "signing", "dmarc",
+					 * "bounces", "spf", "rdns" */
 	char		 subject[300];	/* the name or address checked */
 	int		 verdict;
 	char		 detail[600];

@@ -8,13 +8,14 @@
  * and the current message's state.  Callbacks may run on different
  * threads for one connection (libmilter's worker pool) but never at once.
  *
- * Decisions: a client is internal if its address is in InternalHosts;
- * mail is outbound if the client is internal or authenticated
- * ({auth_authen}).  Other mail is accepted untouched at MAIL FROM, unless
- * a return-path domain is configured: then it is read on, since it may be
- * a report to that domain (refused at RCPT if its token is bad).  A
- * paused sender gets 451 4.7.1 at MAIL FROM; a store error gets the
- * OnError action.  Accepted outbound messages are counted at end of
+ * Decisions: a client is internal if its address is in InternalHosts; mail
+ * is outbound if the client is internal or authenticated ({auth_authen}).
+ * Its login and address decide whether it may be signed for its From:
+ * domain (milter_sign_eoh()).  Other mail is accepted untouched at MAIL
+ * FROM, unless a return-path domain is configured: then it is read on,
+ * since it may be a report to that domain (refused at RCPT if its token is
+ * bad).  A paused sender gets 451 4.7.1 at MAIL FROM; a store error gets
+ * the OnError action.  Accepted outbound messages are counted at end of
  * message through the tally (never a synchronous commit per message).
  * Connect, RCPT (unless reports are taken in), header, end-of-header and
  * body never refuse, so they are negotiated as no-reply stages
@@ -105,6 +106,8 @@ milter_msg_reset(struct milter_conn *c)
 	c->sign = NULL;
 	c->sign_rc = SIGNER_OK;
 	c->nokey_tempfail = 0;
+	c->unauth = 0;
+	c->login[0] = '\0';
 	c->rewrite = 0;
 	c->inbound = 0;
 	c->other_rcpts = 0;
@@ -284,6 +287,7 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 	c->t0_us = milter_log_now_us();
 	auth = smfi_getsymval(ctx, "{auth_authen}");
 	c->outbound = c->internal || (auth != NULL && *auth != '\0');
+	snprintf(c->login, sizeof(c->login), "%s", auth != NULL ? auth : "");
 	if (!c->outbound) {
 		/* Inbound mail matters only if it is a report for our
 		 * return-path domain, which shows at RCPT. */
@@ -448,8 +452,9 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 }
 
 /*
- * The keys are chosen here.  OnNoKey tempfail is answered at end of
- * message, so that this stage never needs a reply.
+ * The keys are chosen here, once the sender's right to them is known.
+ * OnNoKey tempfail and OnUnauthorizedFrom reject or tempfail are answered
+ * at end of message, so that this stage never needs a reply.
  */
 static sfsistat
 milter_eoh(SMFICTX *ctx)
@@ -465,23 +470,8 @@ milter_eoh(SMFICTX *ctx)
 		c->sign = NULL;
 	} else
 		milter_shape_eoh(c);	/* adds headers: before signing */
-	if (c->sign == NULL || c->sign_rc != SIGNER_OK)
-		return milter_next(c, SMFIP_NR_EOH);
-	c->sign_rc = signer_msg_eoh(c->sign, c->id);
-	switch (c->sign_rc) {
-	case SIGNER_NOKEY:
-		msg_info("%s: not signed: %s (OnNoKey accept)", c->id,
-		    signer_msg_error(c->sign));
-		signer_msg_free(c->sign);
-		c->sign = NULL;
-		c->sign_rc = SIGNER_OK;
-		break;
-	case SIGNER_NOKEY_TEMPFAIL:
-		msg_info("%s: not signed: %s: temporary failure (OnNoKey "
-		    "tempfail)", c->id, signer_msg_error(c->sign));
-		c->nokey_tempfail = 1;
-		break;
-	}
+	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
+		milter_sign_eoh(c);
 	return milter_next(c, SMFIP_NR_EOH);
 }
 
@@ -536,6 +526,8 @@ milter_eom_do(SMFICTX *ctx)
 		milter_reply(ctx, c, "451", "4.7.5", why, "no-key");
 		return SMFIS_TEMPFAIL;
 	}
+	if (c->unauth != 0)
+		return milter_unauthorized(ctx, c);
 	if (c->quarantine[0] == '\0' && (rs = milter_shape_eom(ctx, c,
 	    clock_now_ms())) != SMFIS_CONTINUE)
 		return rs;		/* not charged: nothing taken */

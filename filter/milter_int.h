@@ -1,6 +1,7 @@
 /*
  * milter_int.h - what the milter's callbacks (milter.c) and its per-message
- * steps (milter_steps.c) share: the per-connection state and the steps.
+ * steps (milter_steps.c, milter_sign.c) share: the per-connection state
+ * and the steps.
  * Not for other modules: they use milter.h.
  */
 #ifndef REPGUARD_MILTER_INT_H
@@ -41,6 +42,9 @@ struct milter_conn {
 	SIGNER_MSG	*sign;		/* NULL: not signing this message */
 	int		 sign_rc;	/* first SIGNER_* failure, or OK */
 	int		 nokey_tempfail; /* OnNoKey tempfail, told at EOM */
+	int		 unauth;	/* SIGNAUTH_REJECT or _TEMPFAIL (told
+					 * at EOM), else 0 */
+	char		 login[320];	/* {auth_authen}, "" if none */
 	int		 rewrite;	/* the return-path is rewritten */
 	char		 from[ADDR_KEY_MAX];	/* canonical envelope sender */
 	char		 esmtp[256];	/* RET= and ENVID= of MAIL FROM */
@@ -123,12 +127,16 @@ void		milter_envelope(struct milter_conn *, const char *from,
 int		milter_login_may(const struct milter_conn *, const char *login,
 		    const char *from);
 sfsistat	milter_check_domain(SMFICTX *, struct milter_conn *);
-void		milter_sign_start(struct milter_conn *);
-int		milter_sign_finish(SMFICTX *, struct milter_conn *);
-int		milter_aligned(const struct milter_conn *, char *why,
-		    size_t whylen);
 int		milter_rewrite(SMFICTX *, struct milter_conn *, int64_t now,
 		    char *why, size_t whylen);
 sfsistat	milter_report(SMFICTX *, struct milter_conn *);
+
+/* milter_sign.c: DKIM signing, its authorisation, From: alignment */
+void		milter_sign_start(struct milter_conn *);
+void		milter_sign_eoh(struct milter_conn *);
+sfsistat	milter_unauthorized(SMFICTX *, struct milter_conn *);
+int		milter_sign_finish(SMFICTX *, struct milter_conn *);
+int		milter_aligned(const struct milter_conn *, char *why,
+		    size_t whylen);
 
 #endif

@@ -1,12 +1,11 @@
 /*
  * milter_steps.c - the steps of one message that the callbacks in
  * milter.c call: the envelope and its checks (SenderLoginMap,
- * ReturnPathCheck), DKIM signing's start and finish, From: alignment,
- * return-path rewriting, and the reports that come back to the bounce
- * domain.
+ * ReturnPathCheck), return-path rewriting, and the reports that come back
+ * to the bounce domain.  DKIM signing and From: alignment are
+ * milter_sign.c's.
  *
  * Owns: milter_envelope(), milter_login_may(), milter_check_domain(),
- * milter_sign_start(), milter_sign_finish(), milter_aligned(),
  * milter_rewrite(), milter_report().
  *
  * Must not: keep state outside the connection's struct milter_conn, or
@@ -18,24 +17,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include "align.h"
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include "milter_int.h"
 #include "retpath.h"
 #include "rpdns.h"
-
-/* Outbound mail is signed when keys are configured. */
-void
-milter_sign_start(struct milter_conn *c)
-{
-	const SIGNER *sg = conf_signer(c->conf);
-
-	if (signer_keys(sg) == 0)
-		return;
-	c->sign = signer_msg_new(sg, c->from);
-}
 
 /*
  * The canonical envelope sender, and the ESMTP parameters a new one must
@@ -118,52 +105,6 @@ milter_login_may(const struct milter_conn *c, const char *login,
 	return key[0] == '\0' || loginmap_allows(m, key, login);
 }
 
-/* Finish the signatures and add them at the top of the header. */
-int
-milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
-{
-	SIGNER_SIG sig;
-	char *v, *p, *q;
-	size_t i;
-
-	if (c->sign_rc == SIGNER_OK)
-		c->sign_rc = signer_msg_eom(c->sign);
-	if (c->sign_rc != SIGNER_OK)
-		return -1;
-	for (i = signer_msg_count(c->sign); i-- > 0; ) {
-		signer_msg_sig(c->sign, i, &sig);
-		/* The MTA wants LF line ends in header values; keep the
-		 * leading space if it sends us one. */
-		v = mem_alloc(strlen(sig.value) + 2);
-		p = v;
-		if (c->leadspc)
-			*p++ = ' ';
-		for (q = (char *)sig.value; *q != '\0'; q++)
-			if (*q != '\r')
-				*p++ = *q;
-		*p = '\0';
-		if (smfi_insheader(ctx, 0, "DKIM-Signature", v) != MI_SUCCESS) {
-			free(v);
-			c->sign_rc = SIGNER_ERROR;
-			return -1;
-		}
-		free(v);
-	}
-	c->nsigned = signer_msg_count(c->sign);
-	for (i = 0; i < signer_msg_count(c->sign); i++) {
-		signer_msg_sig(c->sign, i, &sig);
-		msg_info("%s: signed d=%s s=%s a=%s", c->id, sig.domain,
-		    sig.selector, sig.algorithm);
-	}
-	if (signer_msg_skipped(c->sign)[0] != '\0')
-		msg_info("%s: not signed again: already carries a valid "
-		    "signature with %s", c->id, signer_msg_skipped(c->sign));
-	if (signer_msg_resigned(c->sign)[0] != '\0')
-		msg_info("%s: signed over a signature with %s that does not "
-		    "verify", c->id, signer_msg_resigned(c->sign));
-	return 0;
-}
-
 /*
  * Replace the envelope sender by a return-path with a token, after the
  * record the token names is queued for the store (same batch as the
@@ -211,36 +152,6 @@ milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
 	tally_put(milter_tally, STORE_DB_RETURNPATH, key, sizeof(key), val, n);
 	free(val);
 	msg_info("%s: return-path %s -> %s", c->id, c->from, addr);
-	return 0;
-}
-
-/*
- * DMARC-style relaxed alignment: the From: domain with the original
- * envelope sender's or a DKIM signing domain of this message.  1 if
- * aligned; else 0 with the finding in why.
- */
-int
-milter_aligned(const struct milter_conn *c, char *why, size_t whylen)
-{
-	const char *d[SIGNER_MAX_SIGS], *from, *env;
-	size_t i, n = c->sign ? signer_msg_count(c->sign) : 0;
-	SIGNER_SIG sig;
-
-	for (i = 0; i < n && i < SIGNER_MAX_SIGS; i++) {
-		signer_msg_sig(c->sign, i, &sig);
-		d[i] = sig.domain;
-	}
-	from = c->hfrom[0] ? addr_domain(c->hfrom) : "";
-	env = c->from[0] ? addr_domain(c->from) : "";
-	if (align_check(from, env, d, n))
-		return 1;
-	if (from[0] == '\0')
-		snprintf(why, whylen, "From: without an address cannot align");
-	else
-		snprintf(why, whylen, "From: domain %s does not align with the "
-		    "envelope sender's (%s) or a DKIM signing domain (%s%s)",
-		    from, env[0] ? env : "null sender", n ? "d=" : "none",
-		    n ? d[0] : "");
 	return 0;
 }
 

@@ -1,12 +1,12 @@
 /*
  * signer.c - DKIM signing of one message through libopendkim.
  *
- * Owns: signer_msg_new(), signer_msg_header(), signer_msg_eoh(),
- * signer_msg_body(), signer_msg_eom(), signer_msg_count(),
- * signer_msg_sig(), signer_msg_error(), signer_msg_address(),
- * signer_msg_skipped(), signer_msg_resigned(),
- * signer_msg_free().  The SIGNER itself (keys, tables, library handle) is
- * built by signer_keys.c.
+ * Owns: signer_msg_new(), signer_msg_header(), signer_msg_choose(),
+ * signer_msg_claims(), signer_msg_eoh(), signer_msg_body(),
+ * signer_msg_eom(), signer_msg_count(), signer_msg_sig(),
+ * signer_msg_brought(), signer_msg_error(), signer_msg_address(),
+ * signer_msg_skipped(), signer_msg_resigned(), signer_msg_free().  The
+ * SIGNER itself (keys, tables, library handle) is built by signer_keys.c.
  *
  * Headers are kept until the end of the header section: the From: field
  * that selects the keys may come last.  Then one libopendkim signing
@@ -15,6 +15,12 @@
  * s= already sign the message (a DKIM-Signature field carries them) is
  * not used if that signature verifies (signer_verify.c), so a message is
  * never signed twice with one key; a stale or made-up one is signed over.
+ * Keys are chosen (signer_msg_choose()) before they are used
+ * (signer_msg_eoh()), so that the milter can first ask whether the
+ * sender may be signed for the address.  Every signature the message
+ * brought that names one of our keys is verified, whatever is signed:
+ * those that verify are what From: alignment may rest on
+ * (signer_msg_brought()), never the signatures added here.
  *
  * Must not: keep the body, log (the milter logs what it is told), or
  * touch a SIGNER (it is shared by all threads and immutable).
@@ -28,6 +34,7 @@
 #include <opendkim/dkim.h>
 
 #include "addr.h"
+#include "align.h"
 #include "cryptoctx.h"
 #include "dkimmem.h"
 #include "dkimtag.h"
@@ -58,8 +65,11 @@ struct SIGNER_MSG {
 	struct {
 		char	 d[ADDR_DOMAIN_MAX + 1];
 		char	 s[SIGNER_SELECTOR_MAX + 1];
+		int	 ok;		/* verifies against our key */
 	}			 seen[SIGNER_SEEN_MAX];
 	size_t			 nseen;
+	SIGNER_CHOICE		 choice[SIGNER_MAX_SIGS];
+	size_t			 nchoice;
 	struct signer_sig	 sigs[SIGNER_MAX_SIGS];
 	size_t			 nsigs;
 	char			 err[256];
@@ -76,6 +86,8 @@ signer_msg_new(const SIGNER *s, const char *envelope)
 	m->s = s;
 	snprintf(m->envelope, sizeof(m->envelope), "%s", envelope ? envelope :
 	    "");
+	if (s->domain_from == SIGNER_FROM_ENVELOPE)
+		snprintf(m->address, sizeof(m->address), "%s", m->envelope);
 	return m;
 }
 
@@ -159,7 +171,8 @@ signer_msg_header(SIGNER_MSG *m, const char *name, const char *value,
 		size_t alen;
 
 		m->have_from = 1;
-		if (fromhdr_address(value, vlen, m->address,
+		if (m->s->domain_from == SIGNER_FROM_HEADER &&
+		    fromhdr_address(value, vlen, m->address,
 		    sizeof(m->address), &alen) != NULL)
 			m->address[0] = '\0';
 	} else if (strcasecmp(name, "DKIM-Signature") == 0)
@@ -247,15 +260,10 @@ signer_msg_open(SIGNER_MSG *m, const struct signer_key *k, const char *signer,
 }
 
 int
-signer_msg_eoh(SIGNER_MSG *m, const char *id)
+signer_msg_choose(SIGNER_MSG *m)
 {
-	SIGNER_CHOICE choice[SIGNER_MAX_SIGS];
-	size_t n, i;
-	int rc;
+	size_t n;
 
-	cryptoctx_enter();
-	if (m->s->domain_from == SIGNER_FROM_ENVELOPE)
-		snprintf(m->address, sizeof(m->address), "%s", m->envelope);
 	if (m->address[0] == '\0') {
 		snprintf(m->err, sizeof(m->err), "%s",
 		    m->s->domain_from == SIGNER_FROM_ENVELOPE ?
@@ -263,21 +271,20 @@ signer_msg_eoh(SIGNER_MSG *m, const char *id)
 		    "no address in the From: header" : "no From: header");
 		n = 0;
 	} else
-		n = signer_choose(m->s, m->address, choice, SIGNER_MAX_SIGS);
+		n = signer_choose(m->s, m->address, m->choice, SIGNER_MAX_SIGS);
 	if (n == 0) {
 		if (m->address[0] != '\0')
 			snprintf(m->err, sizeof(m->err), "no key for %.200s",
 			    m->address);
 		switch (m->s->on_no_key) {
 		case SIGNER_ONNOKEY_DEFAULT:
-			if (m->s->default_key == NULL)
+			if (m->s->default_key == NULL || (m->address[0] ==
+			    '\0' && strcmp(m->s->default_key->domain, "%") ==
+			    0))
 				return SIGNER_NOKEY;
-			choice[0].key = m->s->default_key;
-			choice[0].signer[0] = '\0';
+			m->choice[0].key = m->s->default_key;
+			m->choice[0].signer[0] = '\0';
 			n = 1;
-			if (m->address[0] == '\0' &&
-			    strcmp(m->s->default_key->domain, "%") == 0)
-				return SIGNER_NOKEY;
 			break;
 		case SIGNER_ONNOKEY_TEMPFAIL:
 			return SIGNER_NOKEY_TEMPFAIL;
@@ -285,19 +292,78 @@ signer_msg_eoh(SIGNER_MSG *m, const char *id)
 			return SIGNER_NOKEY;
 		}
 	}
-	for (i = 0; i < n; i++)
-		if ((rc = signer_msg_open(m, choice[i].key, choice[i].signer,
-		    id)) != SIGNER_OK)
+	m->nchoice = n;
+	return SIGNER_OK;
+}
+
+/* The d= a chosen key signs with. */
+static const char *
+signer_choice_domain(const SIGNER_MSG *m, const struct signer_key *k)
+{
+	return strcmp(k->domain, "%") == 0 ? addr_domain(m->address) :
+	    k->domain;
+}
+
+int
+signer_msg_claims(const SIGNER_MSG *m)
+{
+	const char *d;
+	size_t i;
+
+	for (i = 0; i < m->nchoice; i++) {
+		d = signer_choice_domain(m, m->choice[i].key);
+		if (align_check(addr_domain(m->address), "", &d, 1))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does the message carry a signature that names one of our keys? */
+static int
+signer_msg_ours(const SIGNER_MSG *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nseen; i++)
+		if (signer_verify_ours(m->s, m->seen[i].d, m->seen[i].s))
+			return 1;
+	return 0;
+}
+
+int
+signer_msg_eoh(SIGNER_MSG *m, const char *id, int how)
+{
+	const char *relay = signer_relay_domain(m->s);
+	size_t i;
+	int rc;
+
+	cryptoctx_enter();
+	if (how == SIGNER_SIGN_NONE || (how == SIGNER_SIGN_RELAY &&
+	    relay == NULL))
+		m->nchoice = 0;
+	else if (how == SIGNER_SIGN_RELAY) {
+		m->choice[0].key = m->s->default_key;
+		m->choice[0].signer[0] = '\0';
+		m->nchoice = 1;
+	}
+	for (i = 0; i < m->nchoice; i++)
+		if ((rc = signer_msg_open(m, m->choice[i].key,
+		    m->choice[i].signer, id)) != SIGNER_OK)
 			return rc;
-	for (i = 0; i < m->nsigs && !m->sigs[i].existing; i++)
-		;
-	if (i < m->nsigs) {
+	if (signer_msg_ours(m)) {
 		m->verify = signer_verify_new(m->s, id);
 		for (i = 0; i < m->nhdrs; i++)
 			signer_verify_header(m->verify, m->hdrs[i],
 			    strlen(m->hdrs[i]));
 		signer_verify_eoh(m->verify);
 	}
+	/* every handle has the header section now: the kept copy can go
+	 * (a message that is not signed no longer holds it to the end) */
+	for (i = 0; i < m->nhdrs; i++)
+		free(m->hdrs[i]);
+	free(m->hdrs);
+	m->hdrs = NULL;
+	m->nhdrs = 0;
 	return SIGNER_OK;
 }
 
@@ -336,6 +402,9 @@ signer_msg_settle(SIGNER_MSG *m)
 	size_t i, keep = 0;
 
 	signer_verify_eom(m->verify);
+	for (i = 0; i < m->nseen; i++)
+		m->seen[i].ok = signer_verify_passed(m->verify, m->seen[i].d,
+		    m->seen[i].s);
 	for (i = 0; i < m->nsigs; i++) {
 		sig = &m->sigs[i];
 		if (sig->existing && signer_verify_passed(m->verify,
@@ -398,6 +467,23 @@ signer_msg_sig(const SIGNER_MSG *m, size_t i, SIGNER_SIG *out)
 	out->algorithm = sig->key->alg == DKIM_SIGN_ED25519SHA256 ?
 	    "ed25519-sha256" : "rsa-sha256";
 	out->value = sig->value;
+}
+
+/* The d= of verified signatures the message brought, each domain once. */
+size_t
+signer_msg_brought(const SIGNER_MSG *m, const char **d, size_t max)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < m->nseen && n < max; i++) {
+		if (!m->seen[i].ok)
+			continue;
+		for (j = 0; j < n && strcasecmp(d[j], m->seen[i].d) != 0; j++)
+			;
+		if (j == n)
+			d[n++] = m->seen[i].d;
+	}
+	return n;
 }
 
 const char *

@@ -12,6 +12,12 @@
  *						record, algorithm, bits
  *	signer_check_owner(s, uid, user, &w)	key files that user cannot
  *						read (reloads run as UserID)
+ *	signer_relay_domain(s)			d= of the relay's own key (the
+ *						Domain, or DefaultKey's when
+ *						not "%"), or NULL
+ *	n = signer_domains(s, what, size)	how many domains the keys sign
+ *						for (2: several, or "%"), named
+ *						in what
  *
  * One SIGNER_MSG per message, fed as the milter receives it; headers are
  * kept (they are needed once the From: address selects the keys), the body
@@ -21,13 +27,26 @@
  *	signer_msg_header(m, name, value, space);  each header, value as
  *						the MTA sent it; space: put back
  *						the space after the colon
- *	rc = signer_msg_eoh(m, queue_id);	selects the keys: SIGNER_OK,
- *						SIGNER_NOKEY, SIGNER_NOKEY_TEMPFAIL
- *						or SIGNER_ERROR
+ *	rc = signer_msg_choose(m);		selects the keys: SIGNER_OK,
+ *						SIGNER_NOKEY or
+ *						SIGNER_NOKEY_TEMPFAIL
+ *	signer_msg_claims(m)			1: a selected key's d= aligns
+ *						with the address's domain (the
+ *						signature passes DMARC for it)
+ *	rc = signer_msg_eoh(m, queue_id, how);	SIGNER_SIGN_CHOSEN: the keys
+ *						chosen; SIGNER_SIGN_RELAY: the
+ *						relay's own key instead;
+ *						SIGNER_SIGN_NONE: none (only
+ *						what the message brought is
+ *						verified).  SIGNER_OK or
+ *						SIGNER_ERROR
  *	signer_msg_body(m, chunk, len);
  *	rc = signer_msg_eom(m);			SIGNER_OK or SIGNER_ERROR
  *	for (i = 0; i < signer_msg_count(m); i++)
  *		signer_msg_sig(m, i, &info);	the DKIM-Signature value to add
+ *	n = signer_msg_brought(m, d, max);	the d= of the signatures the
+ *						message brought that verify
+ *						(against our own keys: no DNS)
  *	signer_msg_free(m);
  *
  * signer_msg_error(m) gives the reason of the last SIGNER_ERROR or
@@ -46,6 +65,12 @@
 struct CONF;
 typedef struct SIGNER SIGNER;
 typedef struct SIGNER_MSG SIGNER_MSG;
+
+enum signer_how {
+	SIGNER_SIGN_CHOSEN,		/* the keys signer_msg_choose() chose */
+	SIGNER_SIGN_RELAY,		/* the relay's own key only */
+	SIGNER_SIGN_NONE		/* no signature; verify only */
+};
 
 enum signer_status {
 	SIGNER_OK,
@@ -81,16 +106,22 @@ size_t		 signer_keys(const SIGNER *);
 void		 signer_key_info(const SIGNER *, size_t i, SIGNER_KEY_INFO *);
 void		 signer_check_owner(const SIGNER *, uid_t uid,
 		    const char *user, char **warnings);
+const char	*signer_relay_domain(const SIGNER *);
+size_t		 signer_domains(const SIGNER *, char *what, size_t whatsize);
 
 SIGNER_MSG	*signer_msg_new(const SIGNER *, const char *envelope_key);
 int		 signer_msg_header(SIGNER_MSG *, const char *name,
 		    const char *value, int space);
-int		 signer_msg_eoh(SIGNER_MSG *, const char *id);
+int		 signer_msg_choose(SIGNER_MSG *);
+int		 signer_msg_claims(const SIGNER_MSG *);
+int		 signer_msg_eoh(SIGNER_MSG *, const char *id, int how);
 int		 signer_msg_body(SIGNER_MSG *, const unsigned char *,
 		    size_t len);
 int		 signer_msg_eom(SIGNER_MSG *);
 size_t		 signer_msg_count(const SIGNER_MSG *);
 void		 signer_msg_sig(const SIGNER_MSG *, size_t i, SIGNER_SIG *);
+size_t		 signer_msg_brought(const SIGNER_MSG *, const char **d,
+		    size_t max);
 const char	*signer_msg_error(const SIGNER_MSG *);
 const char	*signer_msg_resigned(const SIGNER_MSG *);
 const char	*signer_msg_address(const SIGNER_MSG *);

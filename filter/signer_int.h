@@ -56,6 +56,8 @@ size_t	signer_choose(const SIGNER *, const char *address, SIGNER_CHOICE *,
 /* signer_verify.c: does the message carry a valid signature of ours? */
 typedef struct SIGNER_VERIFY SIGNER_VERIFY;
 
+int		 signer_verify_ours(const SIGNER *, const char *d,
+		    const char *sel);
 DKIM_CBSTAT	 signer_verify_lookup(DKIM *, DKIM_SIGINFO *, unsigned char *,
 		    size_t);
 SIGNER_VERIFY	*signer_verify_new(const SIGNER *, const char *id);

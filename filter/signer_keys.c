@@ -3,7 +3,8 @@
  * the libopendkim library handle, and key selection.
  *
  * Owns: signer_create(), signer_free(), signer_keys(), signer_key_info(),
- * signer_choose(), signer_check_owner().
+ * signer_choose(), signer_check_owner(), signer_relay_domain(),
+ * signer_domains().
  * Runs when a configuration is loaded (start, `repguard -n`, SIGHUP), so
  * before privileges are dropped: every key file is read here, checked
  * (dkimkey.c: mode, type, size) and kept as the PEM text libopendkim
@@ -31,6 +32,7 @@
 #include "dkimtable.h"
 #include "keyreuse.h"
 #include "mem.h"
+#include "signauth.h"
 #include "signer.h"
 #include "signer_int.h"
 
@@ -370,6 +372,14 @@ signer_create(const struct CONF *c, char **errors, char **warnings)
 		    "KeyFile)");
 		rc = -1;
 	}
+	if (rc == 0 && s->nkeys > 0 && conf_num(c, "OnUnauthorizedFrom") ==
+	    SIGNAUTH_ON_RELAY && signer_relay_domain(s) == NULL) {
+		signer_note(errors, conf_path(c), conf_line(c,
+		    "OnUnauthorizedFrom"), "OnUnauthorizedFrom sign-relay-domain "
+		    "needs the relay's own key: DefaultKey with a domain that "
+		    "is not %% (or Domain/Selector/KeyFile)");
+		rc = -1;
+	}
 	if (rc == 0)
 		rc = signer_lib(s, c, errors);
 	if (rc != 0) {
@@ -424,6 +434,45 @@ signer_key_info(const SIGNER *s, size_t i, SIGNER_KEY_INFO *out)
 	out->algorithm = k->alg == DKIM_SIGN_RSASHA256 ? "rsa-sha256" :
 	    "ed25519-sha256";
 	out->bits = k->bits;
+}
+
+/* The relay's own signing domain: the Domain, or DefaultKey's if not %. */
+const char *
+signer_relay_domain(const SIGNER *s)
+{
+	if (s == NULL || s->default_key == NULL ||
+	    strcmp(s->default_key->domain, "%") == 0)
+		return NULL;
+	return s->default_key->domain;
+}
+
+/*
+ * How many domains the keys sign for, named in what: a "%" key signs for
+ * whatever domain the SigningTable gives it, so it counts as several.
+ */
+size_t
+signer_domains(const SIGNER *s, char *what, size_t whatsize)
+{
+	size_t i, j, n = 0, len;
+
+	what[0] = '\0';
+	for (i = 0; s != NULL && i < s->nkeys; i++) {
+		if (strcmp(s->keys[i].domain, "%") == 0) {
+			snprintf(what, whatsize, "every domain (key %s has "
+			    "domain %%)", s->keys[i].name);
+			return 2;
+		}
+		for (j = 0; j < i && strcasecmp(s->keys[j].domain,
+		    s->keys[i].domain) != 0; j++)
+			;
+		if (j < i)
+			continue;
+		len = strlen(what);
+		snprintf(what + len, whatsize - len, "%s%s", n ? ", " : "",
+		    s->keys[i].domain);
+		n++;
+	}
+	return n;
 }
 
 /*

@@ -2,10 +2,10 @@
  * signer_verify.c - does a message already carry a valid signature of one
  * of our keys?  Verified through libopendkim, with our own public keys.
  *
- * Owns: signer_verify_new(), signer_verify_header(), signer_verify_eoh(),
- * signer_verify_body(), signer_verify_eom(), signer_verify_passed(),
- * signer_verify_free() and the key lookup of the SIGNER's library handle
- * (signer_verify_lookup(), set by signer_keys.c).
+ * Owns: signer_verify_ours(), signer_verify_new(), signer_verify_header(),
+ * signer_verify_eoh(), signer_verify_body(), signer_verify_eom(),
+ * signer_verify_passed(), signer_verify_free() and the key lookup of the
+ * SIGNER's library handle (signer_verify_lookup(), set by signer_keys.c).
  *
  * A message that reaches the relay twice (a content filter that re-injects
  * it, a list that re-sends it) already carries our signature; it is not
@@ -40,7 +40,33 @@ struct SIGNER_VERIFY {
 	int	 ok;		/* no handle error so far */
 };
 
-/* The TXT record of the key with that d= and s=; an exact domain first. */
+/* Our key with that d= and s=: an exact domain first, else a "%" one. */
+static const struct signer_key *
+signer_verify_key(const SIGNER *s, const char *d, const char *sel)
+{
+	const struct signer_key *k, *any = NULL;
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++) {
+		k = &s->keys[i];
+		if (strcmp(k->selector, sel) != 0)
+			continue;
+		if (strcasecmp(k->domain, d) == 0)
+			return k;
+		if (strcmp(k->domain, "%") == 0 && any == NULL)
+			any = k;
+	}
+	return any;
+}
+
+/* Could a signature with this d= and s= be verified against our keys? */
+int
+signer_verify_ours(const SIGNER *s, const char *d, const char *sel)
+{
+	return signer_verify_key(s, d, sel) != NULL;
+}
+
+/* The TXT record of the key with that d= and s=. */
 DKIM_CBSTAT
 signer_verify_lookup(DKIM *dkim, DKIM_SIGINFO *sig, unsigned char *buf,
     size_t buflen)
@@ -48,21 +74,11 @@ signer_verify_lookup(DKIM *dkim, DKIM_SIGINFO *sig, unsigned char *buf,
 	const SIGNER *s = dkim_get_user_context(dkim);
 	const char *d = (const char *)dkim_sig_getdomain(sig);
 	const char *sel = (const char *)dkim_sig_getselector(sig);
-	const struct signer_key *k, *any = NULL;
-	size_t i;
+	const struct signer_key *k;
 
 	if (s == NULL || d == NULL || sel == NULL)
 		return DKIM_CBSTAT_NOTFOUND;
-	for (i = 0; i < s->nkeys; i++) {
-		k = &s->keys[i];
-		if (strcmp(k->selector, sel) != 0)
-			continue;
-		if (strcasecmp(k->domain, d) == 0)
-			break;
-		if (strcmp(k->domain, "%") == 0 && any == NULL)
-			any = k;
-	}
-	k = i < s->nkeys ? &s->keys[i] : any;
+	k = signer_verify_key(s, d, sel);
 	if (k == NULL || strlen(k->record) >= buflen)
 		return DKIM_CBSTAT_NOTFOUND;
 	memcpy(buf, k->record, strlen(k->record) + 1);

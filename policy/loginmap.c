@@ -1,12 +1,16 @@
 /*
  * loginmap.c - the sender login map (see loginmap.h).
  *
- * Owns: loginmap_parse(), loginmap_allows(),
+ * Owns: loginmap_parse(), loginmap_allows(), loginmap_allows_client(),
  * loginmap_size(), loginmap_free().
  *
  * Decisions: entries are kept sorted by pattern and found by binary
  * search, so a map of many thousand senders costs a few comparisons per
  * message.  A pattern given twice is an error (which line would win?).
+ * A value shaped like an address or network (a '/' or ':' in it, or only
+ * digits and dots) is a client network (cidr.c), never a login: no SASL
+ * login in practice looks like one, and a typo in a network must be an
+ * error rather than a login nobody has.
  *
  * Must not: allow a sender no pattern names, or accept a line it cannot
  * read.
@@ -18,13 +22,15 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "cidr.h"
 #include "loginmap.h"
 #include "mem.h"
 #include "textfile.h"
 
 struct lm_entry {
 	char	*pattern;	/* canonical, lower case */
-	char	*logins;	/* ",login,login," lower case */
+	char	*logins;	/* ",login,login," lower case, or "," */
+	CIDR_LIST *nets;	/* client networks; NULL: none */
 	int	 line;
 };
 
@@ -50,6 +56,8 @@ loginmap_free(LOGINMAP *m)
 	for (i = 0; i < m->n; i++) {
 		free(m->e[i].pattern);
 		free(m->e[i].logins);
+		if (m->e[i].nets != NULL)
+			cidr_list_free(m->e[i].nets);
 	}
 	free(m->e);
 	free(m);
@@ -81,12 +89,27 @@ lm_pattern(const char *p, size_t len, char *out, size_t outsize)
 	return NULL;
 }
 
+/* Is this value a client network ("10.2.0.0/16", "::1", "192.0.2.7")? */
+static int
+lm_is_net(const char *w, size_t len)
+{
+	size_t i;
+
+	if (memchr(w, '/', len) != NULL || memchr(w, ':', len) != NULL)
+		return 1;
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)w[i]) && w[i] != '.')
+			return 0;
+	return 1;
+}
+
 static int
 lm_line(LOGINMAP *m, const char *s, size_t len, const char *name, int line,
     char **errors)
 {
 	char pat[ADDR_KEY_MAX], *logins;
 	const char *err, *p = s, *end = s + len, *w;
+	CIDR_LIST *nets = NULL;
 	size_t o, cap;
 
 	while (p < end && isspace((unsigned char)*p))
@@ -104,25 +127,41 @@ lm_line(LOGINMAP *m, const char *s, size_t len, const char *name, int line,
 	logins = mem_alloc(cap);
 	o = 0;
 	logins[o++] = ',';
-	for (; p < end; p++) {
-		if (*p == ',' || isspace((unsigned char)*p)) {
-			if (logins[o - 1] != ',')
-				logins[o++] = ',';
-			continue;
+	while (p < end) {
+		while (p < end && (*p == ',' || isspace((unsigned char)*p)))
+			p++;
+		for (w = p; p < end && *p != ',' && !isspace((unsigned char)*p);
+		    p++)
+			;
+		if (p == w)
+			break;
+		if (lm_is_net(w, (size_t)(p - w))) {
+			if (nets == NULL)
+				nets = cidr_list_create();
+			if ((err = cidr_list_add(nets, w, (size_t)(p - w))) ==
+			    NULL)
+				continue;
+			textfile_error(errors, name, line, "client network: %s",
+			    err);
+			cidr_list_free(nets);
+			free(logins);
+			return -1;
 		}
-		logins[o++] = (char)tolower((unsigned char)*p);
-	}
-	if (logins[o - 1] != ',')
+		for (; w < p; w++)
+			logins[o++] = (char)tolower((unsigned char)*w);
 		logins[o++] = ',';
+	}
 	logins[o] = '\0';
-	if (o < 3) {
-		textfile_error(errors, name, line, "no login for \"%s\"", pat);
+	if (o < 3 && nets == NULL) {
+		textfile_error(errors, name, line, "no login or network for "
+		    "\"%s\"", pat);
 		free(logins);
 		return -1;
 	}
 	m->e = mem_realloc(m->e, (m->n + 1) * sizeof(*m->e));
 	m->e[m->n].pattern = mem_strdup(pat);
 	m->e[m->n].logins = logins;
+	m->e[m->n].nets = nets;
 	m->e[m->n].line = line;
 	m->n++;
 	return 0;
@@ -171,21 +210,42 @@ loginmap_parse(const char *text, size_t len, const char *name, char **errors)
 static const struct lm_entry *
 lm_find(const LOGINMAP *m, const char *key)
 {
-	struct lm_entry k = { (char *)key, NULL, 0 };
+	struct lm_entry k = { (char *)key, NULL, NULL, 0 };
 
 	return m->n ? bsearch(&k, m->e, m->n, sizeof(*m->e), lm_cmp) : NULL;
+}
+
+/* The entry that decides for a canonical sender: address, @domain, user@. */
+static const struct lm_entry *
+lm_lookup(const LOGINMAP *m, const char *sender)
+{
+	char key[ADDR_KEY_MAX + 2];
+	const struct lm_entry *e;
+	const char *at = strrchr(sender, '@');
+
+	if (m == NULL || at == NULL)
+		return NULL;
+	if ((e = lm_find(m, sender)) == NULL) {
+		snprintf(key, sizeof(key), "%s", at);
+		if ((e = lm_find(m, key)) == NULL) {
+			snprintf(key, sizeof(key), "%.*s@", (int)(at - sender),
+			    sender);
+			e = lm_find(m, key);
+		}
+	}
+	return e;
 }
 
 /* sender: a canonical address (addr_canon()); login as given. */
 int
 loginmap_allows(const LOGINMAP *m, const char *sender, const char *login)
 {
-	char key[ADDR_KEY_MAX + 2], want[300];
+	char want[300];
 	const struct lm_entry *e;
-	const char *at = strrchr(sender, '@');
 	size_t i, ll = strlen(login);
 
-	if (m == NULL || at == NULL || ll == 0 || ll + 3 > sizeof(want))
+	if (ll == 0 || ll + 3 > sizeof(want) || (e = lm_lookup(m, sender)) ==
+	    NULL)
 		return 0;
 	want[0] = ',';
 	for (i = 0; i < ll; i++) {
@@ -196,15 +256,18 @@ loginmap_allows(const LOGINMAP *m, const char *sender, const char *login)
 	}
 	want[ll + 1] = ',';
 	want[ll + 2] = '\0';
-	if ((e = lm_find(m, sender)) == NULL) {
-		snprintf(key, sizeof(key), "%s", at);
-		if ((e = lm_find(m, key)) == NULL) {
-			snprintf(key, sizeof(key), "%.*s@", (int)(at - sender),
-			    sender);
-			e = lm_find(m, key);
-		}
-	}
-	return e != NULL && strstr(e->logins, want) != NULL;
+	return strstr(e->logins, want) != NULL;
+}
+
+/* sender as for loginmap_allows(); client_addr: "192.0.2.7", "2001:db8::1". */
+int
+loginmap_allows_client(const LOGINMAP *m, const char *sender,
+    const char *client_addr)
+{
+	const struct lm_entry *e = lm_lookup(m, sender);
+
+	return e != NULL && e->nets != NULL && client_addr != NULL &&
+	    cidr_list_match_text(e->nets, client_addr, strlen(client_addr));
 }
 
 size_t

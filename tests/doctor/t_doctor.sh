@@ -10,7 +10,8 @@
 # 1024-bit key, no DMARC record, DMARC p=none, a return-path domain that is
 # not aligned, a null MX on the bounce domain, SPF fail, no SPF record, SPF
 # past ten lookups (permerror), SPF neutral, a PTR that is not the HELO
-# name, a PTR that does not resolve back, an address without PTR: each gets
+# name, a PTR that does not resolve back, an address without PTR, three
+# signing domains with no SigningAuthorization (signing): each gets
 # its verdict and the fix to apply; exit 2; --json says the same.
 . "$TOP_SRCDIR/tests/lib/common.sh"
 . "$TOP_SRCDIR/tests/lib/report.sh"
@@ -85,8 +86,10 @@ rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'
 t_is "$rc" 0 "a correct set-up: exit 0"
 t_is "$(printf '%s\n' "$out" | cut -c1-22 | sed 's/ *$//' | tr '\n' '|')" \
-	"pass  dkim     good._d|pass  dmarc    good.te|pass  bounces  bounce.|pass  spf      bounce.|pass  spf      good.te|pass  rdns     192.0.2|6 passed, 0 warnings,|" \
-	"... dkim, dmarc, bounces, spf (return-path and From domain) and rdns pass"
+	"pass  dkim     good._d|pass  signing  -: sign|pass  dmarc    good.te|pass  bounces  bounce.|pass  spf      bounce.|pass  spf      good.te|pass  rdns     192.0.2|7 passed, 0 warnings,|" \
+	"... dkim, signing, dmarc, bounces, spf (return-path and From domain) and rdns pass"
+t_like "$out" "pass  signing  -: signing for one domain \(good.test\) only" \
+	"signing: one signing domain needs no authorisation"
 t_like "$out" "pass  dkim     good._domainkey.good.test: the published key matches key good.test \(rsa-sha256, 2048 bits\)" \
 	"dkim: the published key matches, with its algorithm and size"
 t_like "$out" "pass  dmarc    good.test: _dmarc.good.test: policy p=reject; DKIM \(d=good.test\) and the return-path domain bounce.good.test align" \
@@ -151,14 +154,16 @@ t_like "$(line 'spf      missing.test for 192.0.2.6')" "^fail  spf .*none: missi
 t_like "$(line 'spf      weak.test for 192.0.2.6')" "^fail  spf .*permerror: .* fix: .*at most 10 DNS lookups" \
 	"spf: more than ten lookups: permerror, fix: fewer lookups"
 t_like "$(line 'spf      bounce.bad.test for 192.0.2.6')" "^warn  spf .*neutral" "spf: neutral: warn"
-t_like "$out" "[0-9]+ passed, 7 warnings, 15 failed$" "the summary line counts them"
+t_like "$(line 'signing  -')" "^warn  signing  -: signing for mismatch\.test, missing\.test, weak\.test, and every client may be signed for every one of them .* fix: list who may use each domain: SigningAuthorization FILE" \
+	"signing: three signing domains and no SigningAuthorization or SenderLoginMap: warn"
+t_like "$out" "[0-9]+ passed, 8 warnings, 15 failed$" "the summary line counts them"
 
 json=$("$REPGUARDCTL" -c "$T_TMP/bad.conf" check --nameserver "127.0.0.1:$PORT" \
 	--address 192.0.2.6 --address 192.0.2.7 --address 192.0.2.8 --helo mail.bad.test --json)
 t_is "$?-$(printf '%s' "$json" | "$PY" -c 'import json, sys; d = json.load(sys.stdin)
 print(d["failed"], d["warnings"], sorted({c["check"] for c in d["checks"] if c["verdict"] == "fail"}),
       all(c["fix"] for c in d["checks"] if c["verdict"] != "pass"))')" \
-	"2-15 7 ['bounces', 'dkim', 'dmarc', 'rdns', 'spf'] True" "--json: the same verdicts, each with its fix"
+	"2-15 8 ['bounces', 'dkim', 'dmarc', 'rdns', 'spf'] True" "--json: the same verdicts, each with its fix"
 
 t_is "$("$REPGUARDCTL" -c "$T_TMP/good.conf" check --nameserver 127.0.0.1:1 --address 192.0.2.5 \
 	--helo mail.good.test | grep -Ec '^warn .*(DNS did not answer|temperror)')" 6 \

@@ -19,7 +19,13 @@
 #   (e) external unauthenticated mail is not signed and arrives intact;
 #       internal mail whose From: domain has no key is not signed;
 #   (f) after SIGHUP to simple/simple (same keys), folded header fields
-#       (which Postfix hands over with LF between the lines) still verify.
+#       (which Postfix hands over with LF between the lines) still verify;
+#   (g) after SIGHUP to a relay signing for example.com and b.example with
+#       SigningAuthorization ("@example.com alice", "@b.example bob"):
+#       alice (LOGIN by XCLIENT) with MAIL FROM alice@example.com and
+#       From: boss@b.example gets 550 5.7.1 at the end of DATA and nothing
+#       reaches the sink; her own mail is dual signed, bob's is signed
+#       d=b.example, and both verify.
 # Needs root, postfix, smtp-sink, swaks, openssl and /usr/bin/python3 with
 # python3-dkim and python3-nacl (else skipped).  About 10 s.  KEEP_TMP=1
 # keeps $T_TMP (keys, logs, transcripts, dumps).
@@ -80,8 +86,9 @@ printf 'rsa example.com:rsa2048:%s\ned example.com:ed1:%s\n' "$KEYS/rsa.pem" "$K
 	>"$T_TMP/keytable"
 printf '*@example.com rsa\n*@example.com ed\n' >"$T_TMP/signingtable"
 
-# write_conf CANON
+# write_conf CANON [KEY VALUE...]
 write_conf() {
+	_canon=$1; shift
 	rg_conf "$CONF.new" \
 		Socket "unix:$SOCK" \
 		UMask 000 \
@@ -92,7 +99,7 @@ write_conf() {
 		KeyTable "file:$T_TMP/keytable" \
 		SigningTable "refile:$T_TMP/signingtable" \
 		MultipleSignatures yes \
-		Canonicalization "$1"
+		Canonicalization "$_canon" "$@"
 	mv "$CONF.new" "$CONF"
 }
 # opendkim_conf CANON: the same for opendkim (RSA only)
@@ -351,6 +358,45 @@ check_signed "(f) simple/simple, plain header: both signatures verify" s1 "$NSIG
 	"$RSA c=simple/simple .*result=pass" "$ED c=simple/simple .*result=pass"
 check_signed "(f) simple/simple, folded header fields (sent by Postfix with LF between lines): both verify" \
 	s2 "$NSIG" "$RSA c=simple/simple .*result=pass" "$ED c=simple/simple .*result=pass"
+
+# --- (g) who may be signed for ------------------------------------------------------
+if [ "$MILTER" = repguard ]; then
+	(umask 077; openssl genpkey -algorithm ed25519 -out "$KEYS/b.pem") >>"$T_TMP/keygen.log" 2>&1
+	printf 'v=DKIM1; k=ed25519; p=%s\n' \
+		"$(openssl pkey -in "$KEYS/b.pem" -pubout -outform DER | tail -c 32 | base64 -w0)" \
+		>"$DNS/sb._domainkey.b.example"
+	VKEYS+=(--key "sb._domainkey.b.example=$DNS/sb._domainkey.b.example")
+	printf 'b b.example:sb:%s\n' "$KEYS/b.pem" >>"$T_TMP/keytable"
+	printf '*@b.example b\n' >>"$T_TMP/signingtable"
+	printf '@example.com alice\n@b.example bob\n' >"$T_TMP/signing-auth"
+	write_conf relaxed/relaxed SigningAuthorization "$T_TMP/signing-auth"
+	n_reload=$(grep -c 'configuration reloaded' "$RGLOG")
+	kill -HUP "$RG_PID"
+	t_wait_for 5 reloaded
+	t_ok $? "(g) SIGHUP: repguard signs for example.com and b.example, SigningAuthorization given"
+	n=$(sink_count)
+	{
+		printf 'From: The Boss <boss@b.example>\nTo: <r1@example.org>\n'
+		printf 'Subject: forged\nDate: %s\nMessage-ID: <g1.dkime2e@example.com>\n' "$DATE"
+		printf 'X-Test-Id: g1\n\nplease pay the invoice\n'
+	} >"$MSG/g1"
+	pf_send --name g1 --addr "$EXTERNAL" --login alice --from alice@example.com \
+	    --to r1@example.org --data "@$MSG/g1"
+	t_like "$(pf_reply)" "^550 5\.7\.1 repguard: login alice may not send as b\.example" \
+		"(g) alice, MAIL FROM alice@example.com, From: boss@b.example: 550 5.7.1 at the end of DATA"
+	send g2 plain alice@example.com r1@example.org --addr "$EXTERNAL" --login alice
+	t_ok $? "(g) alice's own mail accepted"
+	send g3 plain boss@b.example r1@example.org --addr "$EXTERNAL" --login bob
+	t_ok $? "(g) bob's mail From: boss@b.example accepted"
+	sink_wait $((n + 2)) 20
+	t_is "$(sink_grep '^X-Test-Id: g1$' | wc -l)" 0 "(g) alice's forged message never reached the sink"
+	check_signed "(g) alice's own mail: both example.com signatures verify" g2 "$NSIG" \
+		"$RSA .*result=pass" "$ED .*result=pass"
+	check_signed "(g) bob's mail: signed d=b.example, verifies" g3 1 \
+		"d=b\.example s=sb a=ed25519-sha256 .*result=pass"
+	t_wait_for 3 grep -q "login alice (client $EXTERNAL) may not be signed for b.example (boss@b.example): refused" "$RGLOG"
+	t_ok $? "(g) repguard logged the refusal with the login and the domain"
+fi
 
 # --- end -------------------------------------------------------------------
 if [ "$MILTER" = repguard ]; then

@@ -4,16 +4,18 @@
  *
  * The input is the file, then NUL-separated the envelope sender (made
  * canonical with addr_canon() first, as the milter does; an address that
- * is not one is not looked up) and the SASL login.
+ * is not one is not looked up) and the SASL login, which is also tried
+ * as a client address against the map's networks.
  *
  * Holds for every input: a map, or NULL and errors, never both; every
  * error is one "map:N: message" line, N a line of the file; a map has one
  * entry for each line that is neither blank nor a comment; each
  * "user@domain" line allows that address (canonical) to each of its
- * logins, in any case; a login holding a comma or white space, or none,
+ * logins (values shaped like a network are networks, not logins), in
+ * any case; a login holding a comma or white space, or none,
  * is never allowed (a map's logins cannot hold them: "alice,bob" must not
  * pass as the two logins alice and bob); the answer does not depend on
- * the login's case; no map allows nothing.
+ * the login's case; no map allows nothing, to no login and no client.
  */
 #include <ctype.h>
 
@@ -25,6 +27,20 @@ static int
 is_sep(char c)
 {
 	return c == ',' || isspace((unsigned char)c);
+}
+
+/* A value loginmap.c reads as a network: '/' or ':', or digits and dots. */
+static int
+is_net(const char *w, size_t len)
+{
+	size_t i;
+
+	if (memchr(w, '/', len) != NULL || memchr(w, ':', len) != NULL)
+		return 1;
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)w[i]) && w[i] != '.')
+			return 0;
+	return 1;
 }
 
 /* Each "user@domain" line allows its address to each of its logins. */
@@ -56,7 +72,8 @@ check_lines(const LOGINMAP *m, const char *text, size_t len)
 				e++;
 			for (w = e; e < le && !is_sep(*e); e++)
 				;
-			if (e == w || (size_t)(e - w) >= sizeof(login) - 3)
+			if (e == w || (size_t)(e - w) >= sizeof(login) - 3 ||
+			    is_net(w, (size_t)(e - w)))
 				continue;
 			memcpy(login, w, (size_t)(e - w));
 			login[e - w] = '\0';
@@ -106,6 +123,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(loginmap_allows(m, key, upper) == ok);
 		free(upper);
 		FUZZ_CHECK(!loginmap_allows(NULL, key, login));
+		(void)loginmap_allows_client(m, key, login);
+		FUZZ_CHECK(!loginmap_allows_client(NULL, key, login));
 	}
 	free(errors);
 	loginmap_free(m);

@@ -216,7 +216,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(m != NULL);
 	if (feed_headers(m, s, size, &pos) != 0)
 		goto done;
-	rc = signer_msg_eoh(m, "FUZZ1");
+	rc = signer_msg_choose(m);
+	FUZZ_CHECK(rc == SIGNER_OK || rc == SIGNER_NOKEY ||
+	    rc == SIGNER_NOKEY_TEMPFAIL);
+	if (rc == SIGNER_OK)
+		rc = signer_msg_eoh(m, "FUZZ1", SIGNER_SIGN_CHOSEN);
 	FUZZ_CHECK(rc == SIGNER_OK || rc == SIGNER_NOKEY ||
 	    rc == SIGNER_NOKEY_TEMPFAIL || rc == SIGNER_ERROR);
 	FUZZ_CHECK(signer_msg_address(m) != NULL);

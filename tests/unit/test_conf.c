@@ -94,6 +94,14 @@ static const struct {
 	    "shorter than RateWindowLong (24h)" },
 	{ "MinimumVolume 0\n", ":1: MinimumVolume: expected a number from 1" },
 	{ "Reputation no\nMajorReceivers gmail.com, example.net\n", NULL },
+	{ "OnUnauthorizedFrom Accept-Unsigned\n", NULL },
+	{ "OnUnauthorizedFrom sign-relay-domain\n", NULL },	/* no keys */
+	{ "\nOnUnauthorizedFrom bounce\n", ":2: OnUnauthorizedFrom: expected "
+	    "reject, tempfail, sign-relay-domain or accept-unsigned" },
+	{ "SigningAuthorization signing-auth\n",
+	    ":1: SigningAuthorization: expected an absolute path" },
+	{ "SigningAuthorization /nonexistent/signing-auth\n",
+	    ":1: SigningAuthorization: /nonexistent/signing-auth" },
 };
 
 static const char *
@@ -305,6 +313,45 @@ test_errors(void)
 	free(errors);
 }
 
+/* Which map authorises signing: SigningAuthorization, else SenderLoginMap. */
+static void
+test_signauth(void)
+{
+	char text[1400], map[512], auth[512], *errors;
+	CONF *c;
+
+	snprintf(map, sizeof(map), "%s", write_conf("sender-login",
+	    "@a.example alice\n"));
+	snprintf(auth, sizeof(auth), "%s", write_conf("signing-auth",
+	    "@a.example alice\n@b.example bob, 10.2.0.0/16\n"));
+	c = conf_load(write_conf("none.conf", "Syslog no\n"), CONF_NO_KEYS,
+	    &errors);
+	tap_ok(c != NULL && conf_signauth(c) == NULL && conf_num(c,
+	    "OnUnauthorizedFrom") == 0, "neither map: no signing "
+	    "authorisation (open), OnUnauthorizedFrom reject by default");
+	conf_unref(c);
+	snprintf(text, sizeof(text), "SenderLoginMap %s\n", map);
+	c = conf_load(write_conf("login.conf", text), CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL && conf_signauth(c) == conf_loginmap(c) &&
+	    conf_signauth(c) != NULL, "SenderLoginMap alone authorises "
+	    "signing");
+	conf_unref(c);
+	snprintf(text, sizeof(text), "SenderLoginMap %s\nSigningAuthorization "
+	    "%s\n", map, auth);
+	c = conf_load(write_conf("both.conf", text), CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL && conf_signauth(c) != conf_loginmap(c) &&
+	    loginmap_allows_client(conf_signauth(c), "x@b.example",
+	    "10.2.3.4"), "SigningAuthorization wins over SenderLoginMap");
+	conf_unref(c);
+	write_conf("bad-auth", "@a.example alice\n@b.example 10.2.0.0/33\n");
+	snprintf(text, sizeof(text), "SigningAuthorization %s/bad-auth\n", dir);
+	c = conf_load(write_conf("bad.conf", text), CONF_NO_KEYS, &errors);
+	tap_ok(c == NULL && errors != NULL && strstr(errors, "/bad-auth:2: ") !=
+	    NULL, "a bad entry: an error at the file's own line (%s)",
+	    errors ? errors : "none");
+	free(errors);
+}
+
 int
 main(void)
 {
@@ -319,6 +366,7 @@ main(void)
 	test_rep_values();
 	test_errors();
 	test_nul();
+	test_signauth();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
