@@ -52,7 +52,9 @@ milter_sign_who(const struct milter_conn *c, char *out, size_t outsize)
  * May the sender be signed for the address that chose the keys?  Asked
  * only when a chosen key's d= aligns with that address's domain (such a
  * signature passes DMARC for it); the answer is SIGNER_SIGN_* and, for
- * OnUnauthorizedFrom reject or tempfail, c->unauth.
+ * OnUnauthorizedFrom reject or tempfail, c->unauth.  Mail with the null
+ * sender and no login (Postfix's own bounces come so, from 127.0.0.1) is
+ * never refused for it: it goes unsigned.
  */
 static int
 milter_sign_authorize(struct milter_conn *c)
@@ -83,6 +85,14 @@ milter_sign_authorize(struct milter_conn *c)
 		    ": the relay's domain aligns with it");
 		return SIGNER_SIGN_NONE;
 	default:
+		if (c->from[0] == '\0' && c->login[0] == '\0') {
+			/* the MTA's own bounces and notices (null sender, no
+			 * login): a milter must not refuse them */
+			msg_info("%s: %s may not be signed for %s (%s): not "
+			    "signed (null sender without a login: never "
+			    "refused)", c->id, who, dom, addr);
+			return SIGNER_SIGN_NONE;
+		}
 		c->unauth = act;
 		msg_info("%s: %s may not be signed for %s (%s): %s "
 		    "(OnUnauthorizedFrom %s)", c->id, who, dom, addr,

@@ -10,7 +10,8 @@
 #     10.2.0.0/16 without a login is signed for b.example, an internal
 #     client of another network is refused; a From: without a key
 #     (OnNoKey accept) passes unsigned, never refused; with the null
-#     sender the From: still decides; of two From: addresses the first
+#     sender the From: still decides (and mail with the null sender and no
+#     login, the MTA's own bounces, goes unsigned, never refused); of two From: addresses the first
 #     chooses the key (and only it is signed).
 #   - tempfail: 451 4.7.1; sign-relay-domain: one signature, d=relay.example
 #     (DefaultKey), none for b.example, and none at all for a From: in the
@@ -122,6 +123,8 @@ send alice 192.0.2.9 "<>" "<alice@a.example>"
 signed "null sender, From: alice@a.example: the From: decides, signed d=a.example" 'a\.example'
 send alice 192.0.2.9 "<>" "$FORGED"
 t_like "$REPLY" "^eom: reject 550 5\\.7\\.1 " "null sender, From: boss@b.example: refused"
+send - 10.1.2.3 "<>" "MAILER-DAEMON@b.example (Mail Delivery System)"
+unsigned "null sender without a login (the MTA's own bounce), not authorised for b.example: unsigned, never refused"
 send alice 192.0.2.9 alice@a.example "alice@a.example, boss@b.example"
 signed "two From: addresses: the first (a.example) chooses; only d=a.example is signed" 'a\.example'
 send bob 192.0.2.10 bob@b.example "<x@news.b.example>"
