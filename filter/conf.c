@@ -119,8 +119,7 @@ const char *const conf_algorithms[] = {
 static const struct conf_def conf_table[KW_MAX] = {
 	[KW_BOUNCE_FORWARD] = { "BounceForward", CT_BOOL, "no", NULL,
 	    0, 0, 0 },
-	[KW_BOUNCE_RULES] = { "BounceRules", CT_PATH,
-	    SYSCONFDIR "/repguard/bounce-rules", NULL, 0, 0, 0 },
+	[KW_BOUNCE_RULES] = { "BounceRules", CT_PATH, NULL, NULL, 0, 0, 0 },
 	[KW_BULK_COMPLIANCE] = { "BulkCompliance", CT_ENUM, "log",
 	    conf_compliances, 0, 0, 0 },
 	[KW_BULK_LIMIT] = { "BulkLimit", CT_RULE, NULL, NULL, 0, 0, 0 },
@@ -482,9 +481,10 @@ conf_data_file(CONF *c, int kw, const char *path, struct conf_errs *e,
 }
 
 /*
- * What a snapshot reads besides its keywords: the bounce rules when
- * reports are taken in (a missing default file leaves every class
- * "unknown"), the DNS resolver of ReturnPathCheck, the sender login map.
+ * What a snapshot reads besides its keywords: the operator's bounce rules
+ * (BounceRules: read before the built-in ones; a file that cannot be read
+ * is an error, never a warning that leaves classing off), the DNS
+ * resolver of ReturnPathCheck, the sender login map.
  * A bad line of a data file is an error at that file's line.
  */
 /* The reputation engine's rules, from their keywords. */
@@ -562,12 +562,14 @@ conf_load_data(CONF *c, const char *path, struct conf_errs *e)
 		free(errors);
 		errors = NULL;
 	}
-	if (e->n == 0 && c->v[KW_RP_DOMAIN].s != NULL &&
+	if (e->n == 0 && c->v[KW_BOUNCE_RULES].s != NULL &&
 	    (buf = conf_data_file(c, KW_BOUNCE_RULES, path, e,
-	    BOUNCERULES_FILE_MAX, &len, 1)) != NULL) {
+	    BOUNCERULES_FILE_MAX, &len, 0)) != NULL) {
 		if ((c->rules = bouncerules_parse(buf, len,
 		    c->v[KW_BOUNCE_RULES].s, &errors)) == NULL)
 			conf_errs_add(e, errors);
+		else
+			bouncerules_add_builtin(c->rules);
 		free(errors);
 		free(buf);
 	}

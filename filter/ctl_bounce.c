@@ -147,7 +147,8 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 	}
 	if (argc - optind > 1)
 		return ctl_pb_usage("at most one FILE");
-	if (rules_path == NULL || prefix == NULL || domain == NULL) {
+	if ((rules_path == NULL || prefix == NULL || domain == NULL) &&
+	    access(confpath, F_OK) == 0) {	/* none: the built-in rules */
 		if ((c = conf_load(confpath, CONF_NO_KEYS, &errors)) == NULL) {
 			fprintf(stderr, "repguardctl: %s", errors ? errors :
 			    "cannot load the configuration\n");
@@ -177,7 +178,8 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 	msg = ctl_read_all(fp, &len);
 	if (fp != stdin)
 		fclose(fp);
-	bounce_parse(msg, len, prefix, domain, rules, &b);
+	bounce_parse(msg, len, prefix ? prefix : "rp", domain ? domain : "",
+	    rules, &b);
 	free(msg);
 	sender[0] = '\0';
 	if (c != NULL && b.token[0] != '\0')
@@ -197,6 +199,7 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 		ctl_json_field("original", b.rcpts[i].original, 1);
 		ctl_json_field("status", b.rcpts[i].status, 1);
 		ctl_json_field("action", b.rcpts[i].action, 1);
+		ctl_json_field("reason", b.rcpts[i].reason, 1);
 		ctl_json_field("class", b.rcpts[i].cls, 1);
 		ctl_json_field("diagnostic", b.rcpts[i].diagnostic, 1);
 		ctl_json_field("remote_mta", b.rcpts[i].remote_mta, 1);

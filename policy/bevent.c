@@ -11,8 +11,9 @@
 #include "bevent.h"
 #include "bounce.h"
 
-#define BEVENT_VERSION	1
-#define BEVENT_VALUE_MAX	(SENDER_KEY_MAX + 2 * ADDR_KEY_MAX + 128)
+#define BEVENT_VERSION		2	/* 1: without reason and diagnostic */
+#define BEVENT_VALUE_MAX	(SENDER_KEY_MAX + 2 * ADDR_KEY_MAX + 128 + \
+				    BEVENT_REASON_MAX + BEVENT_DIAG_MAX)
 
 int
 bevent_key(uint64_t record, const char *kind, const char *rcpt,
@@ -73,7 +74,9 @@ bevent_put(STORE_TXN *t, const BEVENT *e)
 	    bevent_str(v, &n, e->rcpt) != 0 ||
 	    bevent_str(v, &n, e->cls) != 0 ||
 	    bevent_str(v, &n, e->status) != 0 ||
-	    bevent_str(v, &n, e->type) != 0)
+	    bevent_str(v, &n, e->type) != 0 ||
+	    bevent_str(v, &n, e->reason) != 0 ||
+	    bevent_str(v, &n, e->diagnostic) != 0)
 		return STORE_ERROR;
 	return store_put(t, STORE_DB_BOUNCES, e->id, BEVENT_ID_LEN, v, n) == 0 ?
 	    0 : STORE_ERROR;
@@ -107,10 +110,12 @@ bevent_decode(const unsigned char *id, const void *val, size_t vlen,
 	const unsigned char *p = val;
 	uint64_t tm = 0;
 	size_t i;
+	int version;
 
 	memset(e, 0, sizeof(*e));
-	if (vlen < 9 || p[0] != BEVENT_VERSION)
+	if (vlen < 9 || (p[0] != BEVENT_VERSION && p[0] != 1))
 		return BEVENT_DAMAGED;
+	version = p[0];
 	for (i = 1; i < 9; i++)
 		tm = tm << 8 | p[i];
 	p += 9;
@@ -123,8 +128,12 @@ bevent_decode(const unsigned char *id, const void *val, size_t vlen,
 	    bevent_get_str(&p, &vlen, e->cls, sizeof(e->cls)) != 0 ||
 	    bevent_get_str(&p, &vlen, e->status, sizeof(e->status)) != 0 ||
 	    bevent_get_str(&p, &vlen, e->type, sizeof(e->type)) != 0 ||
-	    vlen != 0)
+	    (version >= 2 && (bevent_get_str(&p, &vlen, e->reason,
+	    sizeof(e->reason)) != 0 || bevent_get_str(&p, &vlen,
+	    e->diagnostic, sizeof(e->diagnostic)) != 0)) || vlen != 0) {
+		memset(e, 0, sizeof(*e));
 		return BEVENT_DAMAGED;
+	}
 	return 0;
 }
 

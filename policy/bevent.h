@@ -18,8 +18,11 @@
  * "complaint") and the recipient's canonical address: what a message's
  * recipient can report is one event of each kind, however many reports
  * arrive and however they are worded or wrapped.  A report's own bytes
- * play no part: 40 wrappings of one bounce are one event.  Value: version, time, then sender key, original sender,
- * recipient, class, status and report type as length-prefixed strings.
+ * play no part: 40 wrappings of one bounce are one event.
+ *
+ * Value: version, time, then sender key, original sender, recipient,
+ * class, status, report type, reason and diagnostic as length-prefixed
+ * strings (version 1 values, without the last two, are still read).
  */
 #ifndef REPGUARD_BEVENT_H
 #define REPGUARD_BEVENT_H
@@ -34,6 +37,8 @@
 #define BEVENT_ID_LEN		32
 #define BEVENT_DUPLICATE	1
 #define BEVENT_DAMAGED		2
+#define BEVENT_REASON_MAX	24
+#define BEVENT_DIAG_MAX		512
 
 typedef struct {
 	unsigned char	 id[BEVENT_ID_LEN];
@@ -44,6 +49,8 @@ typedef struct {
 	char		 cls[16];
 	char		 status[16];
 	char		 type[16];			/* dsn, arf, nondsn */
+	char		 reason[BEVENT_REASON_MAX];	/* "": before reasons */
+	char		 diagnostic[BEVENT_DIAG_MAX];	/* the receiver's text */
 } BEVENT;
 
 int	bevent_key(uint64_t record, const char *kind, const char *rcpt,

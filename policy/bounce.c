@@ -148,8 +148,9 @@ bounce_add(BOUNCE *b, const char *addr, const char *status,
 	snprintf(r->action, sizeof(r->action), "%s", action);
 	snprintf(r->diagnostic, sizeof(r->diagnostic), "%s", diag);
 	snprintf(r->remote_mta, sizeof(r->remote_mta), "%s", mta);
-	r->cls = strcmp(action, "complaint") == 0 ? "complaint" :
+	r->reason = strcmp(action, "complaint") == 0 ? "complaint" :
 	    bouncerules_classify(rules, r->status, r->diagnostic, b->subject);
+	r->cls = bouncerules_class(r->reason);
 }
 
 /* The groups of a delivery-status part, each read like a header. */

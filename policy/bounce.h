@@ -6,7 +6,8 @@
  *	bounce_parse(msg, len, "rp", "bounce.example.com", rules, &b);
  *	b.type			BOUNCE_DSN, _ARF, _NONDSN, _AUTOREPLY, _NOT
  *	b.token			the return-path token found ("" if none)
- *	b.rcpts[i]		address, status, action, diagnostic, class
+ *	b.rcpts[i]		address, status, action, diagnostic, reason,
+ *				class
  *
  * DSNs (RFC 3464: multipart/report; report-type=delivery-status, also
  * inside a multipart/mixed) give one entry per failed or delayed
@@ -18,9 +19,9 @@
  * or an SMTP reply in the text before the returned message.  Automatic
  * replies (Auto-Submitted, X-Autoreply, Precedence: auto_reply, or a
  * subject the rules call auto-reply) are recognised and carry no
- * recipients.  Each recipient is classified by the rules
- * (bouncerules.h); a report without a status code gets 5.0.0 or 4.0.0
- * from its Action.
+ * recipients.  Each recipient gets a reason from the rules, and the class
+ * of that reason (bouncerules.h; rules NULL: the built-in ones); a
+ * report without a status code gets 5.0.0 or 4.0.0 from its Action.
  *
  * The token is looked for anywhere in the message as PREFIX+TOKEN@DOMAIN
  * (any case): in the To: of the bounce, the returned message's
@@ -52,7 +53,8 @@ typedef struct {
 	char	action[16];			/* failed, delayed, complaint */
 	char	diagnostic[BOUNCE_DIAG_MAX];
 	char	remote_mta[BOUNCE_ADDR_MAX];
-	const char *cls;			/* hard, soft, ... */
+	const char *reason;			/* user-unknown, blocked, ... */
+	const char *cls;			/* hard, soft, ... (of reason) */
 } BOUNCE_RCPT;
 
 typedef struct {

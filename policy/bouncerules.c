@@ -2,9 +2,18 @@
  * bouncerules.c - parse and apply bounce classification rules (see
  * bouncerules.h).
  *
- * Owns: bouncerules_parse(), bouncerules_load(), bouncerules_classify(),
+ * Owns: bouncerules_parse(), bouncerules_load(), bouncerules_builtin(),
+ * bouncerules_add_builtin(),
+ * bouncerules_classify(), bouncerules_class(), bouncerules_reason_valid(),
  * bouncerules_count(), bouncerules_free().
- * Must not: accept a rule it cannot compile, or a class it does not know,
+ *
+ * Decisions: the built-in rules are policy/bounce-rules.builtin, compiled
+ * in as text (bouncerules_text.c, made by the build) and parsed like an
+ * operator's file; an operator's rules are tried first, so they add to
+ * or override the built-in ones.  A class word where a reason belongs
+ * (the rules files of earlier versions) stands for one reason of that
+ * class, the one whose effect matches what the class did then.
+ * Must not: accept a rule it cannot compile, or a reason it does not know,
  * or a pattern that repeats more than BR_PATTERN_COST_MAX atoms once its
  * repetitions are unrolled (glibc's regcomp() copies the repeated part
  * for each '+' and bound: "x+++++++++++++++++++++++++++++++" or
@@ -12,6 +21,7 @@
  * repetitions ("x*?*?*?", undefined in POSIX, exponential in glibc).
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,16 +38,44 @@ enum { BR_STATUS, BR_DIAGNOSTIC, BR_SUBJECT, BR_ANY };
 					   few hundred kilobytes compiled */
 #define BR_PATTERN_DEPTH_MAX	64	/* nested groups */
 
-static const char *const br_classes[] = {
-	"hard", "soft", "quota", "policy", "complaint", "auto-reply",
-	"unknown", NULL
+/* The reasons, and the class each one has (bouncerules.h). */
+static const struct {
+	const char	*reason, *cls;
+} br_reasons[] = {
+	{ "user-unknown", "hard" },
+	{ "host-unknown", "hard" },
+	{ "mailbox-disabled", "hard" },
+	{ "mailbox-full", "quota" },
+	{ "message-too-large", "soft" },
+	{ "blocked", "policy" },
+	{ "spam-content", "policy" },
+	{ "authentication", "policy" },
+	{ "policy-other", "policy" },
+	{ "virus", "policy" },
+	{ "rate-limited", "soft" },
+	{ "expired", "soft" },
+	{ "system-error", "soft" },
+	{ "complaint", "complaint" },
+	{ "auto-reply", "auto-reply" },
+	{ "unknown", "unknown" },
 };
+#define BR_NREASONS	(sizeof(br_reasons) / sizeof(br_reasons[0]))
+
+/* Class words of earlier rules files, and the reason each stands for. */
+static const struct {
+	const char	*cls, *reason;
+} br_legacy[] = {
+	{ "hard", "user-unknown" }, { "soft", "system-error" },
+	{ "quota", "mailbox-full" }, { "policy", "policy-other" },
+};
+
+extern const char bouncerules_text[];	/* bouncerules_text.c */
 static const char *const br_fields[] = {
 	"status", "diagnostic", "subject", "any", NULL
 };
 
 struct br_rule {
-	const char	*cls;		/* one of br_classes */
+	const char	*reason;	/* one of br_reasons */
 	int		 field;
 	regex_t		 re;
 };
@@ -213,12 +251,52 @@ br_pattern_cost(const char *s)
 }
 
 /* One line (no line end, NUL-terminated copy); 0 or -1 with an error. */
+/* The reason a rule's first word names (a reason, or a legacy class). */
+static const char *
+br_reason(const char *w, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < BR_NREASONS; i++)
+		if (strlen(br_reasons[i].reason) == len &&
+		    strncasecmp(br_reasons[i].reason, w, len) == 0)
+			return br_reasons[i].reason;
+	for (i = 0; i < sizeof(br_legacy) / sizeof(br_legacy[0]); i++)
+		if (strlen(br_legacy[i].cls) == len &&
+		    strncasecmp(br_legacy[i].cls, w, len) == 0)
+			return br_legacy[i].reason;
+	return NULL;
+}
+
+int
+bouncerules_reason_valid(const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < BR_NREASONS; i++)
+		if (strcmp(br_reasons[i].reason, reason) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+bouncerules_class(const char *reason)
+{
+	size_t i;
+
+	for (i = 0; reason != NULL && i < BR_NREASONS; i++)
+		if (strcmp(br_reasons[i].reason, reason) == 0)
+			return br_reasons[i].cls;
+	return "unknown";
+}
+
 static int
 br_line(BOUNCE_RULES *br, char *s, const char *name, int line, char **errors)
 {
 	char *cls, *field, *re, msg[256];
+	const char *reason;
 	size_t clen, flen;
-	int c, f, rc;
+	int f, rc;
 
 	while (isspace((unsigned char)*s))
 		s++;
@@ -239,10 +317,13 @@ br_line(BOUNCE_RULES *br, char *s, const char *name, int line, char **errors)
 	re = s;
 	for (s = re + strlen(re); s > re && isspace((unsigned char)s[-1]); )
 		*--s = '\0';
-	if ((c = br_word(br_classes, cls, clen)) < 0) {
-		textfile_error(errors, name, line, "unknown class \"%.*s\" (hard, "
-		    "soft, quota, policy, complaint, auto-reply or unknown)",
-		    (int)clen, cls);
+	if ((reason = br_reason(cls, clen)) == NULL) {
+		textfile_error(errors, name, line, "unknown reason \"%.*s\" "
+		    "(user-unknown, host-unknown, mailbox-disabled, "
+		    "mailbox-full, message-too-large, blocked, spam-content, "
+		    "authentication, policy-other, virus, rate-limited, "
+		    "expired, system-error, complaint, auto-reply, unknown; "
+		    "or a class: hard, soft, quota, policy)", (int)clen, cls);
 		return -1;
 	}
 	if (flen == 0 || (f = br_word(br_fields, field, flen)) < 0) {
@@ -272,7 +353,7 @@ br_line(BOUNCE_RULES *br, char *s, const char *name, int line, char **errors)
 		textfile_error(errors, name, line, "bad pattern \"%s\": %s", re, msg);
 		return -1;
 	}
-	br->r[br->n].cls = br_classes[c];
+	br->r[br->n].reason = reason;
 	br->r[br->n].field = f;
 	br->n++;
 	return 0;
@@ -309,6 +390,34 @@ bouncerules_parse(const char *text, size_t len, const char *name,
 	return br;
 }
 
+/* The built-in rules after br's own. */
+void
+bouncerules_add_builtin(BOUNCE_RULES *br)
+{
+	BOUNCE_RULES *b = bouncerules_builtin();
+
+	br->r = mem_realloc(br->r, (br->n + b->n) * sizeof(*br->r));
+	memcpy(br->r + br->n, b->r, b->n * sizeof(*b->r));
+	br->n += b->n;
+	free(b->r);		/* the compiled patterns now belong to br */
+	free(b);
+}
+
+BOUNCE_RULES *
+bouncerules_builtin(void)
+{
+	char *errors = NULL;
+	BOUNCE_RULES *br;
+
+	br = bouncerules_parse(bouncerules_text, strlen(bouncerules_text),
+	    "built-in bounce rules", &errors);
+	if (br == NULL) {	/* test_bounce parses them: never here */
+		fprintf(stderr, "repguard: panic: %s\n", errors ? errors : "");
+		abort();
+	}
+	return br;
+}
+
 BOUNCE_RULES *
 bouncerules_load(const char *path, char **errors)
 {
@@ -317,12 +426,25 @@ bouncerules_load(const char *path, char **errors)
 	char *buf;
 
 	*errors = NULL;
+	if (path == NULL)
+		return bouncerules_builtin();
 	if ((buf = textfile_read(path, BOUNCERULES_FILE_MAX, &len, errors)) ==
 	    NULL)
 		return NULL;
 	br = bouncerules_parse(buf, len, path, errors);
 	free(buf);
+	if (br != NULL)
+		bouncerules_add_builtin(br);
 	return br;
+}
+
+static BOUNCE_RULES *br_default;		/* the built-in rules, once */
+static pthread_once_t br_default_once = PTHREAD_ONCE_INIT;
+
+static void
+br_default_make(void)
+{
+	br_default = bouncerules_builtin();
 }
 
 const char *
@@ -333,8 +455,10 @@ bouncerules_classify(const BOUNCE_RULES *br, const char *status,
 	const char *v;
 	size_t i, n;
 
-	if (br == NULL)
-		return "unknown";
+	if (br == NULL) {
+		(void)pthread_once(&br_default_once, br_default_make);
+		br = br_default;
+	}
 	n = strlen(status) + strlen(diag) + strlen(subject) + 3;
 	any = mem_alloc(n);
 	snprintf(any, n, "%s\n%s\n%s", status, diag, subject);
@@ -347,7 +471,7 @@ bouncerules_classify(const BOUNCE_RULES *br, const char *status,
 		}
 		if (regexec(&br->r[i].re, v, 0, NULL, 0) == 0) {
 			free(any);
-			return br->r[i].cls;
+			return br->r[i].reason;
 		}
 	}
 	free(any);

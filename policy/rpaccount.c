@@ -172,6 +172,9 @@ rpaccount_one(STORE_TXN *t, const RPACCOUNT_RULES *ru, uint64_t id,
 	snprintf(e.cls, sizeof(e.cls), "%s", r->cls ? r->cls : "unknown");
 	snprintf(e.status, sizeof(e.status), "%s", r->status);
 	snprintf(e.type, sizeof(e.type), "%s", bounce_type_name(b->type));
+	snprintf(e.reason, sizeof(e.reason), "%s", r->reason ? r->reason :
+	    "unknown");
+	snprintf(e.diagnostic, sizeof(e.diagnostic), "%s", r->diagnostic);
 	if ((rc = bevent_put(t, &e)) == BEVENT_DUPLICATE) {
 		res->verdict[i] = RPACCOUNT_KNOWN;
 		return 0;
@@ -208,6 +211,7 @@ rpaccount_entries(const BOUNCE *b, RPACCOUNT_RESULT *res)
 	    "complaint");
 	snprintf(res->rcpts[0].diagnostic, sizeof(res->rcpts[0].diagnostic),
 	    "%s", b->feedback_type);
+	res->rcpts[0].reason = "complaint";
 	res->rcpts[0].cls = "complaint";
 	res->nrcpts = 1;
 	res->implied = 1;

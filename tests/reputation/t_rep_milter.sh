@@ -141,6 +141,7 @@ sleep 0.2
 policy_bounce() {	# policy_bounce RCPT: a DSN refusing RCPT for policy (5.7.1, blocked)
 	report_for "$RP2" postfix-dsn-5.1.1.eml "$T_TMP/policy.eml" "$1"
 	sed -i -e 's/5\.1\.1/5.7.1/g' -e 's/Recipient address rejected: User unknown/Message blocked by policy/' \
+		-e 's/rejected: User unknown in local recipient table/rejected: blocked by policy/' \
 		"$T_TMP/policy.eml"
 	send "<>" "$RP2" "$T_TMP/policy.eml" 192.0.2.9 >/dev/null
 }

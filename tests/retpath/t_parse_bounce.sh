@@ -61,7 +61,7 @@ t_like "$out" 'missing\.eml: No such file' "... naming the file"
 printf 'hard status ^5\\.1\\.1$\nweird status x\n' >"$T_TMP/rules"
 out=$("$REPGUARDCTL" parse-bounce "$C/qmail.eml" --rules "$T_TMP/rules" --prefix rp --domain x.example 2>&1)
 t_is "$?" 1 "a bad rules file: exit 1"
-t_like "$out" "$T_TMP/rules:2: unknown class \"weird\"" "... with the rules file's name and line"
+t_like "$out" "$T_TMP/rules:2: unknown reason \"weird\"" "... with the rules file's name and line"
 "$REPGUARDCTL" parse-bounce a b "${OPTS[@]}" >/dev/null 2>&1
 t_is "$?" 2 "two files: usage error, exit 2"
 "$REPGUARDCTL" parse-bounce --rules >/dev/null 2>&1

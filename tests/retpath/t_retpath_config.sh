@@ -77,7 +77,7 @@ check "a bad domain: error" 1 "^$C:4: ReturnPathDomain: not a domain name"
 # the bounce rules, read with the configuration when reports are taken in
 printf '%s\n' "hard status ^5\\.1\\.1\$" "sometimes status 5" >"$T_TMP/rules"
 base "ReturnPathDomain bounce.example.com" "ReturnPathKeyFile $K/rp1.key" "BounceRules $T_TMP/rules"
-check "a bad bounce rule: error at the rules file's line" 1 "^$T_TMP/rules:2: unknown class \"sometimes\""
+check "a bad bounce rule: error at the rules file's line" 1 "^$T_TMP/rules:2: unknown reason \"sometimes\""
 base "ReturnPathDomain bounce.example.com" "ReturnPathKeyFile $K/rp1.key" "BounceRules $T_TMP/norules"
 check "a missing BounceRules file: error at the configuration's line" 1 "^$C:6: BounceRules: .*norules: cannot open"
 base "ReturnPathDomain bounce.example.com" "ReturnPathKeyFile $K/rp1.key" "BounceRules $TOP_SRCDIR/contrib/bounce-rules"

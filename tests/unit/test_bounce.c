@@ -137,7 +137,7 @@ test_rules(void)
 		const char *text, *err;
 	} bad[] = {
 		{ "hard status ^5\\.1\\.1$\nbogus status x\n",
-		    "r:2: unknown class \"bogus\"" },
+		    "r:2: unknown reason \"bogus\"" },
 		{ "hard color x\n", "r:1: unknown field \"color\"" },
 		{ "hard status\n", "r:1: no pattern" },
 		{ "hard status (unclosed\n", "r:1: bad pattern \"(unclosed\"" },
@@ -151,6 +151,9 @@ test_rules(void)
 		    "+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)\n", "r:1: pattern" },
 		{ "# only a comment\n\n", NULL },
 	};
+	static const char four[] = "quota status ^5\\.2\\.2$\n"
+	    "policy diagnostic spamhaus\nhard any 5\\.\n"
+	    "spam-content diagnostic viagra\n";
 	BOUNCE_RULES *r;
 	char *errors;
 	size_t i;
@@ -170,20 +173,45 @@ test_rules(void)
 		free(errors);
 		bouncerules_free(r);
 	}
-	r = bouncerules_parse("quota status ^5\\.2\\.2$\n"
-	    "policy diagnostic spamhaus\nhard any 5\\.\n", 60, "r", &errors);
-	tap_ok(r != NULL, "three rules parse");
-	tap_str(bouncerules_classify(r, "5.2.2", "", ""), "quota",
-	    "rules: first match decides (quota)");
+	r = bouncerules_parse(four, sizeof(four) - 1, "r", &errors);
+	tap_ok(r != NULL && bouncerules_count(r) == 4, "four rules parse");
+	tap_str(bouncerules_classify(r, "5.2.2", "", ""), "mailbox-full",
+	    "rules: first match decides (legacy class quota: mailbox-full)");
 	tap_str(bouncerules_classify(r, "5.7.1", "listed at SPAMHAUS", ""),
-	    "policy", "rules: case-insensitive diagnostic (policy)");
-	tap_str(bouncerules_classify(r, "5.4.0", "", ""), "hard",
-	    "rules: 'any' matches the status");
+	    "policy-other", "rules: case-insensitive diagnostic (legacy "
+	    "policy: policy-other)");
+	tap_str(bouncerules_classify(r, "5.4.0", "", ""), "user-unknown",
+	    "rules: 'any' matches the status (legacy hard: user-unknown)");
 	tap_str(bouncerules_classify(r, "4.4.1", "", ""), "unknown",
 	    "rules: no match is unknown");
-	tap_str(bouncerules_classify(NULL, "5.1.1", "", ""), "unknown",
-	    "no rules at all: unknown");
 	bouncerules_free(r);
+	r = bouncerules_parse("spam-content diagnostic viagra\n", 31, "r",
+	    &errors);
+	tap_str(bouncerules_classify(r, "5.1.1", "buy viagra", ""),
+	    "spam-content", "rules: a reason rule");
+	bouncerules_add_builtin(r);
+	tap_ok(bouncerules_count(r) > 20 && strcmp(bouncerules_classify(r,
+	    "5.1.1", "buy viagra", ""), "spam-content") == 0 &&
+	    strcmp(bouncerules_classify(r, "5.1.1", "", ""), "user-unknown") ==
+	    0, "the operator's rules first, then the built-in ones (%zu)",
+	    bouncerules_count(r));
+	bouncerules_free(r);
+	tap_str(bouncerules_classify(NULL, "5.1.1", "", ""), "user-unknown",
+	    "no rules given: the built-in ones");
+	r = bouncerules_builtin();
+	tap_ok(r != NULL && bouncerules_count(r) > 20, "the built-in rules "
+	    "parse (%zu)", bouncerules_count(r));
+	bouncerules_free(r);
+	tap_str(bouncerules_class("user-unknown"), "hard", "class of "
+	    "user-unknown: hard");
+	tap_str(bouncerules_class("blocked"), "policy", "class of blocked: "
+	    "policy");
+	tap_str(bouncerules_class("mailbox-full"), "quota", "class of "
+	    "mailbox-full: quota");
+	tap_str(bouncerules_class("expired"), "soft", "class of expired: "
+	    "soft");
+	tap_str(bouncerules_class("no-such-reason"), "unknown", "class of an "
+	    "unknown name: unknown");
 }
 
 static void
