@@ -55,7 +55,7 @@ static const char *const m_classes[] = {
 /* what became of the recipients a report named (policy/rpaccount.h) */
 static const char *const m_verdicts[] = {
 	"counted", "known", "not-recipient", "no-record", "ours",
-	"over-limit", "other"
+	"over-limit", "auto-reply", "other"
 };
 #define M_NVERDICT	(sizeof(m_verdicts) / sizeof(m_verdicts[0]))
 
@@ -336,7 +336,7 @@ metrics_render(STORE *st, const uint64_t *values, size_t *len)
 	m_counter(fp, "repguard_report_recipients_total", "Recipients named "
 	    "by reports that came back, by what became of them (counted, "
 	    "known, not-recipient: forged or foreign, no-record, ours, "
-	    "over-limit).");
+	    "over-limit, auto-reply).");
 	for (i = 0; i < M_NVERDICT - 1; i++)
 		fprintf(fp, "repguard_report_recipients_total{verdict=\"%s\"} "
 		    "%llu\n", m_verdicts[i],

@@ -105,6 +105,24 @@ bounce_address(const char *v, char *out, size_t outsize)
 	out[o] = '\0';
 }
 
+/* The address of a From: value ("Name <a@b>", "a@b (Name)"), or "". */
+static void
+bounce_from_address(const char *v, char *out, size_t outsize)
+{
+	const char *lt = strrchr(v, '<'), *p;
+	size_t o = 0;
+
+	p = lt != NULL ? lt + 1 : v;
+	while (*p == ' ')
+		p++;
+	for (; *p != '\0' && *p != '>' && *p != ' ' && *p != ',' &&
+	    o + 1 < outsize; p++)
+		out[o++] = *p;
+	out[o] = '\0';
+	if (strchr(out, '@') == NULL)
+		out[0] = '\0';
+}
+
 /* The first "d.d.d" status code in s (class 2, 4 or 5), or "". */
 void
 bounce_status(const char *s, char *out, size_t outsize)
@@ -249,7 +267,7 @@ bounce_arf(BOUNCE *b, const MIME_PART *fb, const MIME_PART *orig,
 {
 	char *text, v[MIME_FIELD_MAX], addr[BOUNCE_ADDR_MAX];
 	MIME_PART g, o;
-	size_t len, i;
+	size_t len, i, pos = 0;
 
 	text = mime_decode(fb, &len);
 	g.hdr = text;
@@ -262,15 +280,22 @@ bounce_arf(BOUNCE *b, const MIME_PART *fb, const MIME_PART *orig,
 			b->feedback_type[i] = (char)tolower((unsigned char)v[i]);
 		b->feedback_type[i] = '\0';
 	}
-	addr[0] = '\0';
-	if (mime_field(&g, "Original-Rcpt-To", v, sizeof(v)) == NULL)
+	/* every Original-Rcpt-To (a report may name several) */
+	while (mime_field_next(&g, "Original-Rcpt-To", &pos, v, sizeof(v)) ==
+	    NULL) {
 		bounce_address(v, addr, sizeof(addr));
-	if (addr[0] == '\0' && has_orig) {
+		bounce_add(b, addr, "", "complaint", b->feedback_type, "",
+		    rules);
+	}
+	addr[0] = '\0';
+	if (b->nrcpts == 0 && has_orig) {
 		mime_split(orig->body, orig->blen, &o);
 		if (mime_field(&o, "To", v, sizeof(v)) == NULL)
 			bounce_address(v, addr, sizeof(addr));
 	}
-	bounce_add(b, addr, "", "complaint", b->feedback_type, "", rules);
+	if (b->nrcpts == 0)
+		bounce_add(b, addr, "", "complaint", b->feedback_type, "",
+		    rules);
 	free(text);
 }
 
@@ -322,8 +347,10 @@ bounce_is_autoreply(const MIME_PART *top, const BOUNCE *b,
 {
 	char v[MIME_FIELD_MAX];
 
+	/* RFC 3834: auto-replied is a reply; auto-generated (a notice, a
+	 * bounce) is not */
 	if (mime_field(top, "Auto-Submitted", v, sizeof(v)) == NULL &&
-	    strncasecmp(v, "no", 2) != 0)
+	    strncasecmp(v, "auto-replied", 12) == 0)
 		return 1;
 	if (mime_field(top, "X-Autoreply", v, sizeof(v)) == NULL ||
 	    mime_field(top, "X-Autorespond", v, sizeof(v)) == NULL)
@@ -400,6 +427,17 @@ bounce_parse(const char *msg, size_t len, const char *prefix,
 	}
 	if (bounce_is_autoreply(&top, b, rules)) {
 		b->type = BOUNCE_AUTOREPLY;
+		/* the replier: a recipient of the message it answers */
+		if (mime_field(&top, "From", v, sizeof(v)) == NULL) {
+			char a[BOUNCE_ADDR_MAX];
+
+			bounce_from_address(v, a, sizeof(a));
+			bounce_add(b, a, "", "auto-replied", "", "", rules);
+			if (b->nrcpts > 0) {
+				b->rcpts[0].reason = "auto-reply";
+				b->rcpts[0].cls = "auto-reply";
+			}
+		}
 		return;
 	}
 	b->type = BOUNCE_NOT;

@@ -44,17 +44,33 @@ static const char *const bt_openers[] = {
 	NULL
 };
 
-/* Where the returned message begins: the text after it is not ours. */
+/*
+ * Where the returned message begins: the text after it is not ours.  (A
+ * Sendmail transcript is ours: its failures are in it.)
+ */
 static const char *const bt_stops[] = {
 	"--- below this line is a copy of the message",
-	"------ this is a copy of the message",
+	"this is a copy of the message, including all the headers",
 	"----- original message -----",
 	"-----original message-----",
+	"-------original message",
 	"original message headers",
-	"----- transcript of session follows -----",
+	"original message follows",
+	"unsent message follows",
+	"------- returned message",
 	"------ forwarded message",
 	"--- enclosed are the headers of the original message",
+	"--- enclosed is a copy of the message",
+	"--- the header of the original message is following",
+	"-------original mail info",
 	NULL
+};
+
+/* A code-less text that says the failure is not final yet. */
+static const char *const bt_delays[] = {
+	"temporar", "will retry", "will be retried", "delayed", "deferred",
+	"will continue", "keep trying", "still trying", "not yet been",
+	"try again later", NULL
 };
 
 static int
@@ -135,6 +151,9 @@ bt_address(const char *s, size_t len, size_t *at, char *out, size_t outsize)
 	return 0;
 }
 
+static int bt_scan(BOUNCE *, const MIME_PART *top, char *text, size_t len,
+    const BOUNCE_RULES *);
+
 /* "550 5.1.1 ..." or "550-..." or "(#5.1.1)": the status in line, or "". */
 static void
 bt_code(const char *line, char *st, size_t stsize)
@@ -155,16 +174,210 @@ bt_code(const char *line, char *st, size_t stsize)
 	}
 }
 
+/* What one scan knows besides the lines. */
+struct bt {
+	BOUNCE			*b;
+	const BOUNCE_RULES	*rules;
+	char			 to[BOUNCE_ADDR_MAX];	/* the bounce's To: */
+	char			 from[BOUNCE_ADDR_MAX];	/* and From: */
+	int			 delay;		/* the text says "not yet" */
+};
+
+/* Addresses that are never a failed recipient of the report. */
 static int
-bt_own(const char *addr, const BOUNCE *b)
+bt_own(const struct bt *t, const char *addr)
 {
+	const BOUNCE *b = t->b;
+
 	return strncasecmp(addr, "mailer-daemon@", 14) == 0 ||
 	    strncasecmp(addr, "postmaster@", 11) == 0 ||
+	    (t->to[0] != '\0' && strcasecmp(addr, t->to) == 0) ||
+	    (t->from[0] != '\0' && strcasecmp(addr, t->from) == 0) ||
 	    (b->token[0] != '\0' && bt_has(addr, strlen(addr), b->token));
 }
 
-static int bt_scan(BOUNCE *, const MIME_PART *top, char *text, size_t len,
-    const BOUNCE_RULES *);
+/* The address of a header field ("Name <a@b>" or "a@b"), or "". */
+static void
+bt_header_addr(const MIME_PART *top, const char *name, char *out,
+    size_t outsize)
+{
+	char v[MIME_FIELD_MAX];
+	size_t at = 0;
+
+	out[0] = '\0';
+	if (mime_field(top, name, v, sizeof(v)) == NULL)
+		(void)bt_address(v, strlen(v), &at, out, outsize);
+}
+
+static const char *
+bt_skip_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* A reason the rules find in a line of text alone, or NULL. */
+static const char *
+bt_reason(const struct bt *t, const char *line)
+{
+	const char *r;
+
+	if (strlen(line) < 8)
+		return NULL;
+	r = bouncerules_classify(t->rules, "", line, "");
+	return strcmp(r, "unknown") == 0 || strcmp(r, "auto-reply") == 0 ?
+	    NULL : r;
+}
+
+static void
+bt_add(struct bt *t, const char *addr, const char *st, const char *diag)
+{
+	bounce_add(t->b, addr, st, st[0] == '4' ? "delayed" : "failed", diag,
+	    "", t->rules);
+}
+
+/*
+ * A Sendmail or Exim transcript: ">>> RCPT To:<a@b>" answered by "<<< 550
+ * ...": a failed recipient.  Other lines of a transcript name the sender
+ * or the server, never a failed recipient.  1: the line was one.
+ */
+static int
+bt_transcript(struct bt *t, char **lines, size_t n, size_t i, int *found)
+{
+	const char *l = bt_skip_space(lines[i]), *r;
+	char addr[BOUNCE_ADDR_MAX], st[16];
+	size_t at = 0, j;
+
+	if (strncmp(l, "<<<", 3) == 0)
+		return 1;
+	if (strncmp(l, ">>>", 3) != 0)
+		return 0;
+	l = bt_skip_space(l + 3);
+	if (strncasecmp(l, "RCPT TO:", 8) != 0 ||
+	    !bt_address(l, strlen(l), &at, addr, sizeof(addr)) ||
+	    bt_own(t, addr))
+		return 1;
+	for (j = i + 1; j < n && j <= i + 2; j++) {
+		r = bt_skip_space(lines[j]);
+		if (strncmp(r, "<<<", 3) != 0)
+			continue;
+		r = bt_skip_space(r + 3);
+		bt_code(r, st, sizeof(st));
+		if (st[0] == '4' || st[0] == '5') {
+			bt_add(t, addr, st, r);
+			*found = 1;
+		}
+		break;
+	}
+	return 1;
+}
+
+/* Addresses with a status code or an SMTP reply on their line or soon
+ * after. */
+static int
+bt_coded(struct bt *t, char **lines, size_t n)
+{
+	char addr[BOUNCE_ADDR_MAX], st[16], diag[BOUNCE_DIAG_MAX];
+	size_t i, j, at;
+	int found = 0;
+
+	for (i = 0; i < n; i++) {
+		if (bt_transcript(t, lines, n, i, &found))
+			continue;
+		at = 0;
+		while (bt_address(lines[i], strlen(lines[i]), &at, addr,
+		    sizeof(addr))) {
+			if (bt_own(t, addr))
+				continue;
+			st[0] = '\0';
+			diag[0] = '\0';
+			for (j = i; j < n && j <= i + BT_WINDOW; j++) {
+				if (j > i && lines[j][0] == '\0' && st[0])
+					break;
+				if (strncmp(bt_skip_space(lines[j]), ">>>", 3) ==
+				    0)
+					continue;
+				bt_code(lines[j], st, sizeof(st));
+				if (st[0] != '\0') {
+					snprintf(diag, sizeof(diag), "%s",
+					    bt_skip_space(lines[j]));
+					break;
+				}
+			}
+			if (st[0] == '\0')
+				continue;
+			bt_add(t, addr, st, diag);
+			found = 1;
+		}
+	}
+	return found;
+}
+
+/*
+ * Addresses without a code, next to a text the rules know ("The email
+ * account that you tried to reach does not exist"): 5.0.0, or 4.0.0 when
+ * the bounce says it is not final yet.
+ */
+static int
+bt_worded(struct bt *t, char **lines, size_t n)
+{
+	char addr[BOUNCE_ADDR_MAX];
+	size_t i, j, at;
+	int found = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strncmp(bt_skip_space(lines[i]), ">>>", 3) == 0 ||
+		    strncmp(bt_skip_space(lines[i]), "<<<", 3) == 0)
+			continue;
+		at = 0;
+		while (bt_address(lines[i], strlen(lines[i]), &at, addr,
+		    sizeof(addr))) {
+			if (bt_own(t, addr))
+				continue;
+			for (j = i; j < n && j <= i + BT_WINDOW; j++)
+				if (bt_reason(t, lines[j]) != NULL)
+					break;
+			if (j >= n || j > i + BT_WINDOW)
+				continue;
+			bt_add(t, addr, t->delay ? "4.0.0" : "5.0.0",
+			    bt_skip_space(lines[j]));
+			found = 1;
+		}
+	}
+	return found;
+}
+
+/*
+ * X-Failed-Recipients: (Exim, Gmail, Google Groups, Mail.ru) names them
+ * when the text does not; the diagnostic is the first line of the text
+ * with a code or a reason the rules know.
+ */
+static int
+bt_failed_header(struct bt *t, const MIME_PART *top, char **lines, size_t n)
+{
+	char v[MIME_FIELD_MAX], addr[BOUNCE_ADDR_MAX], st[16];
+	const char *diag = "";
+	size_t i, at = 0;
+	int found = 0;
+
+	if (mime_field(top, "X-Failed-Recipients", v, sizeof(v)) != NULL)
+		return 0;
+	st[0] = '\0';
+	for (i = 0; i < n && diag[0] == '\0'; i++) {
+		bt_code(lines[i], st, sizeof(st));
+		if (st[0] != '\0' || bt_reason(t, lines[i]) != NULL)
+			diag = bt_skip_space(lines[i]);
+	}
+	if (st[0] == '\0')
+		snprintf(st, sizeof(st), "%s", t->delay ? "4.0.0" : "5.0.0");
+	while (bt_address(v, strlen(v), &at, addr, sizeof(addr)))
+		if (!bt_own(t, addr)) {
+			bt_add(t, addr, st, diag);
+			found = 1;
+		}
+	return found;
+}
 
 int
 bounce_text(BOUNCE *b, const MIME_PART *top, const MIME_PART *tp, int has_text,
@@ -200,16 +413,22 @@ static int
 bt_scan(BOUNCE *b, const MIME_PART *top, char *text, size_t len,
     const BOUNCE_RULES *rules)
 {
-	char *lines[BT_LINES_MAX], addr[BOUNCE_ADDR_MAX], st[16];
-	char diag[BOUNCE_DIAG_MAX];
-	size_t n = 0, i, j, at, k;
+	char **lines = mem_alloc(BT_LINES_MAX * sizeof(*lines));
+	struct bt t;
+	size_t n = 0, k;
 	char *p, *nl;
 	int found = 0;
 
 	if (!bt_says_bounce(top, text, len)) {
+		free(lines);
 		free(text);
 		return 0;
 	}
+	memset(&t, 0, sizeof(t));
+	t.b = b;
+	t.rules = rules;
+	bt_header_addr(top, "To", t.to, sizeof(t.to));
+	bt_header_addr(top, "From", t.from, sizeof(t.from));
 	/* lines up to the returned message */
 	for (p = text; p < text + len && n < BT_LINES_MAX; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(text + len - p));
@@ -226,38 +445,15 @@ bt_scan(BOUNCE *b, const MIME_PART *top, char *text, size_t len,
 		if (strncasecmp(p, "Received:", 9) == 0 ||
 		    strncasecmp(p, "Return-Path:", 12) == 0)
 			break;		/* headers of the returned message */
+		for (k = 0; bt_delays[k] != NULL && !t.delay; k++)
+			t.delay = bt_has(p, strlen(p), bt_delays[k]);
 		lines[n++] = p;
 		if (nl == text + len)
 			break;
 	}
-	for (i = 0; i < n; i++) {
-		at = 0;
-		while (bt_address(lines[i], strlen(lines[i]), &at, addr,
-		    sizeof(addr))) {
-			if (bt_own(addr, b))
-				continue;
-			st[0] = '\0';
-			diag[0] = '\0';
-			for (j = i; j < n && j <= i + BT_WINDOW; j++) {
-				if (j > i && lines[j][0] == '\0' && st[0])
-					break;
-				bt_code(lines[j], st, sizeof(st));
-				if (st[0] != '\0') {
-					const char *d = lines[j];
-
-					while (*d == ' ' || *d == '\t')
-						d++;
-					snprintf(diag, sizeof(diag), "%s", d);
-					break;
-				}
-			}
-			if (st[0] == '\0')
-				continue;
-			bounce_add(b, addr, st, st[0] == '4' ? "delayed" :
-			    "failed", diag, "", rules);
-			found = 1;
-		}
-	}
+	found = bt_coded(&t, lines, n) || bt_worded(&t, lines, n) ||
+	    bt_failed_header(&t, top, lines, n);
+	free(lines);
 	free(text);
 	return found;
 }

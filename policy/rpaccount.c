@@ -26,7 +26,7 @@
 
 static const char *const rpaccount_verdicts[RPACCOUNT_VERDICTS] = {
 	"counted", "known", "not-recipient", "no-record", "ours",
-	"over-limit"
+	"over-limit", "auto-reply"
 };
 
 const char *
@@ -40,6 +40,8 @@ rpaccount_kind(const BOUNCE_RCPT *r)
 {
 	if (r->cls != NULL && strcmp(r->cls, "complaint") == 0)
 		return "complaint";
+	if (r->cls != NULL && strcmp(r->cls, "auto-reply") == 0)
+		return "auto-reply";
 	return r->status[0] == '4' ? "delay" : "failure";
 }
 
@@ -149,6 +151,10 @@ rpaccount_one(STORE_TXN *t, const RPACCOUNT_RULES *ru, uint64_t id,
 	key[0] = '\0';
 	if (rpaccount_ours(r)) {
 		res->verdict[i] = RPACCOUNT_OURS;
+		return 0;
+	}
+	if (r->cls != NULL && strcmp(r->cls, "auto-reply") == 0) {
+		res->verdict[i] = RPACCOUNT_AUTOREPLY;
 		return 0;
 	}
 	rc = res->implied && r->address[0] == '\0' ? RPRECORD_UNKNOWN :

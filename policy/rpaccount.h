@@ -11,8 +11,8 @@
  *		0 (res says what happened) or STORE_ERROR; inside one write
  *		transaction, so events, counts, a pause and suppressions
  *		are committed together or not at all
- *	rpaccount_kind(&bounce.rcpts[i])	"failure", "delay" or
- *						"complaint"
+ *	rpaccount_kind(&bounce.rcpts[i])	"failure", "delay",
+ *						"complaint" or "auto-reply"
  *	rpaccount_verdict_name(v)		"counted", "known", ...
  *
  * The token names one message (its return-path record); a report counts
@@ -34,7 +34,8 @@
  *   - no record (an unknown token, or one whose record is gone):
  *     RPACCOUNT_NO_RECORD for everyone, nothing written;
  *   - a DSN about one of repguard's own 451 "paused" refusals:
- *     RPACCOUNT_OURS, never counted;
+ *     RPACCOUNT_OURS, never counted; an automatic reply (its sender as the
+ *     entry): RPACCOUNT_AUTOREPLY, nothing recorded;
  *   - a token takes at most reports_per_rcpt reports per recipient of its
  *     message (at least reports_per_rcpt): past that every recipient is
  *     RPACCOUNT_OVER_LIMIT and nothing is counted or forwarded;
@@ -71,6 +72,7 @@ enum rpaccount_verdict {
 	RPACCOUNT_NO_RECORD,	/* no record for the token */
 	RPACCOUNT_OURS,		/* about repguard's own 451 */
 	RPACCOUNT_OVER_LIMIT,	/* the token's report limit is reached */
+	RPACCOUNT_AUTOREPLY,	/* an automatic reply: nothing to count */
 	RPACCOUNT_VERDICTS
 };
 

@@ -29,7 +29,7 @@
 #include "fuzz.h"
 
 #define REPORTS_MAX	8
-#define KINDS		3		/* failure, delay, complaint */
+#define KINDS		4	/* failure, delay, complaint, auto-reply */
 
 static STORE *store;
 static BOUNCE_RULES *rules;
@@ -97,7 +97,7 @@ static int
 kind_index(const char *kind)
 {
 	return strcmp(kind, "failure") == 0 ? 0 : strcmp(kind, "delay") == 0 ?
-	    1 : 2;
+	    1 : strcmp(kind, "complaint") == 0 ? 2 : 3;
 }
 
 /* Which listed recipient an address is, canonical; -1: none. */

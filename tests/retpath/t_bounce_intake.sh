@@ -145,7 +145,7 @@ out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/arf-abuse.eml" "$RP")")
 logged "arf report to $RP for sender alice@example.com (record found): complainer@isp.example - complaint counted; 1 recorded"
 t_ok $? "an ARF report: recorded as a complaint for alice@example.com"
 out=$(send 192.0.2.9 "<>" "$RP" "$(with_token "$C/autoreply-ooo.eml" "$RP")")
-logged "auto-reply report to $RP for sender alice@example.com (record found); 0 recorded"
+logged "auto-reply report to $RP for sender alice@example.com (record found): carol@example.org - auto-reply auto-reply; 0 recorded"
 t_ok $? "an out-of-office reply: nothing recorded"
 
 # --- repguardctl ingest (a pipe transport, a replayed mailbox) ------------------------------

@@ -37,7 +37,8 @@ t_is "$(field 'd["type"], d["feedback_type"], [r["class"] for r in d["recipients
 	"('arf', 'abuse', ['complaint'])" "an ARF report on standard input: arf, abuse, one complaint"
 
 OUT=$("$REPGUARDCTL" parse-bounce "$C/autoreply-ooo.eml" "${OPTS[@]}")
-t_is "$(field 'd["type"], d["recipients"]')" "('auto-reply', [])" "an out-of-office reply: auto-reply, no recipients"
+t_is "$(field 'd["type"], [(r["address"], r["reason"], r["class"]) for r in d["recipients"]]')" "('auto-reply', [('carol@example.org', 'auto-reply', 'auto-reply')])" \
+	"an out-of-office reply: auto-reply, its sender the one entry"
 
 head -c 100000 /dev/urandom >"$T_TMP/random"
 OUT=$("$REPGUARDCTL" parse-bounce "$T_TMP/random" "${OPTS[@]}")
