@@ -225,15 +225,18 @@ bounce_dsn(BOUNCE *b, const MIME_PART *status, const BOUNCE_RULES *rules)
 			}
 			if (mime_field(&g, "Remote-MTA", v, sizeof(v)) == NULL)
 				bounce_address(v, mta, sizeof(mta));
-			/* "5.0.0" says little; the diagnostic may say more
-			 * (Exim reports every failure as 5.0.0). */
-			if ((st[0] == '\0' || strcmp(st + 1, ".0.0") == 0) &&
-			    diag[0] != '\0') {
+			/* The receiver's own code, in its reply, says more
+			 * than the reporting MTA's Status: (Exim reports
+			 * every failure as 5.0.0, others 5.1.0 or 4.4.7 for
+			 * whatever happened): it wins unless it is x.0.0 or
+			 * of another class. */
+			if (diag[0] != '\0') {
 				char d[16];
 
 				bounce_status(diag, d, sizeof(d));
 				if (d[0] != '\0' && (st[0] == '\0' ||
-				    d[0] == st[0]))
+				    (d[0] == st[0] && strcmp(d + 1, ".0.0") !=
+				    0)))
 					snprintf(st, sizeof(st), "%s", d);
 			}
 			if (st[0] == '\0')
