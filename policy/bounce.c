@@ -47,6 +47,8 @@ struct bounce_walk {
 	char		 report_type[32];	/* of the first multipart/report */
 	MIME_PART	 status, feedback, original, text;
 	int		 has_status, has_feedback, has_original, has_text;
+	MIME_PART	 html;		/* the first text/html part */
+	int		 has_html;
 };
 
 static void
@@ -87,6 +89,9 @@ bounce_walk(const MIME_PART *p, int depth, struct bounce_walk *w)
 	} else if (!w->has_text && strcmp(type, "text/plain") == 0) {
 		w->text = *p;
 		w->has_text = 1;
+	} else if (!w->has_html && strcmp(type, "text/html") == 0) {
+		w->html = *p;
+		w->has_html = 1;
 	}
 }
 
@@ -415,12 +420,14 @@ bounce_parse(const char *msg, size_t len, const char *prefix,
 	if (w.has_status) {
 		b->type = BOUNCE_DSN;
 		bounce_dsn(b, &w.status, rules);
-		if (b->nrcpts == 0 && !bounce_text(b, &top, &w.text,
-		    w.has_text, rules))
+		if (b->nrcpts == 0 && !bounce_text(b, &top, w.has_text ?
+		    &w.text : w.has_html ? &w.html : NULL, !w.has_text &&
+		    w.has_html, rules))
 			b->type = BOUNCE_NOT;	/* only success notices */
 		return;
 	}
-	if (bounce_text(b, &top, &w.text, w.has_text, rules)) {
+	if (bounce_text(b, &top, w.has_text ? &w.text : w.has_html ? &w.html :
+	    NULL, !w.has_text && w.has_html, rules)) {
 		b->type = BOUNCE_NONDSN;
 		return;
 	}

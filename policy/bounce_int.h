@@ -14,7 +14,7 @@ void	bounce_add(BOUNCE *, const char *addr, const char *status,
 	    const char *action, const char *diag, const char *mta,
 	    const BOUNCE_RULES *);
 int	bounce_text(BOUNCE *, const MIME_PART *top, const MIME_PART *text,
-	    int has_text, const BOUNCE_RULES *);
+	    int html, const BOUNCE_RULES *);
 int	bounce_text_raw(BOUNCE *, const MIME_PART *top, const BOUNCE_RULES *);
 
 #endif

@@ -27,6 +27,7 @@
 #include "mem.h"
 
 #define BT_WINDOW	6	/* lines after an address to look for a code */
+#define BT_BACK		3	/* lines before it to look for a reason */
 #define BT_LINES_MAX	2000
 
 static const char *const bt_openers[] = {
@@ -41,6 +42,18 @@ static const char *const bt_openers[] = {
 	"could not be delivered to one or more recipients",
 	"delivery to the following recipient failed",
 	"your message could not be delivered",
+	"could not be delivered to:",
+	"was not delivered to",
+	"did not reach the following recipient",
+	"the following message to <",
+	"message delivery has failed",
+	"failed to deliver",
+	"unable to deliver",
+	"undeliverable mail",
+	"delivery status notification",
+	"permanent error",
+	"failure reasons",
+	"returned mail",
 	NULL
 };
 
@@ -166,7 +179,7 @@ bt_code(const char *line, char *st, size_t stsize)
 	for (p = line; *p != '\0'; p++) {
 		if ((p[0] == '4' || p[0] == '5') && isdigit((unsigned char)p[1]) &&
 		    isdigit((unsigned char)p[2]) && (p[3] == ' ' || p[3] == '-' ||
-		    p[3] == ':') &&
+		    p[3] == ':' || p[3] == ',') &&
 		    (p == line || !isalnum((unsigned char)p[-1]))) {
 			snprintf(st, stsize, "%c.0.0", p[0]);
 			return;
@@ -338,12 +351,59 @@ bt_worded(struct bt *t, char **lines, size_t n)
 			for (j = i; j < n && j <= i + BT_WINDOW; j++)
 				if (bt_reason(t, lines[j]) != NULL)
 					break;
-			if (j >= n || j > i + BT_WINDOW)
-				continue;
+			if (j >= n || j > i + BT_WINDOW) {
+				/* "The user(s) account is disabled." above
+				 * the address it is about */
+				for (j = i; j > 0 && j + BT_BACK > i; j--)
+					if (bt_reason(t, lines[j - 1]) != NULL)
+						break;
+				if (j == 0 || j + BT_BACK <= i)
+					continue;
+				j--;
+			}
 			bt_add(t, addr, t->delay ? "4.0.0" : "5.0.0",
 			    bt_skip_space(lines[j]));
 			found = 1;
 		}
+	}
+	return found;
+}
+
+/*
+ * An address alone on its line ("<a@b>", Lotus Notes' and some carriers'
+ * lists), when nothing else was found: failed, with the nearest line of
+ * text before it as the diagnostic.
+ */
+static int
+bt_lone(struct bt *t, char **lines, size_t n)
+{
+	char addr[BOUNCE_ADDR_MAX];
+	const char *l, *q, *diag;
+	size_t i, j, at;
+	int found = 0;
+
+	for (i = 0; i < n; i++) {
+		l = bt_skip_space(lines[i]);
+		at = 0;
+		if (!bt_address(l, strlen(l), &at, addr, sizeof(addr)) ||
+		    bt_own(t, addr))
+			continue;
+		/* nothing on the line but the address, in <> or not */
+		q = l + (*l == '<');
+		if (strncmp(q, addr, strlen(addr)) != 0)
+			continue;
+		q += strlen(addr);
+		q = bt_skip_space(q + (*q == '>'));
+		if (*q != '\0')
+			continue;
+		diag = "";
+		for (j = i; j > 0 && j + BT_BACK > i; j--)
+			if (bt_skip_space(lines[j - 1])[0] != '\0') {
+				diag = bt_skip_space(lines[j - 1]);
+				break;
+			}
+		bt_add(t, addr, t->delay ? "4.0.0" : "5.0.0", diag);
+		found = 1;
 	}
 	return found;
 }
@@ -379,21 +439,113 @@ bt_failed_header(struct bt *t, const MIME_PART *top, char **lines, size_t n)
 	return found;
 }
 
+/* An HTML entity at s ("&amp;", "&#64;"): its character, and its length. */
+static int
+bt_entity(const char *s, size_t left, size_t *used)
+{
+	static const struct { const char *name; char c; } ents[] = {
+		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
+		{ "&quot;", '"' }, { "&nbsp;", ' ' }, { "&apos;", '\'' },
+	};
+	size_t i, n;
+	long v;
+
+	for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++) {
+		n = strlen(ents[i].name);
+		if (left >= n && strncasecmp(s, ents[i].name, n) == 0) {
+			*used = n;
+			return ents[i].c;
+		}
+	}
+	if (left > 3 && s[1] == '#' && isdigit((unsigned char)s[2])) {
+		for (v = 0, n = 2; n < left && n < 8 &&
+		    isdigit((unsigned char)s[n]); n++)
+			v = v * 10 + (s[n] - '0');
+		if (n < left && s[n] == ';' && v >= 32 && v < 127) {
+			*used = n + 1;
+			return (int)v;
+		}
+	}
+	*used = 1;
+	return '&';
+}
+
+/*
+ * An HTML body as text, in place: tags out (those that break a line as a
+ * line break), style and script elements out, entities decoded.  Returns
+ * the new length.
+ */
+static size_t
+bt_html_text(char *s, size_t len)
+{
+	static const char *const breaks[] = {
+		"br", "p", "/p", "div", "/div", "tr", "/tr", "li", "h1", "h2",
+		"h3", "/h1", "/h2", "/h3", "table", "/table", "pre", "/pre",
+		NULL
+	};
+	size_t i = 0, o = 0, used, k, n;
+	const char *gt;
+
+	while (i < len) {
+		if (s[i] == '<') {
+			gt = memchr(s + i, '>', len - i);
+			n = gt ? (size_t)(gt - (s + i)) + 1 : len - i;
+			if (n > 6 && (strncasecmp(s + i, "<style", 6) == 0 ||
+			    strncasecmp(s + i, "<script", 7) == 0)) {
+				const char *end = s + i + n;
+
+				while (end < s + len && !(end[0] == '<' &&
+				    end + 1 < s + len && end[1] == '/'))
+					end++;
+				gt = end < s + len ? memchr(end, '>',
+				    (size_t)(s + len - end)) : NULL;
+				n = gt ? (size_t)(gt - (s + i)) + 1 : len - i;
+				s[o++] = ' ';
+				i += n;
+				continue;
+			}
+			for (k = 0; breaks[k] != NULL; k++) {
+				size_t bl = strlen(breaks[k]);
+
+				if (n > bl + 1 && strncasecmp(s + i + 1,
+				    breaks[k], bl) == 0 && !isalnum(
+				    (unsigned char)s[i + 1 + bl]))
+					break;
+			}
+			s[o++] = breaks[k] != NULL ? '\n' : ' ';
+			i += n;
+		} else if (s[i] == '&') {
+			s[o++] = (char)bt_entity(s + i, len - i, &used);
+			i += used;
+		} else if (s[i] == '\r' || (s[i] == '\n' && o > 0 &&
+		    s[o - 1] != '\n')) {
+			s[o++] = ' ';	/* HTML's own line breaks are spaces */
+			i++;
+		} else
+			s[o++] = s[i++];
+	}
+	s[o] = '\0';
+	return o;
+}
+
 int
-bounce_text(BOUNCE *b, const MIME_PART *top, const MIME_PART *tp, int has_text,
+bounce_text(BOUNCE *b, const MIME_PART *top, const MIME_PART *tp, int html,
     const BOUNCE_RULES *rules)
 {
 	const MIME_PART *src = tp;
 	char type[64], *text;
 	size_t len;
 
-	if (!has_text) {
+	if (src == NULL) {
 		mime_type(top, type, sizeof(type));
-		if (strcmp(type, "text/plain") != 0)
+		html = strcmp(type, "text/html") == 0;
+		if (strcmp(type, "text/plain") != 0 && !html)
 			return 0;
 		src = top;
 	}
 	text = mime_decode(src, &len);
+	if (html)
+		len = bt_html_text(text, len);
 	return bt_scan(b, top, text, len, rules);
 }
 
@@ -452,7 +604,7 @@ bt_scan(BOUNCE *b, const MIME_PART *top, char *text, size_t len,
 			break;
 	}
 	found = bt_coded(&t, lines, n) || bt_worded(&t, lines, n) ||
-	    bt_failed_header(&t, top, lines, n);
+	    bt_failed_header(&t, top, lines, n) || bt_lone(&t, lines, n);
 	free(lines);
 	free(text);
 	return found;

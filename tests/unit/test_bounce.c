@@ -29,45 +29,64 @@ static const struct {
 	const char	*message_id, *feedback, *rcpts;
 } corpus[] = {
 	{ "postfix-dsn-5.1.1", "dsn", 1, "<hello.1@example.com>", "",
-	    "nobody@example.org 5.1.1 failed hard" },
+	    "nobody@example.org 5.1.1 failed user-unknown hard" },
 	{ "postfix-dsn-delayed", "dsn", 1, "", "",
-	    "slow@example.org 4.4.1 delayed soft" },
+	    "slow@example.org 4.4.1 delayed system-error soft" },
 	{ "postfix-dsn-two-rcpts", "dsn", 1, "", "",
-	    "full@example.org 5.2.2 failed quota|"
-	    "blocked@example.net 5.7.1 failed policy" },
+	    "full@example.org 5.2.2 failed mailbox-full quota|"
+	    "blocked@example.net 5.7.1 failed blocked policy" },
 	{ "exim-dsn", "dsn", 1, "<hello.1@example.com>", "",
-	    "gone@example.net 5.1.1 failed hard" },
+	    "gone@example.net 5.1.1 failed user-unknown hard" },
 	{ "sendmail-dsn", "dsn", 1, "<hello.1@example.com>", "",
-	    "nouser@example.org 5.1.1 failed hard" },
+	    "nouser@example.org 5.1.1 failed user-unknown hard" },
 	{ "exchange-dsn", "dsn", 1, "<hello.1@example.com>", "",
-	    "bob@contoso.example 5.1.10 failed hard" },
+	    "bob@contoso.example 5.1.10 failed user-unknown hard" },
 	{ "dsn-base64-status", "dsn", 1, "", "",
-	    "nomail@example.com 5.1.10 failed hard" },
+	    "nomail@example.com 5.1.10 failed host-unknown hard" },
 	{ "dsn-mixed-wrapper", "dsn", 1, "", "",
-	    "wrapped@example.net 5.2.1 failed hard" },
+	    "wrapped@example.net 5.2.1 failed mailbox-disabled hard" },
 	{ "dsn-relayed-only", "not-bounce", 1, "", "", "" },
 	{ "qmail", "nondsn", 1, "", "",
-	    "nosuch@example.net 5.1.1 failed hard" },
+	    "nosuch@example.net 5.1.1 failed user-unknown hard" },
 	{ "yahoo-plain", "nondsn", 1, "", "",
-	    "missing@yahoo.example 5.0.0 failed hard" },
+	    "missing@yahoo.example 5.0.0 failed user-unknown hard" },
 	{ "postfix-plain-quota", "nondsn", 1, "", "",
-	    "full@example.org 4.2.2 delayed quota" },
+	    "full@example.org 4.2.2 delayed mailbox-full quota" },
 	{ "arf-abuse", "arf", 1, "<hello.1@example.com>", "abuse",
-	    "complainer@isp.example  complaint complaint" },
+	    "complainer@isp.example  complaint complaint complaint" },
 	{ "arf-no-rcpt", "arf", 1, "<spam.2@example.com>", "abuse",
-	    "victim@isp.example  complaint complaint" },
+	    "victim@isp.example  complaint complaint complaint" },
 	{ "autoreply-ooo", "auto-reply", 1, "", "",
-	    "carol@example.org  auto-replied auto-reply" },
+	    "carol@example.org  auto-replied auto-reply auto-reply" },
 	{ "autoreply-subject-only", "auto-reply", 1, "", "",
-	    "dave@example.org  auto-replied auto-reply" },
+	    "dave@example.org  auto-replied auto-reply auto-reply" },
 	{ "personal-reply", "not-bounce", 1, "", "", "" },
 	{ "broken-no-closing-boundary", "dsn", 1, "", "",
-	    "cut@example.org 5.1.1 failed hard" },
+	    "cut@example.org 5.1.1 failed user-unknown hard" },
 	{ "broken-wrong-boundary", "nondsn", 1, "", "",
-	    "lost@example.org 5.1.1 failed hard" },
+	    "lost@example.org 5.1.1 failed user-unknown hard" },
 	{ "encoded-words-8bit", "dsn", 1, "", "",
-	    "absent@example.fr 5.1.1 failed hard" },
+	    "absent@example.fr 5.1.1 failed user-unknown hard" },
 	{ "no-token", "not-bounce", 0, "", "", "" },
+	{ "sendmail-v5-transcript", "nondsn", 1, "", "",
+	    "ghost@example.org 5.0.0 failed user-unknown hard|"
+	    "far@example.net 5.0.0 failed host-unknown hard" },
+	{ "gmail-failed-header", "nondsn", 1, "", "",
+	    "nobody.here@gmail.example 5.0.0 failed user-unknown hard" },
+	{ "notes-lone-address", "nondsn", 1, "", "",
+	    "away@notes.example.co.jp 5.0.0 failed user-unknown hard" },
+	{ "carrier-worded", "nondsn", 1, "", "",
+	    "phone.full@carrier.example.jp 5.0.0 failed mailbox-full quota" },
+	{ "html-only", "nondsn", 1, "", "",
+	    "sleeper@portal.example 5.2.1 failed mailbox-disabled hard" },
+	{ "arf-several-rcpts", "arf", 1, "<bulk.7@example.com>", "abuse",
+	    "one@isp.example  complaint complaint complaint|"
+	    "two@isp.example  complaint complaint complaint|"
+	    "three@isp.example  complaint complaint complaint" },
+	{ "postfix-rcpt-rejected-policy", "dsn", 1, "", "",
+	    "guarded@example.org 5.7.1 failed policy-other policy|"
+	    "listed@example.org 5.7.1 failed blocked policy|"
+	    "spf@example.org 5.7.23 failed authentication policy" },
 };
 
 static char *
@@ -127,9 +146,9 @@ rcpts(const BOUNCE *b, char *out, size_t size)
 
 	out[0] = '\0';
 	for (i = 0; i < b->nrcpts && n < size; i++)
-		n += (size_t)snprintf(out + n, size - n, "%s%s %s %s %s",
+		n += (size_t)snprintf(out + n, size - n, "%s%s %s %s %s %s",
 		    i ? "|" : "", b->rcpts[i].address, b->rcpts[i].status,
-		    b->rcpts[i].action, b->rcpts[i].cls);
+		    b->rcpts[i].action, b->rcpts[i].reason, b->rcpts[i].cls);
 }
 
 static void
