@@ -2,6 +2,10 @@
  * ctl_bounce.c - repguardctl parse-bounce (see ctl_bounce.h).
  *
  * Owns: ctl_parse_bounce(), ctl_ingest().
+ *
+ * parse-bounce reads files, directories, mboxes and maildirs
+ * (ctl_msgsrc.h) and prints a line of JSON per message, or with
+ * --summary the counts by type, class and reason.
  * Must not: crash or fail on any message: malformed input gives
  * "not-bounce" or fewer recipients, and exit 0.
  */
@@ -19,6 +23,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "ctl_bounce.h"
+#include "ctl_msgsrc.h"
 #include "intake.h"
 #include "mem.h"
 #include "privs.h"
@@ -27,14 +32,12 @@
 #include "store.h"
 #include "tally.h"
 
-#define CTL_INPUT_MAX	(64 * 1024 * 1024)
-
 static int
 ctl_pb_usage(const char *msg)
 {
 	fprintf(stderr, "repguardctl: parse-bounce: %s\nusage: repguardctl "
-	    "parse-bounce [FILE] [--rules FILE] [--prefix P] [--domain D]\n",
-	    msg);
+	    "parse-bounce [FILE|DIR|MBOX|MAILDIR ...] [--summary] "
+	    "[--rules FILE] [--prefix P] [--domain D]\n", msg);
 	return 2;
 }
 
@@ -46,25 +49,6 @@ ctl_json_field(const char *name, const char *v, int comma)
 		printf("null");
 	else
 		ctl_json_str(v);
-}
-
-static char *
-ctl_read_all(FILE *fp, size_t *len)
-{
-	size_t cap = 65536, n = 0, got;
-	char *buf = mem_alloc(cap);
-
-	while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
-		n += got;
-		if (n == cap) {
-			if (cap >= CTL_INPUT_MAX)
-				break;		/* the parser reads less */
-			cap *= 2;
-			buf = mem_realloc(buf, cap);
-		}
-	}
-	*len = n;
-	return buf;
 }
 
 struct ctl_get {
@@ -117,6 +101,119 @@ ctl_token_sender(const CONF *c, const char *tok, char *out, size_t outsize)
 	store_close(st);
 }
 
+/* Counts by name, for --summary: a short list, kept sorted. */
+typedef struct CTL_COUNT {
+	struct CTL_COUNT	*next;
+	unsigned long		 n;
+	char			 name[32];
+} CTL_COUNT;
+
+static void
+ctl_count_add(CTL_COUNT **list, const char *name)
+{
+	CTL_COUNT **p, *c;
+	int cmp = 1;
+
+	if (name == NULL)
+		name = "-";
+	for (p = list; *p != NULL && (cmp = strcmp((*p)->name, name)) < 0;
+	    p = &(*p)->next)
+		;
+	if (*p != NULL && cmp == 0) {
+		(*p)->n++;
+		return;
+	}
+	c = mem_calloc(1, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->n = 1;
+	c->next = *p;
+	*p = c;
+}
+
+static void
+ctl_count_print(const char *what, const CTL_COUNT *c)
+{
+	for (; c != NULL; c = c->next)
+		printf("%-8s %-20s %lu\n", what, c->name, c->n);
+}
+
+static void
+ctl_count_free(CTL_COUNT *c)
+{
+	CTL_COUNT *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+}
+
+/* What parse-bounce works with, message after message. */
+struct ctl_pb {
+	const BOUNCE_RULES	*rules;
+	const CONF		*conf;
+	const char		*prefix, *domain;
+	int			 summary;
+	BOUNCE			 b;
+	unsigned long		 messages;
+	CTL_COUNT		*types, *classes, *reasons;
+};
+
+/* One message as one line of JSON. */
+static void
+ctl_pb_json(const struct ctl_pb *pb, const char *source)
+{
+	const BOUNCE *b = &pb->b;
+	char sender[SENDER_KEY_MAX];
+	size_t i;
+
+	sender[0] = '\0';
+	if (pb->conf != NULL && b->token[0] != '\0')
+		ctl_token_sender(pb->conf, b->token, sender, sizeof(sender));
+	printf("{\"type\":\"%s\"", bounce_type_name(b->type));
+	ctl_json_field("source", source, 1);
+	ctl_json_field("token", b->token, 1);
+	ctl_json_field("sender", sender, 1);
+	ctl_json_field("subject", b->subject, 1);
+	ctl_json_field("reporting_mta", b->reporting_mta, 1);
+	ctl_json_field("message_id", b->message_id, 1);
+	ctl_json_field("feedback_type", b->feedback_type, 1);
+	printf(",\"recipients\":[");
+	for (i = 0; i < b->nrcpts; i++) {
+		printf("%s{", i ? "," : "");
+		ctl_json_field("address", b->rcpts[i].address, 0);
+		ctl_json_field("original", b->rcpts[i].original, 1);
+		ctl_json_field("status", b->rcpts[i].status, 1);
+		ctl_json_field("action", b->rcpts[i].action, 1);
+		ctl_json_field("reason", b->rcpts[i].reason, 1);
+		ctl_json_field("class", b->rcpts[i].cls, 1);
+		ctl_json_field("diagnostic", b->rcpts[i].diagnostic, 1);
+		ctl_json_field("remote_mta", b->rcpts[i].remote_mta, 1);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static int
+ctl_pb_one(const char *source, const char *msg, size_t len, void *ctx)
+{
+	struct ctl_pb *pb = ctx;
+	size_t i;
+
+	bounce_parse(msg, len, pb->prefix, pb->domain, pb->rules, &pb->b);
+	pb->messages++;
+	if (!pb->summary) {
+		ctl_pb_json(pb, source);
+		return 0;
+	}
+	ctl_count_add(&pb->types, bounce_type_name(pb->b.type));
+	for (i = 0; i < pb->b.nrcpts; i++) {
+		ctl_count_add(&pb->classes, pb->b.rcpts[i].cls);
+		ctl_count_add(&pb->reasons, pb->b.rcpts[i].reason);
+	}
+	return 0;
+}
+
 int
 ctl_parse_bounce(int argc, char **argv, const char *confpath)
 {
@@ -124,16 +221,15 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 		{ "rules", required_argument, NULL, 'r' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "domain", required_argument, NULL, 'd' },
+		{ "summary", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rules_path = NULL, *prefix = NULL, *domain = NULL;
-	char *errors = NULL, *msg, sender[SENDER_KEY_MAX];
+	char *errors = NULL, err[4400];
+	struct ctl_pb *pb;
 	BOUNCE_RULES *rules;
 	CONF *c = NULL;
-	BOUNCE b;
-	FILE *fp = stdin;
-	size_t len, i;
-	int ch;
+	int ch, i, rc = 0, summary = 0;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -141,12 +237,11 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 		case 'r': rules_path = optarg; break;
 		case 'p': prefix = optarg; break;
 		case 'd': domain = optarg; break;
+		case 's': summary = 1; break;
 		case ':': return ctl_pb_usage("an option needs a value");
 		default: return ctl_pb_usage("unknown option");
 		}
 	}
-	if (argc - optind > 1)
-		return ctl_pb_usage("at most one FILE");
 	if ((rules_path == NULL || prefix == NULL || domain == NULL) &&
 	    access(confpath, F_OK) == 0) {	/* none: the built-in rules */
 		if ((c = conf_load(confpath, CONF_NO_KEYS, &errors)) == NULL) {
@@ -168,47 +263,31 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 		conf_unref(c);
 		return 1;
 	}
-	if (argc - optind == 1 && (fp = fopen(argv[optind], "rb")) == NULL) {
-		fprintf(stderr, "repguardctl: %s: %s\n", argv[optind],
-		    strerror(errno));
-		bouncerules_free(rules);
-		conf_unref(c);
-		return 1;
+	pb = mem_calloc(1, sizeof(*pb));
+	pb->rules = rules;
+	pb->conf = c;
+	pb->prefix = prefix ? prefix : "rp";
+	pb->domain = domain ? domain : "";
+	pb->summary = summary;
+	for (i = optind; rc == 0 && (i < argc || i == optind); i++)
+		if (ctl_msgsrc_each(i < argc ? argv[i] : NULL, ctl_pb_one, pb,
+		    err, sizeof(err)) != 0) {
+			fprintf(stderr, "repguardctl: %s\n", err);
+			rc = 1;
+		}
+	if (summary && rc == 0) {
+		printf("%lu messages\n", pb->messages);
+		ctl_count_print("type", pb->types);
+		ctl_count_print("class", pb->classes);
+		ctl_count_print("reason", pb->reasons);
 	}
-	msg = ctl_read_all(fp, &len);
-	if (fp != stdin)
-		fclose(fp);
-	bounce_parse(msg, len, prefix ? prefix : "rp", domain ? domain : "",
-	    rules, &b);
-	free(msg);
-	sender[0] = '\0';
-	if (c != NULL && b.token[0] != '\0')
-		ctl_token_sender(c, b.token, sender, sizeof(sender));
-
-	printf("{\"type\":\"%s\"", bounce_type_name(b.type));
-	ctl_json_field("token", b.token, 1);
-	ctl_json_field("sender", sender, 1);
-	ctl_json_field("subject", b.subject, 1);
-	ctl_json_field("reporting_mta", b.reporting_mta, 1);
-	ctl_json_field("message_id", b.message_id, 1);
-	ctl_json_field("feedback_type", b.feedback_type, 1);
-	printf(",\"recipients\":[");
-	for (i = 0; i < b.nrcpts; i++) {
-		printf("%s{", i ? "," : "");
-		ctl_json_field("address", b.rcpts[i].address, 0);
-		ctl_json_field("original", b.rcpts[i].original, 1);
-		ctl_json_field("status", b.rcpts[i].status, 1);
-		ctl_json_field("action", b.rcpts[i].action, 1);
-		ctl_json_field("reason", b.rcpts[i].reason, 1);
-		ctl_json_field("class", b.rcpts[i].cls, 1);
-		ctl_json_field("diagnostic", b.rcpts[i].diagnostic, 1);
-		ctl_json_field("remote_mta", b.rcpts[i].remote_mta, 1);
-		printf("}");
-	}
-	printf("]}\n");
+	ctl_count_free(pb->types);
+	ctl_count_free(pb->classes);
+	ctl_count_free(pb->reasons);
+	free(pb);
 	bouncerules_free(rules);
 	conf_unref(c);
-	return 0;
+	return rc;
 }
 
 /* One line of ingest's output: text from the report may hold controls. */
@@ -273,7 +352,7 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 		conf_unref(c);
 		return 1;
 	}
-	msg = ctl_read_all(stdin, &len);
+	msg = ctl_msgsrc_read(stdin, &len);
 	intake_init(&im);
 	if (rcpt == NULL) {		/* the token the report names */
 		bounce_parse(msg, len, retpath_prefix(conf_retpath(c)),
