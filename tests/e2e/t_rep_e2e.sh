@@ -1,6 +1,7 @@
 #!/bin/bash
 # t_rep_e2e.sh - a sender pausing itself with a stale list, through a real
-# Postfix (tests/lib/postfix.sh), and coming back.
+# Postfix (tests/lib/postfix.sh), and coming back.  No BounceRules is
+# configured: the built-in rules class the DSNs.
 #
 # alice mails a list where DEAD_SHARE (one in five) of the addresses are
 # dead: Postfix routes dead.example to a second smtp-sink that rejects
@@ -38,7 +39,7 @@ chmod 600 "$KEY"
 rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 	InternalHosts 10.1.0.0/16 CommitInterval 10 Syslog no \
 	ReturnPathDomain bounce.example.com ReturnPathKeyFile "$KEY" \
-	BounceRules "$TOP_SRCDIR/contrib/bounce-rules" BounceForward no \
+	BounceForward no \
 	MinimumVolume 20 PauseCooldown 6s RateWindowShort 10s RateWindowLong 1h \
 	ProbationLimit 0
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # t_rep_milter.sh - the reputation engine in the running daemon, through
-# the milter protocol (tests/lib/milterclient.py as the MTA).
+# the milter protocol (tests/lib/milterclient.py as the MTA), with no
+# BounceRules configured: the built-in rules class the DSNs.
 #
 # alice sends a message to forty recipients; two come back as hard bounces:
 #   - the first (2.5 %) puts her in warning, the second (5 %) pauses her at
@@ -25,7 +26,6 @@ write_conf() {	# write_conf PAUSE-ACTION [PROBATION-LIMIT]
 	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 		CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
 		ReturnPathDomain bounce.example.com ReturnPathKeyFile "$KEY" \
-		BounceRules "$TOP_SRCDIR/contrib/bounce-rules" \
 		MinimumVolume 10 MinimumEvents 1 PauseCooldown 4s RateWindowShort 10s \
 		RateWindowLong 1h ProbationLimit "${2:-2}" PauseAction "$1"
 }

@@ -6,6 +6,8 @@
 #   - a hard bounce puts the recipient on the list; the next message to it
 #     and another recipient: the suppressed one is refused at RCPT with
 #     550 5.1.1, the other goes, and only it is counted;
+#   - a receiver's block (a blocklist, SPF) is policy and suppresses
+#     nobody;
 #   - a complaint: 550 5.7.1; an operator's entry (suppress) likewise,
 #     until unsuppress;
 #   - Suppression sender: a bounce suppresses the recipient for that
@@ -82,6 +84,30 @@ t_is "$(send bob@example.com dead@example.org | cut -d'|' -f3)" \
 	"Suppression global: bob cannot mail it either (the reply names the date export gives)"
 t_like "$("$REPGUARDCTL" -c "$CONF" suppressed)" '^dead@example\.org +hard-bounce +\(global\) +[0-9T:-]+Z +[0-9T:-]+Z +dsn report' \
 	"repguardctl suppressed lists it, global, with its expiry"
+
+# --- a receiver's block never suppresses --------------------------------------------------
+# the same DSN, but the receiver refused the relay (a blocklist) or its SPF:
+# the address may be fine, so nothing goes on the list
+IFS='|' read -r res RPB rr <<<"$(send alice@example.com blocker@example.org,spfcheck@example.org)"
+sleep 0.2
+report_for "$RPB" postfix-dsn-5.1.1.eml "$T_TMP/block.eml" blocker@example.org
+sed -i -e 's/5\.1\.1/5.7.1/g' \
+	-e 's/Recipient address$/Service unavailable; client [192.0.2.25] blocked/' \
+	-e 's/rejected: User unknown in local recipient table/using zen.spamhaus.org/' "$T_TMP/block.eml"
+send "<>" "$RPB" "$T_TMP/block.eml" 192.0.2.9 >/dev/null
+logged "blocker@example\.org 5\.7\.1 policy counted; 1 recorded"
+t_ok $? "a DSN: 5.7.1 blocked using a blocklist: recorded as policy"
+report_for "$RPB" postfix-dsn-5.1.1.eml "$T_TMP/spf.eml" spfcheck@example.org
+sed -i -e 's/5\.1\.1/5.7.23/g' \
+	-e 's/Recipient address$/The message was rejected because of Sender/' \
+	-e 's/rejected: User unknown in local recipient table/Policy Framework violation/' "$T_TMP/spf.eml"
+send "<>" "$RPB" "$T_TMP/spf.eml" 192.0.2.9 >/dev/null
+logged "spfcheck@example\.org 5\.7\.23 policy counted; 1 recorded"
+t_ok $? "a DSN: 5.7.23 SPF: recorded as policy"
+t_is "$(send alice@example.com blocker@example.org,spfcheck@example.org | cut -d'|' -f3)" "c ;c " \
+	"... neither address is suppressed: her next message to both goes"
+t_is "$("$REPGUARDCTL" -c "$CONF" suppressed --json | "$PY" -c 'import json, sys; print(sorted(e["address"] for e in json.load(sys.stdin)))')" \
+	"['dead@example.org']" "... the list holds only the address that does not exist"
 
 # --- a complaint, an operator's entry -------------------------------------------------------
 # a complaint counts for a recipient of the message its token names
