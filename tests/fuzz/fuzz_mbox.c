@@ -31,7 +31,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(size - prev >= 5 &&
 			    memcmp(buf + prev, "From ", 5) == 0);
 			nl = memchr(buf + prev, '\n', size - prev);
-			FUZZ_CHECK(nl != NULL && nl + 1 == msg);
+			FUZZ_CHECK(nl != NULL ? nl + 1 == msg :
+			    msg == buf + size);
 		}
 		for (k = 1; k + 5 <= mlen; k++)
 			if (msg[k - 1] == '\n' && memcmp(msg + k, "From ", 5) ==
