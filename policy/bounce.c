@@ -149,6 +149,33 @@ bounce_status(const char *s, char *out, size_t outsize)
 	}
 }
 
+/*
+ * The code a receiver gave in its own reply ("550-'5.7.1", "550 5.2.2"),
+ * else the first code in s: a wrapper's own code ("5.1.0 - Unknown
+ * address error 550-'5.7.1 ...") comes before the receiver's.
+ */
+void
+bounce_status_reply(const char *s, char *out, size_t outsize)
+{
+	const char *p, *q;
+
+	for (p = s; *p != '\0'; p++) {
+		if ((p[0] != '4' && p[0] != '5') || !isdigit((unsigned char)p[1]) ||
+		    !isdigit((unsigned char)p[2]) || (p[3] != ' ' &&
+		    p[3] != '-') || (p > s && isalnum((unsigned char)p[-1])))
+			continue;
+		q = p + 4;
+		while (*q == '\'' || *q == '"' || *q == ' ' || *q == '#')
+			q++;
+		if (*q != p[0])
+			continue;
+		bounce_status(q, out, outsize);
+		if (out[0] != '\0' && strncmp(out, q, strlen(out)) == 0)
+			return;
+	}
+	bounce_status(s, out, outsize);
+}
+
 void
 bounce_add(BOUNCE *b, const char *addr, const char *status,
     const char *action, const char *diag, const char *mta,
@@ -238,7 +265,7 @@ bounce_dsn(BOUNCE *b, const MIME_PART *status, const BOUNCE_RULES *rules)
 			if (diag[0] != '\0') {
 				char d[16];
 
-				bounce_status(diag, d, sizeof(d));
+				bounce_status_reply(diag, d, sizeof(d));
 				if (d[0] != '\0' && (st[0] == '\0' ||
 				    (d[0] == st[0] && strcmp(d + 1, ".0.0") !=
 				    0)))

@@ -10,6 +10,7 @@
 
 void	bounce_address(const char *v, char *out, size_t outsize);
 void	bounce_status(const char *s, char *out, size_t outsize);
+void	bounce_status_reply(const char *s, char *out, size_t outsize);
 void	bounce_add(BOUNCE *, const char *addr, const char *status,
 	    const char *action, const char *diag, const char *mta,
 	    const BOUNCE_RULES *);

@@ -173,7 +173,7 @@ bt_code(const char *line, char *st, size_t stsize)
 {
 	const char *p;
 
-	bounce_status(line, st, stsize);
+	bounce_status_reply(line, st, stsize);
 	if (st[0] != '\0')
 		return;
 	for (p = line; *p != '\0'; p++) {

@@ -438,6 +438,38 @@ bouncerules_load(const char *path, char **errors)
 	return br;
 }
 
+/*
+ * A diagnostic with each address cut down to its "@" (never longer than
+ * s): the rules judge what the receiver said, not the words an address
+ * is made of ("filtered@...", "spam-trap@...").
+ */
+static char *
+br_mask_addresses(const char *s)
+{
+	size_t len = strlen(s), a, z, o = 0, i;
+	char *out = mem_alloc(len + 1);
+
+	for (i = 0; i < len; ) {
+		if (s[i] != '@') {
+			out[o++] = s[i++];
+			continue;
+		}
+		for (a = o; a > 0 && !isspace((unsigned char)out[a - 1]) &&
+		    strchr("<>()[]'\",;:", out[a - 1]) == NULL; a--)
+			;
+		for (z = i + 1; z < len && !isspace((unsigned char)s[z]) &&
+		    strchr("<>()[]'\",;:", s[z]) == NULL; z++)
+			;
+		while (z > i + 1 && s[z - 1] == '.')
+			z--;
+		o = a;
+		out[o++] = '@';
+		i = z;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static BOUNCE_RULES *br_default;		/* the built-in rules, once */
 static pthread_once_t br_default_once = PTHREAD_ONCE_INIT;
 
@@ -451,7 +483,7 @@ const char *
 bouncerules_classify(const BOUNCE_RULES *br, const char *status,
     const char *diag, const char *subject)
 {
-	char *any;
+	char *any, *masked;
 	const char *v;
 	size_t i, n;
 
@@ -459,6 +491,8 @@ bouncerules_classify(const BOUNCE_RULES *br, const char *status,
 		(void)pthread_once(&br_default_once, br_default_make);
 		br = br_default;
 	}
+	masked = br_mask_addresses(diag);
+	diag = masked;
 	n = strlen(status) + strlen(diag) + strlen(subject) + 3;
 	any = mem_alloc(n);
 	snprintf(any, n, "%s\n%s\n%s", status, diag, subject);
@@ -471,10 +505,12 @@ bouncerules_classify(const BOUNCE_RULES *br, const char *status,
 		}
 		if (regexec(&br->r[i].re, v, 0, NULL, 0) == 0) {
 			free(any);
+			free(masked);
 			return br->r[i].reason;
 		}
 	}
 	free(any);
+	free(masked);
 	return "unknown";
 }
 

@@ -83,6 +83,9 @@ static const struct {
 	    "one@isp.example  complaint complaint complaint|"
 	    "two@isp.example  complaint complaint complaint|"
 	    "three@isp.example  complaint complaint complaint" },
+	{ "wrapped-reply-code", "dsn", 1, "", "",
+	    "stuffed@example.org 5.2.2 failed mailbox-full quota|"
+	    "filtered-inbox@example.net 5.1.1 failed user-unknown hard" },
 	{ "postfix-rcpt-rejected-policy", "dsn", 1, "", "",
 	    "guarded@example.org 5.7.1 failed policy-other policy|"
 	    "listed@example.org 5.7.1 failed blocked policy|"
@@ -219,6 +222,20 @@ test_rules(void)
 	bouncerules_free(r);
 	tap_str(bouncerules_classify(NULL, "5.1.1", "", ""), "user-unknown",
 	    "no rules given: the built-in ones");
+	tap_str(bouncerules_classify(NULL, "5.1.1", "550 5.1.1 "
+	    "<spam-filtered@example.org>: Recipient address rejected: User "
+	    "unknown", ""), "user-unknown", "the words of an address are not "
+	    "the receiver's (spam-filtered@...: user-unknown)");
+	tap_str(bouncerules_classify(NULL, "5.7.1", "550 5.7.1 <x@y.example>: "
+	    "Recipient address rejected: Access denied", ""), "policy-other",
+	    "Postfix's \"Recipient address rejected:\" is followed, not "
+	    "taken for a dead address");
+	tap_str(bouncerules_classify(NULL, "5.1.1", "550 5.7.1 Service "
+	    "unavailable; client [192.0.2.1] blocked using zen.spamhaus.org",
+	    ""), "blocked", "a text that says blocked wins over 5.1.1");
+	tap_str(bouncerules_classify(NULL, "5.7.1", "550 5.7.1 No such user "
+	    "here", ""), "user-unknown", "a text that says the user is "
+	    "unknown wins over a generic 5.7.1");
 	r = bouncerules_builtin();
 	tap_ok(r != NULL && bouncerules_count(r) > 20, "the built-in rules "
 	    "parse (%zu)", bouncerules_count(r));
