@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bevent.h"
 #include "clock.h"
 #include "ctl.h"
 #include "ctl_sender.h"
@@ -44,7 +45,11 @@ struct ctl_list {
 	const char		*only;		/* show: just this key */
 	HISTORY_ENTRY		*hist;		/* show: its history */
 	size_t			 nhist;
+	BEVENT_REASONS		 reasons;	/* show: its bounces by
+						 * reason, CTL_REASON_DAYS */
 };
+
+#define CTL_REASON_DAYS	7
 
 void
 ctl_time(int64_t t, char *buf, size_t len)
@@ -223,6 +228,9 @@ ctl_collect_fn(STORE_TXN *t, void *ctx)
 	if (sender_list(t, ctl_collect_cb, l) != 0 || (l->n > 0 &&
 	    l->v == NULL))
 		return STORE_ERROR;
+	if (l->only != NULL && bevent_reasons(t, l->only, l->now -
+	    CTL_REASON_DAYS * 86400, &l->reasons) != 0)
+		return STORE_ERROR;
 	return 0;
 }
 
@@ -371,6 +379,14 @@ ctl_show(STORE *st, const REP_RULES *r, const char *key, int json)
 	s = &l.v[0];
 	if (json) {
 		ctl_json_sender(s, r, l.now);
+		printf(", \"reasons_7d\": {");
+		for (i = 0; i < (int)l.reasons.n; i++) {
+			printf("%s", i ? ", " : "");
+			ctl_json_str(l.reasons.r[i].reason);
+			printf(": %llu",
+			    (unsigned long long)l.reasons.r[i].count);
+		}
+		printf("}");
 		ctl_show_history(&l, 1);
 		printf("}\n");
 		goto done;
@@ -420,6 +436,12 @@ ctl_show(STORE *st, const REP_RULES *r, const char *key, int json)
 		    (unsigned long long)c->n[SENDER_POLICY_MAJOR],
 		    (unsigned long long)c->n[SENDER_COMPLAINTS], pc[1]);
 	}
+	printf("bounces by reason, last %d days:", CTL_REASON_DAYS);
+	for (i = 0; i < (int)l.reasons.n; i++)
+		printf("%s %s %llu (%s)", i ? "," : "", l.reasons.r[i].reason,
+		    (unsigned long long)l.reasons.r[i].count,
+		    l.reasons.r[i].cls);
+	printf("%s\n", l.reasons.n ? "" : " none");
 	ctl_show_rules(r, stt == SENDER_PROBATION);
 	if (s->state.first_seen != 0) {
 		ctl_time(s->state.first_seen, t1, sizeof(t1));

@@ -61,6 +61,7 @@ struct rh {
 	struct rh_change *c;
 	size_t		 nc;
 	const char	*hist_key;
+	BEVENT_REASONS	 reasons;	/* of the last 7 days */
 };
 
 static void
@@ -190,7 +191,8 @@ rh_read_fn(STORE_TXN *t, void *ctx)
 
 	rh_clear(r);
 	if (sender_list(t, rh_sender_cb, r) != 0 ||
-	    bevent_list(t, rh_bounce_cb, r) != 0)
+	    bevent_list(t, rh_bounce_cb, r) != 0 ||
+	    bevent_reasons(t, NULL, r->now - 7 * 86400, &r->reasons) != 0)
 		return STORE_ERROR;
 	for (i = 0; i < r->n; i++) {
 		if (sender_window(t, r->s[i].key, 86400, r->now, &c) != 0)
@@ -366,6 +368,17 @@ report_html(STORE *st, const REP_RULES *rr, int64_t now, FILE *fp,
 		    (unsigned long long)r.d[i].hard,
 		    (unsigned long long)r.d[i].complaints,
 		    (unsigned long long)r.d[i].soft);
+	}
+	fprintf(fp, "</table>\n<h2>Bounces by reason (7 days)</h2>\n"
+	    "<table id=\"reasons\"><tr><th>reason</th><th>class</th>"
+	    "<th class=\"num\">bounces</th></tr>\n");
+	for (i = 0; i < r.reasons.n; i++) {
+		fprintf(fp, "<tr><td>");
+		rh_esc(fp, r.reasons.r[i].reason);
+		fprintf(fp, "</td><td>");
+		rh_esc(fp, r.reasons.r[i].cls);
+		fprintf(fp, "</td><td class=\"num\">%llu</td></tr>\n",
+		    (unsigned long long)r.reasons.r[i].count);
 	}
 	fprintf(fp, "</table>\n<h2>Latest state changes</h2>\n<table "
 	    "id=\"changes\"><tr><th>when</th><th>sender</th><th>change</th>"

@@ -1,9 +1,12 @@
 /*
  * bevent.c - bounce and complaint events in the store (see bevent.h).
  *
- * Owns: bevent_key(), bevent_put(), bevent_get(), bevent_list().
+ * Owns: bevent_key(), bevent_put(), bevent_get(), bevent_list(),
+ * bevent_reasons().
  * Must not: count a report twice, or read beyond a stored value.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -176,4 +179,57 @@ bevent_list(STORE_TXN *t, BEVENT_FN fn, void *ctx)
 
 	return store_scan(t, STORE_DB_BOUNCES, NULL, 0, NULL, 0,
 	    bevent_list_cb, &l);
+}
+
+struct bevent_reasons_ctx {
+	const char	*sender;
+	int64_t		 since;
+	BEVENT_REASONS	*out;
+};
+
+static int
+bevent_reasons_cb(const BEVENT *e, void *ctx)
+{
+	struct bevent_reasons_ctx *c = ctx;
+	BEVENT_REASONS *o = c->out;
+	const char *reason = e->reason[0] ? e->reason : "unrecorded";
+	size_t i;
+
+	if (e->time < c->since || (c->sender != NULL &&
+	    strcmp(e->sender, c->sender) != 0))
+		return 0;
+	for (i = 0; i < o->n && strcmp(o->r[i].reason, reason) != 0; i++)
+		;
+	if (i == o->n) {
+		if (o->n == BEVENT_REASONS_MAX)
+			return 0;	/* a damaged store's inventions */
+		snprintf(o->r[i].reason, sizeof(o->r[i].reason), "%s", reason);
+		snprintf(o->r[i].cls, sizeof(o->r[i].cls), "%s", e->cls);
+		o->n++;
+	}
+	o->r[i].count++;
+	return 0;
+}
+
+static int
+bevent_reasons_cmp(const void *a, const void *b)
+{
+	const BEVENT_REASON *p = a, *q = b;
+
+	if (p->count != q->count)
+		return p->count < q->count ? 1 : -1;
+	return strcmp(p->reason, q->reason);
+}
+
+int
+bevent_reasons(STORE_TXN *t, const char *sender, int64_t since,
+    BEVENT_REASONS *out)
+{
+	struct bevent_reasons_ctx c = { sender, since, out };
+
+	memset(out, 0, sizeof(*out));
+	if (bevent_list(t, bevent_reasons_cb, &c) != 0)
+		return STORE_ERROR;
+	qsort(out->r, out->n, sizeof(out->r[0]), bevent_reasons_cmp);
+	return 0;
 }

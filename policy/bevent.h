@@ -12,6 +12,11 @@
  *						BEVENT_DAMAGED
  *	rc = bevent_list(txn, fn, ctx);		fn(&e, ctx) for each event
  *						(damaged ones skipped)
+ *	rc = bevent_reasons(txn, sender, since, &r);	events of sender
+ *						(NULL: all) since then, counted
+ *						by reason (events written
+ *						before reasons: "unrecorded"),
+ *						sorted by count, then name
  *
  * An event's id is the SHA-256 of the return-path record's id (the
  * message the token names), the kind of event ("failure", "delay",
@@ -60,5 +65,19 @@ int	bevent_get(STORE_TXN *, const unsigned char id[BEVENT_ID_LEN],
 	    BEVENT *);
 typedef int (*BEVENT_FN)(const BEVENT *, void *ctx);
 int	bevent_list(STORE_TXN *, BEVENT_FN, void *ctx);
+
+#define BEVENT_REASONS_MAX	24
+typedef struct {
+	char		 reason[BEVENT_REASON_MAX];
+	char		 cls[16];
+	uint64_t	 count;
+} BEVENT_REASON;
+typedef struct {
+	size_t		 n;
+	BEVENT_REASON	 r[BEVENT_REASONS_MAX];
+} BEVENT_REASONS;
+
+int	bevent_reasons(STORE_TXN *, const char *sender, int64_t since,
+	    BEVENT_REASONS *);
 
 #endif

@@ -74,10 +74,15 @@ p = P(); p.feed(open(sys.argv[1]).read())
 senders = [r[1][0] for r in p.rows if r[0] == "senders" and r[1][0] != "sender"]
 doms = [r[1] for r in p.rows if r[0] == "domains" and r[1][0] != "domain"]
 changes = [" ".join(r[1]) for r in p.rows if r[0] == "changes" and r[1][0] != "when"]
-print(senders, p.svg, doms[0][:2], any("alice@example.com" in c and "paused" in c for c in changes))
+reasons = [r[1] for r in p.rows if r[0] == "reasons" and r[1][0] != "reason"]
+print(senders, p.svg, doms[0][:2], any("alice@example.com" in c and "paused" in c for c in changes), reasons)
 PYEOF
-)" "['alice@example.com', 'bob@example.com'] 12 ['lists.example.org', '2'] True" \
-	"the page: alice (paused) before bob, 6 charts each, lists.example.org with 2 hard bounces, alice's change to paused"
+)" "['alice@example.com', 'bob@example.com'] 12 ['lists.example.org', '2'] True [['user-unknown', 'hard', '2']]" \
+	"the page: alice (paused) before bob, 6 charts each, lists.example.org with 2 hard bounces, alice's change to paused, 2 user-unknown bounces by reason"
+t_is "$("$REPGUARDCTL" -c "$CONF" show alice@example.com --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["reasons_7d"])')" \
+	"{'user-unknown': 2}" "repguardctl show --json: her bounces by reason"
+t_like "$("$REPGUARDCTL" -c "$CONF" show alice@example.com)" 'bounces by reason, last 7 days: user-unknown 2 \(hard\)' \
+	"repguardctl show: the same, in words"
 t_like "$(grep -o 'state paused">paused' "$H")" 'paused' "alice's state is shown as paused"
 t_like "$(grep -c 'class="pause"' "$H")" '^[1-9][0-9]*$' "the rate charts carry the pausing threshold"
 
