@@ -33,6 +33,7 @@
 #include "ctl_bounce.h"
 #include "ctl_check.h"
 #include "ctl_db.h"
+#include "ctl_reclassify.h"
 #include "ctl_dkim.h"
 #include "ctl_limits.h"
 #include "ctl_metrics.h"
@@ -66,12 +67,14 @@ ctl_usage(const char *fmt, ...)
 	    "  keygen --domain D --selector S [--algorithm rsa|ed25519] "
 	    "[--bits N] --out DIR\n"
 	    "  dkim-record KEYFILE [--domain D --selector S]\n"
-	    "  parse-bounce [FILE] [--rules FILE] [--prefix P] [--domain D]\n"
+	    "  parse-bounce [FILE|DIR|MBOX|MAILDIR...] [--summary] "
+	    "[--rules FILE]\n              [--prefix P] [--domain D]\n"
+	    "  reclassify [--dry-run]\n"
 	    "  ingest [--rcpt ADDRESS] < MESSAGE\n"
 	    "  suppress ADDRESS [--for SENDER] [--reason R] "
 	    "[--expires DURATION]\n"
 	    "  unsuppress ADDRESS [--for SENDER]\n"
-	    "  suppressed [--json] [--for SENDER]\n"
+	    "  suppressed [--json] [--for SENDER] [--source bounce]\n"
 	    "  import FILE|- [--for SENDER]\n"
 	    "  export [--for SENDER]\n"
 	    "  limits [SENDER] [--json]\n"
@@ -280,6 +283,8 @@ main(int argc, char **argv)
 		return ctl_report(argc - optind, argv + optind, path);
 	if (strcmp(cmd, "db") == 0)
 		return ctl_db(argc - optind, argv + optind, path);
+	if (strcmp(cmd, "reclassify") == 0)
+		return ctl_reclassify(argc - optind, argv + optind, path);
 	/* Options may follow the command: parse its own argument vector. */
 	argc -= optind;
 	argv += optind;

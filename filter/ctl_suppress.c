@@ -6,7 +6,7 @@
  *
  *	suppress ADDRESS [--for SENDER] [--reason R] [--expires DURATION]
  *	unsuppress ADDRESS [--for SENDER]
- *	suppressed [--json] [--for SENDER]
+ *	suppressed [--json] [--for SENDER] [--source bounce]
  *	import FILE|- [--for SENDER]
  *	export [--for SENDER]
  *
@@ -68,7 +68,8 @@ ctl_supp_usage(const char *fmt, ...)
 	fprintf(stderr, "\nusage: repguardctl suppress ADDRESS [--for SENDER] "
 	    "[--reason hard-bounce|complaint|manual] [--expires DURATION]\n"
 	    "       repguardctl unsuppress ADDRESS [--for SENDER]\n"
-	    "       repguardctl suppressed [--json] [--for SENDER]\n"
+	    "       repguardctl suppressed [--json] [--for SENDER] "
+	    "[--source bounce]\n"
 	    "       repguardctl import FILE|- [--for SENDER]\n"
 	    "       repguardctl export [--for SENDER]\n");
 	exit(2);
@@ -81,6 +82,8 @@ struct ctl_supp {
 	int		 found;		/* unsuppress */
 	int		 json, count;	/* suppressed */
 	int		 filter;	/* list only this scope */
+	int		 bounces;	/* --source bounce: only those a
+					 * report made */
 };
 
 static int
@@ -114,6 +117,16 @@ ctl_supp_time(int64_t t, char *out, size_t outsize)
 		ctl_time(t, out, outsize);
 }
 
+/* A JSON string, or null for "". */
+static void
+ctl_json_opt(const char *v)
+{
+	if (v[0] == '\0')
+		printf("null");
+	else
+		ctl_json_str(v);
+}
+
 static int
 ctl_supp_list_cb(const SUPPRESS_ENTRY *e, void *ctx)
 {
@@ -121,6 +134,8 @@ ctl_supp_list_cb(const SUPPRESS_ENTRY *e, void *ctx)
 	char since[64], exp[64], line[2048];
 
 	if (s->filter && strcmp(e->scope, s->scope) != 0)
+		return 0;
+	if (s->bounces && e->reason == SUPPRESS_MANUAL)
 		return 0;
 	if (s->json < 0) {		/* export */
 		suppress_csv_format(e, line, sizeof(line));
@@ -141,6 +156,12 @@ ctl_supp_list_cb(const SUPPRESS_ENTRY *e, void *ctx)
 			printf("null");
 		printf(", \"source\": ");
 		ctl_json_str(e->source);
+		printf(", \"status\": ");
+		ctl_json_opt(e->status);
+		printf(", \"bounce_reason\": ");
+		ctl_json_opt(e->why);
+		printf(", \"diagnostic\": ");
+		ctl_json_opt(e->diagnostic);
 		printf("}");
 	} else {
 		ctl_time(e->time, since, sizeof(since));
@@ -231,9 +252,11 @@ ctl_suppress_cmd(const char *cmd, int argc, char **argv,
 		{ "reason", required_argument, NULL, 'r' },
 		{ "expires", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "source", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *forkey = NULL, *reason = NULL, *expires = NULL, *derr;
+	const char *source = NULL;
 	char scope[SENDER_KEY_MAX] = "", err[512] = "", t[64];
 	SUPPRESS_ENTRY one;
 	struct ctl_supp s;
@@ -251,6 +274,7 @@ ctl_suppress_cmd(const char *cmd, int argc, char **argv,
 		case 'r': reason = optarg; break;
 		case 'e': expires = optarg; break;
 		case 'j': json = 1; break;
+		case 's': source = optarg; break;
 		case ':': ctl_supp_usage("option \"%s\" needs a value",
 		    argv[optind - 1]);
 		default: ctl_supp_usage("unknown option \"%s\"",
@@ -258,6 +282,9 @@ ctl_suppress_cmd(const char *cmd, int argc, char **argv,
 		}
 	}
 	nargs = argc - optind;
+	if (source != NULL && (strcmp(cmd, "suppressed") != 0 ||
+	    strcmp(source, "bounce") != 0))
+		ctl_supp_usage("--source: only \"suppressed --source bounce\"");
 	if (forkey != NULL && (derr = sender_key_normalise(forkey,
 	    strlen(forkey), scope, sizeof(scope))) != NULL)
 		ctl_supp_usage("bad --for \"%s\": %s", forkey, derr);
@@ -342,6 +369,7 @@ ctl_suppress_cmd(const char *cmd, int argc, char **argv,
 	} else {
 		s.json = strcmp(cmd, "export") == 0 ? -1 : json;
 		s.filter = forkey != NULL;
+		s.bounces = source != NULL;
 		if (s.json < 0)
 			printf("%s\n", SUPPRESS_CSV_HEADER);
 		else if (s.json)

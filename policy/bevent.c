@@ -1,8 +1,8 @@
 /*
  * bevent.c - bounce and complaint events in the store (see bevent.h).
  *
- * Owns: bevent_key(), bevent_put(), bevent_get(), bevent_list(),
- * bevent_reasons().
+ * Owns: bevent_key(), bevent_put(), bevent_replace(), bevent_get(),
+ * bevent_list(), bevent_reasons().
  * Must not: count a report twice, or read beyond a stored value.
  */
 #include <stdio.h>
@@ -55,20 +55,13 @@ bevent_str(unsigned char *v, size_t *n, const char *s)
 	return 0;
 }
 
-int
-bevent_put(STORE_TXN *t, const BEVENT *e)
+/* e's value into v; its length, or 0 when a field does not fit. */
+static size_t
+bevent_encode(const BEVENT *e, unsigned char *v)
 {
-	unsigned char v[BEVENT_VALUE_MAX];
-	const void *old;
-	size_t n = 0, oldlen;
-	int i, rc;
+	size_t n = 0;
+	int i;
 
-	rc = store_get(t, STORE_DB_BOUNCES, e->id, BEVENT_ID_LEN, &old,
-	    &oldlen);
-	if (rc == 0)
-		return BEVENT_DUPLICATE;
-	if (rc != STORE_NOTFOUND)
-		return STORE_ERROR;
 	v[n++] = BEVENT_VERSION;
 	for (i = 7; i >= 0; i--)
 		v[n++] = (unsigned char)((uint64_t)e->time >> (8 * i));
@@ -80,6 +73,35 @@ bevent_put(STORE_TXN *t, const BEVENT *e)
 	    bevent_str(v, &n, e->type) != 0 ||
 	    bevent_str(v, &n, e->reason) != 0 ||
 	    bevent_str(v, &n, e->diagnostic) != 0)
+		return 0;
+	return n;
+}
+
+int
+bevent_put(STORE_TXN *t, const BEVENT *e)
+{
+	unsigned char v[BEVENT_VALUE_MAX];
+	const void *old;
+	size_t n, oldlen;
+	int rc;
+
+	rc = store_get(t, STORE_DB_BOUNCES, e->id, BEVENT_ID_LEN, &old,
+	    &oldlen);
+	if (rc == 0)
+		return BEVENT_DUPLICATE;
+	if (rc != STORE_NOTFOUND || (n = bevent_encode(e, v)) == 0)
+		return STORE_ERROR;
+	return store_put(t, STORE_DB_BOUNCES, e->id, BEVENT_ID_LEN, v, n) == 0 ?
+	    0 : STORE_ERROR;
+}
+
+int
+bevent_replace(STORE_TXN *t, const BEVENT *e)
+{
+	unsigned char v[BEVENT_VALUE_MAX];
+	size_t n;
+
+	if ((n = bevent_encode(e, v)) == 0)
 		return STORE_ERROR;
 	return store_put(t, STORE_DB_BOUNCES, e->id, BEVENT_ID_LEN, v, n) == 0 ?
 	    0 : STORE_ERROR;

@@ -8,6 +8,7 @@
  *						OpenSSL fails)
  *	rc = bevent_put(txn, &e);		0 new, BEVENT_DUPLICATE, or
  *						STORE_ERROR
+ *	rc = bevent_replace(txn, &e);		write it over (reclassify)
  *	rc = bevent_get(txn, id, &e);		0, STORE_NOTFOUND, or
  *						BEVENT_DAMAGED
  *	rc = bevent_list(txn, fn, ctx);		fn(&e, ctx) for each event
@@ -61,6 +62,7 @@ typedef struct {
 int	bevent_key(uint64_t record, const char *kind, const char *rcpt,
 	    unsigned char id[BEVENT_ID_LEN]);
 int	bevent_put(STORE_TXN *, const BEVENT *);
+int	bevent_replace(STORE_TXN *, const BEVENT *);
 int	bevent_get(STORE_TXN *, const unsigned char id[BEVENT_ID_LEN],
 	    BEVENT *);
 typedef int (*BEVENT_FN)(const BEVENT *, void *ctx);

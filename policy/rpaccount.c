@@ -131,6 +131,9 @@ rpaccount_suppress(STORE_TXN *t, const RPACCOUNT_RULES *ru,
 	snprintf(e.source, sizeof(e.source), "%s report%s%.16s, message "
 	    "%.40s from %.120s", bounce_type_name(b->type),
 	    r->status[0] ? ", status " : "", r->status, rec->qid, rec->sender);
+	snprintf(e.status, sizeof(e.status), "%s", r->status);
+	snprintf(e.why, sizeof(e.why), "%s", r->reason ? r->reason : "");
+	snprintf(e.diagnostic, sizeof(e.diagnostic), "%s", r->diagnostic);
 	*done = 1;
 	return suppress_put(t, ru->suppression == RPACCOUNT_SUPPRESS_SENDER ?
 	    rec->sender : "", key, &e);

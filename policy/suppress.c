@@ -25,10 +25,11 @@
 #include "mem.h"
 #include "suppress.h"
 
-#define SUPPRESS_VERSION	1
+#define SUPPRESS_VERSION	2	/* 1: without status, why, diagnostic */
 #define SUPPRESS_SCOPED_KEY	"suppress-scoped"	/* in STORE_DB_META */
 #define SUPPRESS_VAL_MAX	(2 + 16 + 2 + SENDER_KEY_MAX + 2 + \
-				    ADDR_KEY_MAX + 2 + SUPPRESS_SOURCE_MAX)
+				    ADDR_KEY_MAX + 2 + SUPPRESS_SOURCE_MAX + \
+				    2 + 16 + 2 + 24 + 2 + SUPPRESS_DIAG_MAX)
 
 static const char *const suppress_names[] = {
 	"hard-bounce", "complaint", "manual"
@@ -80,14 +81,22 @@ suppress_decode(const unsigned char *v, size_t len, SUPPRESS_ENTRY *e)
 	size_t off = 18;
 
 	memset(e, 0, sizeof(*e));
-	if (len < 18 || v[0] != SUPPRESS_VERSION || v[1] > SUPPRESS_MANUAL)
+	if (len < 18 || (v[0] != SUPPRESS_VERSION && v[0] != 1) ||
+	    v[1] > SUPPRESS_MANUAL)
 		return -1;
 	e->reason = v[1];
 	e->time = (int64_t)store_get_u64(v + 2);
 	e->expires = (int64_t)store_get_u64(v + 10);
-	return store_get_str(v, len, &off, e->scope, sizeof(e->scope)) ||
+	if (store_get_str(v, len, &off, e->scope, sizeof(e->scope)) ||
 	    store_get_str(v, len, &off, e->addr, sizeof(e->addr)) ||
-	    store_get_str(v, len, &off, e->source, sizeof(e->source)) ? -1 : 0;
+	    store_get_str(v, len, &off, e->source, sizeof(e->source)))
+		return -1;
+	if (v[0] == 1)
+		return 0;
+	return store_get_str(v, len, &off, e->status, sizeof(e->status)) ||
+	    store_get_str(v, len, &off, e->why, sizeof(e->why)) ||
+	    store_get_str(v, len, &off, e->diagnostic, sizeof(e->diagnostic)) ?
+	    -1 : 0;
 }
 
 int
@@ -109,7 +118,13 @@ suppress_put(STORE_TXN *t, const char *scope, const char *addr,
 	    store_key_str(v, sizeof(v), &vlen, addr, strnlen(addr,
 	    ADDR_KEY_MAX - 1)) != 0 ||
 	    store_key_str(v, sizeof(v), &vlen, e->source, strnlen(e->source,
-	    SUPPRESS_SOURCE_MAX - 1)) != 0)
+	    SUPPRESS_SOURCE_MAX - 1)) != 0 ||
+	    store_key_str(v, sizeof(v), &vlen, e->status, strnlen(e->status,
+	    sizeof(e->status) - 1)) != 0 ||
+	    store_key_str(v, sizeof(v), &vlen, e->why, strnlen(e->why,
+	    sizeof(e->why) - 1)) != 0 ||
+	    store_key_str(v, sizeof(v), &vlen, e->diagnostic,
+	    strnlen(e->diagnostic, SUPPRESS_DIAG_MAX - 1)) != 0)
 		return STORE_ERROR;
 	/* the first entry for one sender: lookups must ask for such from now */
 	if (scope[0] != '\0' && store_get(t, STORE_DB_META, SUPPRESS_SCOPED_KEY,

@@ -4,7 +4,9 @@
  *
  *	SUPPRESS_ENTRY e = { .reason = SUPPRESS_HARD, .time = now,
  *	    .expires = now + 90 * 86400 };
- *	snprintf(e.source, ...);		where it came from
+ *	snprintf(e.source, ...);		where it came from (and, from
+ *						a report, status, why and
+ *						diagnostic)
  *	suppress_put(txn, scope, addr, &e);	scope "" = global, else a
  *						sender key; replaces
  *	rc = suppress_check(txn, sender, addr, now, &e);
@@ -41,6 +43,7 @@
 
 #define SUPPRESS_HASH_LEN	16
 #define SUPPRESS_SOURCE_MAX	256
+#define SUPPRESS_DIAG_MAX	512
 #define SUPPRESS_DAMAGED	2
 
 enum suppress_reason {
@@ -56,6 +59,11 @@ typedef struct {
 	char	 scope[SENDER_KEY_MAX];	/* "": global */
 	char	 addr[ADDR_KEY_MAX];
 	char	 source[SUPPRESS_SOURCE_MAX];
+	/* made from a report: what it said, so that a later change of the
+	 * rules can be applied to it ("" otherwise) */
+	char	 status[16];		/* its status code */
+	char	 why[24];		/* the reason the rules gave it */
+	char	 diagnostic[SUPPRESS_DIAG_MAX];
 } SUPPRESS_ENTRY;
 
 typedef int (*SUPPRESS_LIST_FN)(const SUPPRESS_ENTRY *, void *ctx);

@@ -261,6 +261,9 @@ same_suppress(const SUPPRESS_ENTRY *a, const SUPPRESS_ENTRY *b)
 	FUZZ_CHECK(strcmp(a->scope, b->scope) == 0);
 	FUZZ_CHECK(strcmp(a->addr, b->addr) == 0);
 	FUZZ_CHECK(strcmp(a->source, b->source) == 0);
+	FUZZ_CHECK(strcmp(a->status, b->status) == 0);
+	FUZZ_CHECK(strcmp(a->why, b->why) == 0);
+	FUZZ_CHECK(strcmp(a->diagnostic, b->diagnostic) == 0);
 }
 
 static int
@@ -281,6 +284,8 @@ check_suppress(STORE_TXN *t, const struct input *in)
 	FUZZ_CHECK(memchr(f.e.scope, '\0', sizeof(f.e.scope)) != NULL);
 	FUZZ_CHECK(memchr(f.e.addr, '\0', sizeof(f.e.addr)) != NULL);
 	FUZZ_CHECK(memchr(f.e.source, '\0', sizeof(f.e.source)) != NULL);
+	FUZZ_CHECK(memchr(f.e.diagnostic, '\0', sizeof(f.e.diagnostic)) !=
+	    NULL);
 	FUZZ_CHECK(store_del(t, STORE_DB_SUPPRESS, key, sizeof(key)) == 0);
 	FUZZ_CHECK(suppress_put(t, f.e.scope, f.e.addr, &f.e) == 0);
 	FUZZ_CHECK(suppress_get(t, f.e.scope, f.e.addr, &e2) == 0);

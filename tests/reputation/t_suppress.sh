@@ -8,6 +8,10 @@
 #     550 5.1.1, the other goes, and only it is counted;
 #   - a receiver's block (a blocklist, SPF) is policy and suppresses
 #     nobody;
+#   - reclassify: a site rule that made a policy answer hard is removed;
+#     reclassify (after a dry run) lifts that entry and no other, and the
+#     stored event gets its new reason; suppressed --source bounce shows
+#     the stored status, reason and diagnostic;
 #   - a complaint: 550 5.7.1; an operator's entry (suppress) likewise,
 #     until unsuppress;
 #   - Suppression sender: a bounce suppresses the recipient for that
@@ -22,11 +26,11 @@ rg_milter_test
 KEY=$T_TMP/rp.key
 rp_key "$KEY"
 
-write_conf() {	# write_conf SUPPRESSION HARD-FOR
+write_conf() {	# write_conf SUPPRESSION HARD-FOR [RULES]
 	rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 		CommitInterval 5 Syslog no InternalHosts 10.1.0.0/16 \
 		ReturnPathDomain bounce.example.com ReturnPathKeyFile "$KEY" \
-		BounceRules "$TOP_SRCDIR/contrib/bounce-rules" Reputation no \
+		BounceRules "${3:-$TOP_SRCDIR/contrib/bounce-rules}" Reputation no \
 		Suppression "$1" SuppressHardBounceFor "$2"
 }
 
@@ -109,6 +113,42 @@ t_is "$(send alice@example.com blocker@example.org,spfcheck@example.org | cut -d
 t_is "$("$REPGUARDCTL" -c "$CONF" suppressed --json | "$PY" -c 'import json, sys; print(sorted(e["address"] for e in json.load(sys.stdin)))')" \
 	"['dead@example.org']" "... the list holds only the address that does not exist"
 
+# --- rules that change: reclassify ---------------------------------------------------------
+# a site rule that took "Access denied" for a dead address suppresses one;
+# once the rule is gone, reclassify lifts it and nothing else
+printf '%s\n' "hard diagnostic access denied" >"$T_TMP/site-rules"
+write_conf global 90d "$T_TMP/site-rules"
+kill -HUP "$RG_PID"
+t_wait_for 5 test "$(grep -c "configuration reloaded" "$LOG")" -ge 1
+IFS='|' read -r res RPW rr <<<"$(send alice@example.com wrongly@example.org)"
+sleep 0.2
+report_for "$RPW" postfix-dsn-5.1.1.eml "$T_TMP/denied.eml" wrongly@example.org
+sed -i -e 's/5\.1\.1/5.7.1/g' -e 's/rejected: User unknown in local recipient table/rejected: Access denied/' "$T_TMP/denied.eml"
+send "<>" "$RPW" "$T_TMP/denied.eml" 192.0.2.9 >/dev/null
+logged "wrongly@example\.org 5\.7\.1 hard counted; 1 recorded"
+t_ok $? "a site rule calls 5.7.1 Access denied hard: recorded as hard"
+t_is "$("$REPGUARDCTL" -c "$CONF" suppressed --source bounce --json | "$PY" -c 'import json, sys
+for e in json.load(sys.stdin):
+    if e["address"] == "wrongly@example.org": print(e["status"], e["bounce_reason"], e["diagnostic"])')" \
+	"5.7.1 user-unknown 550 5.7.1 <wrongly@example.org>: Recipient address rejected: Access denied" \
+	"suppressed --source bounce --json: the entry's stored status, reason and diagnostic"
+"$REPGUARDCTL" -c "$CONF" suppress manual2@example.org >/dev/null
+write_conf global 90d
+kill -HUP "$RG_PID"
+t_wait_for 5 test "$(grep -c "configuration reloaded" "$LOG")" -ge 2
+out=$("$REPGUARDCTL" -c "$CONF" reclassify --dry-run)
+t_like "$out" "^would lift wrongly@example\.org: 5\.7\.1, now policy-other \(policy\)" \
+	"reclassify --dry-run, the site rule gone: it would lift that entry"
+t_like "$("$REPGUARDCTL" -c "$CONF" suppressed)" "wrongly@example\.org" "... and lifted nothing"
+out=$("$REPGUARDCTL" -c "$CONF" reclassify)
+t_like "$out" "^lifted wrongly@example\.org: 5\.7\.1, now policy-other \(policy\)
+1 suppression lifted, [0-9]+ kept; 1 of [0-9]+ events reclassified" "reclassify: lifted, counted, its event reclassified"
+t_is "$("$REPGUARDCTL" -c "$CONF" suppressed --json | "$PY" -c 'import json, sys; print(sorted(e["address"] for e in json.load(sys.stdin)))')" \
+	"['dead@example.org', 'manual2@example.org']" "... the user-unknown entry and the operator's stay"
+t_is "$("$REPGUARDCTL" -c "$CONF" suppressed --source bounce --json | "$PY" -c 'import json, sys; print(sorted(e["address"] for e in json.load(sys.stdin)))')" \
+	"['dead@example.org']" "suppressed --source bounce: only what reports made"
+"$REPGUARDCTL" -c "$CONF" unsuppress manual2@example.org >/dev/null
+
 # --- a complaint, an operator's entry -------------------------------------------------------
 # a complaint counts for a recipient of the message its token names
 IFS='|' read -r res RPA rr <<<"$(send alice@example.com angry@example.org)"
@@ -133,7 +173,7 @@ t_is "$("$REPGUARDCTL" -c "$CONF" unsuppress manual@example.org)" "manual@exampl
 # --- per sender, and expiry ------------------------------------------------------------------
 write_conf sender 2s
 kill -HUP "$RG_PID"
-t_wait_for 5 grep -q "configuration reloaded" "$LOG"
+t_wait_for 5 test "$(grep -c "configuration reloaded" "$LOG")" -ge 3
 IFS='|' read -r res RP2 rr <<<"$(send carol@example.com gone@example.org)"
 sleep 0.2
 report "$RP2" postfix-dsn-5.1.1.eml gone@example.org
