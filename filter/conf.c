@@ -55,12 +55,14 @@ enum conf_kw {
 	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY,
 	KW_ON_UNAUTHORIZED_FROM,
 	KW_OVERSIGN_HEADERS,
-	KW_PAUSE_ACTION, KW_PAUSE_COMPLAINT_RATE, KW_PAUSE_COMPLAINTS,
+	KW_PAUSE_ACTION, KW_PAUSE_BLOCK_RATE, KW_PAUSE_COMPLAINT_RATE,
+	KW_PAUSE_COMPLAINTS,
 	KW_PAUSE_COOLDOWN, KW_PAUSE_HARD_RATE, KW_PAUSE_HARD,
 	KW_PAUSE_POLICY, KW_PID_FILE, KW_PROBATION_LIMIT,
 	KW_PROBATION_STRICTNESS, KW_RATE_WINDOW_LONG, KW_RATE_WINDOW_SHORT,
 	KW_RELAY_LIMIT, KW_REPORT_CLIENT_LIMIT, KW_REPORTS_PER_RCPT,
-	KW_REPUTATION, KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE, KW_RP_PREFIX, KW_RP_SENDERS,
+	KW_REPUTATION, KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE,
+	KW_RP_PREFIX, KW_RP_SENDERS,
 	KW_SELECTOR, KW_SENDER_KEY, KW_SENDER_LOGIN_MAP,
 	KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
 	KW_SIGNING_AUTHORIZATION,
@@ -69,7 +71,7 @@ enum conf_kw {
 	KW_SUPPRESS_HARD_FOR, KW_SUPPRESSION, KW_SYSLOG, KW_SYSLOG_FACILITY,
 	KW_TRANSACTIONAL_LIMIT, KW_TRANSACTIONAL_SENDERS, KW_UMASK,
 	KW_USER_ID, KW_WARMUP_SCHEDULE, KW_WARMUP_START,
-	KW_WARN_COMPLAINT_RATE, KW_WARN_HARD_RATE, KW_MAX
+	KW_WARN_BLOCK_RATE, KW_WARN_COMPLAINT_RATE, KW_WARN_HARD_RATE, KW_MAX
 };
 
 static const char *const conf_sender_keys[] = {
@@ -169,6 +171,8 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    0, 0, 0 },
 	[KW_PAUSE_ACTION] = { "PauseAction", CT_ENUM, "tempfail",
 	    conf_pause_actions, 0, 0, 0 },
+	[KW_PAUSE_BLOCK_RATE] = { "PauseBlockRate", CT_RATE, "0%", NULL,
+	    0, 0, 0 },
 	[KW_PAUSE_COMPLAINT_RATE] = { "PauseComplaintRate", CT_RATE, "0.3%",
 	    NULL, 0, 0, 0 },
 	[KW_PAUSE_COMPLAINTS] = { "PauseComplaints", CT_UINT, "5", NULL,
@@ -240,6 +244,8 @@ static const struct conf_def conf_table[KW_MAX] = {
 	[KW_WARMUP_SCHEDULE] = { "WarmupSchedule", CT_WARMUP,
 	    "1000 x1.5 cap 1000000", NULL, 0, 0, 0 },
 	[KW_WARMUP_START] = { "WarmupStart", CT_DATE, NULL, NULL, 0, 0, 0 },
+	[KW_WARN_BLOCK_RATE] = { "WarnBlockRate", CT_RATE, "10%", NULL,
+	    0, 0, 0 },
 	[KW_WARN_COMPLAINT_RATE] = { "WarnComplaintRate", CT_RATE, "0.08%",
 	    NULL, 0, 0, 0 },
 	[KW_WARN_HARD_RATE] = { "WarnHardBounceRate", CT_RATE, "2%", NULL,
@@ -501,6 +507,8 @@ conf_load_rep(CONF *c, const char *path, struct conf_errs *e)
 	r->warn_hard = (uint32_t)c->v[KW_WARN_HARD_RATE].n;
 	r->warn_complaint = (uint32_t)c->v[KW_WARN_COMPLAINT_RATE].n;
 	r->pause_hard = (uint32_t)c->v[KW_PAUSE_HARD_RATE].n;
+	r->warn_block = (uint32_t)c->v[KW_WARN_BLOCK_RATE].n;
+	r->pause_block = (uint32_t)c->v[KW_PAUSE_BLOCK_RATE].n;
 	r->pause_complaint = (uint32_t)c->v[KW_PAUSE_COMPLAINT_RATE].n;
 	r->abs_hard = (uint64_t)c->v[KW_PAUSE_HARD].n;
 	r->abs_complaint = (uint64_t)c->v[KW_PAUSE_COMPLAINTS].n;

@@ -108,8 +108,10 @@ ctl_json_windows(const struct ctl_sender *s)
 		printf("%s\"%s\": {\"seconds\": %lld, \"messages\": %llu, "
 		    "\"recipients\": %llu, \"hard\": %llu, \"soft\": %llu, "
 		    "\"policy\": %llu, \"policy_major\": %llu, "
+		    "\"blocked\": %llu, "
 		    "\"complaints\": %llu, \"hard_rate\": %.4f, "
-		    "\"complaint_rate\": %.4f}", i ? ", " : "", names[i],
+		    "\"complaint_rate\": %.4f, \"block_rate\": %.4f}",
+		    i ? ", " : "", names[i],
 		    (long long)s->w.span[i],
 		    (unsigned long long)c->n[SENDER_MESSAGES],
 		    (unsigned long long)c->n[SENDER_RECIPIENTS],
@@ -117,10 +119,13 @@ ctl_json_windows(const struct ctl_sender *s)
 		    (unsigned long long)c->n[SENDER_SOFT],
 		    (unsigned long long)c->n[SENDER_POLICY],
 		    (unsigned long long)c->n[SENDER_POLICY_MAJOR],
+		    (unsigned long long)c->n[SENDER_BLOCKED],
 		    (unsigned long long)c->n[SENDER_COMPLAINTS],
 		    ctl_ppm(c->n[SENDER_HARD], c->n[SENDER_RECIPIENTS]) /
 		    10000.0, ctl_ppm(c->n[SENDER_COMPLAINTS],
-		    c->n[SENDER_RECIPIENTS]) / 10000.0);
+		    c->n[SENDER_RECIPIENTS]) / 10000.0,
+		    ctl_ppm(c->n[SENDER_BLOCKED], c->n[SENDER_RECIPIENTS]) /
+		    10000.0);
 	}
 	printf("}");
 }
@@ -133,11 +138,14 @@ ctl_json_rules(const REP_RULES *r, int strict)
 
 	printf(", \"thresholds\": {\"probation\": %s, \"warn_hard_rate\": "
 	    "%.4f, \"pause_hard_rate\": %.4f, \"warn_complaint_rate\": %.4f, "
-	    "\"pause_complaint_rate\": %.4f, \"minimum_volume\": %llu, "
+	    "\"pause_complaint_rate\": %.4f, \"warn_block_rate\": %.4f, "
+	    "\"pause_block_rate\": %.4f, \"minimum_volume\": %llu, "
 	    "\"minimum_events\": %llu}", strict ? "true" : "false",
 	    r->warn_hard * m / 100 / 10000.0, r->pause_hard * m / 100 /
 	    10000.0, r->warn_complaint * m / 100 / 10000.0,
 	    r->pause_complaint * m / 100 / 10000.0,
+	    r->warn_block * m / 100 / 10000.0,
+	    r->pause_block * m / 100 / 10000.0,
 	    (unsigned long long)r->min_volume,
 	    (unsigned long long)r->min_events);
 }
@@ -427,13 +435,14 @@ ctl_show(STORE *st, const REP_RULES *r, const char *key, int json)
 		ctl_pct(c->n[SENDER_COMPLAINTS], c->n[SENDER_RECIPIENTS],
 		    pc[1], sizeof(pc[1]));
 		printf("window %s: %llu recipients, %llu hard (%s), %llu "
-		    "soft, %llu policy (%llu major receivers), %llu "
-		    "complaints (%s)\n", d,
+		    "soft, %llu policy (%llu major receivers, %llu "
+		    "blocked), %llu complaints (%s)\n", d,
 		    (unsigned long long)c->n[SENDER_RECIPIENTS],
 		    (unsigned long long)c->n[SENDER_HARD], pc[0],
 		    (unsigned long long)c->n[SENDER_SOFT],
 		    (unsigned long long)c->n[SENDER_POLICY],
 		    (unsigned long long)c->n[SENDER_POLICY_MAJOR],
+		    (unsigned long long)c->n[SENDER_BLOCKED],
 		    (unsigned long long)c->n[SENDER_COMPLAINTS], pc[1]);
 	}
 	printf("bounces by reason, last %d days:", CTL_REASON_DAYS);

@@ -36,6 +36,8 @@ rep_rules_default(REP_RULES *r)
 	r->abs_hard = 25;
 	r->abs_complaint = 5;
 	r->policy_burst = 10;
+	r->warn_block = 100000;		/* 10 % */
+	r->pause_block = 0;		/* off: the IP's standing, shared */
 	r->cooldown = 4 * 3600;
 	r->cooldown_max = 7 * 86400;
 	r->strict = 50;
@@ -118,7 +120,11 @@ rep_level(const REP_RULES *r, const REP_WINDOWS *w, int strict, char *why,
 		    span[i], why, whylen) ||
 		    rep_rate(r, c->n[SENDER_COMPLAINTS],
 		    c->n[SENDER_RECIPIENTS], rep_scale(r->pause_complaint,
-		    strict, r), "complaint", span[i], why, whylen))
+		    strict, r), "complaint", span[i], why, whylen) ||
+		    (r->pause_block != 0 && rep_rate(r,
+		    c->n[SENDER_BLOCKED], c->n[SENDER_RECIPIENTS],
+		    rep_scale(r->pause_block, strict, r), "block", span[i],
+		    why, whylen)))
 			return REP_PAUSE;
 	}
 	c = &w->w[0];
@@ -147,7 +153,10 @@ rep_level(const REP_RULES *r, const REP_WINDOWS *w, int strict, char *why,
 		    span[i], why, whylen) ||
 		    rep_rate(r, c->n[SENDER_COMPLAINTS],
 		    c->n[SENDER_RECIPIENTS], rep_scale(r->warn_complaint,
-		    strict, r), "complaint", span[i], why, whylen))
+		    strict, r), "complaint", span[i], why, whylen) ||
+		    (r->warn_block != 0 && rep_rate(r, c->n[SENDER_BLOCKED],
+		    c->n[SENDER_RECIPIENTS], rep_scale(r->warn_block, strict,
+		    r), "block", span[i], why, whylen)))
 			return REP_WARN;
 	}
 	return REP_OK;

@@ -76,6 +76,7 @@ typedef struct {
 	uint32_t	 pause_hard, pause_complaint;	/* ppm */
 	uint64_t	 abs_hard, abs_complaint;	/* short window */
 	uint64_t	 policy_burst;			/* 0: off */
+	uint32_t	 warn_block, pause_block;	/* ppm; 0: off */
 	int64_t		 cooldown, cooldown_max;	/* seconds */
 	unsigned	 strict;	/* probation: percent of the rules */
 } REP_RULES;

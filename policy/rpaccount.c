@@ -67,6 +67,15 @@ rpaccount_counter(const RPACCOUNT_RULES *ru, const char *cls,
 	return -1;
 }
 
+/* A receiver's block of the relay, not of the address: the block rate. */
+static int
+rpaccount_blocked(const char *reason)
+{
+	return reason != NULL && (strcmp(reason, "blocked") == 0 ||
+	    strcmp(reason, "authentication") == 0 ||
+	    strcmp(reason, "spam-content") == 0);
+}
+
 /* One of our own 451s for a paused sender, seen from the next hop. */
 static int
 rpaccount_ours(const BOUNCE_RCPT *r)
@@ -196,6 +205,8 @@ rpaccount_one(STORE_TXN *t, const RPACCOUNT_RULES *ru, uint64_t id,
 		res->add.n[SENDER_POLICY]++;
 	if (k >= 0)
 		res->add.n[k]++;
+	if (rpaccount_blocked(r->reason))
+		res->add.n[SENDER_BLOCKED]++;
 	if (res->unlisted[i])
 		return 0;
 	return rpaccount_suppress(t, ru, rec, b, r, key, now,

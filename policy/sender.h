@@ -71,6 +71,10 @@ enum sender_counter {
 	SENDER_POLICY_MAJOR,		/* ... of them, from major receivers */
 	SENDER_COMPLAINTS,
 	SENDER_BULK,			/* messages of the bulk class */
+	SENDER_BLOCKED,			/* of the policy bounces: the relay
+					 * blocked (blocklist, reputation),
+					 * failed authentication, content
+					 * taken for spam */
 	SENDER_COUNTERS			/* how many there are */
 };
 

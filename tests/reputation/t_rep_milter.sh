@@ -149,8 +149,8 @@ policy_bounce rcpt5@gmail.com
 logged "rcpt5@gmail\.com 5\.7\.1 policy counted; 1 recorded"
 policy_bounce rcpt6@example.org
 logged "rcpt6@example\.org 5\.7\.1 policy counted; 1 recorded"
-t_is "$(field alice@example.com 'd["windows"]["long"]["policy"], d["windows"]["long"]["policy_major"]')" "(2, 1)" \
-	"policy bounces are counted, those from MajorReceivers (gmail.com) apart"
+t_is "$(field alice@example.com 'd["windows"]["long"]["policy"], d["windows"]["long"]["policy_major"], d["windows"]["long"]["blocked"], d["thresholds"]["warn_block_rate"]')" "(2, 1, 2, 10.0)" \
+	"policy bounces are counted, those from MajorReceivers (gmail.com) apart, and as blocks of the relay (WarnBlockRate 10%)"
 
 # --- PauseAction reject and quarantine -------------------------------------------------
 "$REPGUARDCTL" -c "$CONF" pause carol@example.com --reason "by hand" >/dev/null

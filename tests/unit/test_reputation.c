@@ -30,8 +30,9 @@
 enum { A = SENDER_ACTIVE, W = SENDER_WARNING, P = SENDER_PAUSED,
     B = SENDER_PROBATION };
 
-/* counts of one window: recipients, hard, complaints, policy (major) */
-struct win { uint64_t rcpts, hard, compl, major; };
+/* counts of one window: recipients, hard, complaints, policy (major),
+ * blocked (0 when left out) */
+struct win { uint64_t rcpts, hard, compl, major, blocked; };
 
 static const struct judge_case {
 	const char	*name;
@@ -42,96 +43,105 @@ static const struct judge_case {
 	int64_t		 new_until, new_cooldown;	/* if to == P */
 	const char	*why;				/* a part of it */
 } judge_cases[] = {
-	{ "1% hard: stays active", A, 0, -H, 0, 0, { 1000, 10, 0, 0 },
-	    { 1000, 10, 0, 0 }, A, 0, 0, NULL },
-	{ "1.9% hard: stays active", A, 0, -H, 0, 0, { 1000, 19, 0, 0 },
-	    { 1000, 19, 0, 0 }, A, 0, 0, NULL },
-	{ "exactly 2% hard: warning", A, 0, -H, 0, 0, { 1000, 20, 0, 0 },
-	    { 1000, 20, 0, 0 }, W, 0, 0,
+	{ "1% hard: stays active", A, 0, -H, 0, 0, { 1000, 10, 0, 0, 0 },
+	    { 1000, 10, 0, 0, 0 }, A, 0, 0, NULL },
+	{ "1.9% hard: stays active", A, 0, -H, 0, 0, { 1000, 19, 0, 0, 0 },
+	    { 1000, 19, 0, 0, 0 }, A, 0, 0, NULL },
+	{ "exactly 2% hard: warning", A, 0, -H, 0, 0, { 1000, 20, 0, 0, 0 },
+	    { 1000, 20, 0, 0, 0 }, W, 0, 0,
 	    "hard-bounce rate 2.00% (20 of 1000 recipients in 1h) >= 2.00%" },
-	{ "4.9% hard: warning", A, 0, -H, 0, 0, { 1000, 49, 0, 0 },
-	    { 1000, 49, 0, 0 }, W, 0, 0, "4.90%" },
+	{ "4.9% hard: warning", A, 0, -H, 0, 0, { 1000, 49, 0, 0, 0 },
+	    { 1000, 49, 0, 0, 0 }, W, 0, 0, "4.90%" },
 	{ "exactly 5% hard: paused for the cool-down", A, 0, -H, 0, 0,
-	    { 1000, 50, 0, 0 }, { 1000, 50, 0, 0 }, P, 4 * H, 4 * H,
+	    { 1000, 50, 0, 0, 0 }, { 1000, 50, 0, 0, 0 }, P, 4 * H, 4 * H,
 	    "hard-bounce rate 5.00% (50 of 1000 recipients in 1h) >= 5.00%; "
 	    "cool-down 4h" },
 	{ "20% of 99 recipients: below the minimum volume, no rate", A, 0,
-	    -H, 0, 0, { 99, 20, 0, 0 }, { 99, 20, 0, 0 }, A, 0, 0, NULL },
+	    -H, 0, 0, { 99, 20, 0, 0, 0 }, { 99, 20, 0, 0, 0 }, A, 0, 0, NULL },
 	{ "25 hard bounces of 50: the absolute count pauses", A, 0, -H, 0, 0,
-	    { 50, 25, 0, 0 }, { 50, 25, 0, 0 }, P, 4 * H, 4 * H,
+	    { 50, 25, 0, 0, 0 }, { 50, 25, 0, 0, 0 }, P, 4 * H, 4 * H,
 	    "25 hard bounces in 1h, below the minimum volume (50 of 100 "
 	    "recipients) (limit 25)" },
-	{ "24 hard bounces of 50: not yet", A, 0, -H, 0, 0, { 50, 24, 0, 0 },
-	    { 50, 24, 0, 0 }, A, 0, 0, NULL },
+	{ "24 hard bounces of 50: not yet", A, 0, -H, 0, 0, { 50, 24, 0, 0, 0 },
+	    { 50, 24, 0, 0, 0 }, A, 0, 0, NULL },
 	{ "long window only: 5.2% over a day pauses", A, 0, -H, 0, 0,
-	    { 0, 0, 0, 0 }, { 5000, 260, 0, 0 }, P, 4 * H, 4 * H,
+	    { 0, 0, 0, 0, 0 }, { 5000, 260, 0, 0, 0 }, P, 4 * H, 4 * H,
 	    "(260 of 5000 recipients in 1d)" },
 	{ "long window only: 2.2% over a day warns", A, 0, -H, 0, 0,
-	    { 0, 0, 0, 0 }, { 5000, 110, 0, 0 }, W, 0, 0, "in 1d" },
-	{ "0.3% complaints: paused", A, 0, -H, 0, 0, { 1000, 0, 3, 0 },
-	    { 1000, 0, 3, 0 }, P, 4 * H, 4 * H,
+	    { 0, 0, 0, 0, 0 }, { 5000, 110, 0, 0, 0 }, W, 0, 0, "in 1d" },
+	{ "0.3% complaints: paused", A, 0, -H, 0, 0, { 1000, 0, 3, 0, 0 },
+	    { 1000, 0, 3, 0, 0 }, P, 4 * H, 4 * H,
 	    "complaint rate 0.30% (3 of 1000 recipients in 1h) >= 0.30%" },
-	{ "0.08% complaints: warning", A, 0, -H, 0, 0, { 0, 0, 0, 0 },
-	    { 10000, 0, 8, 0 }, W, 0, 0, "complaint rate 0.08%" },
-	{ "0.07% complaints: active", A, 0, -H, 0, 0, { 0, 0, 0, 0 },
-	    { 10000, 0, 7, 0 }, A, 0, 0, NULL },
+	{ "0.08% complaints: warning", A, 0, -H, 0, 0, { 0, 0, 0, 0, 0 },
+	    { 10000, 0, 8, 0, 0 }, W, 0, 0, "complaint rate 0.08%" },
+	{ "0.07% complaints: active", A, 0, -H, 0, 0, { 0, 0, 0, 0, 0 },
+	    { 10000, 0, 7, 0, 0 }, A, 0, 0, NULL },
 	{ "5 complaints of 40 recipients: paused", A, 0, -H, 0, 0,
-	    { 40, 0, 5, 0 }, { 40, 0, 5, 0 }, P, 4 * H, 4 * H,
+	    { 40, 0, 5, 0, 0 }, { 40, 0, 5, 0, 0 }, P, 4 * H, 4 * H,
 	    "5 complaints in 1h" },
 	{ "10 policy bounces from major receivers: paused", A, 0, -H, 0, 0,
-	    { 5000, 0, 0, 10 }, { 5000, 0, 0, 10 }, P, 4 * H, 4 * H,
+	    { 5000, 0, 0, 10, 0 }, { 5000, 0, 0, 10, 0 }, P, 4 * H, 4 * H,
 	    "10 policy/blocklist bounces from major receivers in 1h" },
 	{ "9 policy bounces from major receivers: active", A, 0, -H, 0, 0,
-	    { 5000, 0, 0, 9 }, { 5000, 0, 0, 9 }, A, 0, 0, NULL },
+	    { 5000, 0, 0, 9, 0 }, { 5000, 0, 0, 9, 0 }, A, 0, 0, NULL },
+	{ "10% of recipients blocked by receivers: warning (block rate)", A,
+	    0, -H, 0, 0, { 1000, 0, 0, 0, 100 }, { 1000, 0, 0, 0, 100 }, W,
+	    0, 0, "block rate 10.00% (100 of 1000 recipients in 1h) >= "
+	    "10.00%" },
+	{ "9.9% blocked: active", A, 0, -H, 0, 0, { 1000, 0, 0, 0, 99 },
+	    { 1000, 0, 0, 0, 99 }, A, 0, 0, NULL },
+	{ "60% blocked: only a warning (PauseBlockRate is off by default)", A,
+	    0, -H, 0, 0, { 1000, 0, 0, 0, 600 }, { 1000, 0, 0, 0, 600 }, W,
+	    0, 0, "block rate 60.00%" },
 	{ "warning, rates fine again: active", W, 0, -H, 0, 0,
-	    { 1000, 1, 0, 0 }, { 1000, 1, 0, 0 }, A, 0, 0,
+	    { 1000, 1, 0, 0, 0 }, { 1000, 1, 0, 0, 0 }, A, 0, 0,
 	    "rates back under the warning thresholds" },
-	{ "warning, still 3%: no change", W, 0, -H, 0, 0, { 1000, 30, 0, 0 },
-	    { 1000, 30, 0, 0 }, W, 0, 0, NULL },
-	{ "warning to paused", W, 0, -H, 0, 0, { 1000, 60, 0, 0 },
-	    { 1000, 60, 0, 0 }, P, 4 * H, 4 * H, "6.00%" },
+	{ "warning, still 3%: no change", W, 0, -H, 0, 0, { 1000, 30, 0, 0, 0 },
+	    { 1000, 30, 0, 0, 0 }, W, 0, 0, NULL },
+	{ "warning to paused", W, 0, -H, 0, 0, { 1000, 60, 0, 0, 0 },
+	    { 1000, 60, 0, 0, 0 }, P, 4 * H, 4 * H, "6.00%" },
 	{ "paused, cool-down not over: no change (rates not judged)", P, 0,
-	    -H, 3 * H, 4 * H, { 1000, 0, 0, 0 }, { 1000, 0, 0, 0 }, P, 0, 0,
+	    -H, 3 * H, 4 * H, { 1000, 0, 0, 0, 0 }, { 1000, 0, 0, 0, 0 }, P, 0, 0,
 	    NULL },
 	{ "paused, cool-down over: probation", P, 0, -4 * H, 0, 4 * H,
-	    { 1000, 500, 0, 0 }, { 1000, 500, 0, 0 }, B, 0, 0,
+	    { 1000, 500, 0, 0, 0 }, { 1000, 500, 0, 0, 0 }, B, 0, 0,
 	    "cool-down of 4h ended" },
 	{ "manual pause without an end: never ends", P, 1, -1000 * H, 0, 0,
-	    { 0, 0, 0, 0 }, { 0, 0, 0, 0 }, P, 0, 0, NULL },
+	    { 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0 }, P, 0, 0, NULL },
 	{ "manual pause with an end, over: active", P, 1, -2 * H, 0, 0,
-	    { 0, 0, 0, 0 }, { 0, 0, 0, 0 }, A, 0, 0,
+	    { 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0 }, A, 0, 0,
 	    "the operator's pause ended" },
 	{ "probation, 3% of 100 (over the halved 5%): paused, cool-down "
-	    "doubled", B, 0, -600, 0, 4 * H, { 100, 3, 0, 0 },
-	    { 100, 3, 0, 0 }, P, 8 * H, 8 * H,
+	    "doubled", B, 0, -600, 0, 4 * H, { 100, 3, 0, 0, 0 },
+	    { 100, 3, 0, 0, 0 }, P, 8 * H, 8 * H,
 	    "on probation: hard-bounce rate 3.00% (3 of 100 recipients in "
 	    "11m) >= 2.50%; cool-down 8h" },
 	{ "probation, 2% of 100: no change yet", B, 0, -600, 0, 4 * H,
-	    { 100, 2, 0, 0 }, { 100, 2, 0, 0 }, B, 0, 0, NULL },
+	    { 100, 2, 0, 0, 0 }, { 100, 2, 0, 0, 0 }, B, 0, 0, NULL },
 	{ "probation, 12 hard bounces below the volume (half of 25): paused",
-	    B, 0, -600, 0, 4 * H, { 20, 12, 0, 0 }, { 20, 12, 0, 0 }, P,
+	    B, 0, -600, 0, 4 * H, { 20, 12, 0, 0, 0 }, { 20, 12, 0, 0, 0 }, P,
 	    8 * H, 8 * H, "(limit 12)" },
 	{ "probation, 11 hard bounces below the volume: no change", B, 0,
-	    -600, 0, 4 * H, { 20, 11, 0, 0 }, { 20, 11, 0, 0 }, B, 0, 0,
+	    -600, 0, 4 * H, { 20, 11, 0, 0, 0 }, { 20, 11, 0, 0, 0 }, B, 0, 0,
 	    NULL },
 	{ "probation, a clean short window: active", B, 0, -H, 0, 4 * H,
-	    { 500, 1, 0, 0 }, { 500, 1, 0, 0 }, A, 0, 0,
+	    { 500, 1, 0, 0, 0 }, { 500, 1, 0, 0, 0 }, A, 0, 0,
 	    "probation passed: 1h and 500 recipients within the stricter "
 	    "rules" },
 	{ "probation, a short window with 20 recipients: not yet judged", B,
-	    0, -H, 0, 4 * H, { 20, 0, 0, 0 }, { 20, 0, 0, 0 }, B, 0, 0, NULL },
+	    0, -H, 0, 4 * H, { 20, 0, 0, 0, 0 }, { 20, 0, 0, 0, 0 }, B, 0, 0, NULL },
 	{ "probation, a long window with 20 recipients: active (a small "
-	    "sender)", B, 0, -24 * H, 0, 4 * H, { 20, 0, 0, 0 },
-	    { 20, 0, 0, 0 }, A, 0, 0, "probation passed: 1d and 20" },
+	    "sender)", B, 0, -24 * H, 0, 4 * H, { 20, 0, 0, 0, 0 },
+	    { 20, 0, 0, 0, 0 }, A, 0, 0, "probation passed: 1d and 20" },
 	{ "1 complaint of 200 (0.5%): below MinimumEvents, not judged", A, 0,
-	    -H, 0, 0, { 200, 0, 1, 0 }, { 200, 0, 1, 0 }, A, 0, 0, NULL },
+	    -H, 0, 0, { 200, 0, 1, 0, 0 }, { 200, 0, 1, 0, 0 }, A, 0, 0, NULL },
 	{ "2 complaints of 2000 (0.1%): below MinimumEvents, no warning", A,
-	    0, -H, 0, 0, { 2000, 0, 2, 0 }, { 2000, 0, 2, 0 }, A, 0, 0, NULL },
+	    0, -H, 0, 0, { 2000, 0, 2, 0, 0 }, { 2000, 0, 2, 0, 0 }, A, 0, 0, NULL },
 	{ "3 complaints of 1000 (0.3%): paused", A, 0, -H, 0, 0,
-	    { 1000, 0, 3, 0 }, { 1000, 0, 3, 0 }, P, 4 * H, 4 * H,
+	    { 1000, 0, 3, 0, 0 }, { 1000, 0, 3, 0, 0 }, P, 4 * H, 4 * H,
 	    "complaint rate 0.30% (3 of 1000" },
 	{ "probation relapse: cool-down capped at 7 days", B, 0, -600, 0,
-	    5 * 24 * H, { 100, 50, 0, 0 }, { 100, 50, 0, 0 }, P, 7 * 24 * H,
+	    5 * 24 * H, { 100, 50, 0, 0, 0 }, { 100, 50, 0, 0, 0 }, P, 7 * 24 * H,
 	    7 * 24 * H, "cool-down 1w" },
 };
 
@@ -144,6 +154,33 @@ win_set(SENDER_COUNTS *c, const struct win *w)
 	c->n[SENDER_COMPLAINTS] = w->compl;
 	c->n[SENDER_POLICY] = w->major;
 	c->n[SENDER_POLICY_MAJOR] = w->major;
+	c->n[SENDER_BLOCKED] = w->blocked;
+	c->n[SENDER_POLICY] += w->blocked;
+}
+
+/* PauseBlockRate set: a sender whose mail is blocked that much pauses. */
+static void
+test_block_pause(const REP_RULES *defaults)
+{
+	static const struct win bad = { 1000, 0, 0, 0, 250 };
+	REP_RULES r = *defaults;
+	SENDER_STATE s;
+	REP_WINDOWS w;
+	REP_VERDICT v;
+
+	r.pause_block = 200000;			/* 20 % */
+	memset(&s, 0, sizeof(s));
+	s.since = T0 - H;
+	memset(&w, 0, sizeof(w));
+	rep_spans(&r, &s, T0, w.span);
+	win_set(&w.w[0], &bad);
+	win_set(&w.w[1], &bad);
+	(void)rep_judge(&r, &s, &w, T0, &v);
+	tap_ok(v.to == P && strstr(v.why, "block rate 25.00%") != NULL,
+	    "PauseBlockRate 20%%: 25%% blocked pauses (%s)", v.why);
+	r.pause_block = 300000;
+	(void)rep_judge(&r, &s, &w, T0, &v);
+	tap_ok(v.to == W, "PauseBlockRate 30%%: 25%% blocked only warns");
 }
 
 static void
@@ -192,6 +229,7 @@ test_judge(void)
 		    "%s: the reason says \"%s\"", c->name, c->why))
 			printf("#   reason: %s\n", v.why);
 	}
+	test_block_pause(&r);
 }
 
 static void

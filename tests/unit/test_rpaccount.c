@@ -99,6 +99,10 @@ bounce_from(BOUNCE *b, enum bounce_type type, const char *spec)
 	static const char *const classes[] = {
 		"hard", "soft", "quota", "policy", "complaint", "unknown"
 	};
+	static const char *const reasons[] = {	/* one of each class */
+		"user-unknown", "system-error", "mailbox-full", "blocked",
+		"complaint", "unknown"
+	};
 	char buf[2048], *entry, *save, *f[5];
 	BOUNCE_RCPT *r;
 	size_t i, k;
@@ -123,8 +127,10 @@ bounce_from(BOUNCE *b, enum bounce_type type, const char *spec)
 		snprintf(r->diagnostic, sizeof(r->diagnostic), "%s",
 		    f[4] ? f[4] : "");
 		for (k = 0; k < sizeof(classes) / sizeof(classes[0]); k++)
-			if (f[3] != NULL && strcmp(f[3], classes[k]) == 0)
+			if (f[3] != NULL && strcmp(f[3], classes[k]) == 0) {
 				r->cls = classes[k];
+				r->reason = reasons[k];
+			}
 	}
 }
 
@@ -333,8 +339,12 @@ main(void)
 	tap_int((long long)l.c.n[SENDER_HARD], 1, "carol (a record without "
 	    "recipients): one hard bounce");
 	l = look("dave", NULL);
-	tap_ok(l.c.n[SENDER_HARD] == 2 && l.c.n[SENDER_POLICY] == 1,
-	    "dave: 2 hard (one listed, one unlisted), 1 policy");
+	tap_ok(l.c.n[SENDER_HARD] == 2 && l.c.n[SENDER_POLICY] == 1 &&
+	    l.c.n[SENDER_BLOCKED] == 1, "dave: 2 hard (one listed, one "
+	    "unlisted), 1 policy, which a block (reason blocked) counts in the "
+	    "block rate too");
+	l = look("alice", NULL);
+	tap_int((long long)l.c.n[SENDER_BLOCKED], 0, "alice: nothing blocked");
 
 	/* whatever arrives, a message of 3 recipients has 3 failures */
 	record(5, "erin", "e", 3, 3);
