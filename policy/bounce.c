@@ -447,6 +447,8 @@ bounce_parse(const char *msg, size_t len, const char *prefix,
 	if (w.has_status) {
 		b->type = BOUNCE_DSN;
 		bounce_dsn(b, &w.status, rules);
+		if (b->nrcpts > 0 && w.has_text)
+			bounce_text_diag(b, &w.text, rules);
 		if (b->nrcpts == 0 && !bounce_text(b, &top, w.has_text ?
 		    &w.text : w.has_html ? &w.html : NULL, !w.has_text &&
 		    w.has_html, rules))

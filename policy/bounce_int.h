@@ -17,5 +17,6 @@ void	bounce_add(BOUNCE *, const char *addr, const char *status,
 int	bounce_text(BOUNCE *, const MIME_PART *top, const MIME_PART *text,
 	    int html, const BOUNCE_RULES *);
 int	bounce_text_raw(BOUNCE *, const MIME_PART *top, const BOUNCE_RULES *);
+void	bounce_text_diag(BOUNCE *, const MIME_PART *text, const BOUNCE_RULES *);
 
 #endif

@@ -2,7 +2,7 @@
  * bounce_text.c - bounces without a delivery report: qmail, Exchange,
  * Yahoo and the plain-text forms of Postfix, Exim and Sendmail.
  *
- * Owns: bounce_text().
+ * Owns: bounce_text(), bounce_text_raw(), bounce_text_diag().
  *
  * Decisions: a message counts as such a bounce only if it says so (its
  * sender is a mailer daemon or postmaster, its subject is one MTAs use
@@ -95,6 +95,18 @@ bt_has(const char *hay, size_t len, const char *needle)
 		if (strncasecmp(hay + i, needle, n) == 0)
 			return 1;
 	return 0;
+}
+
+/* Where needle is in hay (case-insensitive), or NULL. */
+static char *
+bt_find(char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return hay;
+	return NULL;
 }
 
 /* Subjects MTAs give failure notices; compiled once, shared read-only. */
@@ -547,6 +559,57 @@ bounce_text(BOUNCE *b, const MIME_PART *top, const MIME_PART *tp, int html,
 	if (html)
 		len = bt_html_text(text, len);
 	return bt_scan(b, top, text, len, rules);
+}
+
+/*
+ * DSN recipients without a Diagnostic-Code: the human-readable part often
+ * says what went wrong next to the address ("neko@example.org: No MX found
+ * for domain"); that line, when the rules know it, becomes the diagnostic
+ * and the reason is found again.
+ */
+void
+bounce_text_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
+{
+	struct bt t;
+	char *text, *p, *nl, *hit;
+	const char *d;
+	size_t len, i, alen;
+	BOUNCE_RCPT *r;
+
+	for (i = 0; i < b->nrcpts && b->rcpts[i].diagnostic[0] != '\0'; i++)
+		;
+	if (i == b->nrcpts)
+		return;
+	memset(&t, 0, sizeof(t));
+	t.b = b;
+	t.rules = rules;
+	text = mime_decode(tp, &len);
+	for (p = text; p < text + len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		if (nl == NULL)
+			nl = text + len;
+		*nl = '\0';
+		for (i = 0; i < b->nrcpts; i++) {
+			r = &b->rcpts[i];
+			alen = strlen(r->address);
+			if (r->diagnostic[0] != '\0' || alen == 0 ||
+			    (hit = bt_find(p, r->address)) == NULL)
+				continue;
+			d = bt_skip_space(hit + alen + (hit[alen] == '>'));
+			while (*d == ':' || *d == ' ' || *d == '\t')
+				d++;
+			if (bt_reason(&t, d) == NULL)
+				continue;
+			snprintf(r->diagnostic, sizeof(r->diagnostic), "%s", d);
+			r->diagnostic[strcspn(r->diagnostic, "\r")] = '\0';
+			r->reason = bouncerules_classify(rules, r->status,
+			    r->diagnostic, b->subject);
+			r->cls = bouncerules_class(r->reason);
+		}
+		if (nl == text + len)
+			break;
+	}
+	free(text);
 }
 
 /* A multipart whose parts cannot be found: its body read as text. */

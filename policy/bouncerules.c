@@ -439,9 +439,10 @@ bouncerules_load(const char *path, char **errors)
 }
 
 /*
- * A diagnostic with each address cut down to its "@" (never longer than
- * s): the rules judge what the receiver said, not the words an address
- * is made of ("filtered@...", "spam-trap@...").
+ * A diagnostic with each address cut down to its "@" and each URL to a
+ * "/" (never longer than s): the rules judge what the receiver said, not
+ * the words an address or a link is made of ("filtered@...",
+ * "https://.../#spam").
  */
 static char *
 br_mask_addresses(const char *s)
@@ -450,6 +451,15 @@ br_mask_addresses(const char *s)
 	char *out = mem_alloc(len + 1);
 
 	for (i = 0; i < len; ) {
+		/* a URL says nothing of itself ("...#filtered", "/spam/") */
+		if ((s[i] == 'h' || s[i] == 'H') && (strncasecmp(s + i,
+		    "http://", 7) == 0 || strncasecmp(s + i, "https://", 8) ==
+		    0)) {
+			while (i < len && !isspace((unsigned char)s[i]))
+				i++;
+			out[o++] = '/';
+			continue;
+		}
 		if (s[i] != '@') {
 			out[o++] = s[i++];
 			continue;
