@@ -262,6 +262,34 @@ bt_add(struct bt *t, const char *addr, const char *st, const char *diag)
 	    "", t->rules);
 }
 
+/* ">>> MAIL From:...", ">>> DATA": a command of a session transcript. */
+static int
+bt_smtp_command(const char *s)
+{
+	static const char *const verbs[] = {
+		"MAIL", "RCPT", "DATA", "HELO", "EHLO", "LHLO", "QUIT", "RSET",
+		"STARTTLS", "AUTH", "NOOP", "BDAT", ".", NULL
+	};
+	size_t i, n;
+
+	s = bt_skip_space(s);
+	for (i = 0; verbs[i] != NULL; i++) {
+		n = strlen(verbs[i]);
+		if (strncasecmp(s, verbs[i], n) == 0 && (s[n] == '\0' ||
+		    s[n] == ' ' || s[n] == ':' || s[n] == '\r'))
+			return 1;
+	}
+	return 0;
+}
+
+/* A line of a transcript that holds one of our commands. */
+static int
+bt_is_command(const char *line)
+{
+	line = bt_skip_space(line);
+	return strncmp(line, ">>>", 3) == 0 && bt_smtp_command(line + 3);
+}
+
 /*
  * A Sendmail or Exim transcript: ">>> RCPT To:<a@b>" answered by "<<< 550
  * ...": a failed recipient.  Other lines of a transcript name the sender
@@ -276,8 +304,8 @@ bt_transcript(struct bt *t, char **lines, size_t n, size_t i, int *found)
 
 	if (strncmp(l, "<<<", 3) == 0)
 		return 1;
-	if (strncmp(l, ">>>", 3) != 0)
-		return 0;
+	if (strncmp(l, ">>>", 3) != 0 || !bt_smtp_command(l + 3))
+		return 0;	/* ">>> a@b" lists a recipient (Active!Hunter) */
 	l = bt_skip_space(l + 3);
 	if (strncasecmp(l, "RCPT TO:", 8) != 0 ||
 	    !bt_address(l, strlen(l), &at, addr, sizeof(addr)) ||
@@ -320,8 +348,7 @@ bt_coded(struct bt *t, char **lines, size_t n)
 			for (j = i; j < n && j <= i + BT_WINDOW; j++) {
 				if (j > i && lines[j][0] == '\0' && st[0])
 					break;
-				if (strncmp(bt_skip_space(lines[j]), ">>>", 3) ==
-				    0)
+				if (bt_is_command(lines[j]))
 					continue;
 				bt_code(lines[j], st, sizeof(st));
 				if (st[0] != '\0') {
@@ -352,7 +379,7 @@ bt_worded(struct bt *t, char **lines, size_t n)
 	int found = 0;
 
 	for (i = 0; i < n; i++) {
-		if (strncmp(bt_skip_space(lines[i]), ">>>", 3) == 0 ||
+		if (bt_is_command(lines[i]) ||
 		    strncmp(bt_skip_space(lines[i]), "<<<", 3) == 0)
 			continue;
 		at = 0;
