@@ -290,6 +290,18 @@ bt_is_command(const char *line)
 	return strncmp(line, ">>>", 3) == 0 && bt_smtp_command(line + 3);
 }
 
+/* A failure whose text has no code of its own, or one in its line. */
+static void
+bt_add_line(struct bt *t, const char *addr, const char *line)
+{
+	char st[16];
+
+	bt_code(line, st, sizeof(st));
+	if (st[0] == '\0' || strcmp(st + 1, ".0.0") == 0)
+		snprintf(st, sizeof(st), "%s", t->delay ? "4.0.0" : "5.0.0");
+	bt_add(t, addr, st, line);
+}
+
 /*
  * A Sendmail or Exim transcript: ">>> RCPT To:<a@b>" answered by "<<< 550
  * ...": a failed recipient.  Other lines of a transcript name the sender
@@ -400,8 +412,7 @@ bt_worded(struct bt *t, char **lines, size_t n)
 					continue;
 				j--;
 			}
-			bt_add(t, addr, t->delay ? "4.0.0" : "5.0.0",
-			    bt_skip_space(lines[j]));
+			bt_add_line(t, addr, bt_skip_space(lines[j]));
 			found = 1;
 		}
 	}
@@ -441,7 +452,7 @@ bt_lone(struct bt *t, char **lines, size_t n)
 				diag = bt_skip_space(lines[j - 1]);
 				break;
 			}
-		bt_add(t, addr, t->delay ? "4.0.0" : "5.0.0", diag);
+		bt_add_line(t, addr, diag);
 		found = 1;
 	}
 	return found;
@@ -598,7 +609,7 @@ void
 bounce_text_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
 {
 	struct bt t;
-	char *text, *p, *nl, *hit;
+	char *text, *p, *nl, *hit, st[16];
 	const char *d;
 	size_t len, i, alen;
 	BOUNCE_RCPT *r;
@@ -629,6 +640,11 @@ bounce_text_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
 				continue;
 			snprintf(r->diagnostic, sizeof(r->diagnostic), "%s", d);
 			r->diagnostic[strcspn(r->diagnostic, "\r")] = '\0';
+			bounce_status_reply(r->diagnostic, st, sizeof(st));
+			if (st[0] != '\0' && st[0] == r->status[0] &&
+			    strcmp(st + 1, ".0.0") != 0 &&
+			    strcmp(r->status + 1, ".0.0") == 0)
+				snprintf(r->status, sizeof(r->status), "%s", st);
 			r->reason = bouncerules_classify(rules, r->status,
 			    r->diagnostic, b->subject);
 			r->cls = bouncerules_class(r->reason);
