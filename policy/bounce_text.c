@@ -479,6 +479,12 @@ bt_failed_header(struct bt *t, const MIME_PART *top, char **lines, size_t n)
 		if (st[0] != '\0' || bt_reason(t, lines[i]) != NULL)
 			diag = bt_skip_space(lines[i]);
 	}
+	/* Google Groups writes its refusal in the poster's language; only
+	 * its signature is the same in all of them */
+	for (i = 0; i < n && diag[0] == '\0'; i++)
+		if (strcmp(bt_skip_space(lines[i]), "Google Groups") == 0)
+			diag = "the group may not exist, or posting to it is "
+			    "not allowed (Google Groups)";
 	if (st[0] == '\0')
 		snprintf(st, sizeof(st), "%s", t->delay ? "4.0.0" : "5.0.0");
 	while (bt_address(v, strlen(v), &at, addr, sizeof(addr)))
