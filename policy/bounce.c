@@ -110,6 +110,38 @@ bounce_address(const char *v, char *out, size_t outsize)
 	out[o] = '\0';
 }
 
+/*
+ * A multi-line reply unfolded into one ("552-5.7.0 ... potential 552-5.7.0
+ * security issue"): the reply codes that began its later lines go, so
+ * that its words read as the receiver wrote them.
+ */
+static void
+bounce_diag_join(char *d)
+{
+	char *p, *q;
+	int first = 1;
+
+	for (p = d; *p != '\0'; p++) {
+		if ((p > d && p[-1] != ' ') || (p[0] != '4' && p[0] != '5') ||
+		    !isdigit((unsigned char)p[1]) ||
+		    !isdigit((unsigned char)p[2]) || (p[3] != '-' && p[3] != ' '))
+			continue;
+		q = p + 4;
+		if ((q[0] != '4' && q[0] != '5') || q[1] != '.')
+			continue;	/* not "NNN-X.Y.Z": the text's own */
+		if (first) {		/* the reply's first line: kept */
+			first = 0;
+			continue;
+		}
+		while (*q != '\0' && *q != ' ')
+			q++;
+		while (*q == ' ')
+			q++;
+		memmove(p, q, strlen(q) + 1);
+		p--;
+	}
+}
+
 /* The address of a From: value ("Name <a@b>", "a@b (Name)"), or "". */
 static void
 bounce_from_address(const char *v, char *out, size_t outsize)
@@ -200,6 +232,14 @@ bounce_add(BOUNCE *b, const char *addr, const char *status,
 	snprintf(r->remote_mta, sizeof(r->remote_mta), "%s", mta);
 	r->reason = strcmp(action, "complaint") == 0 ? "complaint" :
 	    bouncerules_classify(rules, r->status, r->diagnostic, b->subject);
+	/* a temporary failure given up on is an expiry; a delay is not */
+	if (r->status[0] == '4' && strcmp(action, "failed") == 0 &&
+	    (strcmp(r->reason, "system-error") == 0 ||
+	    strcmp(r->reason, "unknown") == 0))
+		r->reason = "expired";
+	else if (strcmp(action, "delayed") == 0 &&
+	    strcmp(r->reason, "expired") == 0)
+		r->reason = "system-error";
 	r->cls = bouncerules_class(r->reason);
 }
 
@@ -254,6 +294,7 @@ bounce_dsn(BOUNCE *b, const MIME_PART *status, const BOUNCE_RULES *rules)
 				snprintf(diag, sizeof(diag), "%.*s",
 				    (int)sizeof(diag) - 1,
 				    d ? d + 1 + (d[1] == ' ') : v);
+				bounce_diag_join(diag);
 			}
 			if (mime_field(&g, "Remote-MTA", v, sizeof(v)) == NULL)
 				bounce_address(v, mta, sizeof(mta));

@@ -79,6 +79,13 @@ static const char *const bt_stops[] = {
 	NULL
 };
 
+/* A text that says the MTA has given up: failed, whatever the code. */
+static const char *const bt_finals[] = {
+	"not going to try again", "giving up", "gave up", "permanent error",
+	"failed permanently", "permanent fatal error", "too long in the queue",
+	"in the queue too long", NULL
+};
+
 /* A code-less text that says the failure is not final yet. */
 static const char *const bt_delays[] = {
 	"temporar", "will retry", "will be retried", "delayed", "deferred",
@@ -186,6 +193,10 @@ bt_code(const char *line, char *st, size_t stsize)
 	const char *p;
 
 	bounce_status_reply(line, st, stsize);
+	if (st[0] == '2') {		/* a success ("250 2.0.0 Ok") */
+		st[0] = '\0';
+		return;
+	}
 	if (st[0] != '\0')
 		return;
 	for (p = line; *p != '\0'; p++) {
@@ -206,6 +217,7 @@ struct bt {
 	char			 to[BOUNCE_ADDR_MAX];	/* the bounce's To: */
 	char			 from[BOUNCE_ADDR_MAX];	/* and From: */
 	int			 delay;		/* the text says "not yet" */
+	int			 final;		/* ... or "given up" */
 };
 
 /* Addresses that are never a failed recipient of the report. */
@@ -258,8 +270,8 @@ bt_reason(const struct bt *t, const char *line)
 static void
 bt_add(struct bt *t, const char *addr, const char *st, const char *diag)
 {
-	bounce_add(t->b, addr, st, st[0] == '4' ? "delayed" : "failed", diag,
-	    "", t->rules);
+	bounce_add(t->b, addr, st, st[0] == '4' && !t->final ? "delayed" :
+	    "failed", diag, "", t->rules);
 }
 
 /* ">>> MAIL From:...", ">>> DATA": a command of a session transcript. */
@@ -298,7 +310,8 @@ bt_add_line(struct bt *t, const char *addr, const char *line)
 
 	bt_code(line, st, sizeof(st));
 	if (st[0] == '\0' || strcmp(st + 1, ".0.0") == 0)
-		snprintf(st, sizeof(st), "%s", t->delay ? "4.0.0" : "5.0.0");
+		snprintf(st, sizeof(st), "%s", t->delay && !t->final ? "4.0.0" :
+		    "5.0.0");
 	bt_add(t, addr, st, line);
 }
 
@@ -605,6 +618,31 @@ bounce_text(BOUNCE *b, const MIME_PART *top, const MIME_PART *tp, int html,
 	return bt_scan(b, top, text, len, rules);
 }
 
+/* The next non-empty line from p, into buf (without its line end). */
+static const char *
+bt_next_line(const char *p, const char *end, char *buf, size_t bufsize)
+{
+	const char *nl, *l;
+	size_t n;
+
+	buf[0] = '\0';
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		l = bt_skip_space(p);
+		n = (size_t)(nl - l);
+		if (n > 0 && l[n - 1] == '\r')
+			n--;
+		if (l < nl && n > 0) {
+			snprintf(buf, bufsize, "%.*s", (int)n, l);
+			break;
+		}
+		p = nl + 1;
+	}
+	return buf;
+}
+
 /*
  * DSN recipients without a Diagnostic-Code: the human-readable part often
  * says what went wrong next to the address ("neko@example.org: No MX found
@@ -615,7 +653,7 @@ void
 bounce_text_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
 {
 	struct bt t;
-	char *text, *p, *nl, *hit, st[16];
+	char *text, *p, *nl, *hit, st[16], next[BOUNCE_DIAG_MAX];
 	const char *d;
 	size_t len, i, alen;
 	BOUNCE_RCPT *r;
@@ -640,8 +678,13 @@ bounce_text_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
 			    (hit = bt_find(p, r->address)) == NULL)
 				continue;
 			d = bt_skip_space(hit + alen + (hit[alen] == '>'));
-			while (*d == ':' || *d == ' ' || *d == '\t')
+			while (*d == ':' || *d == ' ' || *d == '\t' ||
+			    *d == '\r')
 				d++;
+			/* nothing after it: the next line (Exim's layout) */
+			if (*d == '\0' && nl < text + len)
+				d = bt_next_line(nl + 1, text + len, next,
+				    sizeof(next));
 			if (bt_reason(&t, d) == NULL)
 				continue;
 			snprintf(r->diagnostic, sizeof(r->diagnostic), "%s", d);
@@ -711,6 +754,8 @@ bt_scan(BOUNCE *b, const MIME_PART *top, char *text, size_t len,
 			break;		/* headers of the returned message */
 		for (k = 0; bt_delays[k] != NULL && !t.delay; k++)
 			t.delay = bt_has(p, strlen(p), bt_delays[k]);
+		for (k = 0; bt_finals[k] != NULL && !t.final; k++)
+			t.final = bt_has(p, strlen(p), bt_finals[k]);
 		lines[n++] = p;
 		if (nl == text + len)
 			break;
