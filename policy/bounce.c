@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "bounce.h"
+#include "addr.h"
 #include "bounce_int.h"
 #include "mem.h"
 #include "mime.h"
@@ -454,9 +455,12 @@ bounce_parse(const char *msg, size_t len, const char *prefix,
 	if (prefix != NULL && domain != NULL)
 		bounce_token(msg, len, prefix, domain, b->token);
 	mime_split(msg, len, &top);
-	if (mime_field(&top, "Subject", v, sizeof(v)) == NULL)
-		snprintf(b->subject, sizeof(b->subject), "%.*s",
-		    (int)sizeof(b->subject) - 1, v);
+	if (mime_field(&top, "Subject", v, sizeof(v)) == NULL &&
+	    !addr_utf8_valid(b->subject, mime_words(v, b->subject,
+	    sizeof(b->subject))))	/* another charset: its ASCII only */
+		for (i = 0; b->subject[i] != '\0'; i++)
+			if ((unsigned char)b->subject[i] >= 0x80)
+				b->subject[i] = '?';
 	for (i = 0; b->subject[i] != '\0'; i++)
 		if ((unsigned char)b->subject[i] < ' ')
 			b->subject[i] = ' ';

@@ -3,7 +3,7 @@
  * encodings of a message held in memory (see mime.h).
  *
  * Owns: mime_split(), mime_field(), mime_field_next(), mime_param(),
- * mime_type(), mime_children(), mime_decode().
+ * mime_type(), mime_children(), mime_decode(), mime_words().
  *
  * Decisions: base64 is decoded with OpenSSL's EVP_DecodeBlock() line by
  * line (so that broken lines are skipped, not fatal); quoted-printable is
@@ -15,6 +15,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -317,4 +318,78 @@ mime_decode(const MIME_PART *part, size_t *outlen)
 	out[part->blen] = '\0';
 	*outlen = part->blen;
 	return out;
+}
+
+/* One encoded word's text ("Q" or "B"), appended to out[*o..outsize). */
+static void
+mime_word(char enc, const char *t, size_t n, char *out, size_t outsize,
+    size_t *o)
+{
+	unsigned char in[4], dec[4];
+	size_t i, k = 0;
+	int got, pad, h;
+
+	for (i = 0; i < n && *o + 1 < outsize; i++) {
+		if (enc == 'Q' || enc == 'q') {
+			if (t[i] == '_')
+				out[(*o)++] = ' ';
+			else if (t[i] == '=' && i + 2 < n &&
+			    isxdigit((unsigned char)t[i + 1]) &&
+			    isxdigit((unsigned char)t[i + 2])) {
+				char hex[3] = { t[i + 1], t[i + 2], '\0' };
+
+				out[(*o)++] = (char)strtol(hex, NULL, 16);
+				i += 2;
+			} else
+				out[(*o)++] = t[i];
+			continue;
+		}
+		in[k++] = (unsigned char)t[i];
+		if (k < 4)
+			continue;
+		k = 0;
+		if ((got = EVP_DecodeBlock(dec, in, 4)) < 0)
+			continue;
+		pad = (in[3] == '=') + (in[2] == '=');
+		for (h = 0; h < got - pad && *o + 1 < outsize; h++)
+			out[(*o)++] = (char)dec[h];
+	}
+}
+
+/*
+ * A header value with its RFC 2047 encoded words ("=?utf-8?Q?...?=")
+ * decoded into octets (the charset is not converted: text the rules look
+ * for is ASCII), at most outsize - 1 of them; white space between two
+ * encoded words goes.  Returns the length written.
+ */
+size_t
+mime_words(const char *v, char *out, size_t outsize)
+{
+	const char *p = v, *q1, *end;
+	size_t o = 0;
+	int last_word = 0;
+
+	if (outsize == 0)
+		return 0;
+	while (*p != '\0' && o + 1 < outsize) {
+		if (p[0] == '=' && p[1] == '?' &&
+		    (q1 = strchr(p + 2, '?')) != NULL && q1[1] != '\0' &&
+		    q1[2] == '?' && (end = strstr(q1 + 3, "?=")) != NULL &&
+		    strchr("QqBb", q1[1]) != NULL) {
+			if (last_word)		/* "?= =?": one word on */
+				while (o > 0 && (out[o - 1] == ' ' ||
+				    out[o - 1] == '\t'))
+					o--;
+			mime_word(q1[1], q1 + 3, (size_t)(end - (q1 + 3)), out,
+			    outsize, &o);
+			p = end + 2;
+			last_word = 1;
+			continue;
+		}
+		if (*p != ' ' && *p != '\t')
+			last_word = 0;
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+	return o;
 }

@@ -7,6 +7,10 @@
  *	mime_type(&part, type, sizeof(type));	"multipart/report", lower case;
  *						"text/plain" when absent
  *	n = mime_children(&part, kids, max);	the parts of a multipart
+ *	n = mime_words(value, out, sizeof(out));	a header value with
+ *						its RFC 2047 encoded words
+ *						decoded (octets, charset
+ *						kept)
  *	buf = mime_decode(&part, &len);		the body without its
  *						Content-Transfer-Encoding
  *						(base64, quoted-printable);
@@ -48,5 +52,6 @@ void		 mime_type(const MIME_PART *, char *out, size_t outsize);
 size_t		 mime_children(const MIME_PART *, MIME_PART *kids,
 		    size_t max);
 char		*mime_decode(const MIME_PART *, size_t *outlen);
+size_t		 mime_words(const char *value, char *out, size_t outsize);
 
 #endif

@@ -217,6 +217,21 @@ check_round_trip(const char *body, size_t len)
 	free(out);
 }
 
+/* mime_words(): NUL-terminated within its buffer, never longer. */
+static void
+check_words(const char *msg, size_t size)
+{
+	char *v = fuzz_str((const uint8_t *)msg, size), out[64], big[4096];
+	size_t n;
+
+	n = mime_words(v, out, sizeof(out));
+	FUZZ_CHECK(n < sizeof(out) && out[n] == '\0');
+	n = mime_words(v, big, sizeof(big));
+	FUZZ_CHECK(n < sizeof(big) && big[n] == '\0');
+	FUZZ_CHECK(mime_words(v, out, 1) == 0 && out[0] == '\0');
+	free(v);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -239,5 +254,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_part(&part, 0, &nparts);
 	check_round_trip(part.body, part.blen);
+	check_words(msg, size);
 	return 0;
 }

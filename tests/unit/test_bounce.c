@@ -92,6 +92,10 @@ static const struct {
 	    "spf@example.org 5.7.23 failed authentication policy" },
 	{ "groups-signature-only", "nondsn", 1, "", "",
 	    "team-list@googlegroups.example 5.0.0 failed policy-other policy" },
+	{ "autoreply-es-respuesta", "auto-reply", 1, "", "",
+	    "sofia.ruiz@example.es  auto-replied auto-reply auto-reply" },
+	{ "autoreply-pt-resposta", "auto-reply", 1, "", "",
+	    "joana.silva@example.pt  auto-replied auto-reply auto-reply" },
 	{ "postfix-expired-timeout", "dsn", 1, "<pf.expired.4@example.com>", "",
 	    "ops@slowhost.example.net 4.4.1 failed expired soft" },
 	{ "postfix-greylisted-delayed", "dsn", 1, "<pf.grey.6@example.com>", "",
@@ -645,6 +649,13 @@ test_mime(void)
 	    "epilogue left out");
 	n = mime_children(&p, k, 1);
 	tap_int((long long)n, 1, "mime: at most max parts");
+	mime_words("=?utf-8?Q?Resposta_autom=C3=A1tica:?= =?ISO-8859-1?B?"
+	    "UmU6?= x", v, sizeof(v));
+	tap_str(v, "Resposta autom\xc3\xa1tica:Re: x", "mime: encoded words "
+	    "(Q and B) decoded, the space between two of them dropped");
+	mime_words("=?utf-8?X?bad?= plain =?", v, sizeof(v));
+	tap_str(v, "=?utf-8?X?bad?= plain =?", "mime: what is no encoded "
+	    "word stays as it is");
 }
 
 int
