@@ -487,43 +487,6 @@ conf_data_file(CONF *c, int kw, const char *path, struct conf_errs *e,
 }
 
 /*
- * What a snapshot reads besides its keywords: the operator's bounce rules
- * (BounceRules: read before the built-in ones; a file that cannot be read
- * is an error, never a warning that leaves classing off), the DNS
- * resolver of ReturnPathCheck, the sender login map.
- * A bad line of a data file is an error at that file's line.
- */
-/* The reputation engine's rules, from their keywords. */
-static void
-conf_load_rep(CONF *c, const char *path, struct conf_errs *e)
-{
-	REP_RULES *r = &c->rep;
-
-	rep_rules_default(r);
-	r->window[0] = c->v[KW_RATE_WINDOW_SHORT].n;
-	r->window[1] = c->v[KW_RATE_WINDOW_LONG].n;
-	r->min_volume = (uint64_t)c->v[KW_MINIMUM_VOLUME].n;
-	r->min_events = (uint64_t)c->v[KW_MINIMUM_EVENTS].n;
-	r->warn_hard = (uint32_t)c->v[KW_WARN_HARD_RATE].n;
-	r->warn_complaint = (uint32_t)c->v[KW_WARN_COMPLAINT_RATE].n;
-	r->pause_hard = (uint32_t)c->v[KW_PAUSE_HARD_RATE].n;
-	r->warn_block = (uint32_t)c->v[KW_WARN_BLOCK_RATE].n;
-	r->pause_block = (uint32_t)c->v[KW_PAUSE_BLOCK_RATE].n;
-	r->pause_complaint = (uint32_t)c->v[KW_PAUSE_COMPLAINT_RATE].n;
-	r->abs_hard = (uint64_t)c->v[KW_PAUSE_HARD].n;
-	r->abs_complaint = (uint64_t)c->v[KW_PAUSE_COMPLAINTS].n;
-	r->policy_burst = (uint64_t)c->v[KW_PAUSE_POLICY].n;
-	r->cooldown = c->v[KW_PAUSE_COOLDOWN].n;
-	r->strict = (unsigned)(c->v[KW_PROBATION_STRICTNESS].n / 10000);
-	if (r->window[0] >= r->window[1])
-		conf_err(e, path, c->v[KW_RATE_WINDOW_SHORT].line ?
-		    c->v[KW_RATE_WINDOW_SHORT].line :
-		    c->v[KW_RATE_WINDOW_LONG].line, "RateWindowShort (%s) "
-		    "must be shorter than RateWindowLong (%s)",
-		    c->v[KW_RATE_WINDOW_SHORT].s, c->v[KW_RATE_WINDOW_LONG].s);
-}
-
-/*
  * SigningAuthorization: who may be signed for which address (the
  * SenderLoginMap format, with client networks).  A relay that signs for
  * several domains with neither it nor a SenderLoginMap lets every client
@@ -551,6 +514,14 @@ conf_load_signauth(CONF *c, const char *path, struct conf_errs *e)
 		    "repguard.conf(5))", path, what);
 }
 
+/*
+ * What a snapshot reads besides its keywords: the reputation and shaping
+ * rules built from them, the operator's bounce rules (BounceRules: read
+ * before the built-in ones; a file that cannot be read is an error, never
+ * a warning that leaves classing off), the DNS resolver of
+ * ReturnPathCheck, the sender login map, the signing authorisation.  A
+ * bad line of a data file is an error at that file's line.
+ */
 static void
 conf_load_data(CONF *c, const char *path, struct conf_errs *e)
 {
@@ -563,9 +534,9 @@ conf_load_data(CONF *c, const char *path, struct conf_errs *e)
 		    "forged report could pause a sender); use 007 and put the "
 		    "MTA's user in repguard's group", path, c->v[KW_UMASK].line,
 		    (unsigned long long)c->v[KW_UMASK].n);
-	conf_load_rep(c, path, e);
-	if (e->n == 0 && (errors = conf_shaping_load(c, &c->shaping)) !=
-	    NULL) {
+	if ((errors = conf_rep_load(c, &c->rep)) != NULL ||
+	    (e->n == 0 && (errors = conf_shaping_load(c, &c->shaping)) !=
+	    NULL)) {
 		conf_errs_add(e, errors);
 		free(errors);
 		errors = NULL;

@@ -124,6 +124,7 @@ struct RPDNS	*conf_rpdns(const CONF *);	/* NULL: no check */
 const REP_RULES	*conf_rep_rules(const CONF *);	/* NULL: Reputation no */
 const CONF_SHAPING *conf_shaping(const CONF *);
 char		*conf_shaping_load(const CONF *, CONF_SHAPING *);
+char		*conf_rep_load(const CONF *, REP_RULES *);	/* conf_rep.c */
 void		 conf_shaping_free(CONF_SHAPING *);
 int		 conf_shaping_rule(const CONF *, const char *bucket,
 		    BUCKET_RULE *, char *what, size_t whatsize);
