@@ -86,34 +86,27 @@ rpaccount_ours(const BOUNCE_RCPT *r)
 
 /*
  * The recipient of the message this report entry is about, in key (""
- * for an unlisted one): RPRECORD_LISTED, RPRECORD_UNKNOWN (counted as
- * unlisted) or RPRECORD_NOT_LISTED.
+ * for an unlisted one): RPRECORD_LISTED if its Final- or
+ * Original-Recipient is on the record's list, else RPRECORD_UNKNOWN
+ * (counted as unlisted) when the list is incomplete, RPRECORD_NOT_LISTED
+ * when it is whole.
  */
 static int
 rpaccount_match(const RPRECORD *rec, const BOUNCE_RCPT *r, char *key,
     size_t keysize)
 {
 	const char *cand[2] = { r->address, r->original };
-	int i, unknown = 0, rc;
 	size_t n;
+	int i;
 
+	for (i = 0; i < 2; i++)
+		if (cand[i][0] != '\0' && addr_canon(cand[i], strlen(cand[i]),
+		    key, keysize, &n) == NULL && n > 0 &&
+		    rprecord_listed(rec, key) == RPRECORD_LISTED)
+			return RPRECORD_LISTED;
 	key[0] = '\0';
-	for (i = 0; i < 2; i++) {
-		if (cand[i][0] == '\0' || addr_canon(cand[i], strlen(cand[i]),
-		    key, keysize, &n) != NULL || n == 0) {
-			key[0] = '\0';
-			continue;
-		}
-		if ((rc = rprecord_listed(rec, key)) == RPRECORD_LISTED)
-			return rc;
-		unknown |= rc == RPRECORD_UNKNOWN;
-		key[0] = '\0';
-	}
-	/* an address that is no address at all: only an incomplete list
-	 * leaves room for it to have been a recipient */
-	if (rec->nrcpts == 0 || rec->nkept + rec->nhashes < rec->nrcpts)
-		unknown = 1;
-	return unknown ? RPRECORD_UNKNOWN : RPRECORD_NOT_LISTED;
+	return rprecord_complete(rec) ? RPRECORD_NOT_LISTED :
+	    RPRECORD_UNKNOWN;
 }
 
 /* A hard bounce or a complaint of a listed recipient: suppressed. */

@@ -2,6 +2,7 @@
  * rprecord.c - return-path records in the store (see rprecord.h).
  *
  * Owns: rprecord_add(), rprecord_clear(), rprecord_listed(),
+ * rprecord_complete(),
  * rprecord_encode(), rprecord_get(), rprecord_put(), rprecord_sweep(),
  * rprecord_sweep_paced().
  *
@@ -96,8 +97,13 @@ rprecord_listed(const RPRECORD *r, const char *addr)
 		for (i = 0; i < r->nhashes; i++)
 			if (r->hashes[i] == h)
 				return RPRECORD_LISTED;
-	return r->nrcpts > 0 && r->nkept + r->nhashes == r->nrcpts ?
-	    RPRECORD_NOT_LISTED : RPRECORD_UNKNOWN;
+	return rprecord_complete(r) ? RPRECORD_NOT_LISTED : RPRECORD_UNKNOWN;
+}
+
+int
+rprecord_complete(const RPRECORD *r)
+{
+	return r->nrcpts > 0 && r->nkept + r->nhashes == r->nrcpts;
 }
 
 static int

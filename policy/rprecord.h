@@ -15,6 +15,7 @@
  *	rc = rprecord_listed(&r, canon);	RPRECORD_LISTED, _NOT_LISTED,
  *						or _UNKNOWN (the record does
  *						not hold every recipient)
+ *	ok = rprecord_complete(&r);		does it hold every one?
  *	n = rprecord_sweep(txn, now, budget, &cursor);	drop expired ones
  *	n = rprecord_sweep_paced(st, now, chunk, max_ms, &cursor, err, len);
  *	rprecord_clear(&r);
@@ -83,6 +84,7 @@ size_t	rprecord_encode(uint64_t id, const RPRECORD *, unsigned char *key,
 int	rprecord_get(STORE_TXN *, uint64_t id, RPRECORD *);
 int	rprecord_put(STORE_TXN *, uint64_t id, const RPRECORD *);
 int	rprecord_listed(const RPRECORD *, const char *addr);
+int	rprecord_complete(const RPRECORD *);
 long	rprecord_sweep(STORE_TXN *, int64_t now, long budget,
 	    uint64_t *cursor);
 long	rprecord_sweep_paced(STORE *, int64_t now, long chunk,
