@@ -244,17 +244,22 @@ bounce_add(BOUNCE *b, const char *addr, const char *status,
 	r->cls = bouncerules_class(r->reason);
 }
 
-/* The groups of a delivery-status part, each read like a header. */
+/*
+ * The groups of delivery-status fields in text, each read like a header:
+ * one with a Final-Recipient is about that recipient; the first with a
+ * Reporting-MTA, about the message; any other (prose around fields a
+ * text part holds inline) says nothing.
+ */
 static void
-bounce_dsn(BOUNCE *b, const MIME_PART *status, const BOUNCE_RULES *rules)
+bounce_dsn_text(BOUNCE *b, const char *text, size_t len,
+    const BOUNCE_RULES *rules)
 {
-	char *text, v[MIME_FIELD_MAX], addr[BOUNCE_ADDR_MAX], st[16];
+	char v[MIME_FIELD_MAX], addr[BOUNCE_ADDR_MAX], st[16];
 	char action[16], diag[BOUNCE_DIAG_MAX], mta[BOUNCE_ADDR_MAX];
 	char orig[BOUNCE_ADDR_MAX];
-	size_t len, p = 0, q, group = 0, i;
+	size_t p = 0, q, i;
 	MIME_PART g;
 
-	text = mime_decode(status, &len);
 	while (p < len) {
 		/* a group ends at an empty line */
 		for (q = p; q < len; q++) {
@@ -267,13 +272,12 @@ bounce_dsn(BOUNCE *b, const MIME_PART *status, const BOUNCE_RULES *rules)
 		g.hlen = (q < len ? q + 1 : len) - p;
 		g.body = NULL;
 		g.blen = 0;
-		if (group++ == 0) {
-			if (mime_field(&g, "Reporting-MTA", v, sizeof(v)) ==
-			    NULL)
+		if (mime_field(&g, "Final-Recipient", v, sizeof(v)) != NULL) {
+			if (b->reporting_mta[0] == '\0' && mime_field(&g,
+			    "Reporting-MTA", v, sizeof(v)) == NULL)
 				bounce_address(v, b->reporting_mta,
 				    sizeof(b->reporting_mta));
-		} else if (mime_field(&g, "Final-Recipient", v, sizeof(v)) ==
-		    NULL) {
+		} else {
 			bounce_address(v, addr, sizeof(addr));
 			orig[0] = st[0] = action[0] = diag[0] = mta[0] = '\0';
 			if (mime_field(&g, "Original-Recipient", v,
@@ -303,14 +307,17 @@ bounce_dsn(BOUNCE *b, const MIME_PART *status, const BOUNCE_RULES *rules)
 			 * than the reporting MTA's Status: (Exim reports
 			 * every failure as 5.0.0, others 5.1.0 or 4.4.7 for
 			 * whatever happened): it wins unless it is x.0.0 or
-			 * of another class. */
+			 * of another class, or when a failure's Status: says
+			 * 4 where the receiver refused for good ("Status:
+			 * 4.5.0" over "550 5.5.0"). */
 			if (diag[0] != '\0') {
 				char d[16];
 
 				bounce_status_reply(diag, d, sizeof(d));
 				if (d[0] != '\0' && (st[0] == '\0' ||
 				    (d[0] == st[0] && strcmp(d + 1, ".0.0") !=
-				    0)))
+				    0) || (d[0] == '5' && st[0] == '4' &&
+				    strcmp(action, "failed") == 0)))
 					snprintf(st, sizeof(st), "%s", d);
 			}
 			if (st[0] == '\0')
@@ -335,7 +342,72 @@ bounce_dsn(BOUNCE *b, const MIME_PART *status, const BOUNCE_RULES *rules)
 		while (p < len && (text[p] == '\n' || text[p] == '\r'))
 			p++;
 	}
+}
+
+static void
+bounce_dsn(BOUNCE *b, const MIME_PART *status, const BOUNCE_RULES *rules)
+{
+	size_t len;
+	char *text = mime_decode(status, &len);
+
+	bounce_dsn_text(b, text, len, rules);
 	free(text);
+}
+
+/*
+ * Delivery-status fields written into a text part (a report whose parts
+ * were joined by a broken boundary, or an MTA that inlines them): read
+ * when a line opens with "Final-Recipient:".  1: a recipient was found.
+ */
+static int
+bounce_dsn_inline(BOUNCE *b, const MIME_PART *part, const BOUNCE_RULES *rules)
+{
+	size_t len, i;
+	char *text = mime_decode(part, &len);
+	int seen = 0;
+
+	for (i = 0; i + 16 <= len && !seen; i++)
+		seen = (i == 0 || text[i - 1] == '\n') &&
+		    strncasecmp(text + i, "Final-Recipient:", 16) == 0;
+	if (seen)
+		bounce_dsn_text(b, text, len, rules);
+	free(text);
+	return b->nrcpts > 0;
+}
+
+/*
+ * Complaints sent without a feedback report: Hotmail's and Outlook.com's
+ * older form (From: staff@hotmail.com, Subject: "complaint about message
+ * from 192.0.2.1", the message attached).  One complaint, about the
+ * recipient the receiver names (X-HmXmrOriginalRecipient:) or else the
+ * attached message's To:.  1: it was one.
+ */
+static int
+bounce_plain_complaint(BOUNCE *b, const MIME_PART *top,
+    const struct bounce_walk *w, const BOUNCE_RULES *rules)
+{
+	char v[MIME_FIELD_MAX], addr[BOUNCE_ADDR_MAX];
+	const char *subj = b->subject;
+	MIME_PART o;
+
+	while (*subj == ' ')
+		subj++;
+	addr[0] = '\0';
+	if (mime_field(top, "From", v, sizeof(v)) == NULL)
+		bounce_from_address(v, addr, sizeof(addr));
+	if (!w->has_original || (strncasecmp(subj,
+	    "complaint about message from ", 29) != 0 &&
+	    strcasecmp(addr, "staff@hotmail.com") != 0))
+		return 0;
+	b->type = BOUNCE_ARF;
+	snprintf(b->feedback_type, sizeof(b->feedback_type), "abuse");
+	mime_split(w->original.body, w->original.blen, &o);
+	addr[0] = '\0';
+	if (mime_field(&o, "X-HmXmrOriginalRecipient", v, sizeof(v)) == NULL ||
+	    mime_field(&o, "To", v, sizeof(v)) == NULL)
+		bounce_address(v, addr, sizeof(addr));
+	bounce_add(b, addr, "", "complaint", b->feedback_type, "", rules);
+	return 1;
 }
 
 static void
@@ -439,9 +511,47 @@ bounce_is_autoreply(const MIME_PART *top, const BOUNCE *b,
 	    "auto-reply") == 0;
 }
 
+static void bounce_parse_at(const char *msg, size_t len, const char *prefix,
+    const char *domain, const BOUNCE_RULES *rules, BOUNCE *b, int depth);
+
+/*
+ * A report that came back as the attachment of another notice (a gateway
+ * that wraps the DSN it got in a notice of its own, saying nothing): the
+ * attached one's recipients, read once (never a report in a report in a
+ * report).  1: it had some.
+ */
+static int
+bounce_nested(BOUNCE *b, const MIME_PART *orig, const BOUNCE_RULES *rules)
+{
+	BOUNCE *in = mem_alloc(sizeof(*in));
+	int found;
+
+	bounce_parse_at(orig->body, orig->blen, NULL, NULL, rules, in, 1);
+	found = in->nrcpts > 0 && (in->type == BOUNCE_DSN ||
+	    in->type == BOUNCE_NONDSN);
+	if (found) {
+		b->type = in->type;
+		memcpy(b->rcpts, in->rcpts, sizeof(b->rcpts));
+		b->nrcpts = in->nrcpts;
+		memcpy(b->reporting_mta, in->reporting_mta,
+		    sizeof(b->reporting_mta));
+		/* the returned message is the one the inner report holds */
+		memcpy(b->message_id, in->message_id, sizeof(b->message_id));
+	}
+	free(in);
+	return found;
+}
+
 void
 bounce_parse(const char *msg, size_t len, const char *prefix,
     const char *domain, const BOUNCE_RULES *rules, BOUNCE *b)
+{
+	bounce_parse_at(msg, len, prefix, domain, rules, b, 0);
+}
+
+static void
+bounce_parse_at(const char *msg, size_t len, const char *prefix,
+    const char *domain, const BOUNCE_RULES *rules, BOUNCE *b, int depth)
 {
 	struct bounce_walk w;
 	MIME_PART top, o;
@@ -500,6 +610,12 @@ bounce_parse(const char *msg, size_t len, const char *prefix,
 			b->type = BOUNCE_NOT;	/* only success notices */
 		return;
 	}
+	if (bounce_plain_complaint(b, &top, &w, rules))
+		return;
+	if (bounce_dsn_inline(b, w.has_text ? &w.text : &top, rules)) {
+		b->type = BOUNCE_DSN;
+		return;
+	}
 	if (bounce_text(b, &top, w.has_text ? &w.text : w.has_html ? &w.html :
 	    NULL, !w.has_text && w.has_html, rules)) {
 		b->type = BOUNCE_NONDSN;
@@ -509,6 +625,9 @@ bounce_parse(const char *msg, size_t len, const char *prefix,
 		b->type = BOUNCE_NONDSN;
 		return;
 	}
+	if (depth == 0 && w.has_original && bounce_nested(b, &w.original,
+	    rules))
+		return;
 	if (bounce_is_autoreply(&top, b, rules)) {
 		b->type = BOUNCE_AUTOREPLY;
 		/* the replier: a recipient of the message it answers */

@@ -24,11 +24,13 @@
 #include <strings.h>
 
 #include "bounce_int.h"
+#include "htmltext.h"
 #include "mem.h"
 
 #define BT_WINDOW	6	/* lines after an address to look for a code */
 #define BT_BACK		3	/* lines before it to look for a reason */
 #define BT_LINES_MAX	2000
+#define BT_JOIN_MAX	3	/* lines that go on with a diagnostic */
 
 static const char *const bt_openers[] = {
 	"this is the qmail-send program",
@@ -44,6 +46,7 @@ static const char *const bt_openers[] = {
 	"your message could not be delivered",
 	"could not be delivered to:",
 	"was not delivered to",
+	"the message was not delivered",
 	"did not reach the following recipient",
 	"the following message to <",
 	"message delivery has failed",
@@ -220,17 +223,32 @@ struct bt {
 	int			 final;		/* ... or "given up" */
 };
 
-/* Addresses that are never a failed recipient of the report. */
+/* The daemon's addresses and our return-path: never a failed recipient. */
 static int
-bt_own(const struct bt *t, const char *addr)
+bt_daemon(const struct bt *t, const char *addr)
 {
 	const BOUNCE *b = t->b;
 
 	return strncasecmp(addr, "mailer-daemon@", 14) == 0 ||
-	    strncasecmp(addr, "postmaster@", 11) == 0 ||
-	    (t->to[0] != '\0' && strcasecmp(addr, t->to) == 0) ||
-	    (t->from[0] != '\0' && strcasecmp(addr, t->from) == 0) ||
 	    (b->token[0] != '\0' && bt_has(addr, strlen(addr), b->token));
+}
+
+/* Addresses a text names that are not a failed recipient: those above,
+ * and the bounce's To: and From: (a text names them as the sender). */
+static int
+bt_named(const struct bt *t, const char *addr)
+{
+	return bt_daemon(t, addr) ||
+	    (t->to[0] != '\0' && strcasecmp(addr, t->to) == 0) ||
+	    (t->from[0] != '\0' && strcasecmp(addr, t->from) == 0);
+}
+
+/* ... and, in a line of text, a postmaster ("please contact
+ * <postmaster@mx.example>"); one alone on its line is listed as failed. */
+static int
+bt_own(const struct bt *t, const char *addr)
+{
+	return bt_named(t, addr) || strncasecmp(addr, "postmaster@", 11) == 0;
 }
 
 /* The address of a header field ("Name <a@b>" or "a@b"), or "". */
@@ -300,6 +318,37 @@ bt_is_command(const char *line)
 {
 	line = bt_skip_space(line);
 	return strncmp(line, ">>>", 3) == 0 && bt_smtp_command(line + 3);
+}
+
+/*
+ * lines[j] and the indented lines that go on with it (Postfix wraps its
+ * notices: "...: Host not\n    found, try again"; Exim splits a reply
+ * over several), into out: up to BT_JOIN_MAX more, never a line that
+ * opens with an address (the next recipient) or a transcript's marks.
+ */
+static const char *
+bt_join(char **lines, size_t n, size_t j, char *out, size_t outsize)
+{
+	char addr[BOUNCE_ADDR_MAX];
+	const char *s;
+	size_t k, at, used;
+
+	snprintf(out, outsize, "%s", bt_skip_space(lines[j]));
+	for (k = j + 1; k < n && k <= j + BT_JOIN_MAX; k++) {
+		s = bt_skip_space(lines[k]);
+		if (s == lines[k] || *s == '\0' || strncmp(s, "<<<", 3) == 0 ||
+		    strncmp(s, ">>>", 3) == 0 || strncmp(s, "---", 3) == 0)
+			break;
+		at = 0;
+		if (bt_address(s, strlen(s), &at, addr, sizeof(addr)) &&
+		    strncasecmp(s + (*s == '<'), addr, strlen(addr)) == 0)
+			break;
+		used = strlen(out);
+		if (used + 2 >= outsize)
+			break;
+		snprintf(out + used, outsize - used, " %s", s);
+	}
+	return out;
 }
 
 /* A failure whose text has no code of its own, or one in its line. */
@@ -377,8 +426,7 @@ bt_coded(struct bt *t, char **lines, size_t n)
 					continue;
 				bt_code(lines[j], st, sizeof(st));
 				if (st[0] != '\0') {
-					snprintf(diag, sizeof(diag), "%s",
-					    bt_skip_space(lines[j]));
+					bt_join(lines, n, j, diag, sizeof(diag));
 					break;
 				}
 			}
@@ -399,7 +447,7 @@ bt_coded(struct bt *t, char **lines, size_t n)
 static int
 bt_worded(struct bt *t, char **lines, size_t n)
 {
-	char addr[BOUNCE_ADDR_MAX];
+	char addr[BOUNCE_ADDR_MAX], diag[BOUNCE_DIAG_MAX];
 	size_t i, j, at;
 	int found = 0;
 
@@ -425,7 +473,8 @@ bt_worded(struct bt *t, char **lines, size_t n)
 					continue;
 				j--;
 			}
-			bt_add_line(t, addr, bt_skip_space(lines[j]));
+			bt_add_line(t, addr, bt_join(lines, n, j, diag,
+			    sizeof(diag)));
 			found = 1;
 		}
 	}
@@ -440,7 +489,7 @@ bt_worded(struct bt *t, char **lines, size_t n)
 static int
 bt_lone(struct bt *t, char **lines, size_t n)
 {
-	char addr[BOUNCE_ADDR_MAX];
+	char addr[BOUNCE_ADDR_MAX], buf[BOUNCE_DIAG_MAX];
 	const char *l, *q, *diag;
 	size_t i, j, at;
 	int found = 0;
@@ -449,7 +498,7 @@ bt_lone(struct bt *t, char **lines, size_t n)
 		l = bt_skip_space(lines[i]);
 		at = 0;
 		if (!bt_address(l, strlen(l), &at, addr, sizeof(addr)) ||
-		    bt_own(t, addr))
+		    bt_named(t, addr))
 			continue;
 		/* nothing on the line but the address, in <> or not */
 		q = l + (*l == '<');
@@ -459,8 +508,22 @@ bt_lone(struct bt *t, char **lines, size_t n)
 		q = bt_skip_space(q + (*q == '>'));
 		if (*q != '\0')
 			continue;
+		/* the nearest reason the rules know above it ("Your message
+		 * was not delivered within 0 days and 1 hours.", a list
+		 * heading between), else below it ("----- Non-delivered
+		 * information -----"), else the nearest line of text */
 		diag = "";
-		for (j = i; j > 0 && j + BT_BACK > i; j--)
+		for (j = i; j > 0 && j + BT_WINDOW > i; j--)
+			if (bt_reason(t, lines[j - 1]) != NULL) {
+				diag = bt_join(lines, n, j - 1, buf,
+				    sizeof(buf));
+				break;
+			}
+		for (j = i + 1; diag[0] == '\0' && j < n && j <= i + BT_WINDOW;
+		    j++)
+			if (bt_reason(t, lines[j]) != NULL)
+				diag = bt_join(lines, n, j, buf, sizeof(buf));
+		for (j = i; diag[0] == '\0' && j > 0 && j + BT_BACK > i; j--)
 			if (bt_skip_space(lines[j - 1])[0] != '\0') {
 				diag = bt_skip_space(lines[j - 1]);
 				break;
@@ -480,121 +543,37 @@ static int
 bt_failed_header(struct bt *t, const MIME_PART *top, char **lines, size_t n)
 {
 	char v[MIME_FIELD_MAX], addr[BOUNCE_ADDR_MAX], st[16];
-	const char *diag = "";
+	char diag[BOUNCE_DIAG_MAX];
 	size_t i, at = 0;
 	int found = 0;
 
 	if (mime_field(top, "X-Failed-Recipients", v, sizeof(v)) != NULL)
 		return 0;
-	st[0] = '\0';
+	st[0] = diag[0] = '\0';
 	for (i = 0; i < n && diag[0] == '\0'; i++) {
 		bt_code(lines[i], st, sizeof(st));
 		if (st[0] != '\0' || bt_reason(t, lines[i]) != NULL)
-			diag = bt_skip_space(lines[i]);
+			bt_join(lines, n, i, diag, sizeof(diag));
 	}
 	/* Google Groups writes its refusal in the poster's language; only
-	 * its signature is the same in all of them */
+	 * its signature ("Google Groups", then words in that language) and
+	 * its help link are the same in all of them */
 	for (i = 0; i < n && diag[0] == '\0'; i++)
-		if (strcmp(bt_skip_space(lines[i]), "Google Groups") == 0)
-			diag = "the group may not exist, or posting to it is "
-			    "not allowed (Google Groups)";
+		if (strncmp(bt_skip_space(lines[i]), "Google Groups", 13) ==
+		    0 || bt_has(lines[i], strlen(lines[i]),
+		    "groups.google.com/support"))
+			snprintf(diag, sizeof(diag), "the group may not exist, "
+			    "or posting to it is not allowed (Google Groups)");
 	if (st[0] == '\0')
 		snprintf(st, sizeof(st), "%s", t->delay ? "4.0.0" : "5.0.0");
+	/* the header is the MTA's own list: only its addresses and ours
+	 * are left out (a message sent to oneself bounces to oneself) */
 	while (bt_address(v, strlen(v), &at, addr, sizeof(addr)))
-		if (!bt_own(t, addr)) {
+		if (!bt_daemon(t, addr)) {
 			bt_add(t, addr, st, diag);
 			found = 1;
 		}
 	return found;
-}
-
-/* An HTML entity at s ("&amp;", "&#64;"): its character, and its length. */
-static int
-bt_entity(const char *s, size_t left, size_t *used)
-{
-	static const struct { const char *name; char c; } ents[] = {
-		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
-		{ "&quot;", '"' }, { "&nbsp;", ' ' }, { "&apos;", '\'' },
-	};
-	size_t i, n;
-	long v;
-
-	for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++) {
-		n = strlen(ents[i].name);
-		if (left >= n && strncasecmp(s, ents[i].name, n) == 0) {
-			*used = n;
-			return ents[i].c;
-		}
-	}
-	if (left > 3 && s[1] == '#' && isdigit((unsigned char)s[2])) {
-		for (v = 0, n = 2; n < left && n < 8 &&
-		    isdigit((unsigned char)s[n]); n++)
-			v = v * 10 + (s[n] - '0');
-		if (n < left && s[n] == ';' && v >= 32 && v < 127) {
-			*used = n + 1;
-			return (int)v;
-		}
-	}
-	*used = 1;
-	return '&';
-}
-
-/*
- * An HTML body as text, in place: tags out (those that break a line as a
- * line break), style and script elements out, entities decoded.  Returns
- * the new length.
- */
-static size_t
-bt_html_text(char *s, size_t len)
-{
-	static const char *const breaks[] = {
-		"br", "p", "/p", "div", "/div", "tr", "/tr", "li", "h1", "h2",
-		"h3", "/h1", "/h2", "/h3", "table", "/table", "pre", "/pre",
-		NULL
-	};
-	size_t i = 0, o = 0, used, k, n;
-	const char *gt;
-
-	while (i < len) {
-		if (s[i] == '<') {
-			gt = memchr(s + i, '>', len - i);
-			n = gt ? (size_t)(gt - (s + i)) + 1 : len - i;
-			if (n > 6 && (strncasecmp(s + i, "<style", 6) == 0 ||
-			    strncasecmp(s + i, "<script", 7) == 0)) {
-				const char *end = s + i + n;
-
-				while (end < s + len && !(end[0] == '<' &&
-				    end + 1 < s + len && end[1] == '/'))
-					end++;
-				gt = end < s + len ? memchr(end, '>',
-				    (size_t)(s + len - end)) : NULL;
-				n = gt ? (size_t)(gt - (s + i)) + 1 : len - i;
-				s[o++] = ' ';
-				i += n;
-				continue;
-			}
-			for (k = 0; breaks[k] != NULL; k++) {
-				size_t bl = strlen(breaks[k]);
-
-				if (n > bl + 1 && strncasecmp(s + i + 1,
-				    breaks[k], bl) == 0 && !isalnum(
-				    (unsigned char)s[i + 1 + bl]))
-					break;
-			}
-			s[o++] = breaks[k] != NULL ? '\n' : ' ';
-			i += n;
-		} else if (s[i] == '&') {
-			s[o++] = (char)bt_entity(s + i, len - i, &used);
-			i += used;
-		} else if (s[i] == '\r' || (s[i] == '\n' && o > 0 &&
-		    s[o - 1] != '\n')) {
-			s[o++] = ' ';	/* HTML's own line breaks are spaces */
-			i++;
-		} else
-			s[o++] = s[i++];
-	}
-	s[o] = '\0';
-	return o;
 }
 
 int
@@ -614,7 +593,7 @@ bounce_text(BOUNCE *b, const MIME_PART *top, const MIME_PART *tp, int html,
 	}
 	text = mime_decode(src, &len);
 	if (html)
-		len = bt_html_text(text, len);
+		len = html_text(text, len);
 	return bt_scan(b, top, text, len, rules);
 }
 
@@ -641,6 +620,50 @@ bt_next_line(const char *p, const char *end, char *buf, size_t bufsize)
 		p = nl + 1;
 	}
 	return buf;
+}
+
+/*
+ * A report about one recipient that names it in its notice only by its
+ * display name (Exchange 2000/2003: "Hugo Brandt on 02.12.2025 10:16",
+ * then the reason, indented): the first line of the notice the rules
+ * know, with the lines that go on with it, is its diagnostic.
+ */
+static void
+bt_lone_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
+{
+	char **lines, *text, *p, *nl, diag[BOUNCE_DIAG_MAX];
+	BOUNCE_RCPT *r = &b->rcpts[0];
+	struct bt t;
+	size_t len, n = 0, i;
+
+	if (b->nrcpts != 1 || r->diagnostic[0] != '\0')
+		return;
+	memset(&t, 0, sizeof(t));
+	t.b = b;
+	t.rules = rules;
+	text = mime_decode(tp, &len);
+	lines = mem_alloc(BT_LINES_MAX * sizeof(*lines));
+	for (p = text; p < text + len && n < BT_LINES_MAX; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		if (nl == NULL)
+			nl = text + len;
+		*nl = '\0';
+		if (nl > p && nl[-1] == '\r')
+			nl[-1] = '\0';
+		lines[n++] = p;
+	}
+	for (i = 0; i < n; i++)
+		if (bt_reason(&t, lines[i]) != NULL) {
+			bt_join(lines, n, i, diag, sizeof(diag));
+			snprintf(r->diagnostic, sizeof(r->diagnostic), "%s",
+			    diag);
+			r->reason = bouncerules_classify(rules, r->status,
+			    r->diagnostic, b->subject);
+			r->cls = bouncerules_class(r->reason);
+			break;
+		}
+	free(lines);
+	free(text);
 }
 
 /*
@@ -702,6 +725,7 @@ bounce_text_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
 			break;
 	}
 	free(text);
+	bt_lone_diag(b, tp, rules);
 }
 
 /* A multipart whose parts cannot be found: its body read as text. */

@@ -439,10 +439,11 @@ bouncerules_load(const char *path, char **errors)
 }
 
 /*
- * A diagnostic with each address cut down to its "@" and each URL to a
- * "/" (never longer than s): the rules judge what the receiver said, not
- * the words an address or a link is made of ("filtered@...",
- * "https://.../#spam").
+ * A diagnostic with each address cut down to its "@" and each URL to its
+ * host and a "/" (never longer than s): the rules judge what the receiver
+ * said, not the words an address or a path is made of ("filtered@...",
+ * "https://.../#spam"); a URL's host says whose page it is (a blocklist's
+ * lookup page names the list: "http://www.spamhaus.org/query/...").
  */
 static char *
 br_mask_addresses(const char *s)
@@ -455,6 +456,10 @@ br_mask_addresses(const char *s)
 		if ((s[i] == 'h' || s[i] == 'H') && (strncasecmp(s + i,
 		    "http://", 7) == 0 || strncasecmp(s + i, "https://", 8) ==
 		    0)) {
+			i += s[i + 4] == ':' ? 7 : 8;
+			while (i < len && !isspace((unsigned char)s[i]) &&
+			    strchr("/?#", s[i]) == NULL)
+				out[o++] = s[i++];
 			while (i < len && !isspace((unsigned char)s[i]))
 				i++;
 			out[o++] = '/';

@@ -63,11 +63,12 @@ static const struct {
 	{ "personal-reply", "not-bounce", 1, "", "", "" },
 	{ "broken-no-closing-boundary", "dsn", 1, "", "",
 	    "cut@example.org 5.1.1 failed user-unknown hard" },
-	{ "broken-wrong-boundary", "nondsn", 1, "", "",
+	{ "broken-wrong-boundary", "dsn", 1, "", "",
 	    "lost@example.org 5.1.1 failed user-unknown hard" },
 	{ "encoded-words-8bit", "dsn", 1, "", "",
 	    "absent@example.fr 5.1.1 failed user-unknown hard" },
-	{ "no-token", "not-bounce", 0, "", "", "" },
+	{ "no-token", "dsn", 0, "", "",
+	    "x@example.org 5.1.1 failed user-unknown hard" },
 	{ "sendmail-v5-transcript", "nondsn", 1, "", "",
 	    "ghost@example.org 5.0.0 failed user-unknown hard|"
 	    "far@example.net 5.0.0 failed host-unknown hard" },
@@ -461,6 +462,47 @@ static const struct {
 	{ "autoreply-zimbra-ooo", "auto-reply", 1, "", "",
 	    "elena.costa@zimbra.example.org  auto-replied auto-reply "
 	    "auto-reply" },
+	{ "carrier-not-delivered-within", "nondsn", 1, "", "",
+	    "kenji.phone@carrier.example.jp 5.0.0 failed expired soft" },
+	{ "dsn-fields-in-text-part", "dsn", 1, "", "",
+	    "prof.weber@dept.example.edu 5.1.1 failed user-unknown hard" },
+	{ "exim-null-mx-no-smtp-service", "nondsn", 1, "", "",
+	    "info@parked-name.example 5.0.0 failed host-unknown hard" },
+	{ "exim-pipe-failed", "nondsn", 1, "", "",
+	    "tickets@helpdesk.example.net 5.0.0 failed system-error soft" },
+	{ "exim-sent-to-self", "nondsn", 0, "", "",
+	    "owner@solo.example 5.1.1 failed user-unknown hard" },
+	{ "gateway-hop-count-refused", "nondsn", 1, "", "",
+	    "ines@loop.example.org 5.4.6 failed system-error soft" },
+	{ "groups-help-link-only", "nondsn", 1, "", "",
+	    "vendas@googlegroups.example 5.0.0 failed policy-other policy" },
+	{ "hotmail-plain-complaint", "arf", 1,
+	    "<hm.jmrp.9@example.com>", "abuse",
+	    "olivia.reader@hotmail.example  complaint complaint complaint" },
+	{ "orange-lpn007-account-blocked", "dsn", 1,
+	    "<or.lpn.5@example.com>", "",
+	    "paul.martin@orange.example.fr 5.5.0 failed mailbox-disabled hard" },
+	{ "postfix-dns-try-again", "nondsn", 1,
+	    "<pf.dnsagain.1@example.com>", "",
+	    "dora.lindqvist@flaky-dns.example 5.0.0 failed system-error soft" },
+	{ "postfix-procmail-failed", "nondsn", 1, "", "",
+	    "tom@home.example.org 5.0.0 failed system-error soft" },
+	{ "qqmail-domain-frequency-limited", "dsn", 1,
+	    "<qq.dfreq.4@example.com>", "",
+	    "3141592@qq.example.com 5.0.0 failed rate-limited soft" },
+	{ "spamhaus-url-only-5.1.3", "dsn", 1, "<sh.url.6@example.com>", "",
+	    "sales@shop.example.net 5.1.3 failed blocked policy" },
+	{ "status-4-reply-550", "dsn", 1, "<it.st.7@example.com>", "",
+	    "gina@mail.example.it 5.5.0 failed blocked policy" },
+	{ "exchange2003-smtp-problem", "dsn", 1, "<x3.refused.1@example.com>",
+	    "", "hugo.brandt@corp.example 5.7.1 failed policy-other policy" },
+	{ "trendmicro-interscan-virus", "nondsn", 1, "", "",
+	    "carla@tm.example.org 5.0.0 failed virus policy" },
+	{ "isp-postmaster-recipient-full", "nondsn", 1,
+	    "<isp.pm.1@example.com>", "",
+	    "postmaster@shop.example.ne.jp 5.0.0 failed mailbox-full quota" },
+	{ "gateway-wrapped-dsn", "dsn", 1, "<gw.wrap.2@example.com>", "",
+	    "yuki.sato@inner.example.co.jp 5.1.1 failed user-unknown hard" },
 };
 
 static char *
@@ -607,6 +649,30 @@ test_rules(void)
 	tap_str(bouncerules_classify(NULL, "5.7.1", "550 5.7.1 No such user "
 	    "here", ""), "user-unknown", "a text that says the user is "
 	    "unknown wins over a generic 5.7.1");
+	tap_str(bouncerules_classify(NULL, "5.1.3", "553 5.1.3 https://check."
+	    "spamhaus.org/listed/?searchterm=192.0.2.7", ""), "blocked",
+	    "a URL's host is read (a blocklist's page), its path is not");
+	tap_str(bouncerules_classify(NULL, "5.1.1", "550 see https://help."
+	    "example/errors/user-unknown-or-spam", ""), "user-unknown",
+	    "a URL's path is not read (the status decides)");
+	tap_str(bouncerules_classify(NULL, "5.0.0", "Name service error for "
+	    "domain d.example: Host not found, try again", ""), "system-error",
+	    "Postfix's \"Host not found, try again\": a DNS failure for now");
+	tap_str(bouncerules_classify(NULL, "5.0.0", "Command died with "
+	    "status 1: procmail: No such user \"tom\"", ""), "system-error",
+	    "a local delivery program's failure is the receiver's trouble");
+	tap_str(bouncerules_classify(NULL, "5.0.0", "550 Ip frequency limited. "
+	    "Blocked IP 192.0.2.7", ""), "rate-limited", "QQ mail's "
+	    "\"frequency limited\": a rate limit, however worded");
+	tap_str(bouncerules_classify(NULL, "5.5.0", "550 5.5.0 The recipient "
+	    "account is blocked.", ""), "mailbox-disabled", "\"the recipient "
+	    "account is blocked\": the mailbox, not the sender");
+	tap_str(bouncerules_classify(NULL, "5.4.6", "refused to accept your "
+	    "message: [554 5.4.6 Hop count exceeded - possible mail loop]", ""),
+	    "system-error", "a mail loop, whoever refused it");
+	tap_str(bouncerules_classify(NULL, "5.0.0", "an MX or SRV record "
+	    "indicated no SMTP service", ""), "host-unknown", "Exim's null "
+	    "MX text: a domain that takes no mail");
 	r = bouncerules_builtin();
 	tap_ok(r != NULL && bouncerules_count(r) > 20, "the built-in rules "
 	    "parse (%zu)", bouncerules_count(r));
