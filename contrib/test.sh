@@ -41,7 +41,7 @@ SAN_FLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 SAN_CFLAGS="-O1 -g $SAN_FLAGS"
 SAN_LDFLAGS=$SAN_FLAGS
 # No leak is suppressed: libopendkim's own leaks are reclaimed
-# (filter/dkimmem.c) or avoided (filter/keyreuse.c).  Full stacks on malloc:
+# (filter/dkim/dkimmem.c) or avoided (filter/dkim/keyreuse.c).  Full stacks on malloc:
 # a leak report is only useful with the frames inside the libraries.
 SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
@@ -51,7 +51,7 @@ SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
 TSAN_FLAGS='-fsanitize=thread -fno-omit-frame-pointer'
 TSAN_CFLAGS="-O1 -g $TSAN_FLAGS"
 TSAN_ENV=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1)
-TSAN_TESTS="tests/unit/test_concurrency tests/unit/test_sender tests/unit/test_store tests/unit/test_shape"
+TSAN_TESTS="tests/unit/store/test_concurrency tests/unit/reputation/test_sender tests/unit/store/test_store tests/unit/shaping/test_shape"
 
 # Lines of a build log worth showing before its tail.
 ERROR_RE='(error:|Error [0-9]+|undefined reference|No such file|not found|cannot find)'

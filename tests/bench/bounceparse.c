@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bounce.h"
+#include "retpath/bounce.h"
 
 #define SMALL	(20 * 1024)
 

@@ -41,8 +41,8 @@
  *	when every worker thread has a context of its own.
  *
  *	-R signs as repguard does: the key decoded once and handed to
- *	libopendkim in dkim_eom() (filter/keyreuse.c), each handle's memory in
- *	a pool (filter/dkimmem.c).  It is libopendkim's cost per signature
+ *	libopendkim in dkim_eom() (filter/dkim/keyreuse.c), each handle's memory in
+ *	a pool (filter/dkim/dkimmem.c).  It is libopendkim's cost per signature
  *	without the per-message key decode: the bound for a signer that uses
  *	the hand-over.
  *
@@ -81,8 +81,8 @@
 
 #include <opendkim/dkim.h>
 
-#include "dkimmem.h"
-#include "keyreuse.h"
+#include "dkim/dkimmem.h"
+#include "dkim/keyreuse.h"
 
 #define IP_CHUNK	65535
 #define IP_HDR_MAX	1000

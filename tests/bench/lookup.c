@@ -31,9 +31,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "sender.h"
-#include "store.h"
-#include "suppress.h"
+#include "reputation/sender.h"
+#include "store/store.h"
+#include "reputation/suppress.h"
 
 #define BATCH		10000
 #define LOOKUP_N	200000

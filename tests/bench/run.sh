@@ -110,8 +110,8 @@ build() {	# build NAME EXTRA-FLAGS...: into $W/bin unless given
 	die "cannot build mload (see $W/logs/build-mload.log)"
 [ -n "${NULLFILTER:-}" ] || NULLFILTER=$(build nullfilter $(pkg-config --cflags --libs milter)) ||
 	die "cannot build nullfilter: libmilter-dev missing? ($W/logs/build-nullfilter.log)"
-[ -n "${INPROC:-}" ] || INPROC=$(build inproc -I"$TOP/filter" "$TOP/filter/keyreuse.c" \
-	"$TOP/filter/dkimmem.c" $(pkg-config --cflags --libs opendkim libcrypto)) ||
+[ -n "${INPROC:-}" ] || INPROC=$(build inproc -I"$TOP/filter" "$TOP/filter/dkim/keyreuse.c" \
+	"$TOP/filter/dkim/dkimmem.c" $(pkg-config --cflags --libs opendkim libcrypto)) ||
 	{ note "inproc not built (libopendkim-dev missing?): no in-process bound"; INPROC=""; }
 "$PYTHON" -c 'import dkim' 2>/dev/null || die "$PYTHON lacks python3-dkim: signatures cannot be checked"
 # Pin this run to one repguard binary: a rebuild meanwhile must not mix versions.

@@ -9,7 +9,7 @@
 # handler of the same signal), and the daemon then stopped a few seconds
 # later, exit status 0, with no word of why.  Now the main thread never
 # blocks them, and libmilter's thread calls repguard's own sigwait()
-# (filter/milter_sigwait.c), which waits without taking any.  Here:
+# (filter/daemon/milter_sigwait.c), which waits without taking any.  Here:
 #   - the main thread never blocks HUP, TERM or INT and handles them; every
 #     other thread blocks them, libmilter's signal thread included, which
 #     waits in pause() and not in sigwait() (from /proc);

@@ -7,7 +7,7 @@
  * twice gives the same); a failure leaves an empty key; the domain of a
  * key points inside it, just after an '@' (the null sender's is "").
  */
-#include "addr.h"
+#include "base/addr.h"
 #include "fuzz.h"
 
 int

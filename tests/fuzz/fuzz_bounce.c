@@ -13,7 +13,7 @@
  * a class; a token found is RPTOKEN_LEN hex digits; the chunked buffer
  * keeps exactly the first BOUNCE_SCAN_MAX octets and counts the rest.
  */
-#include "bounce.h"
+#include "retpath/bounce.h"
 #include "fuzz.h"
 
 static BOUNCE_RULES *rules;

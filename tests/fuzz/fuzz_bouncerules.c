@@ -16,7 +16,7 @@
  */
 #include <ctype.h>
 
-#include "bouncerules.h"
+#include "retpath/bouncerules.h"
 #include "fuzz.h"
 
 static const char *const classes[] = {

@@ -10,7 +10,7 @@
  * same rule and formats the same again; a format into a small buffer
  * stays inside it.
  */
-#include "bucket.h"
+#include "shaping/bucket.h"
 #include "fuzz.h"
 
 #define RULE_TEXT	128

@@ -15,7 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "cidr.h"
+#include "base/cidr.h"
 #include "fuzz.h"
 
 static int

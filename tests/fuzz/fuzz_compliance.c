@@ -22,7 +22,7 @@
  */
 #include <ctype.h>
 
-#include "compliance.h"
+#include "shaping/compliance.h"
 #include "fuzz.h"
 
 #define HEADERS_MAX	16

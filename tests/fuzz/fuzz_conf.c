@@ -34,7 +34,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "fuzz.h"
 
 static char dir[] = "/tmp/fuzz_conf.XXXXXX";

@@ -24,7 +24,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "declog.h"
+#include "common/declog.h"
 #include "fuzz.h"
 
 #define PAIRS_MAX	64

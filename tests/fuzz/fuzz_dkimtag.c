@@ -15,7 +15,7 @@
  * gets the same value when it fits (and the list holds no NUL), else
  * "tag value too long".
  */
-#include "dkimtag.h"
+#include "dkim/dkimtag.h"
 #include "fuzz.h"
 
 #define OUT_MAX	1024

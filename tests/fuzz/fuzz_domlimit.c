@@ -15,7 +15,7 @@
  */
 #include <ctype.h>
 
-#include "domlimit.h"
+#include "shaping/domlimit.h"
 #include "fuzz.h"
 
 static size_t

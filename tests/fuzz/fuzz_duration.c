@@ -16,7 +16,7 @@
  */
 #include <ctype.h>
 
-#include "duration.h"
+#include "base/duration.h"
 #include "fuzz.h"
 
 #define UNTOUCHED	0x5a5a5a5a5a5a5a5aLL

@@ -9,8 +9,8 @@
  * a plain key (no specials or white space) is found again as the whole
  * field, as "Name <key>" and as "key (comment)".
  */
-#include "addr.h"
-#include "fromhdr.h"
+#include "base/addr.h"
+#include "dkim/fromhdr.h"
 #include "fuzz.h"
 
 /* Does the key hold nothing the From: syntax treats specially? */

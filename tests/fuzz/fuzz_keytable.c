@@ -15,7 +15,7 @@
  * starts with "/", "./" or "../"; writing the entries back as
  * "NAME DOMAIN:SELECTOR:KEY" lines parses to the same entries.
  */
-#include "dkimtable.h"
+#include "dkim/dkimtable.h"
 #include "fuzz.h"
 
 #define FILE_NAME	"keytable"

@@ -17,9 +17,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "dnsq.h"
+#include "ctl/dnsq.h"
 #include "fuzz.h"
-#include "metrics.h"
+#include "common/metrics.h"
 
 static void
 check_metrics(const char *spec)

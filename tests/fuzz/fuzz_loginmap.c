@@ -19,9 +19,9 @@
  */
 #include <ctype.h>
 
-#include "addr.h"
+#include "base/addr.h"
 #include "fuzz.h"
-#include "loginmap.h"
+#include "reputation/loginmap.h"
 
 static int
 is_sep(char c)

@@ -8,7 +8,7 @@
  * input's end and always moves forward; a message never holds a "From "
  * line that follows an empty line.
  */
-#include "ctl_msgsrc.h"
+#include "ctl/ctl_msgsrc.h"
 #include "fuzz.h"
 
 int

@@ -1,5 +1,5 @@
 /*
- * fuzz_mime.c - the MIME reader (policy/mime.h) on any message: bounces,
+ * fuzz_mime.c - the MIME reader (policy/retpath/mime.h) on any message: bounces,
  * complaints and whatever else reaches the bounce domain.
  *
  * The input is a message.  It is split, its fields read, its multipart
@@ -23,7 +23,7 @@
 
 #include <openssl/evp.h>
 
-#include "mime.h"
+#include "retpath/mime.h"
 #include "fuzz.h"
 
 #define DEPTH_MAX	8

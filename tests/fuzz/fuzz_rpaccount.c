@@ -19,13 +19,13 @@
  * most one per recipient, and the reports taken stay within the limit;
  * the suppression list holds listed recipients only.
  */
-#include "addr.h"
-#include "bounce.h"
-#include "bouncerules.h"
-#include "rpaccount.h"
-#include "rprecord.h"
-#include "store.h"
-#include "suppress.h"
+#include "base/addr.h"
+#include "retpath/bounce.h"
+#include "retpath/bouncerules.h"
+#include "retpath/rpaccount.h"
+#include "retpath/rprecord.h"
+#include "store/store.h"
+#include "reputation/suppress.h"
 #include "fuzz.h"
 
 #define REPORTS_MAX	8

@@ -22,7 +22,7 @@
 #include <ctype.h>
 #include <strings.h>
 
-#include "rptoken.h"
+#include "retpath/rptoken.h"
 #include "fuzz.h"
 
 static RPTOKEN_KEY keys[2];

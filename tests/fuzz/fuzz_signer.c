@@ -1,5 +1,5 @@
 /*
- * fuzz_signer.c - DKIM signing (filter/signer.h) of any message a client
+ * fuzz_signer.c - DKIM signing (filter/dkim/signer.h) of any message a client
  * submits, fed as the milter feeds it.
  *
  * One SIGNER is made at start from a real configuration: an RSA-1024 key
@@ -25,9 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "dkimtag.h"
-#include "signer.h"
+#include "conf/conf.h"
+#include "dkim/dkimtag.h"
+#include "dkim/signer.h"
 #include "fuzz.h"
 
 #define CHUNKS_MAX	64

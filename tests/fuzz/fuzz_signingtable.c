@@ -22,7 +22,7 @@
  * rule.  dkimtable_check() counts every rule not named "%" against an
  * empty KeyTable and none against a KeyTable of all the names.
  */
-#include "dkimtable.h"
+#include "dkim/dkimtable.h"
 #include "fuzz.h"
 
 #define FILE_NAME	"signingtable"

@@ -4,7 +4,7 @@
  *
  * The first octet chooses the decoder, the rest is the stored value:
  *	0  bucket_decode()		(public: called on an exact-size copy)
- *	1  sender_decode()		(policy/sender_int.h: the same), then
+ *	1  sender_decode()		(policy/reputation/sender_int.h: the same), then
  *					through sender_get()
  *	2  rprecord_get()		the decoders of these four are static:
  *	3  bevent_get()			the value is put in a real store (LMDB
@@ -27,14 +27,14 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "bevent.h"
-#include "bucket.h"
-#include "history.h"
-#include "rprecord.h"
-#include "sender.h"
-#include "sender_int.h"
-#include "store.h"
-#include "suppress.h"
+#include "retpath/bevent.h"
+#include "shaping/bucket.h"
+#include "reputation/history.h"
+#include "retpath/rprecord.h"
+#include "reputation/sender.h"
+#include "reputation/sender_int.h"
+#include "store/store.h"
+#include "reputation/suppress.h"
 #include "fuzz.h"
 
 static STORE *store;

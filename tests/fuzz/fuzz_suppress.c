@@ -14,9 +14,9 @@
 #include <ctype.h>
 
 #include "fuzz.h"
-#include "suppress_csv.h"
+#include "reputation/suppress_csv.h"
 
-#define EXPORT_LINE	2048		/* filter/ctl_suppress.c's buffer */
+#define EXPORT_LINE	2048		/* filter/ctl/ctl_suppress.c's buffer */
 
 #define TERMINATED(a)	(memchr((a), '\0', sizeof(a)) != NULL)
 

@@ -21,7 +21,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "tclass.h"
+#include "shaping/tclass.h"
 
 #define HEADERS_MAX	16
 

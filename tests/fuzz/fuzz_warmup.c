@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "fuzz.h"
-#include "warmup.h"
+#include "shaping/warmup.h"
 
 #define OFFSET_MAX	(1100LL * 86400)	/* seconds either side */
 

@@ -23,7 +23,7 @@
 #   - a second token in the same message gets 452 4.5.3;
 #   - ReportClientLimit: a client past its rate gets 451 4.7.1 at RCPT.
 # (The forgeries themselves, 40 reports naming strangers and so on, are in
-# tests/unit/test_rpaccount.c and, through Postfix, tests/e2e/t_forgery_e2e.sh.)
+# tests/unit/retpath/test_rpaccount.c and, through Postfix, tests/e2e/t_forgery_e2e.sh.)
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
 rg_milter_test

@@ -1,0 +1,158 @@
+/*
+ * conf.h - the configuration: a typed keyword table and immutable,
+ * reference-counted snapshots.
+ *
+ *	CONF *c = conf_load(path, &errors);	NULL: errors holds one
+ *						"file:line: message" per line
+ *	conf_socket(c) ...			read-only accessors
+ *	conf_ref(c); conf_unref(c);		share a snapshot
+ *
+ *	conf_current() / conf_install(c)	the daemon's current snapshot:
+ *						conf_current() returns a new
+ *						reference; conf_install() swaps
+ *						atomically and drops the old one
+ *
+ * conf_str(), conf_num() and conf_line() read any keyword by name (its
+ * value as written, its parsed number — enum index, boolean, mode,
+ * canonicalization as header<<1|body with 1 = relaxed — and its line).
+ * Unless CONF_NO_KEYS is given, conf_load() also reads and checks the
+ * DKIM keys (filter/dkim/signer.c) and the return-path keys (filter/retpath/retpath.c)
+ * and keeps both in the snapshot.
+ *
+ * A snapshot never changes once loaded, so a connection that took a
+ * reference sees one consistent configuration however often the daemon
+ * reloads.  conf_restart_changes() lists the keywords that differ between
+ * two snapshots but only take effect at restart.
+ */
+#ifndef REPGUARD_CONF_H
+#define REPGUARD_CONF_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shaping/bucket.h"
+#include "base/cidr.h"
+#include "shaping/domlimit.h"
+#include "reputation/loginmap.h"
+#include "reputation/reputation.h"
+#include "store/store.h"
+#include "shaping/tclass.h"
+#include "shaping/warmup.h"
+
+#define CONF_DEFAULT_PATH	SYSCONFDIR "/repguard/repguard.conf"
+
+enum conf_on_error {
+	CONF_ON_ERROR_TEMPFAIL,
+	CONF_ON_ERROR_ACCEPT
+};
+
+enum conf_on_no_key {
+	CONF_ON_NO_KEY_ACCEPT,
+	CONF_ON_NO_KEY_TEMPFAIL,
+	CONF_ON_NO_KEY_DEFAULT
+};
+
+enum conf_domain_from {
+	CONF_FROM_HEADER,
+	CONF_FROM_ENVELOPE
+};
+
+enum conf_alignment {
+	CONF_ALIGN_OFF,
+	CONF_ALIGN_LOG,
+	CONF_ALIGN_REJECT
+};
+
+enum conf_pause_action {
+	CONF_PAUSE_TEMPFAIL,
+	CONF_PAUSE_QUARANTINE,
+	CONF_PAUSE_REJECT
+};
+
+enum conf_suppression {
+	CONF_SUPPRESS_OFF,
+	CONF_SUPPRESS_GLOBAL,
+	CONF_SUPPRESS_SENDER
+};
+
+enum conf_compliance {
+	CONF_COMPLIANCE_OFF,
+	CONF_COMPLIANCE_LOG,
+	CONF_COMPLIANCE_ADD,
+	CONF_COMPLIANCE_REJECT
+};
+
+/* Traffic shaping: classes, limits, warm-up, bulk compliance. */
+typedef struct {
+	TCLASS_RULES	 tclass;
+	BUCKET_RULE	 bulk, transactional, relay;	/* tokens 0: none */
+	BUCKET_RULE	 report_client;		/* reports per client */
+	DOMLIMITS	*domains;		/* NULL: no DomainLimits */
+	int64_t		 warmup_start;		/* 0: no warm-up */
+	WARMUP		 warmup;
+	int		 compliance;		/* CONF_COMPLIANCE_* */
+	const char	*unsubscribe_url;	/* NULL: none */
+	const char	*feedback_id;		/* NULL: none */
+} CONF_SHAPING;
+
+enum conf_algorithm {
+	CONF_ALG_RSA_SHA256,
+	CONF_ALG_ED25519_SHA256
+};
+
+#define CONF_NO_KEYS	0x01	/* conf_load(): do not read signing keys */
+
+typedef struct CONF CONF;
+struct SIGNER;
+struct RETPATH;
+
+CONF		*conf_load(const char *path, int flags, char **errors);
+const char	*conf_warnings(const CONF *);		/* NULL: none */
+const char	*conf_str(const CONF *, const char *keyword);	/* NULL: unset */
+long long	 conf_num(const CONF *, const char *keyword);
+int		 conf_line(const CONF *, const char *keyword);	/* 0: default */
+const struct SIGNER *conf_signer(const CONF *);	/* NULL: CONF_NO_KEYS */
+const struct RETPATH *conf_retpath(const CONF *); /* NULL: CONF_NO_KEYS */
+const LOGINMAP	*conf_loginmap(const CONF *);	/* NULL: none */
+const LOGINMAP	*conf_signauth(const CONF *);	/* SigningAuthorization,
+				   else SenderLoginMap; NULL: none (open) */
+int		 conf_signing_open(const CONF *, char *what, size_t whatsize);
+struct BOUNCE_RULES;
+const struct BOUNCE_RULES *conf_bounce_rules(const CONF *); /* NULL: none */
+struct RPDNS;
+struct RPDNS	*conf_rpdns(const CONF *);	/* NULL: no check */
+const REP_RULES	*conf_rep_rules(const CONF *);	/* NULL: Reputation no */
+const CONF_SHAPING *conf_shaping(const CONF *);
+char		*conf_shaping_load(const CONF *, CONF_SHAPING *);
+char		*conf_rep_load(const CONF *, REP_RULES *);	/* conf_rep.c */
+void		 conf_shaping_free(CONF_SHAPING *);
+int		 conf_shaping_rule(const CONF *, const char *bucket,
+		    BUCKET_RULE *, char *what, size_t whatsize);
+int		 conf_major_receiver(const CONF *, const char *domain);
+void		 conf_ref(CONF *);
+void		 conf_unref(CONF *);
+CONF		*conf_current(void);
+void		 conf_install(CONF *);
+char		*conf_restart_changes(const CONF *old, const CONF *new);
+
+const char	*conf_path(const CONF *);
+const char	*conf_socket(const CONF *);
+const char	*conf_metrics_listen(const CONF *);	/* NULL: none */
+mode_t		 conf_umask(const CONF *);
+const char	*conf_pidfile(const CONF *);		/* NULL: none */
+const char	*conf_user(const CONF *);		/* NULL: none */
+const char	*conf_database_path(const CONF *);
+uint64_t	 conf_database_max(const CONF *);
+void		 conf_store_opts(const CONF *, STORE_OPTS *);	/* max size,
+				   file mode: 0660 less UMask, never others' */
+const CIDR_LIST	*conf_internal_hosts(const CONF *);
+int		 conf_sender_key(const CONF *);		/* SENDER_KEY_* */
+int		 conf_on_error(const CONF *);		/* CONF_ON_ERROR_* */
+int		 conf_suppression(const CONF *);	/* CONF_SUPPRESS_* */
+int		 conf_pause_action(const CONF *);	/* CONF_PAUSE_* */
+long long	 conf_probation_limit(const CONF *);	/* 0: none */
+int		 conf_syslog(const CONF *);
+int		 conf_syslog_facility(const CONF *);
+unsigned	 conf_commit_interval(const CONF *);	/* milliseconds */
+
+#endif

@@ -1,0 +1,482 @@
+/*
+ * milter_shape.c - traffic shaping in the milter: the class of each
+ * outbound message, its rate limits, the relay's warm-up, and what bulk
+ * mail must carry.
+ *
+ * Owns: milter_shape_rcpt(), milter_shape_header(), milter_shape_eoh(),
+ * milter_shape_eom(), milter_shape_added(), milter_shape_end(),
+ * milter_probation_full().
+ *
+ * Decisions: the class is decided at end of header (tclass.c) and
+ * logged with its reason.  Buckets are the daemon's in-memory table
+ * (shape.c): a check never waits for the store's writer.
+ *   RCPT	each recipient takes one token from its domain's buckets
+ *		(DomainLimits; every class: a receiver throttles the IP,
+ *		whatever the mail); limited: 451 4.7.1 for that recipient
+ *		alone, the others still go.
+ *   EOM	the message takes one token from the sender's bucket of its
+ *		class (BulkLimit or TransactionalLimit), from probation's
+ *		(ProbationLimit per RateWindowShort), and from the relay's
+ *		(RelayLimit) and today's warm-up quota.  The relay and the
+ *		warm-up count every message but hold back only bulk mail:
+ *		transactional mail is never delayed by a bulk limit.
+ * Tokens a message took are given back if it does not go (refused
+ * later, aborted, the connection lost): a refused message is charged to
+ * no bucket.  A bulk message without one-click unsubscribe gets
+ * BulkCompliance: reject (550 5.7.1 naming what is missing, told at
+ * end of message), add (the headers from ListUnsubscribeURL, fed to the
+ * signer before it starts, so the DKIM signature covers them), log, or
+ * off.  FeedbackID adds a Feedback-ID to any message without one.
+ *
+ * Must not: refuse at RCPT when the MTA was told no RCPT replies are
+ * coming (then the recipient passes, logged), or hold the bucket table's
+ * lock across anything but a take.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+
+#include "common/log.h"
+#include "base/mem.h"
+#include "milter/milter_int.h"
+#include "shaping/shape.h"
+
+/* Remember a take, to give it back if the message does not go. */
+static void
+milter_shape_keep(struct milter_conn *c, const SHAPE_ITEM *it, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (c->ntaken == c->takencap) {
+			c->takencap = c->takencap ? c->takencap * 2 : 8;
+			c->taken = mem_realloc(c->taken, c->takencap *
+			    sizeof(*c->taken));
+		}
+		c->taken[c->ntaken].name = mem_strdup(it[i].name);
+		c->taken[c->ntaken].rule = *it[i].rule;
+		c->taken[c->ntaken].soft = it[i].soft;
+		c->ntaken++;
+	}
+}
+
+/*
+ * The message is over: went (its takes stay) or not (they are given
+ * back).  Called at end of message and from every reset.
+ */
+void
+milter_shape_end(struct milter_conn *c, int went, int64_t now_ms)
+{
+	SHAPE_ITEM it;
+	size_t i;
+
+	for (i = 0; i < c->ntaken; i++) {
+		if (!went && milter_shape != NULL) {
+			it.name = c->taken[i].name;
+			it.rule = &c->taken[i].rule;
+			it.soft = c->taken[i].soft;
+			shape_give(milter_shape, &it, 1, 1, now_ms);
+		}
+		free(c->taken[i].name);
+	}
+	c->ntaken = 0;
+	for (i = 0; i < c->nadded; i++) {
+		free(c->added[i].name);
+		free(c->added[i].value);
+	}
+	c->nadded = 0;
+	c->shape_refuse[0] = '\0';
+}
+
+/*
+ * A bucket's name: prefix, sender key, suffix.  A key too long for a
+ * name (more than about 400 octets) is cut and followed by a hash of
+ * the whole key, so that two such keys still get their own buckets.
+ */
+static void
+milter_bucket_name(char *out, size_t outsize, const char *prefix,
+    const char *key, const char *suffix)
+{
+	int n = snprintf(out, outsize, "%s%s%s", prefix, key, suffix);
+
+	if (n >= 0 && (size_t)n < outsize)
+		return;
+	snprintf(out, outsize, "%s%.*s#%016llx%s", prefix, (int)(outsize -
+	    strlen(prefix) - strlen(suffix) - 18), key,
+	    (unsigned long long)shape_hash(key), suffix);
+}
+
+/* ", try again in N s" */
+static void
+milter_wait_text(int64_t wait_ms, char *out, size_t outsize)
+{
+	if (wait_ms == BUCKET_NEVER)
+		snprintf(out, outsize, "try again after 00:00 UTC");
+	else
+		snprintf(out, outsize, "try again in %lld s",
+		    (long long)((wait_ms + 999) / 1000));
+}
+
+/* An outbound recipient (canonical key): its domain's buckets. */
+sfsistat
+milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
+    int64_t now_ms)
+{
+	const CONF_SHAPING *sh = conf_shaping(c->conf);
+	const DOMLIMIT *hit[2];
+	char names[2][BUCKET_NAME_MAX + 1], rule[80], wait[64], text[600];
+	char clean[1200];
+	const char *dom = strrchr(rcpt, '@');
+	SHAPE_ITEM it[2];
+	SHAPE_RESULT res;
+	size_t n, i;
+	int rc;
+
+	if (sh->domains == NULL || dom == NULL ||
+	    (n = domlimit_find(sh->domains, dom + 1, hit)) == 0)
+		return SMFIS_CONTINUE;
+	for (i = 0; i < n; i++) {
+		if (domlimit_bucket(hit[i], dom + 1, c->sender, names[i],
+		    sizeof(names[i])) != 0)
+			return SMFIS_CONTINUE;	/* a name too long: no limit */
+		it[i].name = names[i];
+		it[i].rule = &hit[i]->rule;
+		it[i].soft = (c->noreply & SMFIP_NR_RCPT) != 0;
+	}
+	rc = shape_take(milter_shape, it, n, 1, now_ms, &res);
+	if (rc == STORE_ERROR) {
+		msg_warn("%s: rate limit of %s: %s: rcpt passed", c->id,
+		    it[res.which].name, res.err);
+		return SMFIS_CONTINUE;
+	}
+	if (rc == 0) {
+		milter_shape_keep(c, it, n);
+		return SMFIS_CONTINUE;
+	}
+	bucket_rule_format(&hit[res.which]->rule, rule, sizeof(rule));
+	milter_wait_text(res.wait_ms, wait, sizeof(wait));
+	msg_info("%s: sender=%s rcpt=%s: limited by %s (%s%s): temporary "
+	    "failure, %s", c->id, c->sender, rcpt, it[res.which].name, rule,
+	    hit[res.which]->per_sender ? " per sender" : "", wait);
+	snprintf(text, sizeof(text), "repguard: the rate limit for %.200s "
+	    "(%s%s) is reached, %s", strcmp(hit[res.which]->group, "*") ?
+	    hit[res.which]->group : dom + 1, rule, hit[res.which]->per_sender ?
+	    " per sender" : "", wait);
+	milter_reply_clean(text, clean, sizeof(clean));
+	milter_reply(ctx, c, "451", "4.7.1", clean, "domain-limit");
+	return SMFIS_TEMPFAIL;
+}
+
+/*
+ * A report to the bounce domain from this client: ReportClientLimit.  A
+ * refusal is a 451 for this recipient; the client sends it later.
+ */
+sfsistat
+milter_shape_report(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
+{
+	const CONF_SHAPING *sh = conf_shaping(c->conf);
+	char name[BUCKET_NAME_MAX + 1], rule[80], wait[64], text[400];
+	char clean[800];
+	SHAPE_ITEM it;
+	SHAPE_RESULT res;
+	int rc;
+
+	if (sh->report_client.tokens == 0 || (c->noreply & SMFIP_NR_RCPT))
+		return SMFIS_CONTINUE;
+	snprintf(name, sizeof(name), "report:%s", c->addr[0] ? c->addr :
+	    "unknown");
+	it.name = name;
+	it.rule = &sh->report_client;
+	it.soft = 0;
+	rc = shape_take(milter_shape, &it, 1, 1, now_ms, &res);
+	if (rc == STORE_ERROR) {
+		msg_warn("%s: rate limit of %s: %s: report taken", c->id, name,
+		    res.err);
+		return SMFIS_CONTINUE;
+	}
+	if (rc == 0)
+		return SMFIS_CONTINUE;
+	bucket_rule_format(&sh->report_client, rule, sizeof(rule));
+	milter_wait_text(res.wait_ms, wait, sizeof(wait));
+	msg_info("%s: report from %s to %s: limited by %s (%s): temporary "
+	    "failure, %s", c->id, c->addr, c->im.rcpt, name, rule, wait);
+	snprintf(text, sizeof(text), "repguard: too many reports from %.64s "
+	    "(%s), %s", c->addr, rule, wait);
+	milter_reply_clean(text, clean, sizeof(clean));
+	milter_reply(ctx, c, "451", "4.7.1", clean, "report-limit");
+	return SMFIS_TEMPFAIL;
+}
+
+void
+milter_shape_header(struct milter_conn *c, const char *name,
+    const char *value)
+{
+	if (!c->outbound)
+		return;
+	tclass_header(&c->tc, &conf_shaping(c->conf)->tclass, name, value);
+	compliance_header(&c->cm, name, value);
+}
+
+/* A header to add at end of message, fed to the signer now. */
+static void
+milter_shape_add(struct milter_conn *c, const char *name, const char *value)
+{
+	char *v = mem_alloc(strlen(value) + 2);
+
+	snprintf(v, strlen(value) + 2, "%s%s", c->leadspc ? " " : "", value);
+	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
+		c->sign_rc = signer_msg_header(c->sign, name, v, !c->leadspc);
+	c->added[c->nadded].name = mem_strdup(name);
+	c->added[c->nadded].value = v;
+	c->nadded++;
+}
+
+/* One-click unsubscribe headers from ListUnsubscribeURL. */
+static void
+milter_shape_unsubscribe(struct milter_conn *c, const COMPLIANCE_VARS *v,
+    int missing)
+{
+	const CONF_SHAPING *sh = conf_shaping(c->conf);
+	char url[900], hv[1000];
+	int rc;
+
+	if ((missing & COMPLIANCE_NO_HTTPS) && !(missing &
+	    COMPLIANCE_NO_UNSUBSCRIBE)) {
+		msg_info("%s: bulk mail from %s: its List-Unsubscribe has no "
+		    "https URI; not changed (BulkCompliance add only adds "
+		    "what is absent)", c->id, c->sender);
+		missing &= ~COMPLIANCE_NO_HTTPS;
+	}
+	if (missing & COMPLIANCE_NO_UNSUBSCRIBE) {
+		rc = compliance_expand(sh->unsubscribe_url, v, 1, url,
+		    sizeof(url));
+		if (rc != 0) {
+			msg_info("%s: bulk mail from %s: List-Unsubscribe not "
+			    "added: %s", c->id, c->sender, rc == -2 ?
+			    "ListUnsubscribeURL names %{rcpt} and the message "
+			    "has more than one recipient" : "URL too long");
+			return;
+		}
+		snprintf(hv, sizeof(hv), "<%s>", url);
+		milter_shape_add(c, "List-Unsubscribe", hv);
+	}
+	if ((missing & COMPLIANCE_NO_ONE_CLICK) && (c->cm.https ||
+	    (missing & COMPLIANCE_NO_UNSUBSCRIBE)))
+		milter_shape_add(c, "List-Unsubscribe-Post",
+		    "List-Unsubscribe=One-Click");
+	msg_info("%s: bulk mail from %s: added one-click unsubscribe "
+	    "(BulkCompliance add)", c->id, c->sender);
+}
+
+/*
+ * End of header: the class, then what bulk mail must carry.  Runs before
+ * the signer is started, so that added headers are signed.
+ */
+void
+milter_shape_eoh(struct milter_conn *c)
+{
+	const CONF_SHAPING *sh = conf_shaping(c->conf);
+	COMPLIANCE_VARS v;
+	char miss[200], fid[300];
+	const char *at = strrchr(c->sender, '@');
+	int missing;
+
+	if (!c->outbound)
+		return;
+	c->cls = tclass_decide(&c->tc, &sh->tclass, c->sender, c->cls_why,
+	    sizeof(c->cls_why));
+	memset(&v, 0, sizeof(v));
+	v.sender = c->sender;
+	v.domain = at != NULL ? at + 1 : c->sender;
+	v.class_name = tclass_name(c->cls);
+	if (c->rcpts == 1 && c->first_rcpt[0] != '\0')
+		v.rcpt = c->first_rcpt;
+	if (sh->feedback_id != NULL && !c->cm.feedback_id &&
+	    compliance_expand(sh->feedback_id, &v, 0, fid, sizeof(fid)) == 0)
+		milter_shape_add(c, "Feedback-ID", fid);
+	if (c->cls != TCLASS_BULK || sh->compliance == CONF_COMPLIANCE_OFF ||
+	    (missing = compliance_missing(&c->cm)) == 0)
+		return;
+	compliance_missing_text(missing, miss, sizeof(miss));
+	switch (sh->compliance) {
+	case CONF_COMPLIANCE_REJECT:
+		msg_info("%s: bulk mail from %s without %s (BulkCompliance "
+		    "reject)", c->id, c->sender, miss);
+		snprintf(c->shape_refuse, sizeof(c->shape_refuse), "repguard: "
+		    "bulk mail must carry %s (RFC 8058 one-click "
+		    "unsubscribe)", miss);
+		break;
+	case CONF_COMPLIANCE_ADD:
+		milter_shape_unsubscribe(c, &v, missing);
+		break;
+	default:
+		msg_info("%s: bulk mail from %s without %s (BulkCompliance "
+		    "log)", c->id, c->sender, miss);
+	}
+}
+
+/* Add the headers milter_shape_eoh() chose; -1 if the MTA refuses. */
+int
+milter_shape_added(SMFICTX *ctx, struct milter_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nadded; i++)
+		if (smfi_addheader(ctx, c->added[i].name, c->added[i].value) !=
+		    MI_SUCCESS)
+			return -1;
+	return 0;
+}
+
+/* The probation bucket's rule: ProbationLimit per RateWindowShort. */
+static int
+milter_probation_rule(const struct milter_conn *c, BUCKET_RULE *r,
+    char *name, size_t namesize)
+{
+	const REP_RULES *rr = conf_rep_rules(c->conf);
+	long long limit = conf_probation_limit(c->conf);
+
+	if (rr == NULL || limit == 0)
+		return 0;
+	r->tokens = limit;
+	r->burst = limit;
+	r->period_ms = rr->window[0] * 1000;
+	milter_bucket_name(name, namesize, "probation:", c->sender, "");
+	return 1;
+}
+
+/*
+ * At MAIL FROM, for a sender on probation: 1 if its bucket is empty
+ * (the answer is then set), so that the client is told before it sends
+ * the data.
+ */
+int
+milter_probation_full(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
+{
+	char name[BUCKET_NAME_MAX + 1], text[400], wait[64], clean[800];
+	BUCKET_RULE r;
+	SHAPE_ITEM it;
+	SHAPE_RESULT res;
+
+	if (!milter_probation_rule(c, &r, name, sizeof(name)))
+		return 0;
+	it.name = name;
+	it.rule = &r;
+	it.soft = 0;
+	if (shape_peek(milter_shape, &it, 1, 1, now_ms, &res) != SHAPE_LIMITED)
+		return 0;
+	milter_wait_text(res.wait_ms, wait, sizeof(wait));
+	msg_info("%s: client=%s sender=%s: on probation, ProbationLimit "
+	    "%lld per %llds reached: temporary failure, %s", c->id, c->addr,
+	    c->sender, (long long)r.tokens, (long long)r.period_ms / 1000,
+	    wait);
+	snprintf(text, sizeof(text), "sender %.200s is on probation: at most "
+	    "%lld messages per %llds, %s", c->sender,
+	    (long long)r.tokens, (long long)r.period_ms / 1000, wait);
+	milter_reply_clean(text, clean, sizeof(clean));
+	milter_reply(ctx, c, "451", "4.7.1", clean, "probation-limit");
+	return 1;
+}
+
+/*
+ * End of message: the message's own buckets.  SMFIS_CONTINUE: taken
+ * (given back by milter_shape_end() if it does not go after all).
+ */
+sfsistat
+milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
+{
+	const CONF_SHAPING *sh = conf_shaping(c->conf);
+	char names[4][BUCKET_NAME_MAX + 1], rule[80], wait[64], text[600];
+	char what[500], clean[1200];
+	int bulk = c->cls == TCLASS_BULK, day;
+	BUCKET_RULE prob, quota;
+	const BUCKET_RULE *own = bulk ? &sh->bulk : &sh->transactional;
+	SHAPE_ITEM it[4];
+	SHAPE_RESULT res;
+	int64_t limit;
+	size_t n = 0;
+	int rc;
+
+	if (c->shape_refuse[0] != '\0') {
+		milter_reply(ctx, c, "550", "5.7.1", c->shape_refuse,
+		    "compliance");
+		return SMFIS_REJECT;
+	}
+	if (own->tokens > 0) {
+		milter_bucket_name(names[n], sizeof(names[n]), "sender:",
+		    c->sender, c->cls == TCLASS_BULK ? ":bulk" :
+		    ":transactional");
+		it[n].name = names[n];
+		it[n].rule = own;
+		it[n++].soft = 0;
+	}
+	if (c->probation && milter_probation_rule(c, &prob, names[n],
+	    sizeof(names[n]))) {
+		it[n].name = names[n];
+		it[n].rule = &prob;
+		it[n++].soft = 0;
+	}
+	if (sh->relay.tokens > 0) {
+		snprintf(names[n], sizeof(names[n]), "relay");
+		it[n].name = names[n];
+		it[n].rule = &sh->relay;
+		it[n++].soft = !bulk;
+	}
+	if (sh->warmup_start != 0 && (limit = warmup_limit(&sh->warmup,
+	    sh->warmup_start, now_ms / 1000, &day)) > 0) {
+		time_t t = (time_t)(now_ms / 1000);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(names[n], sizeof(names[n]), "warmup:%Y-%m-%d", &tm);
+		quota.tokens = quota.burst = limit;
+		quota.period_ms = 0;
+		it[n].name = names[n];
+		it[n].rule = &quota;
+		it[n++].soft = !bulk;
+	}
+	if (n == 0)
+		return SMFIS_CONTINUE;
+	rc = shape_take(milter_shape, it, n, 1, now_ms, &res);
+	if (rc == STORE_ERROR)
+		return milter_on_error(ctx, c, res.err);
+	if (rc == 0) {
+		milter_shape_keep(c, it, n);
+		return SMFIS_CONTINUE;
+	}
+	milter_wait_text(res.wait_ms, wait, sizeof(wait));
+	bucket_rule_format(it[res.which].rule, rule, sizeof(rule));
+	if (it[res.which].rule == &quota)
+		snprintf(what, sizeof(what), "warm-up day %d: the relay's limit "
+		    "of %lld bulk messages today", day, (long long)quota.tokens);
+	else if (it[res.which].rule == &prob)
+		snprintf(what, sizeof(what), "sender %.200s is on probation: "
+		    "at most %lld messages per %llds", c->sender,
+		    (long long)prob.tokens, (long long)prob.period_ms / 1000);
+	else if (it[res.which].rule == &sh->relay)
+		snprintf(what, sizeof(what), "the relay's limit for bulk mail "
+		    "(%s)", rule);
+	else
+		snprintf(what, sizeof(what), "the %s limit of sender %.200s "
+		    "(%s)", tclass_name(c->cls), c->sender, rule);
+	msg_info("%s: client=%s sender=%s class=%s: limited by %s: %s: "
+	    "temporary failure, %s", c->id, c->addr, c->sender,
+	    tclass_name(c->cls), it[res.which].name, what, wait);
+	if (it[res.which].rule == &prob)
+		snprintf(text, sizeof(text), "%s, %s", what, wait);
+	else
+		snprintf(text, sizeof(text), "repguard: %s is reached, %s",
+		    what, wait);
+	milter_reply_clean(text, clean, sizeof(clean));
+	milter_reply(ctx, c, "451", "4.7.1", clean, it[res.which].rule ==
+	    &quota ? "warmup" : it[res.which].rule == &prob ?
+	    "probation-limit" : it[res.which].rule == &sh->relay ?
+	    "relay-limit" : bulk ? "bulk-limit" : "transactional-limit");
+	return SMFIS_TEMPFAIL;
+}

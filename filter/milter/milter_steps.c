@@ -1,0 +1,206 @@
+/*
+ * milter_steps.c - the steps of one message that the callbacks in
+ * milter.c call: the envelope and its checks (SenderLoginMap,
+ * ReturnPathCheck), return-path rewriting, and the reports that come back
+ * to the bounce domain.  DKIM signing and From: alignment are
+ * milter_sign.c's.
+ *
+ * Owns: milter_envelope(), milter_login_may(), milter_check_domain(),
+ * milter_rewrite(), milter_report().
+ *
+ * Must not: keep state outside the connection's struct milter_conn, or
+ * hold a store transaction across calls.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "common/log.h"
+#include "base/mem.h"
+#include "milter/milter_int.h"
+#include "retpath/retpath.h"
+#include "retpath/rpdns.h"
+
+/*
+ * The canonical envelope sender, and the ESMTP parameters a new one must
+ * keep (Postfix honours only RET and ENVID when the sender is changed).
+ */
+void
+milter_envelope(struct milter_conn *c, const char *from, char **args)
+{
+	size_t n, len;
+
+	if (addr_canon(from, strlen(from), c->from, sizeof(c->from), &n) !=
+	    NULL)
+		c->from[0] = '\0';
+	c->esmtp[0] = '\0';
+	for (; args != NULL && *args != NULL; args++) {
+		if (strncasecmp(*args, "RET=", 4) != 0 &&
+		    strncasecmp(*args, "ENVID=", 6) != 0)
+			continue;
+		len = strlen(c->esmtp);
+		if (len + strlen(*args) + 2 > sizeof(c->esmtp))
+			continue;
+		snprintf(c->esmtp + len, sizeof(c->esmtp) - len, "%s%s",
+		    len ? " " : "", *args);
+	}
+	c->rewrite = retpath_applies(conf_retpath(c->conf), c->from);
+}
+
+/*
+ * ReturnPathCheck, for a return-path that is not rewritten: its domain
+ * must be able to receive bounces (an MX that is not a null MX, or an A or
+ * AAAA record).  DNS that does not answer gets OnDNSError.
+ */
+sfsistat
+milter_check_domain(SMFICTX *ctx, struct milter_conn *c)
+{
+	const char *dom = addr_domain(c->from);
+	char why[256], text[400];
+
+	switch (rpdns_check(conf_rpdns(c->conf), dom, clock_now(), why,
+	    sizeof(why))) {
+	case RPDNS_FAIL:
+		msg_info("%s: refused: return-path %s cannot receive bounces: "
+		    "%s", c->id, c->from, why);
+		snprintf(text, sizeof(text), "repguard: the sender's domain "
+		    "cannot receive bounces: %s", why);
+		milter_reply(ctx, c, "550", "5.1.8", text, "sender-domain");
+		return SMFIS_REJECT;
+	case RPDNS_ERROR:
+		if (conf_num(c->conf, "OnDNSError") == CONF_ON_ERROR_ACCEPT) {
+			msg_info("%s: %s (OnDNSError accept)", c->id, why);
+			break;
+		}
+		msg_info("%s: %s: temporary failure (OnDNSError tempfail)",
+		    c->id, why);
+		snprintf(text, sizeof(text), "repguard: %s, try again later",
+		    why);
+		milter_reply(ctx, c, "451", "4.4.3", text, "dns-error");
+		return SMFIS_TEMPFAIL;
+	}
+	milter_sign_start(c);
+	return SMFIS_CONTINUE;
+}
+
+/*
+ * SenderLoginMap: may this login use this envelope sender?  Without a map
+ * every login may use every sender; the null sender is never checked.
+ */
+int
+milter_login_may(const struct milter_conn *c, const char *login,
+    const char *from)
+{
+	const LOGINMAP *m = conf_loginmap(c->conf);
+	char key[ADDR_KEY_MAX];
+	size_t n;
+
+	if (m == NULL)
+		return 1;
+	if (addr_canon(from, strlen(from), key, sizeof(key), &n) != NULL)
+		return 0;
+	return key[0] == '\0' || loginmap_allows(m, key, login);
+}
+
+/*
+ * Replace the envelope sender by a return-path with a token, after the
+ * record the token names is queued for the store (same batch as the
+ * counters).  0, or -1 with the reason in why.
+ */
+int
+milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
+    size_t whylen)
+{
+	const RETPATH *rp = conf_retpath(c->conf);
+	unsigned char key[RPRECORD_KEY_LEN], *val;
+	char addr[ADDR_KEY_MAX], bracketed[ADDR_KEY_MAX + 2];
+	const char *err;
+	uint64_t id;
+	size_t n;
+
+	if (rptoken_new_id(&id) != 0) {
+		snprintf(why, whylen, "return-path: no random id");
+		return -1;
+	}
+	if ((err = retpath_address(rp, id, now, addr, sizeof(addr))) != NULL) {
+		snprintf(why, whylen, "return-path: %s", err);
+		return -1;
+	}
+	c->rp.created = now;
+	c->rp.expires = now + retpath_expiry(rp);
+	snprintf(c->rp.sender, sizeof(c->rp.sender), "%s", c->sender);
+	snprintf(c->rp.from, sizeof(c->rp.from), "%s", c->from);
+	snprintf(c->rp.qid, sizeof(c->rp.qid), "%s", c->id);
+	val = mem_alloc(RPRECORD_VALUE_MAX);
+	n = rprecord_encode(id, &c->rp, key, val, RPRECORD_VALUE_MAX);
+	if (n == 0) {
+		free(val);
+		snprintf(why, whylen, "return-path: record does not fit");
+		return -1;
+	}
+	snprintf(bracketed, sizeof(bracketed), "<%s>", addr);
+	if (smfi_chgfrom(ctx, bracketed, c->esmtp[0] ? c->esmtp : NULL) !=
+	    MI_SUCCESS) {
+		free(val);
+		snprintf(why, whylen, "return-path: the MTA refused to change "
+		    "the envelope sender");
+		return -1;
+	}
+	tally_put(milter_tally, STORE_DB_RETURNPATH, key, sizeof(key), val, n);
+	free(val);
+	msg_info("%s: return-path %s -> %s", c->id, c->from, addr);
+	return 0;
+}
+
+/*
+ * A report to the return-path domain: recorded, then forwarded to the
+ * original sender (BounceForward, at most once per recipient of the
+ * message) or dropped.  Other recipients of the
+ * same message, if any, still get it.
+ */
+sfsistat
+milter_report(SMFICTX *ctx, struct milter_conn *c)
+{
+	INTAKE_RESULT res;
+	char addr[ADDR_KEY_MAX + 2];
+
+	if (!c->im.active) {		/* only bad tokens, no RCPT replies */
+		msg_info("%s: report with a bad token dropped", c->id);
+		return c->other_rcpts ? SMFIS_CONTINUE : SMFIS_DISCARD;
+	}
+	/*
+	 * Our own MTA can bounce a message within milliseconds of its end of
+	 * message, before the batch that holds its record is written: write
+	 * what is queued first (reports are rare; this is one commit).
+	 */
+	(void)tally_flush(milter_tally);
+	intake_eom(&c->im, milter_store, c->conf, c->id, clock_now(),
+	    &res);
+	msg_info("%s", res.log);
+	if (res.foreign[0] != '\0')
+		msg_warn("%s", res.foreign);
+	if (res.change[0] != '\0')
+		msg_info("%s: %s", c->id, res.change);
+	if (res.failed)
+		return milter_on_error(ctx, c, "bounce events could not be "
+		    "recorded");
+	snprintf(addr, sizeof(addr), "<%s>", c->im.rcpt);
+	if (res.forward[0] != '\0') {
+		char to[ADDR_KEY_MAX + 2];
+
+		snprintf(to, sizeof(to), "<%s>", res.forward);
+		if (smfi_addrcpt(ctx, to) != MI_SUCCESS ||
+		    smfi_delrcpt(ctx, addr) != MI_SUCCESS)
+			return milter_on_error(ctx, c, "the MTA refused to "
+			    "forward the report");
+		msg_info("%s: report forwarded to %s", c->id, res.forward);
+		return SMFIS_CONTINUE;
+	}
+	if (c->other_rcpts == 0)
+		return SMFIS_DISCARD;
+	return smfi_delrcpt(ctx, addr) == MI_SUCCESS ? SMFIS_CONTINUE :
+	    milter_on_error(ctx, c, "the MTA refused to drop the report");
+}

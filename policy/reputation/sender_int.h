@@ -1,0 +1,20 @@
+/*
+ * sender_int.h - what sender.c and sender_count.c share; not for other
+ * modules.
+ */
+#ifndef REPGUARD_SENDER_INT_H
+#define REPGUARD_SENDER_INT_H
+
+#include <stddef.h>
+
+#include "reputation/sender.h"
+
+#define SENDER_CKEY_MAX		(2 + SENDER_KEY_MAX + 1 + 8)
+#define SENDER_MINUTE		'm'
+#define SENDER_HOUR		'h'
+
+int	sender_decode(const unsigned char *, size_t, SENDER_STATE *);
+int	sender_bucket(STORE_TXN *, const char *key, int gran, int64_t t,
+	    SENDER_COUNTS *);
+
+#endif

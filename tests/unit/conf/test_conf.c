@@ -1,0 +1,374 @@
+/*
+ * test_conf.c - unit tests for filter/conf/conf.c.
+ *
+ * A table of configuration texts, each with the error it must give
+ * ("file:line: message", matched as a substring after the file name) or
+ * none; then the values of a complete file, the defaults, and the list of
+ * restart-only keywords that changed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "reputation/sender.h"
+#include "tap.h"
+
+static char dir[256];
+
+static const struct {
+	const char	*text;
+	const char	*err;	/* ":LINE: message" substring, NULL if good */
+} cases[] = {
+	{ "", NULL },
+	{ "# only a comment\n\n   \n", NULL },
+	{ "Socket unix:/tmp/x.sock\n", NULL },
+	{ "socket inet:8891@127.0.0.1\n", NULL },
+	{ "SOCKET inet6:8891@[::1]\n", NULL },
+	{ "Socket inet:8891\n", NULL },
+	{ "Socket local:/run/x.sock # trailing comment\n", NULL },
+	{ "Sockett unix:/x\n", ":1: unknown keyword \"Sockett\"" },
+	{ "\n\nSocket\n", ":3: Socket: missing value" },
+	{ "Socket tcp:25\n", ":1: Socket: expected unix:/path" },
+	{ "Socket unix:relative.sock\n", ":1: Socket: expected an absolute" },
+	{ "Socket inet:0@127.0.0.1\n", ":1: Socket: expected a port" },
+	{ "Socket inet:99999\n", ":1: Socket: expected a port" },
+	{ "Socket inet:25@300.1.1.1\n", ":1: Socket: bad IPv4 address" },
+	{ "Socket inet6:25@fe80::zz\n", ":1: Socket: bad IPv6 address" },
+	{ "Socket unix:/a\nSocket unix:/b\n",
+	    ":2: Socket: given twice (first at line 1)" },
+	{ "UMask 022\n", NULL },
+	{ "UMask 999\n", ":1: UMask: expected an octal mode" },
+	{ "UMask 1777\n", ":1: UMask: expected an octal mode" },
+	{ "PidFile run/x.pid\n", ":1: PidFile: expected an absolute path" },
+	{ "UserID root\n", NULL },
+	{ "UserID root:root\n", NULL },
+	{ "UserID no-such-user-here\n",
+	    ":1: UserID: no such user \"no-such-user-here\"" },
+	{ "UserID root:no-such-group-here\n", ":1: UserID: no such group" },
+	{ "DatabasePath /var/lib/x\n", NULL },
+	{ "DatabasePath var\n", ":1: DatabasePath: expected an absolute" },
+	{ "DatabaseMaxSize 64M\n", NULL },
+	{ "DatabaseMaxSize 10K\n", ":1: DatabaseMaxSize: size must be" },
+	{ "DatabaseMaxSize lots\n", ":1: DatabaseMaxSize:" },
+	{ "InternalHosts 10.0.0.0/8, 192.168.0.0/16 2001:db8::/32\n", NULL },
+	{ "InternalHosts 10.0.0.0/33\n", ":1: InternalHosts:" },
+	{ "InternalHosts 10.0.0.1/8\n", ":1: InternalHosts: host bits" },
+	{ "InternalHosts example.com\n", ":1: InternalHosts:" },
+	{ "SenderKey envelope-domain\n", NULL },
+	{ "SenderKey foo\n", ":1: SenderKey: expected auth, envelope or "
+	    "envelope-domain, got \"foo\"" },
+	{ "OnError accept\n", NULL },
+	{ "OnError reject\n", ":1: OnError: expected tempfail or accept" },
+	{ "Syslog no\n", NULL },
+	{ "Syslog maybe\n", ":1: Syslog: expected yes or no" },
+	{ "SyslogFacility local3\n", NULL },
+	{ "SyslogFacility kern9\n", ":1: SyslogFacility: unknown syslog" },
+	{ "CommitInterval 0\n", ":1: CommitInterval: expected a number from "
+	    "1 to 1000" },
+	{ "CommitInterval 5ms\n", ":1: CommitInterval: expected a number" },
+	{ "CommitInterval 1000\n", NULL },
+	{ "Bogus 1\nSenderKey x\n", ":2: SenderKey:" },	/* all errors */
+	{ "PauseHardBounceRate 5%\nWarnComplaintRate 0.0125%\n", NULL },
+	{ "PauseHardBounceRate 100%\n", NULL },
+	{ "PauseHardBounceRate 100.1%\n", ":1: PauseHardBounceRate: expected "
+	    "a percentage from 0% to 100%" },
+	{ "PauseHardBounceRate 5\n", ":1: PauseHardBounceRate: expected a "
+	    "percentage" },
+	{ "PauseHardBounceRate .5%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseHardBounceRate 5.%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseHardBounceRate 0.00001%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseHardBounceRate 5%%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseHardBounceRate -1%\n", ":1: PauseHardBounceRate:" },
+	{ "PauseAction quarantine\n", NULL },
+	{ "PauseAction drop\n", ":1: PauseAction: expected tempfail, "
+	    "quarantine or reject" },
+	{ "PauseCooldown 10m\nRateWindowShort 5m\nRateWindowLong 2h\n",
+	    NULL },
+	{ "PauseCooldown 31d\n", ":1: PauseCooldown: expected a duration "
+	    "from 1s to 30d" },
+	{ "RateWindowLong 9d\n", ":1: RateWindowLong: expected a duration "
+	    "from 1m to 8d" },
+	{ "\nRateWindowShort 2d\n", ":2: RateWindowShort (2d) must be "
+	    "shorter than RateWindowLong (24h)" },
+	{ "MinimumVolume 0\n", ":1: MinimumVolume: expected a number from 1" },
+	{ "Reputation no\nMajorReceivers gmail.com, example.net\n", NULL },
+	{ "OnUnauthorizedFrom Accept-Unsigned\n", NULL },
+	{ "OnUnauthorizedFrom sign-relay-domain\n", NULL },	/* no keys */
+	{ "\nOnUnauthorizedFrom bounce\n", ":2: OnUnauthorizedFrom: expected "
+	    "reject, tempfail, sign-relay-domain or accept-unsigned" },
+	{ "SigningAuthorization signing-auth\n",
+	    ":1: SigningAuthorization: expected an absolute path" },
+	{ "SigningAuthorization /nonexistent/signing-auth\n",
+	    ":1: SigningAuthorization: /nonexistent/signing-auth" },
+};
+
+static const char *
+write_conf(const char *name, const char *text)
+{
+	static char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+static void
+test_table(void)
+{
+	char *errors, name[32];
+	const char *path;
+	size_t i;
+	CONF *c;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "case%zu.conf", i);
+		path = write_conf(name, cases[i].text);
+		c = conf_load(path, CONF_NO_KEYS, &errors);
+		if (cases[i].err == NULL)
+			tap_ok(c != NULL, "case %zu loads%s%s", i,
+			    errors ? ": " : "", errors ? errors : "");
+		else
+			tap_ok(c == NULL && errors != NULL &&
+			    strncmp(errors, path, strlen(path)) == 0 &&
+			    strstr(errors, cases[i].err) != NULL,
+			    "case %zu: want \"%s\", got \"%s\"", i,
+			    cases[i].err, errors ? errors : "(none)");
+		conf_unref(c);
+		free(errors);
+	}
+}
+
+/* The reputation engine's keywords become its rules. */
+static void
+test_rep_values(void)
+{
+	const REP_RULES *r;
+	char *errors = NULL;
+	CONF *c;
+
+	c = conf_load(write_conf("rep.conf",
+	    "RateWindowShort 30m\nRateWindowLong 2d\nMinimumVolume 500\n"
+	    "WarnHardBounceRate 1.5%\nWarnComplaintRate 0.05%\n"
+	    "PauseHardBounceRate 4%\nPauseComplaintRate 0.25%\n"
+	    "PauseHardBounces 40\nPauseComplaints 0\nPausePolicyBounces 7\n"
+	    "PauseCooldown 2h\nProbationStrictness 25%\n"
+	    "MajorReceivers gmail.com,Example.NET\n"), CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL, "reputation keywords load%s%s", errors ? ": " : "",
+	    errors ? errors : "");
+	free(errors);
+	if (c == NULL)
+		return;
+	r = conf_rep_rules(c);
+	tap_ok(r != NULL && r->window[0] == 1800 && r->window[1] == 172800 &&
+	    r->min_volume == 500 && r->warn_hard == 15000 &&
+	    r->warn_complaint == 500 && r->pause_hard == 40000 &&
+	    r->pause_complaint == 2500 && r->abs_hard == 40 &&
+	    r->abs_complaint == 0 && r->policy_burst == 7 &&
+	    r->cooldown == 7200 && r->strict == 25,
+	    "every reputation keyword reaches the rules (rates in ppm)");
+	tap_int(conf_major_receiver(c, "example.net"), 1,
+	    "MajorReceivers: listed domain, any case");
+	tap_int(conf_major_receiver(c, "gmail.co"), 0,
+	    "MajorReceivers: a prefix is not a match");
+	tap_int(conf_major_receiver(c, "mail.com"), 0,
+	    "MajorReceivers: a suffix is not a match");
+	conf_unref(c);
+	c = conf_load(write_conf("rep2.conf", "Reputation no\n"),
+	    CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL && conf_rep_rules(c) == NULL,
+	    "Reputation no: no rules (only operator pauses apply)");
+	conf_unref(c);
+	free(errors);
+	c = conf_load(write_conf("rep3.conf", ""), CONF_NO_KEYS, &errors);
+	r = c ? conf_rep_rules(c) : NULL;
+	tap_ok(r != NULL && r->pause_hard == 50000 && r->warn_complaint ==
+	    800 && conf_major_receiver(c, "gmail.com") &&
+	    conf_num(c, "PauseAction") == CONF_PAUSE_TEMPFAIL &&
+	    conf_num(c, "ProbationLimit") == 100,
+	    "defaults: 5%%, 0.08%%, gmail.com a major receiver, tempfail, "
+	    "ProbationLimit 100");
+	conf_unref(c);
+	free(errors);
+}
+
+static void
+test_values(void)
+{
+	char *errors, *changed;
+	CONF *c, *d, *e;
+
+	c = conf_load(write_conf("full.conf",
+	    "# every keyword\n"
+	    "Socket unix:/run/rg/rg.sock\n"
+	    "UMask 002\n"
+	    "PidFile /run/rg/rg.pid\n"
+	    "UserID root\n"
+	    "DatabasePath /var/lib/rg\n"
+	    "DatabaseMaxSize 128M\n"
+	    "InternalHosts 10.0.0.0/8 ::1\n"
+	    "SenderKey envelope\n"
+	    "OnError accept\n"
+	    "Syslog no\n"
+	    "SyslogFacility local5\n"
+	    "CommitInterval 25\n"), CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL, "a file with every keyword loads");
+	if (c == NULL) {
+		free(errors);
+		return;
+	}
+	tap_str(conf_socket(c), "unix:/run/rg/rg.sock", "Socket");
+	tap_int(conf_umask(c), 002, "UMask");
+	tap_str(conf_pidfile(c), "/run/rg/rg.pid", "PidFile");
+	tap_str(conf_user(c), "root", "UserID");
+	tap_str(conf_database_path(c), "/var/lib/rg", "DatabasePath");
+	tap_int((long long)conf_database_max(c), 128LL << 20, "DatabaseMaxSize");
+	tap_int(cidr_list_match_text(conf_internal_hosts(c), "10.9.8.7", 8), 1,
+	    "InternalHosts v4");
+	tap_int(cidr_list_match_text(conf_internal_hosts(c), "::1", 3), 1,
+	    "InternalHosts v6");
+	tap_int(cidr_list_match_text(conf_internal_hosts(c), "127.0.0.1", 9),
+	    0, "InternalHosts replaces the default");
+	tap_int(conf_sender_key(c), SENDER_KEY_ENVELOPE, "SenderKey");
+	tap_int(conf_on_error(c), CONF_ON_ERROR_ACCEPT, "OnError");
+	tap_int(conf_syslog(c), 0, "Syslog");
+	tap_int(conf_commit_interval(c), 25, "CommitInterval");
+
+	d = conf_load(write_conf("empty.conf", ""), CONF_NO_KEYS, &errors);
+	tap_ok(d != NULL, "an empty file loads with defaults");
+	tap_str(conf_pidfile(d), NULL, "no PidFile by default");
+	tap_str(conf_user(d), NULL, "no UserID by default");
+	tap_int(conf_umask(d), 007, "UMask default 007");
+	tap_int(conf_sender_key(d), SENDER_KEY_AUTH, "SenderKey default auth");
+	tap_int(conf_on_error(d), CONF_ON_ERROR_TEMPFAIL,
+	    "OnError default tempfail");
+	tap_int(conf_commit_interval(d), 10, "CommitInterval default 10");
+	tap_int(cidr_list_match_text(conf_internal_hosts(d), "127.0.0.1", 9),
+	    1, "InternalHosts default has loopback");
+
+	changed = conf_restart_changes(d, c);
+	tap_str(changed, "DatabasePath, PidFile, Socket, "
+	    "UMask, UserID", "restart-only keywords that changed");
+	free(changed);
+	e = conf_load(write_conf("empty2.conf", "SenderKey envelope\n"),
+	    CONF_NO_KEYS, &errors);
+	changed = conf_restart_changes(d, e);
+	tap_str(changed, NULL, "SenderKey changes without a restart");
+	free(changed);
+
+	/* The current snapshot survives a swap while referenced. */
+	conf_install(c);
+	c = conf_current();
+	conf_install(d);
+	tap_str(conf_socket(c), "unix:/run/rg/rg.sock",
+	    "a held snapshot stays valid after a swap");
+	conf_unref(c);
+	conf_install(NULL);
+	conf_unref(e);
+}
+
+static void
+test_nul(void)
+{
+	static const char text[] = "Syslog no\nInternalHosts 10.0.0.0/8\0,"
+	    "192.0.2.0/24\n";
+	char path[600], *errors;
+	FILE *fp;
+	CONF *c;
+
+	snprintf(path, sizeof(path), "%s/nul.conf", dir);
+	fp = fopen(path, "w");
+	fwrite(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	c = conf_load(path, CONF_NO_KEYS, &errors);
+	tap_ok(c == NULL && errors && strstr(errors, ":2: NUL byte in line"),
+	    "a NUL byte in a line is an error: %s", errors ? errors : "loaded");
+	conf_unref(c);
+	free(errors);
+}
+
+static void
+test_errors(void)
+{
+	char *errors, path[600], longline[6000];
+	CONF *c;
+
+	snprintf(path, sizeof(path), "%s/missing.conf", dir);
+	c = conf_load(path, CONF_NO_KEYS, &errors);
+	tap_ok(c == NULL && errors && strstr(errors, "missing.conf: cannot "
+	    "open: No such file"), "missing file: %s", errors ? errors : "");
+	free(errors);
+	memset(longline, 'x', sizeof(longline) - 2);
+	longline[sizeof(longline) - 2] = '\n';
+	longline[sizeof(longline) - 1] = '\0';
+	memcpy(longline, "Socket ", 7);
+	c = conf_load(write_conf("long.conf", longline), CONF_NO_KEYS,
+	    &errors);
+	tap_ok(c == NULL && errors && strstr(errors, ":1: line longer than"),
+	    "over-long line: %s", errors ? errors : "");
+	free(errors);
+}
+
+/* Which map authorises signing: SigningAuthorization, else SenderLoginMap. */
+static void
+test_signauth(void)
+{
+	char text[1400], map[512], auth[512], *errors;
+	CONF *c;
+
+	snprintf(map, sizeof(map), "%s", write_conf("sender-login",
+	    "@a.example alice\n"));
+	snprintf(auth, sizeof(auth), "%s", write_conf("signing-auth",
+	    "@a.example alice\n@b.example bob, 10.2.0.0/16\n"));
+	c = conf_load(write_conf("none.conf", "Syslog no\n"), CONF_NO_KEYS,
+	    &errors);
+	tap_ok(c != NULL && conf_signauth(c) == NULL && conf_num(c,
+	    "OnUnauthorizedFrom") == 0, "neither map: no signing "
+	    "authorisation (open), OnUnauthorizedFrom reject by default");
+	conf_unref(c);
+	snprintf(text, sizeof(text), "SenderLoginMap %s\n", map);
+	c = conf_load(write_conf("login.conf", text), CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL && conf_signauth(c) == conf_loginmap(c) &&
+	    conf_signauth(c) != NULL, "SenderLoginMap alone authorises "
+	    "signing");
+	conf_unref(c);
+	snprintf(text, sizeof(text), "SenderLoginMap %s\nSigningAuthorization "
+	    "%s\n", map, auth);
+	c = conf_load(write_conf("both.conf", text), CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL && conf_signauth(c) != conf_loginmap(c) &&
+	    loginmap_allows_client(conf_signauth(c), "x@b.example",
+	    "10.2.3.4"), "SigningAuthorization wins over SenderLoginMap");
+	conf_unref(c);
+	write_conf("bad-auth", "@a.example alice\n@b.example 10.2.0.0/33\n");
+	snprintf(text, sizeof(text), "SigningAuthorization %s/bad-auth\n", dir);
+	c = conf_load(write_conf("bad.conf", text), CONF_NO_KEYS, &errors);
+	tap_ok(c == NULL && errors != NULL && strstr(errors, "/bad-auth:2: ") !=
+	    NULL, "a bad entry: an error at the file's own line (%s)",
+	    errors ? errors : "none");
+	free(errors);
+}
+
+int
+main(void)
+{
+	char cmd[300];
+
+	snprintf(dir, sizeof(dir), "%s/test_conf.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	test_table();
+	test_values();
+	test_rep_values();
+	test_errors();
+	test_nul();
+	test_signauth();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return tap_done();
+}
