@@ -1,6 +1,6 @@
 /*
- * sender_int.h - what sender.c and sender_count.c share; not for other
- * modules.
+ * sender_int.h - what sender.c, sender_count.c and sender_state.c share;
+ * not for other modules.
  */
 #ifndef REPGUARD_SENDER_INT_H
 #define REPGUARD_SENDER_INT_H

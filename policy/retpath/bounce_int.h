@@ -1,6 +1,6 @@
 /*
- * bounce_int.h - what bounce.c and bounce_text.c share.  Not for other
- * modules: they use bounce.h.
+ * bounce_int.h - what bounce.c, bounce_parse.c and bounce_text.c share.
+ * Not for other modules: they use bounce.h.
  */
 #ifndef REPGUARD_BOUNCE_INT_H
 #define REPGUARD_BOUNCE_INT_H

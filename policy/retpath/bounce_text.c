@@ -24,13 +24,13 @@
 #include <strings.h>
 
 #include "retpath/bounce_int.h"
+#include "retpath/bounce_line.h"
 #include "retpath/htmltext.h"
 #include "base/mem.h"
 
 #define BT_WINDOW	6	/* lines after an address to look for a code */
 #define BT_BACK		3	/* lines before it to look for a reason */
 #define BT_LINES_MAX	2000
-#define BT_JOIN_MAX	3	/* lines that go on with a diagnostic */
 
 static const char *const bt_openers[] = {
 	"this is the qmail-send program",
@@ -96,28 +96,7 @@ static const char *const bt_delays[] = {
 	"try again later", NULL
 };
 
-static int
-bt_has(const char *hay, size_t len, const char *needle)
-{
-	size_t n = strlen(needle), i;
 
-	for (i = 0; i + n <= len; i++)
-		if (strncasecmp(hay + i, needle, n) == 0)
-			return 1;
-	return 0;
-}
-
-/* Where needle is in hay (case-insensitive), or NULL. */
-static char *
-bt_find(char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay != '\0'; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return hay;
-	return NULL;
-}
 
 /* Subjects MTAs give failure notices; compiled once, shared read-only. */
 static regex_t bt_subject;
@@ -141,77 +120,24 @@ bt_says_bounce(const MIME_PART *top, const char *text, size_t len)
 	int i;
 
 	if (mime_field(top, "From", v, sizeof(v)) == NULL &&
-	    (bt_has(v, strlen(v), "mailer-daemon") ||
-	    bt_has(v, strlen(v), "postmaster@") ||
-	    bt_has(v, strlen(v), "mail delivery")))
+	    (bline_has(v, strlen(v), "mailer-daemon") ||
+	    bline_has(v, strlen(v), "postmaster@") ||
+	    bline_has(v, strlen(v), "mail delivery")))
 		return 1;
 	pthread_once(&bt_once, bt_compile);
 	if (bt_subject_ok && mime_field(top, "Subject", v, sizeof(v)) == NULL &&
 	    regexec(&bt_subject, v, 0, NULL, 0) == 0)
 		return 1;
 	for (i = 0; bt_openers[i] != NULL; i++)
-		if (bt_has(text, len < 4096 ? len : 4096, bt_openers[i]))
+		if (bline_has(text, len < 4096 ? len : 4096, bt_openers[i]))
 			return 1;
 	return 0;
 }
 
-/* The first address in [s, s+len): into out; returns 1 if one was found. */
-static int
-bt_address(const char *s, size_t len, size_t *at, char *out, size_t outsize)
-{
-	size_t i, a, z, o;
-
-	for (i = *at; i < len; i++) {
-		if (s[i] != '@' || i == 0)
-			continue;
-		for (a = i; a > 0 && (isalnum((unsigned char)s[a - 1]) ||
-		    strchr("._%+-=", s[a - 1]) != NULL); a--)
-			;
-		for (z = i + 1; z < len && (isalnum((unsigned char)s[z]) ||
-		    s[z] == '.' || s[z] == '-'); z++)
-			;
-		while (z > i + 1 && s[z - 1] == '.')
-			z--;
-		if (a == i || z <= i + 1 || memchr(s + i + 1, '.', z - i - 1) ==
-		    NULL) {
-			continue;
-		}
-		for (o = 0; a < z && o + 1 < outsize; a++)
-			out[o++] = s[a];
-		out[o] = '\0';
-		*at = z;
-		return 1;
-	}
-	*at = len;
-	return 0;
-}
 
 static int bt_scan(BOUNCE *, const MIME_PART *top, char *text, size_t len,
     const BOUNCE_RULES *);
 
-/* "550 5.1.1 ..." or "550-..." or "(#5.1.1)": the status in line, or "". */
-static void
-bt_code(const char *line, char *st, size_t stsize)
-{
-	const char *p;
-
-	bounce_status_reply(line, st, stsize);
-	if (st[0] == '2') {		/* a success ("250 2.0.0 Ok") */
-		st[0] = '\0';
-		return;
-	}
-	if (st[0] != '\0')
-		return;
-	for (p = line; *p != '\0'; p++) {
-		if ((p[0] == '4' || p[0] == '5') && isdigit((unsigned char)p[1]) &&
-		    isdigit((unsigned char)p[2]) && (p[3] == ' ' || p[3] == '-' ||
-		    p[3] == ':' || p[3] == ',') &&
-		    (p == line || !isalnum((unsigned char)p[-1]))) {
-			snprintf(st, stsize, "%c.0.0", p[0]);
-			return;
-		}
-	}
-}
 
 /* What one scan knows besides the lines. */
 struct bt {
@@ -230,7 +156,7 @@ bt_daemon(const struct bt *t, const char *addr)
 	const BOUNCE *b = t->b;
 
 	return strncasecmp(addr, "mailer-daemon@", 14) == 0 ||
-	    (b->token[0] != '\0' && bt_has(addr, strlen(addr), b->token));
+	    (b->token[0] != '\0' && bline_has(addr, strlen(addr), b->token));
 }
 
 /* Addresses a text names that are not a failed recipient: those above,
@@ -261,16 +187,9 @@ bt_header_addr(const MIME_PART *top, const char *name, char *out,
 
 	out[0] = '\0';
 	if (mime_field(top, name, v, sizeof(v)) == NULL)
-		(void)bt_address(v, strlen(v), &at, out, outsize);
+		(void)bline_address(v, strlen(v), &at, out, outsize);
 }
 
-static const char *
-bt_skip_space(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
-}
 
 /* A reason the rules find in a line of text alone, or NULL. */
 static const char *
@@ -292,64 +211,8 @@ bt_add(struct bt *t, const char *addr, const char *st, const char *diag)
 	    "failed", diag, "", t->rules);
 }
 
-/* ">>> MAIL From:...", ">>> DATA": a command of a session transcript. */
-static int
-bt_smtp_command(const char *s)
-{
-	static const char *const verbs[] = {
-		"MAIL", "RCPT", "DATA", "HELO", "EHLO", "LHLO", "QUIT", "RSET",
-		"STARTTLS", "AUTH", "NOOP", "BDAT", ".", NULL
-	};
-	size_t i, n;
 
-	s = bt_skip_space(s);
-	for (i = 0; verbs[i] != NULL; i++) {
-		n = strlen(verbs[i]);
-		if (strncasecmp(s, verbs[i], n) == 0 && (s[n] == '\0' ||
-		    s[n] == ' ' || s[n] == ':' || s[n] == '\r'))
-			return 1;
-	}
-	return 0;
-}
 
-/* A line of a transcript that holds one of our commands. */
-static int
-bt_is_command(const char *line)
-{
-	line = bt_skip_space(line);
-	return strncmp(line, ">>>", 3) == 0 && bt_smtp_command(line + 3);
-}
-
-/*
- * lines[j] and the indented lines that go on with it (Postfix wraps its
- * notices: "...: Host not\n    found, try again"; Exim splits a reply
- * over several), into out: up to BT_JOIN_MAX more, never a line that
- * opens with an address (the next recipient) or a transcript's marks.
- */
-static const char *
-bt_join(char **lines, size_t n, size_t j, char *out, size_t outsize)
-{
-	char addr[BOUNCE_ADDR_MAX];
-	const char *s;
-	size_t k, at, used;
-
-	snprintf(out, outsize, "%s", bt_skip_space(lines[j]));
-	for (k = j + 1; k < n && k <= j + BT_JOIN_MAX; k++) {
-		s = bt_skip_space(lines[k]);
-		if (s == lines[k] || *s == '\0' || strncmp(s, "<<<", 3) == 0 ||
-		    strncmp(s, ">>>", 3) == 0 || strncmp(s, "---", 3) == 0)
-			break;
-		at = 0;
-		if (bt_address(s, strlen(s), &at, addr, sizeof(addr)) &&
-		    strncasecmp(s + (*s == '<'), addr, strlen(addr)) == 0)
-			break;
-		used = strlen(out);
-		if (used + 2 >= outsize)
-			break;
-		snprintf(out + used, outsize - used, " %s", s);
-	}
-	return out;
-}
 
 /* A failure whose text has no code of its own, or one in its line. */
 static void
@@ -357,7 +220,7 @@ bt_add_line(struct bt *t, const char *addr, const char *line)
 {
 	char st[16];
 
-	bt_code(line, st, sizeof(st));
+	bline_code(line, st, sizeof(st));
 	if (st[0] == '\0' || strcmp(st + 1, ".0.0") == 0)
 		snprintf(st, sizeof(st), "%s", t->delay && !t->final ? "4.0.0" :
 		    "5.0.0");
@@ -372,25 +235,25 @@ bt_add_line(struct bt *t, const char *addr, const char *line)
 static int
 bt_transcript(struct bt *t, char **lines, size_t n, size_t i, int *found)
 {
-	const char *l = bt_skip_space(lines[i]), *r;
+	const char *l = bline_skip_space(lines[i]), *r;
 	char addr[BOUNCE_ADDR_MAX], st[16];
 	size_t at = 0, j;
 
 	if (strncmp(l, "<<<", 3) == 0)
 		return 1;
-	if (strncmp(l, ">>>", 3) != 0 || !bt_smtp_command(l + 3))
+	if (strncmp(l, ">>>", 3) != 0 || !bline_smtp_command(l + 3))
 		return 0;	/* ">>> a@b" lists a recipient (Active!Hunter) */
-	l = bt_skip_space(l + 3);
+	l = bline_skip_space(l + 3);
 	if (strncasecmp(l, "RCPT TO:", 8) != 0 ||
-	    !bt_address(l, strlen(l), &at, addr, sizeof(addr)) ||
+	    !bline_address(l, strlen(l), &at, addr, sizeof(addr)) ||
 	    bt_own(t, addr))
 		return 1;
 	for (j = i + 1; j < n && j <= i + 2; j++) {
-		r = bt_skip_space(lines[j]);
+		r = bline_skip_space(lines[j]);
 		if (strncmp(r, "<<<", 3) != 0)
 			continue;
-		r = bt_skip_space(r + 3);
-		bt_code(r, st, sizeof(st));
+		r = bline_skip_space(r + 3);
+		bline_code(r, st, sizeof(st));
 		if (st[0] == '4' || st[0] == '5') {
 			bt_add(t, addr, st, r);
 			*found = 1;
@@ -413,7 +276,7 @@ bt_coded(struct bt *t, char **lines, size_t n)
 		if (bt_transcript(t, lines, n, i, &found))
 			continue;
 		at = 0;
-		while (bt_address(lines[i], strlen(lines[i]), &at, addr,
+		while (bline_address(lines[i], strlen(lines[i]), &at, addr,
 		    sizeof(addr))) {
 			if (bt_own(t, addr))
 				continue;
@@ -422,11 +285,11 @@ bt_coded(struct bt *t, char **lines, size_t n)
 			for (j = i; j < n && j <= i + BT_WINDOW; j++) {
 				if (j > i && lines[j][0] == '\0' && st[0])
 					break;
-				if (bt_is_command(lines[j]))
+				if (bline_is_command(lines[j]))
 					continue;
-				bt_code(lines[j], st, sizeof(st));
+				bline_code(lines[j], st, sizeof(st));
 				if (st[0] != '\0') {
-					bt_join(lines, n, j, diag, sizeof(diag));
+					bline_join(lines, n, j, diag, sizeof(diag));
 					break;
 				}
 			}
@@ -452,11 +315,11 @@ bt_worded(struct bt *t, char **lines, size_t n)
 	int found = 0;
 
 	for (i = 0; i < n; i++) {
-		if (bt_is_command(lines[i]) ||
-		    strncmp(bt_skip_space(lines[i]), "<<<", 3) == 0)
+		if (bline_is_command(lines[i]) ||
+		    strncmp(bline_skip_space(lines[i]), "<<<", 3) == 0)
 			continue;
 		at = 0;
-		while (bt_address(lines[i], strlen(lines[i]), &at, addr,
+		while (bline_address(lines[i], strlen(lines[i]), &at, addr,
 		    sizeof(addr))) {
 			if (bt_own(t, addr))
 				continue;
@@ -473,7 +336,7 @@ bt_worded(struct bt *t, char **lines, size_t n)
 					continue;
 				j--;
 			}
-			bt_add_line(t, addr, bt_join(lines, n, j, diag,
+			bt_add_line(t, addr, bline_join(lines, n, j, diag,
 			    sizeof(diag)));
 			found = 1;
 		}
@@ -495,9 +358,9 @@ bt_lone(struct bt *t, char **lines, size_t n)
 	int found = 0;
 
 	for (i = 0; i < n; i++) {
-		l = bt_skip_space(lines[i]);
+		l = bline_skip_space(lines[i]);
 		at = 0;
-		if (!bt_address(l, strlen(l), &at, addr, sizeof(addr)) ||
+		if (!bline_address(l, strlen(l), &at, addr, sizeof(addr)) ||
 		    bt_named(t, addr))
 			continue;
 		/* nothing on the line but the address, in <> or not */
@@ -505,7 +368,7 @@ bt_lone(struct bt *t, char **lines, size_t n)
 		if (strncmp(q, addr, strlen(addr)) != 0)
 			continue;
 		q += strlen(addr);
-		q = bt_skip_space(q + (*q == '>'));
+		q = bline_skip_space(q + (*q == '>'));
 		if (*q != '\0')
 			continue;
 		/* the nearest reason the rules know above it ("Your message
@@ -515,17 +378,17 @@ bt_lone(struct bt *t, char **lines, size_t n)
 		diag = "";
 		for (j = i; j > 0 && j + BT_WINDOW > i; j--)
 			if (bt_reason(t, lines[j - 1]) != NULL) {
-				diag = bt_join(lines, n, j - 1, buf,
+				diag = bline_join(lines, n, j - 1, buf,
 				    sizeof(buf));
 				break;
 			}
 		for (j = i + 1; diag[0] == '\0' && j < n && j <= i + BT_WINDOW;
 		    j++)
 			if (bt_reason(t, lines[j]) != NULL)
-				diag = bt_join(lines, n, j, buf, sizeof(buf));
+				diag = bline_join(lines, n, j, buf, sizeof(buf));
 		for (j = i; diag[0] == '\0' && j > 0 && j + BT_BACK > i; j--)
-			if (bt_skip_space(lines[j - 1])[0] != '\0') {
-				diag = bt_skip_space(lines[j - 1]);
+			if (bline_skip_space(lines[j - 1])[0] != '\0') {
+				diag = bline_skip_space(lines[j - 1]);
 				break;
 			}
 		bt_add_line(t, addr, diag);
@@ -551,16 +414,16 @@ bt_failed_header(struct bt *t, const MIME_PART *top, char **lines, size_t n)
 		return 0;
 	st[0] = diag[0] = '\0';
 	for (i = 0; i < n && diag[0] == '\0'; i++) {
-		bt_code(lines[i], st, sizeof(st));
+		bline_code(lines[i], st, sizeof(st));
 		if (st[0] != '\0' || bt_reason(t, lines[i]) != NULL)
-			bt_join(lines, n, i, diag, sizeof(diag));
+			bline_join(lines, n, i, diag, sizeof(diag));
 	}
 	/* Google Groups writes its refusal in the poster's language; only
 	 * its signature ("Google Groups", then words in that language) and
 	 * its help link are the same in all of them */
 	for (i = 0; i < n && diag[0] == '\0'; i++)
-		if (strncmp(bt_skip_space(lines[i]), "Google Groups", 13) ==
-		    0 || bt_has(lines[i], strlen(lines[i]),
+		if (strncmp(bline_skip_space(lines[i]), "Google Groups", 13) ==
+		    0 || bline_has(lines[i], strlen(lines[i]),
 		    "groups.google.com/support"))
 			snprintf(diag, sizeof(diag), "the group may not exist, "
 			    "or posting to it is not allowed (Google Groups)");
@@ -568,7 +431,7 @@ bt_failed_header(struct bt *t, const MIME_PART *top, char **lines, size_t n)
 		snprintf(st, sizeof(st), "%s", t->delay ? "4.0.0" : "5.0.0");
 	/* the header is the MTA's own list: only its addresses and ours
 	 * are left out (a message sent to oneself bounces to oneself) */
-	while (bt_address(v, strlen(v), &at, addr, sizeof(addr)))
+	while (bline_address(v, strlen(v), &at, addr, sizeof(addr)))
 		if (!bt_daemon(t, addr)) {
 			bt_add(t, addr, st, diag);
 			found = 1;
@@ -609,7 +472,7 @@ bt_next_line(const char *p, const char *end, char *buf, size_t bufsize)
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
-		l = bt_skip_space(p);
+		l = bline_skip_space(p);
 		n = (size_t)(nl - l);
 		if (n > 0 && l[n - 1] == '\r')
 			n--;
@@ -654,7 +517,7 @@ bt_lone_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
 	}
 	for (i = 0; i < n; i++)
 		if (bt_reason(&t, lines[i]) != NULL) {
-			bt_join(lines, n, i, diag, sizeof(diag));
+			bline_join(lines, n, i, diag, sizeof(diag));
 			snprintf(r->diagnostic, sizeof(r->diagnostic), "%s",
 			    diag);
 			r->reason = bouncerules_classify(rules, r->status,
@@ -698,9 +561,9 @@ bounce_text_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
 			r = &b->rcpts[i];
 			alen = strlen(r->address);
 			if (r->diagnostic[0] != '\0' || alen == 0 ||
-			    (hit = bt_find(p, r->address)) == NULL)
+			    (hit = bline_find(p, r->address)) == NULL)
 				continue;
-			d = bt_skip_space(hit + alen + (hit[alen] == '>'));
+			d = bline_skip_space(hit + alen + (hit[alen] == '>'));
 			while (*d == ':' || *d == ' ' || *d == '\t' ||
 			    *d == '\r')
 				d++;
@@ -769,7 +632,7 @@ bt_scan(BOUNCE *b, const MIME_PART *top, char *text, size_t len,
 		if (nl > p && nl[-1] == '\r')
 			nl[-1] = '\0';
 		for (k = 0; bt_stops[k] != NULL; k++)
-			if (bt_has(p, strlen(p), bt_stops[k]))
+			if (bline_has(p, strlen(p), bt_stops[k]))
 				break;
 		if (bt_stops[k] != NULL)
 			break;
@@ -777,9 +640,9 @@ bt_scan(BOUNCE *b, const MIME_PART *top, char *text, size_t len,
 		    strncasecmp(p, "Return-Path:", 12) == 0)
 			break;		/* headers of the returned message */
 		for (k = 0; bt_delays[k] != NULL && !t.delay; k++)
-			t.delay = bt_has(p, strlen(p), bt_delays[k]);
+			t.delay = bline_has(p, strlen(p), bt_delays[k]);
 		for (k = 0; bt_finals[k] != NULL && !t.final; k++)
-			t.final = bt_has(p, strlen(p), bt_finals[k]);
+			t.final = bline_has(p, strlen(p), bt_finals[k]);
 		lines[n++] = p;
 		if (nl == text + len)
 			break;
