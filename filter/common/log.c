@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "base/panic.h"
 
 static const char *log_ident = "repguard";
 static int log_stderr = 1;	/* read by every thread: atomic accesses */
@@ -50,9 +51,18 @@ log_facility(const char *name)
  * facility under glibc's own lock, without a closelog() gap in which a
  * syslog() call would reopen with the default facility.
  */
+/* policy/'s panics (out of memory, a thread that cannot start) end the
+ * process through the log, as the daemon's own do */
+static void
+log_policy_panic(const char *text)
+{
+	msg_panic("%s", text);
+}
+
 void
 log_open(const char *ident, int to_stderr, int to_syslog, int facility)
 {
+	panic_set_hook(log_policy_panic);
 	log_ident = ident;
 	if (to_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);

@@ -3,21 +3,20 @@
  *
  * Owns: mem_alloc(), mem_calloc(), mem_realloc(), mem_strdup(),
  * mem_strndup(), mem_wipe().  An allocation failure is not a condition any
- * caller can repair, so it is reported once and the process aborts (the
- * MTA's milter_default_action then keeps the mail).
- * Must not: log through the daemon's logger (policy/ has none).
+ * caller can repair, so it is reported once, through panic_die(), and the
+ * process aborts (the MTA's milter_default_action then keeps the mail).
+ * Must not: print or abort by itself (panic.c does, the program's way).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/panic.h"
 
 static void
 mem_die(size_t size)
 {
-	fprintf(stderr, "repguard: panic: out of memory (%zu bytes)\n", size);
-	abort();
+	panic_die("out of memory (%zu bytes)", size);
 }
 
 void *

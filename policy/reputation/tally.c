@@ -27,6 +27,7 @@
 #include "reputation/sender.h"
 #include "store/store.h"
 #include "reputation/tally.h"
+#include "base/panic.h"
 
 struct tally_entry {
 	char		*key;		/* NULL: a record to put */
@@ -375,10 +376,8 @@ tally_start(STORE *st, unsigned interval_ms, TALLY_ERROR_FN on_error,
 	pthread_condattr_destroy(&cattr);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&ty->thread, NULL, tally_thread, ty) != 0) {
-		fprintf(stderr, "repguard: panic: cannot start tally thread\n");
-		abort();
-	}
+	if (pthread_create(&ty->thread, NULL, tally_thread, ty) != 0)
+		panic_die("cannot start the tally thread");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ty;
 }

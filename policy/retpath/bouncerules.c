@@ -29,6 +29,7 @@
 #include <strings.h>
 
 #include "retpath/bouncerules.h"
+#include "base/panic.h"
 #include "base/mem.h"
 #include "base/textfile.h"
 
@@ -411,10 +412,8 @@ bouncerules_builtin(void)
 
 	br = bouncerules_parse(bouncerules_text, strlen(bouncerules_text),
 	    "built-in bounce rules", &errors);
-	if (br == NULL) {	/* test_bounce parses them: never here */
-		fprintf(stderr, "repguard: panic: %s\n", errors ? errors : "");
-		abort();
-	}
+	if (br == NULL)		/* test_bounce parses them: never here */
+		panic_die("built-in bounce rules: %s", errors ? errors : "");
 	return br;
 }
 
