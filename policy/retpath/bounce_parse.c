@@ -138,6 +138,65 @@ bounce_from_address(const char *v, char *out, size_t outsize)
 }
 
 /*
+ * One recipient's group of delivery-status fields (its Final-Recipient
+ * already read into v): added unless it says the mail went through.
+ */
+static void
+bounce_dsn_rcpt(BOUNCE *b, const MIME_PART *g, char *v,
+    const BOUNCE_RULES *rules)
+{
+	char addr[BOUNCE_ADDR_MAX], orig[BOUNCE_ADDR_MAX], mta[BOUNCE_ADDR_MAX];
+	char st[16], d[16], action[16], diag[BOUNCE_DIAG_MAX];
+	size_t i, before = b->nrcpts;
+
+	bounce_address(v, addr, sizeof(addr));
+	orig[0] = st[0] = action[0] = diag[0] = mta[0] = '\0';
+	if (mime_field(g, "Original-Recipient", v, MIME_FIELD_MAX) == NULL)
+		bounce_address(v, orig, sizeof(orig));
+	if (mime_field(g, "Action", v, MIME_FIELD_MAX) == NULL) {
+		for (i = 0; v[i] != '\0' && v[i] != ' ' &&
+		    i + 1 < sizeof(action); i++)
+			action[i] = (char)tolower((unsigned char)v[i]);
+		action[i] = '\0';
+	}
+	if (mime_field(g, "Status", v, MIME_FIELD_MAX) == NULL)
+		bounce_status(v, st, sizeof(st));
+	if (mime_field(g, "Diagnostic-Code", v, MIME_FIELD_MAX) == NULL) {
+		const char *semi = strchr(v, ';');
+
+		snprintf(diag, sizeof(diag), "%.*s", (int)sizeof(diag) - 1,
+		    semi ? semi + 1 + (semi[1] == ' ') : v);
+		bounce_diag_join(diag);
+	}
+	if (mime_field(g, "Remote-MTA", v, MIME_FIELD_MAX) == NULL)
+		bounce_address(v, mta, sizeof(mta));
+	/* The receiver's own code, in its reply, says more than the
+	 * reporting MTA's Status: (Exim reports every failure as 5.0.0,
+	 * others 5.1.0 or 4.4.7 for whatever happened): it wins unless it
+	 * is x.0.0 or of another class, or when a failure's Status: says 4
+	 * where the receiver refused for good ("4.5.0" over "550 5.5.0"). */
+	d[0] = '\0';
+	if (diag[0] != '\0')
+		bounce_status_reply(diag, d, sizeof(d));
+	if (d[0] != '\0' && (st[0] == '\0' || (d[0] == st[0] &&
+	    strcmp(d + 1, ".0.0") != 0) || (d[0] == '5' && st[0] == '4' &&
+	    strcmp(action, "failed") == 0)))
+		snprintf(st, sizeof(st), "%s", d);
+	if (st[0] == '\0')
+		snprintf(st, sizeof(st), "%s", strcmp(action, "delayed") == 0 ?
+		    "4.0.0" : "5.0.0");
+	/* success notices are not bounces */
+	if (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") ==
+	    0 || strcmp(action, "expanded") == 0)
+		return;
+	bounce_add(b, addr, st, action[0] ? action : "failed", diag, mta,
+	    rules);
+	if (b->nrcpts > before)
+		snprintf(b->rcpts[before].original,
+		    sizeof(b->rcpts[0].original), "%s", orig);
+}
+
+/*
  * The groups of delivery-status fields in text, each read like a header:
  * one with a Final-Recipient is about that recipient; the first with a
  * Reporting-MTA, about the message; any other (prose around fields a
@@ -147,10 +206,8 @@ static void
 bounce_dsn_text(BOUNCE *b, const char *text, size_t len,
     const BOUNCE_RULES *rules)
 {
-	char v[MIME_FIELD_MAX], addr[BOUNCE_ADDR_MAX], st[16];
-	char action[16], diag[BOUNCE_DIAG_MAX], mta[BOUNCE_ADDR_MAX];
-	char orig[BOUNCE_ADDR_MAX];
-	size_t p = 0, q, i;
+	char v[MIME_FIELD_MAX];
+	size_t p = 0, q;
 	MIME_PART g;
 
 	while (p < len) {
@@ -165,72 +222,12 @@ bounce_dsn_text(BOUNCE *b, const char *text, size_t len,
 		g.hlen = (q < len ? q + 1 : len) - p;
 		g.body = NULL;
 		g.blen = 0;
-		if (mime_field(&g, "Final-Recipient", v, sizeof(v)) != NULL) {
-			if (b->reporting_mta[0] == '\0' && mime_field(&g,
-			    "Reporting-MTA", v, sizeof(v)) == NULL)
-				bounce_address(v, b->reporting_mta,
-				    sizeof(b->reporting_mta));
-		} else {
-			bounce_address(v, addr, sizeof(addr));
-			orig[0] = st[0] = action[0] = diag[0] = mta[0] = '\0';
-			if (mime_field(&g, "Original-Recipient", v,
-			    sizeof(v)) == NULL)
-				bounce_address(v, orig, sizeof(orig));
-			if (mime_field(&g, "Action", v, sizeof(v)) == NULL) {
-				for (i = 0; v[i] != '\0' && v[i] != ' ' &&
-				    i + 1 < sizeof(action); i++)
-					action[i] = (char)tolower(
-					    (unsigned char)v[i]);
-				action[i] = '\0';
-			}
-			if (mime_field(&g, "Status", v, sizeof(v)) == NULL)
-				bounce_status(v, st, sizeof(st));
-			if (mime_field(&g, "Diagnostic-Code", v, sizeof(v)) ==
-			    NULL) {
-				const char *d = strchr(v, ';');
-
-				snprintf(diag, sizeof(diag), "%.*s",
-				    (int)sizeof(diag) - 1,
-				    d ? d + 1 + (d[1] == ' ') : v);
-				bounce_diag_join(diag);
-			}
-			if (mime_field(&g, "Remote-MTA", v, sizeof(v)) == NULL)
-				bounce_address(v, mta, sizeof(mta));
-			/* The receiver's own code, in its reply, says more
-			 * than the reporting MTA's Status: (Exim reports
-			 * every failure as 5.0.0, others 5.1.0 or 4.4.7 for
-			 * whatever happened): it wins unless it is x.0.0 or
-			 * of another class, or when a failure's Status: says
-			 * 4 where the receiver refused for good ("Status:
-			 * 4.5.0" over "550 5.5.0"). */
-			if (diag[0] != '\0') {
-				char d[16];
-
-				bounce_status_reply(diag, d, sizeof(d));
-				if (d[0] != '\0' && (st[0] == '\0' ||
-				    (d[0] == st[0] && strcmp(d + 1, ".0.0") !=
-				    0) || (d[0] == '5' && st[0] == '4' &&
-				    strcmp(action, "failed") == 0)))
-					snprintf(st, sizeof(st), "%s", d);
-			}
-			if (st[0] == '\0')
-				snprintf(st, sizeof(st), "%s",
-				    strcmp(action, "delayed") == 0 ? "4.0.0" :
-				    "5.0.0");
-			/* success notices are not bounces */
-			if (strcmp(action, "delivered") != 0 &&
-			    strcmp(action, "relayed") != 0 &&
-			    strcmp(action, "expanded") != 0) {
-				size_t before = b->nrcpts;
-
-				bounce_add(b, addr, st, action[0] ? action :
-				    "failed", diag, mta, rules);
-				if (b->nrcpts > before)
-					snprintf(b->rcpts[before].original,
-					    sizeof(b->rcpts[0].original), "%s",
-					    orig);
-			}
-		}
+		if (mime_field(&g, "Final-Recipient", v, sizeof(v)) == NULL)
+			bounce_dsn_rcpt(b, &g, v, rules);
+		else if (b->reporting_mta[0] == '\0' && mime_field(&g,
+		    "Reporting-MTA", v, sizeof(v)) == NULL)
+			bounce_address(v, b->reporting_mta,
+			    sizeof(b->reporting_mta));
 		p = q;
 		while (p < len && (text[p] == '\n' || text[p] == '\r'))
 			p++;
@@ -442,23 +439,14 @@ bounce_parse(const char *msg, size_t len, const char *prefix,
 	bounce_parse_at(msg, len, prefix, domain, rules, b, 0);
 }
 
+/* The report's subject, ASCII and printable, into b. */
 static void
-bounce_parse_at(const char *msg, size_t len, const char *prefix,
-    const char *domain, const BOUNCE_RULES *rules, BOUNCE *b, int depth)
+bounce_subject(const MIME_PART *top, BOUNCE *b)
 {
-	struct bounce_walk w;
-	MIME_PART top, o;
 	char v[MIME_FIELD_MAX];
 	size_t i;
 
-	memset(b, 0, sizeof(*b));
-	memset(&w, 0, sizeof(w));
-	if (len > BOUNCE_SCAN_MAX)
-		len = BOUNCE_SCAN_MAX;
-	if (prefix != NULL && domain != NULL)
-		bounce_token(msg, len, prefix, domain, b->token);
-	mime_split(msg, len, &top);
-	if (mime_field(&top, "Subject", v, sizeof(v)) == NULL &&
+	if (mime_field(top, "Subject", v, sizeof(v)) == NULL &&
 	    !addr_utf8_valid(b->subject, mime_words(v, b->subject,
 	    sizeof(b->subject))))	/* another charset: its ASCII only */
 		for (i = 0; b->subject[i] != '\0'; i++)
@@ -467,74 +455,95 @@ bounce_parse_at(const char *msg, size_t len, const char *prefix,
 	for (i = 0; b->subject[i] != '\0'; i++)
 		if ((unsigned char)b->subject[i] < ' ')
 			b->subject[i] = ' ';
-	bounce_walk(&top, 0, &w);
-	if (w.has_original) {
-		const MIME_PART *op = &w.original;
-		char t[64];
+}
 
-		mime_type(op, t, sizeof(t));
-		/* message/rfc822: its body is the message; text/rfc822-
-		 * headers: its body is the header section */
-		mime_split(op->body, op->blen, &o);
-		if (strstr(t, "headers") != NULL) {
-			o.hdr = op->body;
-			o.hlen = op->blen;
-		}
-		if (mime_field(&o, "Message-ID", v, sizeof(v)) == NULL)
-			snprintf(b->message_id, sizeof(b->message_id), "%.*s",
-			    (int)sizeof(b->message_id) - 1, v);
+/* The Message-ID of the returned message (or of its headers). */
+static void
+bounce_original_id(const MIME_PART *op, BOUNCE *b)
+{
+	char v[MIME_FIELD_MAX], t[64];
+	MIME_PART o;
+
+	mime_type(op, t, sizeof(t));
+	/* message/rfc822: its body is the message; text/rfc822-headers:
+	 * its body is the header section */
+	mime_split(op->body, op->blen, &o);
+	if (strstr(t, "headers") != NULL) {
+		o.hdr = op->body;
+		o.hlen = op->blen;
 	}
+	if (mime_field(&o, "Message-ID", v, sizeof(v)) == NULL)
+		snprintf(b->message_id, sizeof(b->message_id), "%.*s",
+		    (int)sizeof(b->message_id) - 1, v);
+}
+
+/* An automatic reply: its sender, a recipient of the message it answers,
+ * is the one entry.  1: it was one. */
+static int
+bounce_autoreply(const MIME_PART *top, BOUNCE *b, const BOUNCE_RULES *rules)
+{
+	char v[MIME_FIELD_MAX], a[BOUNCE_ADDR_MAX];
+
+	if (!bounce_is_autoreply(top, b, rules))
+		return 0;
+	b->type = BOUNCE_AUTOREPLY;
+	if (mime_field(top, "From", v, sizeof(v)) == NULL) {
+		bounce_from_address(v, a, sizeof(a));
+		bounce_add(b, a, "", "auto-replied", "", "", rules);
+		if (b->nrcpts > 0) {
+			b->rcpts[0].reason = "auto-reply";
+			b->rcpts[0].cls = "auto-reply";
+		}
+	}
+	return 1;
+}
+
+static void
+bounce_parse_at(const char *msg, size_t len, const char *prefix,
+    const char *domain, const BOUNCE_RULES *rules, BOUNCE *b, int depth)
+{
+	const MIME_PART *tp;
+	struct bounce_walk w;
+	MIME_PART top;
+
+	memset(b, 0, sizeof(*b));
+	memset(&w, 0, sizeof(w));
+	if (len > BOUNCE_SCAN_MAX)
+		len = BOUNCE_SCAN_MAX;
+	if (prefix != NULL && domain != NULL)
+		bounce_token(msg, len, prefix, domain, b->token);
+	mime_split(msg, len, &top);
+	bounce_subject(&top, b);
+	bounce_walk(&top, 0, &w);
+	if (w.has_original)
+		bounce_original_id(&w.original, b);
+	/* the text a notice is read from: its text part, else its HTML */
+	tp = w.has_text ? &w.text : w.has_html ? &w.html : NULL;
 	if (w.has_feedback || strcasecmp(w.report_type, "feedback-report") ==
 	    0) {
 		b->type = BOUNCE_ARF;
 		if (w.has_feedback)
 			bounce_arf(b, &w.feedback, &w.original, w.has_original,
 			    rules);
-		return;
-	}
-	if (w.has_status) {
+	} else if (w.has_status) {
 		b->type = BOUNCE_DSN;
 		bounce_dsn(b, &w.status, rules);
 		if (b->nrcpts > 0 && w.has_text)
 			bounce_text_diag(b, &w.text, rules);
-		if (b->nrcpts == 0 && !bounce_text(b, &top, w.has_text ?
-		    &w.text : w.has_html ? &w.html : NULL, !w.has_text &&
+		if (b->nrcpts == 0 && !bounce_text(b, &top, tp, !w.has_text &&
 		    w.has_html, rules))
 			b->type = BOUNCE_NOT;	/* only success notices */
-		return;
-	}
-	if (bounce_plain_complaint(b, &top, &w, rules))
-		return;
-	if (bounce_dsn_inline(b, w.has_text ? &w.text : &top, rules)) {
+	} else if (bounce_plain_complaint(b, &top, &w, rules))
+		;	/* an ARF, typed there */
+	else if (bounce_dsn_inline(b, w.has_text ? &w.text : &top, rules))
 		b->type = BOUNCE_DSN;
-		return;
-	}
-	if (bounce_text(b, &top, w.has_text ? &w.text : w.has_html ? &w.html :
-	    NULL, !w.has_text && w.has_html, rules)) {
+	else if (bounce_text(b, &top, tp, !w.has_text && w.has_html, rules) ||
+	    (bounce_broken_multipart(&top) && bounce_text_raw(b, &top,
+	    rules)))
 		b->type = BOUNCE_NONDSN;
-		return;
-	}
-	if (bounce_broken_multipart(&top) && bounce_text_raw(b, &top, rules)) {
-		b->type = BOUNCE_NONDSN;
-		return;
-	}
-	if (depth == 0 && w.has_original && bounce_nested(b, &w.original,
-	    rules))
-		return;
-	if (bounce_is_autoreply(&top, b, rules)) {
-		b->type = BOUNCE_AUTOREPLY;
-		/* the replier: a recipient of the message it answers */
-		if (mime_field(&top, "From", v, sizeof(v)) == NULL) {
-			char a[BOUNCE_ADDR_MAX];
-
-			bounce_from_address(v, a, sizeof(a));
-			bounce_add(b, a, "", "auto-replied", "", "", rules);
-			if (b->nrcpts > 0) {
-				b->rcpts[0].reason = "auto-reply";
-				b->rcpts[0].cls = "auto-reply";
-			}
-		}
-		return;
-	}
-	b->type = BOUNCE_NOT;
+	else if (depth == 0 && w.has_original && bounce_nested(b,
+	    &w.original, rules))
+		;	/* the attached report's type */
+	else if (!bounce_autoreply(&top, b, rules))
+		b->type = BOUNCE_NOT;
 }
