@@ -277,24 +277,13 @@ m_counter(FILE *fp, const char *name, const char *help)
 	fprintf(fp, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 }
 
-char *
-metrics_render(STORE *st, const uint64_t *values, size_t *len)
+/* Messages by event, decision and reason; recipients refused at RCPT. */
+static void
+m_render_decisions(FILE *fp, const uint64_t *v)
 {
 	static const char *const events[] = { "message", "report" };
-	static const char *const states[] = {
-		"active", "warning", "paused", "probation"
-	};
-	uint64_t v[M_COUNT];
-	struct m_gauges g;
-	char *buf = NULL, err[256];
 	size_t i, d, r, e;
-	FILE *fp;
 
-	for (i = 0; i < M_COUNT; i++)
-		v[i] = values != NULL ? values[i] :
-		    __atomic_load_n(&m_value[i], __ATOMIC_RELAXED);
-	if ((fp = open_memstream(&buf, len)) == NULL)
-		return NULL;
 	m_counter(fp, "repguard_messages_total", "Messages decided, by event, "
 	    "decision and reason (doc/interfaces.md, decision lines).");
 	for (e = 0; e < 2; e++)
@@ -317,6 +306,14 @@ metrics_render(STORE *st, const uint64_t *values, size_t *len)
 			fprintf(fp, "repguard_recipients_refused_total{reason="
 			    "\"%s\"} %llu\n", m_reasons[r],
 			    (unsigned long long)v[M_RCPT + r]);
+}
+
+/* Signatures, return-paths, reports that came back, and latency. */
+static void
+m_render_work(FILE *fp, const uint64_t *v)
+{
+	size_t i;
+
 	m_counter(fp, "repguard_signatures_total", "DKIM signatures added.");
 	fprintf(fp, "repguard_signatures_total %llu\n",
 	    (unsigned long long)v[M_SIGNATURES]);
@@ -352,25 +349,54 @@ metrics_render(STORE *st, const uint64_t *values, size_t *len)
 	    "repguard_message_duration_seconds_count %llu\n",
 	    (unsigned long long)v[M_LAT_COUNT], v[M_LAT_SUM_US] / 1e6,
 	    (unsigned long long)v[M_LAT_COUNT]);
+}
+
+/* Gauges read from the store: senders by state, the map's size. */
+static void
+m_render_store(FILE *fp, STORE *st)
+{
+	static const char *const states[] = {
+		"active", "warning", "paused", "probation"
+	};
+	struct m_gauges g;
+	char err[256];
+	size_t i;
+
 	memset(&g, 0, sizeof(g));
 	g.now = clock_now();
-	if (st != NULL && store_read(st, m_gauges_fn, &g, err,
-	    sizeof(err)) == 0) {
+	if (store_read(st, m_gauges_fn, &g, err, sizeof(err)) == 0) {
 		fprintf(fp, "# HELP repguard_senders Senders by state.\n"
 		    "# TYPE repguard_senders gauge\n");
 		for (i = 0; i < 4; i++)
 			fprintf(fp, "repguard_senders{state=\"%s\"} %llu\n",
 			    states[i], (unsigned long long)g.state[i]);
 	}
-	if (st != NULL) {
-		fprintf(fp, "# HELP repguard_db_map_bytes The database's map "
-		    "size.\n# TYPE repguard_db_map_bytes gauge\n"
-		    "repguard_db_map_bytes %llu\n# HELP repguard_db_used_bytes "
-		    "The database's pages in use.\n# TYPE "
-		    "repguard_db_used_bytes gauge\nrepguard_db_used_bytes "
-		    "%llu\n", (unsigned long long)store_map_size(st),
-		    (unsigned long long)store_used_bytes(st));
-	}
+	fprintf(fp, "# HELP repguard_db_map_bytes The database's map "
+	    "size.\n# TYPE repguard_db_map_bytes gauge\n"
+	    "repguard_db_map_bytes %llu\n# HELP repguard_db_used_bytes "
+	    "The database's pages in use.\n# TYPE "
+	    "repguard_db_used_bytes gauge\nrepguard_db_used_bytes "
+	    "%llu\n", (unsigned long long)store_map_size(st),
+	    (unsigned long long)store_used_bytes(st));
+}
+
+char *
+metrics_render(STORE *st, const uint64_t *values, size_t *len)
+{
+	uint64_t v[M_COUNT];
+	char *buf = NULL;
+	size_t i;
+	FILE *fp;
+
+	for (i = 0; i < M_COUNT; i++)
+		v[i] = values != NULL ? values[i] :
+		    __atomic_load_n(&m_value[i], __ATOMIC_RELAXED);
+	if ((fp = open_memstream(&buf, len)) == NULL)
+		return NULL;
+	m_render_decisions(fp, v);
+	m_render_work(fp, v);
+	if (st != NULL)
+		m_render_store(fp, st);
 	if (values == NULL)		/* this process: the daemon */
 		procstat_render(fp);
 	if (fclose(fp) != 0) {
