@@ -1,350 +1,248 @@
 /*
  * ctl.c - repguardctl: the operator's command line over repguard's state.
  *
- * Owns: main() of repguardctl and its commands pause and resume (see
- * repguardctl(8) and doc/interfaces.md); senders and show live in
- * ctl_sender.c, keygen and dkim-record in ctl_dkim.c, parse-bounce and
- * ingest in ctl_bounce.c, db in ctl_db.c.  It reads the same
- * configuration file as the daemon and opens the same store while the
- * daemon runs (the store is safe for several processes).  Run as root
- * with UserID set, it drops to that user before opening the store, so
- * files it creates stay the daemon's.
+ * Owns: main() of repguardctl and its table of commands (see
+ * repguardctl(8) and doc/interfaces.md): each command's name, its line
+ * of the usage text, its handler and what must be done before the
+ * handler runs.  The commands live in the ctl_*.c files; what they share
+ * in ctl_util.c.  repguardctl reads the same configuration file as the
+ * daemon and opens the same store while the daemon runs (the store is
+ * safe for several processes).  Run as root with UserID set, it drops to
+ * that user before opening the store, so files it creates stay the
+ * daemon's.
+ *
+ * Decisions: most commands parse their own arguments.  Those on one
+ * sender's state (CTL_STORE) share their options, so they are parsed
+ * here, checked against what the table allows, and the handler is given
+ * the open store.  The usage text is the table's, in its order.
  *
  * Exit codes: 0 success, 1 runtime error (configuration, store, unknown
  * sender), 2 usage error.
- * Must not: include libmilter, or change state other than by the
- * sender_*() operations the daemon also honours.
+ * Must not: include libmilter, or do a command's work itself.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "base/clock.h"
 #include "conf/conf.h"
-#include "ctl/ctl.h"
 #include "ctl/ctl_bounce.h"
 #include "ctl/ctl_check.h"
 #include "ctl/ctl_db.h"
-#include "ctl/ctl_reclassify.h"
 #include "ctl/ctl_dkim.h"
 #include "ctl/ctl_limits.h"
 #include "ctl/ctl_metrics.h"
+#include "ctl/ctl_pause.h"
+#include "ctl/ctl_reclassify.h"
 #include "ctl/ctl_report.h"
 #include "ctl/ctl_sender.h"
 #include "ctl/ctl_suppress.h"
+#include "ctl/ctl_util.h"
 #include "base/duration.h"
-#include "common/privs.h"
 #include "reputation/sender.h"
 #include "store/store.h"
 
+/* What main() does for a command before its handler runs. */
+enum {
+	CTL_STORE	= 1 << 0,	/* parse the options below, open the
+					 * store, run store_fn (else fn, with
+					 * the command's argument vector) */
+	CTL_SENDER	= 1 << 1,	/* one SENDER, normalised */
+	CTL_JSON	= 1 << 2,	/* --json */
+	CTL_FOR		= 1 << 3,	/* --for DURATION, longer than 0s */
+	CTL_REASON	= 1 << 4	/* --reason TEXT */
+};
+
+struct ctl_cmd {
+	const char	*name;
+	const char	*usage;		/* its arguments in the usage text */
+	CTL_CMD_FN	 fn;
+	CTL_STORE_FN	 store_fn;
+	int		 flags;
+};
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "senders", "[--json]", NULL, ctl_senders, CTL_STORE | CTL_JSON },
+	{ "show", "SENDER [--json]", NULL, ctl_show,
+	    CTL_STORE | CTL_SENDER | CTL_JSON },
+	{ "pause", "SENDER [--for DURATION] [--reason TEXT]", NULL, ctl_pause,
+	    CTL_STORE | CTL_SENDER | CTL_FOR | CTL_REASON },
+	{ "resume", "SENDER", NULL, ctl_resume, CTL_STORE | CTL_SENDER },
+	{ "keygen", "--domain D --selector S [--algorithm rsa|ed25519] "
+	    "[--bits N] --out DIR", ctl_keygen, NULL, 0 },
+	{ "dkim-record", "KEYFILE [--domain D --selector S]", ctl_dkim_record,
+	    NULL, 0 },
+	{ "parse-bounce", "[FILE|DIR|MBOX|MAILDIR...] [--summary] "
+	    "[--rules FILE]\n              [--prefix P] [--domain D]",
+	    ctl_parse_bounce, NULL, 0 },
+	{ "reclassify", "[--dry-run]", ctl_reclassify, NULL, 0 },
+	{ "ingest", "[--rcpt ADDRESS] < MESSAGE", ctl_ingest, NULL, 0 },
+	{ "suppress", "ADDRESS [--for SENDER] [--reason R] "
+	    "[--expires DURATION]", ctl_suppress_cmd, NULL, 0 },
+	{ "unsuppress", "ADDRESS [--for SENDER]", ctl_suppress_cmd, NULL, 0 },
+	{ "suppressed", "[--json] [--for SENDER] [--source bounce]",
+	    ctl_suppress_cmd, NULL, 0 },
+	{ "import", "FILE|- [--for SENDER]", ctl_suppress_cmd, NULL, 0 },
+	{ "export", "[--for SENDER]", ctl_suppress_cmd, NULL, 0 },
+	{ "limits", "[SENDER] [--json]", ctl_limits_cmd, NULL, 0 },
+	{ "warmup", "[--json]", ctl_limits_cmd, NULL, 0 },
+	{ "metrics", "", ctl_metrics, NULL, 0 },
+	{ "check", "[--nameserver IP[:PORT]] [--address IP]... [--helo NAME]\n"
+	    "        [--mx-host NAME] [--domain DOMAIN]... [--json]",
+	    ctl_check, NULL, 0 },
+	{ "report", "--html FILE|-", ctl_report, NULL, 0 },
+	{ "db", "check | db backup FILE | db recover [--from BACKUP]", ctl_db,
+	    NULL, 0 },
+};
+
+#define CTL_NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+
+static const struct option ctl_longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "for", required_argument, NULL, 'F' },
+	{ "reason", required_argument, NULL, 'r' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* WHY (fmt NULL: none), then every command's usage from the table. */
 __attribute__((noreturn, format(printf, 1, 2)))
 static void
-ctl_usage(const char *fmt, ...)
+ctl_usage_all(const char *fmt, ...)
 {
+	const struct ctl_cmd *c;
 	va_list ap;
 
-	if (fmt != NULL) {
-		fprintf(stderr, "repguardctl: ");
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fprintf(stderr, "\n");
-	}
-	fprintf(stderr,
-	    "usage: repguardctl [-c config-file] command [arguments]\n"
-	    "  senders [--json]\n"
-	    "  show SENDER [--json]\n"
-	    "  pause SENDER [--for DURATION] [--reason TEXT]\n"
-	    "  resume SENDER\n"
-	    "  keygen --domain D --selector S [--algorithm rsa|ed25519] "
-	    "[--bits N] --out DIR\n"
-	    "  dkim-record KEYFILE [--domain D --selector S]\n"
-	    "  parse-bounce [FILE|DIR|MBOX|MAILDIR...] [--summary] "
-	    "[--rules FILE]\n              [--prefix P] [--domain D]\n"
-	    "  reclassify [--dry-run]\n"
-	    "  ingest [--rcpt ADDRESS] < MESSAGE\n"
-	    "  suppress ADDRESS [--for SENDER] [--reason R] "
-	    "[--expires DURATION]\n"
-	    "  unsuppress ADDRESS [--for SENDER]\n"
-	    "  suppressed [--json] [--for SENDER] [--source bounce]\n"
-	    "  import FILE|- [--for SENDER]\n"
-	    "  export [--for SENDER]\n"
-	    "  limits [SENDER] [--json]\n"
-	    "  warmup [--json]\n"
-	    "  metrics\n"
-	    "  check [--nameserver IP[:PORT]] [--address IP]... [--helo NAME]\n"
-	    "        [--mx-host NAME] [--domain DOMAIN]... [--json]\n"
-	    "  report --html FILE|-\n"
-	    "  db check | db backup FILE | db recover [--from BACKUP]\n");
+	va_start(ap, fmt);
+	ctl_vusage("usage: repguardctl [-c config-file] command [arguments]\n",
+	    fmt, ap);
+	va_end(ap);
+	for (c = ctl_cmds; c < ctl_cmds + CTL_NCMDS; c++)
+		fprintf(stderr, "  %s%s%s\n", c->name, c->usage[0] ? " " : "",
+		    c->usage);
 	exit(2);
 }
 
-__attribute__((noreturn, format(printf, 1, 2)))
+static const struct ctl_cmd *
+ctl_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_NCMDS; i++)
+		if (strcmp(ctl_cmds[i].name, name) == 0)
+			return &ctl_cmds[i];
+	return NULL;
+}
+
+/* What the command line gave a CTL_STORE command, against its flags. */
 static void
-ctl_fail(const char *fmt, ...)
+ctl_store_check(const struct ctl_cmd *c, int nargs, const CTL_ARGS *a,
+    const char *dur)
 {
-	va_list ap;
-
-	fprintf(stderr, "repguardctl: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-/* The configuration, as the daemon's user; exits on error. */
-CONF *
-ctl_conf(const char *path)
-{
-	char *errors, err[512];
-	CONF *c;
-
-	if ((c = conf_load(path, CONF_NO_KEYS, &errors)) == NULL) {
-		fputs(errors, stderr);
-		free(errors);
-		exit(1);
-	}
-	if (conf_user(c) != NULL && geteuid() == 0 &&
-	    privs_drop(conf_user(c), err, sizeof(err)) != NULL)
-		ctl_fail("UserID: %s", err);
-	return c;
-}
-
-/* The configuration and its store, as the daemon's user; exits on error. */
-STORE *
-ctl_open(const char *path, CONF **conf)
-{
-	char err[512];
-	STORE_OPTS so;
-	STORE *st;
-	CONF *c = ctl_conf(path);
-
-	conf_store_opts(c, &so);
-	if ((st = store_open(conf_database_path(c), &so, err, sizeof(err))) ==
-	    NULL)
-		ctl_fail("database: %s", err);
-	*conf = c;
-	return st;
-}
-
-static void
-ctl_key(const char *arg, char *key)
-{
+	long long secs;
 	const char *err;
 
-	if ((err = sender_key_normalise(arg, strlen(arg), key,
-	    SENDER_KEY_MAX)) != NULL)
-		ctl_usage("bad sender \"%s\": %s", arg, err);
-}
-
-void
-ctl_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
+	if (nargs != ((c->flags & CTL_SENDER) ? 1 : 0) ||
+	    (a->json && !(c->flags & CTL_JSON)) ||
+	    (dur != NULL && !(c->flags & CTL_FOR)) ||
+	    (a->reason != NULL && !(c->flags & CTL_REASON))) {
+		if (!(c->flags & CTL_SENDER))
+			ctl_usage_all("%s takes no arguments but --json",
+			    c->name);
+		if (nargs != 0)
+			ctl_usage_all("%s takes one SENDER", c->name);
+		ctl_usage_all("%s: missing SENDER", c->name);
 	}
-	putchar('"');
+	if (dur != NULL &&
+	    (err = duration_parse(dur, strlen(dur), &secs)) != NULL)
+		ctl_usage_all("bad --for \"%s\": %s", dur, err);
 }
 
-void
-ctl_operator(char *by, size_t len)
-{
-	const char *who = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (who == NULL || *who == '\0')
-		who = (pw = getpwuid(getuid())) != NULL ? pw->pw_name : "unknown";
-	snprintf(by, len, "operator %s", who);
-}
-
+/*
+ * A command on a sender's state: its options (they may follow the
+ * command), the store, then the checks that come after it is open.
+ */
 static int
-ctl_pause(STORE *st, const char *arg, const char *dur, const char *reason)
+ctl_store_cmd(const struct ctl_cmd *c, int argc, char **argv,
+    const char *path)
 {
-	char key[SENDER_KEY_MAX], by[SENDER_BY_MAX], err[512] = "", t[64];
-	const char *derr;
-	long long secs = 0;
-	int64_t now = clock_now(), until = 0;
+	char key[SENDER_KEY_MAX];
+	const char *dur = NULL, *err;
+	CTL_ARGS a;
+	CONF *conf;
+	STORE *st;
+	int ch, rc;
 
-	ctl_key(arg, key);
+	memset(&a, 0, sizeof(a));
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":c:", ctl_longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'j': a.json = 1; break;
+		case 'F': dur = optarg; break;
+		case 'r': a.reason = optarg; break;
+		case ':': ctl_usage_all("option \"%s\" needs a value",
+		    argv[optind - 1]);
+		default: ctl_usage_all("unknown option \"%s\"",
+		    argv[optind - 1]);
+		}
+	}
+	if (c == NULL)
+		ctl_usage_all("unknown command \"%s\"", argv[0]);
+	ctl_store_check(c, argc - optind, &a, dur);
+	st = ctl_open(path, &conf);
+	if (c->flags & CTL_SENDER) {
+		if ((err = sender_key_normalise(argv[optind],
+		    strlen(argv[optind]), key, sizeof(key))) != NULL)
+			ctl_usage_all("bad sender \"%s\": %s", argv[optind],
+			    err);
+		a.key = key;
+	}
 	if (dur != NULL) {
-		if ((derr = duration_parse(dur, strlen(dur), &secs)) != NULL)
-			ctl_usage("bad --for \"%s\": %s", dur, derr);
-		if (secs <= 0)
-			ctl_usage("bad --for \"%s\": must be longer than 0s",
-			    dur);
-		until = now + secs;
+		(void)duration_parse(dur, strlen(dur), &a.for_secs);
+		if (a.for_secs <= 0)
+			ctl_usage_all("bad --for \"%s\": must be longer "
+			    "than 0s", dur);
 	}
-	if (reason == NULL)
-		reason = "paused by operator";
-	if (strlen(reason) >= SENDER_REASON_MAX)
-		ctl_usage("--reason is longer than %d bytes",
+	if (a.reason != NULL && strlen(a.reason) >= SENDER_REASON_MAX)
+		ctl_usage_all("--reason is longer than %d bytes",
 		    SENDER_REASON_MAX - 1);
-	ctl_operator(by, sizeof(by));
-	if (sender_pause(st, key, until, reason, by, now, err,
-	    sizeof(err)) != 0)
-		ctl_fail("database: %s", err);
-	if (until != 0) {
-		ctl_time(until, t, sizeof(t));
-		printf("paused %s until %s\n", key, t);
-	} else
-		printf("paused %s until resumed\n", key);
-	return 0;
-}
-
-static int
-ctl_resume(STORE *st, const char *arg)
-{
-	char key[SENDER_KEY_MAX], by[SENDER_BY_MAX], err[512] = "";
-	SENDER_STATE after;
-	int was;
-
-	ctl_key(arg, key);
-	ctl_operator(by, sizeof(by));
-	if (sender_resume(st, key, by, clock_now(), &was, &after, err,
-	    sizeof(err)) != 0)
-		ctl_fail("database: %s", err);
-	if (was && after.state == SENDER_PROBATION)
-		printf("resumed %s: on probation\n", key);
-	else if (was)
-		printf("resumed %s\n", key);
-	else
-		printf("%s was not paused\n", key);
-	return 0;
+	rc = c->store_fn(st, conf, &a);
+	store_close(st);
+	conf_unref(conf);
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "for", required_argument, NULL, 'F' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = CONF_DEFAULT_PATH, *dur = NULL, *reason = NULL;
-	const char *cmd;
-	const REP_RULES *rules;
-	REP_RULES defrules;
-	int ch, json = 0, nargs;
-	CONF *conf;
-	STORE *st;
+	const char *path = CONF_DEFAULT_PATH;
+	const struct ctl_cmd *c;
+	int ch;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hV", ctl_longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 'V':
 			printf("repguardctl %s\n", PACKAGE_VERSION);
 			return 0;
-		case 'h': ctl_usage(NULL);
-		default: ctl_usage("unknown option \"%s\"", argv[optind - 1]);
+		case 'h': ctl_usage_all(NULL);
+		default: ctl_usage_all("unknown option \"%s\"",
+		    argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		ctl_usage("missing command");
-	cmd = argv[optind];
-	if (strcmp(cmd, "keygen") == 0)
-		return ctl_keygen(argc - optind, argv + optind);
-	if (strcmp(cmd, "dkim-record") == 0)
-		return ctl_dkim_record(argc - optind, argv + optind);
-	if (strcmp(cmd, "parse-bounce") == 0)
-		return ctl_parse_bounce(argc - optind, argv + optind, path);
-	if (strcmp(cmd, "ingest") == 0)
-		return ctl_ingest(argc - optind, argv + optind, path);
-	if (ctl_suppress_is_cmd(cmd))
-		return ctl_suppress_cmd(cmd, argc - optind, argv + optind,
-		    path);
-	if (ctl_limits_is_cmd(cmd))
-		return ctl_limits_cmd(cmd, argc - optind, argv + optind, path);
-	if (strcmp(cmd, "metrics") == 0)
-		return ctl_metrics(argc - optind, argv + optind, path);
-	if (strcmp(cmd, "check") == 0)
-		return ctl_check(argc - optind, argv + optind, path);
-	if (strcmp(cmd, "report") == 0)
-		return ctl_report(argc - optind, argv + optind, path);
-	if (strcmp(cmd, "db") == 0)
-		return ctl_db(argc - optind, argv + optind, path);
-	if (strcmp(cmd, "reclassify") == 0)
-		return ctl_reclassify(argc - optind, argv + optind, path);
+		ctl_usage_all("missing command");
+	c = ctl_find(argv[optind]);
+	if (c != NULL && !(c->flags & CTL_STORE))
+		return c->fn(argc - optind, argv + optind, path);
 	/* Options may follow the command: parse its own argument vector. */
-	argc -= optind;
-	argv += optind;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': path = optarg; break;
-		case 'j': json = 1; break;
-		case 'F': dur = optarg; break;
-		case 'r': reason = optarg; break;
-		case ':': ctl_usage("option \"%s\" needs a value",
-		    argv[optind - 1]);
-		default: ctl_usage("unknown option \"%s\"", argv[optind - 1]);
-		}
-	}
-	nargs = argc - optind;
-	if (strcmp(cmd, "senders") == 0) {
-		if (nargs != 0 || dur || reason)
-			ctl_usage("senders takes no arguments but --json");
-	} else if (strcmp(cmd, "show") == 0) {
-		if (nargs != 1 || dur || reason)
-			ctl_usage(nargs ? "show takes one SENDER" :
-			    "show: missing SENDER");
-	} else if (strcmp(cmd, "pause") == 0) {
-		if (nargs != 1 || json)
-			ctl_usage(nargs ? "pause takes one SENDER" :
-			    "pause: missing SENDER");
-		if (dur != NULL) {
-			long long s;
-			const char *e = duration_parse(dur, strlen(dur), &s);
-
-			if (e != NULL)
-				ctl_usage("bad --for \"%s\": %s", dur, e);
-		}
-	} else if (strcmp(cmd, "resume") == 0) {
-		if (nargs != 1 || json || dur || reason)
-			ctl_usage(nargs ? "resume takes one SENDER" :
-			    "resume: missing SENDER");
-	} else
-		ctl_usage("unknown command \"%s\"", cmd);
-
-	st = ctl_open(path, &conf);
-	rules = conf_rep_rules(conf);
-	if (rules == NULL) {		/* Reputation no: show the defaults */
-		rep_rules_default(&defrules);
-		rules = &defrules;
-	}
-	if (strcmp(cmd, "senders") == 0)
-		ch = ctl_senders(st, rules, json);
-	else if (strcmp(cmd, "show") == 0) {
-		char key[SENDER_KEY_MAX];
-
-		ctl_key(argv[optind], key);
-		ch = ctl_show(st, rules, key, json);
-	}
-	else if (strcmp(cmd, "pause") == 0)
-		ch = ctl_pause(st, argv[optind], dur, reason);
-	else
-		ch = ctl_resume(st, argv[optind]);
-	store_close(st);
-	conf_unref(conf);
-	return ch;
+	return ctl_store_cmd(c, argc - optind, argv + optind, path);
 }

@@ -21,9 +21,9 @@
 #include "retpath/bouncerules.h"
 #include "base/clock.h"
 #include "conf/conf.h"
-#include "ctl/ctl.h"
 #include "ctl/ctl_bounce.h"
 #include "ctl/ctl_msgsrc.h"
+#include "ctl/ctl_util.h"
 #include "retpath/intake.h"
 #include "base/mem.h"
 #include "common/privs.h"
@@ -32,14 +32,9 @@
 #include "store/store.h"
 #include "reputation/tally.h"
 
-static int
-ctl_pb_usage(const char *msg)
-{
-	fprintf(stderr, "repguardctl: parse-bounce: %s\nusage: repguardctl "
-	    "parse-bounce [FILE|DIR|MBOX|MAILDIR ...] [--summary] "
-	    "[--rules FILE] [--prefix P] [--domain D]\n", msg);
-	return 2;
-}
+static const char ctl_pb_usage[] = "usage: repguardctl parse-bounce "
+    "[FILE|DIR|MBOX|MAILDIR ...] [--summary] [--rules FILE] [--prefix P] "
+    "[--domain D]\n";
 
 static void
 ctl_json_field(const char *name, const char *v, int comma)
@@ -214,6 +209,28 @@ ctl_pb_one(const char *source, const char *msg, size_t len, void *ctx)
 	return 0;
 }
 
+/* What the options left unsaid, from the configuration; 0 or 1. */
+static int
+ctl_pb_conf(const char *confpath, CONF **c, const char **rules_path,
+    const char **prefix, const char **domain)
+{
+	char *errors = NULL;
+
+	if ((*c = conf_load(confpath, CONF_NO_KEYS, &errors)) == NULL) {
+		fprintf(stderr, "repguardctl: %s", errors ? errors :
+		    "cannot load the configuration\n");
+		free(errors);
+		return 1;
+	}
+	if (*rules_path == NULL)
+		*rules_path = conf_str(*c, "BounceRules");
+	if (*prefix == NULL)
+		*prefix = conf_str(*c, "ReturnPathPrefix");
+	if (*domain == NULL)
+		*domain = conf_str(*c, "ReturnPathDomain");
+	return 0;
+}
+
 int
 ctl_parse_bounce(int argc, char **argv, const char *confpath)
 {
@@ -238,25 +255,16 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 		case 'p': prefix = optarg; break;
 		case 'd': domain = optarg; break;
 		case 's': summary = 1; break;
-		case ':': return ctl_pb_usage("an option needs a value");
-		default: return ctl_pb_usage("unknown option");
+		case ':': return ctl_usage(ctl_pb_usage,
+		    "parse-bounce: an option needs a value");
+		default: return ctl_usage(ctl_pb_usage,
+		    "parse-bounce: unknown option");
 		}
 	}
 	if ((rules_path == NULL || prefix == NULL || domain == NULL) &&
-	    access(confpath, F_OK) == 0) {	/* none: the built-in rules */
-		if ((c = conf_load(confpath, CONF_NO_KEYS, &errors)) == NULL) {
-			fprintf(stderr, "repguardctl: %s", errors ? errors :
-			    "cannot load the configuration\n");
-			free(errors);
-			return 1;
-		}
-		if (rules_path == NULL)
-			rules_path = conf_str(c, "BounceRules");
-		if (prefix == NULL)
-			prefix = conf_str(c, "ReturnPathPrefix");
-		if (domain == NULL)
-			domain = conf_str(c, "ReturnPathDomain");
-	}
+	    access(confpath, F_OK) == 0 &&	/* none: the built-in rules */
+	    ctl_pb_conf(confpath, &c, &rules_path, &prefix, &domain) != 0)
+		return 1;
 	if ((rules = bouncerules_load(rules_path, &errors)) == NULL) {
 		fprintf(stderr, "repguardctl: %s", errors);
 		free(errors);
@@ -302,6 +310,51 @@ ctl_ingest_line(const char *prefix, const char *text)
 	putchar('\n');
 }
 
+/*
+ * The configuration with its keys, read as root; then privileges go.
+ * NULL (reported) on error or when there is no return path to verify.
+ */
+static CONF *
+ctl_ingest_conf(const char *confpath)
+{
+	char *errors = NULL, err[512];
+	CONF *c;
+
+	if ((c = conf_load(confpath, 0, &errors)) == NULL) {
+		fputs(errors ? errors : "cannot load the configuration\n",
+		    stderr);
+		free(errors);
+		return NULL;
+	}
+	if (!retpath_on(conf_retpath(c))) {
+		fprintf(stderr, "repguardctl: ingest: ReturnPathDomain is not "
+		    "set\n");
+		conf_unref(c);
+		return NULL;
+	}
+	if (conf_user(c) != NULL && geteuid() == 0 &&
+	    privs_drop(conf_user(c), err, sizeof(err)) != NULL) {
+		fprintf(stderr, "repguardctl: UserID: %s\n", err);
+		conf_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The return-path address of the token the report names, or "". */
+static const char *
+ctl_ingest_token(const CONF *c, const char *msg, size_t len, char *addr,
+    size_t addrlen)
+{
+	BOUNCE b;
+
+	bounce_parse(msg, len, retpath_prefix(conf_retpath(c)),
+	    retpath_domain(conf_retpath(c)), NULL, &b);
+	snprintf(addr, addrlen, "%s+%s@%s", retpath_prefix(conf_retpath(c)),
+	    b.token, retpath_domain(conf_retpath(c)));
+	return b.token[0] ? addr : "";
+}
+
 int
 ctl_ingest(int argc, char **argv, const char *confpath)
 {
@@ -310,11 +363,10 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rcpt = NULL;
-	char *errors = NULL, *msg, err[512], why[256], addr[600];
+	char *msg, err[512], why[256], addr[600];
 	INTAKE_RESULT res;
 	STORE_OPTS so;
 	INTAKE im;
-	BOUNCE b;
 	STORE *st;
 	CONF *c;
 	size_t len;
@@ -324,44 +376,21 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': rcpt = optarg; break;
-		case ':': return ctl_pb_usage("--rcpt needs a value");
-		default: return ctl_pb_usage("unknown option");
+		case ':': return ctl_usage(ctl_pb_usage,
+		    "parse-bounce: --rcpt needs a value");
+		default: return ctl_usage(ctl_pb_usage,
+		    "parse-bounce: unknown option");
 		}
 	}
-	if (argc != optind) {
-		fprintf(stderr, "repguardctl: ingest reads the message on "
-		    "standard input\n");
-		return 2;
-	}
-	/* The keys are read as root, then privileges go. */
-	if ((c = conf_load(confpath, 0, &errors)) == NULL) {
-		fputs(errors ? errors : "cannot load the configuration\n",
-		    stderr);
-		free(errors);
+	if (argc != optind)
+		return ctl_usage(NULL, "ingest reads the message on standard "
+		    "input");
+	if ((c = ctl_ingest_conf(confpath)) == NULL)
 		return 1;
-	}
-	if (!retpath_on(conf_retpath(c))) {
-		fprintf(stderr, "repguardctl: ingest: ReturnPathDomain is not "
-		    "set\n");
-		conf_unref(c);
-		return 1;
-	}
-	if (conf_user(c) != NULL && geteuid() == 0 &&
-	    privs_drop(conf_user(c), err, sizeof(err)) != NULL) {
-		fprintf(stderr, "repguardctl: UserID: %s\n", err);
-		conf_unref(c);
-		return 1;
-	}
 	msg = ctl_msgsrc_read(stdin, &len);
 	intake_init(&im);
-	if (rcpt == NULL) {		/* the token the report names */
-		bounce_parse(msg, len, retpath_prefix(conf_retpath(c)),
-		    retpath_domain(conf_retpath(c)), NULL, &b);
-		snprintf(addr, sizeof(addr), "%s+%s@%s",
-		    retpath_prefix(conf_retpath(c)), b.token,
-		    retpath_domain(conf_retpath(c)));
-		rcpt = b.token[0] ? addr : "";
-	}
+	if (rcpt == NULL)		/* the token the report names */
+		rcpt = ctl_ingest_token(c, msg, len, addr, sizeof(addr));
 	rc = intake_rcpt(&im, c, rcpt, clock_now(), why, sizeof(why));
 	if (rc != INTAKE_OK) {
 		printf("ingest: not recorded: %s\n", rc == INTAKE_REFUSE ? why :

@@ -26,18 +26,15 @@
 #include <string.h>
 
 #include "conf/conf.h"
-#include "ctl/ctl.h"
 #include "ctl/ctl_check.h"
+#include "ctl/ctl_util.h"
 #include "ctl/doctor.h"
+#include "ctl/doctor_result.h"
 #include "base/mem.h"
 
-static void
-ctl_check_usage(const char *why)
-{
-	fprintf(stderr, "repguardctl: %s\nusage: repguardctl check "
-	    "[--nameserver IP[:PORT]] [--address IP]... [--helo NAME]\n"
-	    "           [--mx-host NAME] [--domain DOMAIN]... [--json]\n", why);
-}
+static const char ctl_check_usage[] = "usage: repguardctl check "
+    "[--nameserver IP[:PORT]] [--address IP]... [--helo NAME]\n"
+    "           [--mx-host NAME] [--domain DOMAIN]... [--json]\n";
 
 /*
  * This host's addresses, for SPF and reverse DNS when --address gives
@@ -148,8 +145,17 @@ ctl_check_print(const DOCTOR *doc, int json)
 	    n[1], n[2]);
 }
 
-int
-ctl_check(int argc, char **argv, const char *confpath)
+struct ctl_check_args {
+	const char	*ns;		/* --nameserver, or NULL */
+	char		 helo[300];
+	int		 json;
+	DOCTOR_OPTS	 o;		/* with --address and --domain */
+};
+
+/* The options into a; 0, or 3 after a usage error. */
+static int
+ctl_check_args(int argc, char **argv, const char **addrs, const char **doms,
+    struct ctl_check_args *a)
 {
 	static const struct option longopts[] = {
 		{ "nameserver", required_argument, NULL, 'N' },
@@ -160,75 +166,87 @@ ctl_check(int argc, char **argv, const char *confpath)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ns = NULL, **addrs = mem_calloc((size_t)argc + 33,
-	    sizeof(*addrs)), **doms = mem_calloc((size_t)argc + 1,
-	    sizeof(*doms));
-	char helo[300] = "", err[512], *errors = NULL;
-	char *det[32];
-	size_t found = 0, i;
-	DOCTOR_OPTS o;
-	DOCTOR doc;
-	DNSQ *q;
-	CONF *c;
-	int ch, json = 0, rc;
+	int ch;
 
-	memset(&o, 0, sizeof(o));
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'N': ns = optarg; break;
-		case 'a': addrs[o.naddrs++] = optarg; break;
-		case 'H': snprintf(helo, sizeof(helo), "%s", optarg); break;
-		case 'm': o.mx_host = optarg; break;
-		case 'd': doms[o.ndomains++] = optarg; break;
-		case 'j': json = 1; break;
+		case 'N': a->ns = optarg; break;
+		case 'a': addrs[a->o.naddrs++] = optarg; break;
+		case 'H': snprintf(a->helo, sizeof(a->helo), "%s", optarg);
+			break;
+		case 'm': a->o.mx_host = optarg; break;
+		case 'd': doms[a->o.ndomains++] = optarg; break;
+		case 'j': a->json = 1; break;
 		default:
-			ctl_check_usage(ch == ':' ? "an option needs a value" :
-			    "unknown option");
-			free(addrs);
-			free(doms);
+			ctl_usage(ctl_check_usage, "%s", ch == ':' ?
+			    "an option needs a value" : "unknown option");
 			return 3;
 		}
 	}
 	if (optind != argc) {
-		ctl_check_usage("check takes options only");
-		free(addrs);
-		free(doms);
+		ctl_usage(ctl_check_usage, "check takes options only");
 		return 3;
 	}
-	if ((q = dnsq_create(ns, err, sizeof(err))) == NULL) {
-		ctl_check_usage(err);
-		free(addrs);
-		free(doms);
-		return 3;
-	}
-	if ((c = conf_load(confpath != NULL ? confpath : CONF_DEFAULT_PATH, 0,
-	    &errors)) == NULL) {
-		fputs(errors, stderr);
-		free(errors);
-		dnsq_free(q);
-		free(addrs);
-		free(doms);
-		return 3;
-	}
-	if (helo[0] == '\0')
-		ctl_check_helo(helo, sizeof(helo));
-	if (o.naddrs == 0) {		/* this host's own */
+	return 0;
+}
+
+/* The checks, printed; their status (doctor_status()). */
+static int
+ctl_check_run(const CONF *c, DNSQ *q, struct ctl_check_args *a,
+    const char **addrs)
+{
+	char *det[32];
+	size_t found = 0, i;
+	DOCTOR doc;
+	int rc;
+
+	if (a->helo[0] == '\0')
+		ctl_check_helo(a->helo, sizeof(a->helo));
+	if (a->o.naddrs == 0) {		/* this host's own */
 		found = ctl_check_addrs(det, sizeof(det) / sizeof(det[0]));
 		for (i = 0; i < found; i++)
-			addrs[o.naddrs++] = det[i];
+			addrs[a->o.naddrs++] = det[i];
 	}
-	o.helo = helo[0] != '\0' ? helo : NULL;
-	o.addrs = addrs;
-	o.domains = doms;
-	doctor_run(c, q, &o, &doc);
-	ctl_check_print(&doc, json);
+	a->o.helo = a->helo[0] != '\0' ? a->helo : NULL;
+	doctor_run(c, q, &a->o, &doc);
+	ctl_check_print(&doc, a->json);
 	rc = doctor_status(&doc);
 	doctor_free(&doc);
-	conf_unref(c);
-	dnsq_free(q);
 	for (i = 0; i < found; i++)
 		free(det[i]);
+	return rc;
+}
+
+int
+ctl_check(int argc, char **argv, const char *confpath)
+{
+	const char **addrs = mem_calloc((size_t)argc + 33, sizeof(*addrs));
+	const char **doms = mem_calloc((size_t)argc + 1, sizeof(*doms));
+	char err[512], *errors = NULL;
+	struct ctl_check_args a;
+	DNSQ *q = NULL;
+	CONF *c = NULL;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.o.addrs = addrs;
+	a.o.domains = doms;
+	if ((rc = ctl_check_args(argc, argv, addrs, doms, &a)) != 0)
+		goto done;
+	rc = 3;
+	if ((q = dnsq_create(a.ns, err, sizeof(err))) == NULL)
+		ctl_usage(ctl_check_usage, "%s", err);
+	else if ((c = conf_load(confpath != NULL ? confpath :
+	    CONF_DEFAULT_PATH, 0, &errors)) == NULL) {
+		fputs(errors, stderr);
+		free(errors);
+	} else
+		rc = ctl_check_run(c, q, &a, addrs);
+done:
+	conf_unref(c);
+	if (q != NULL)
+		dnsq_free(q);
 	free(addrs);
 	free(doms);
 	return rc;

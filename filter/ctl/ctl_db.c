@@ -35,22 +35,17 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "ctl/ctl.h"
 #include "ctl/ctl_db.h"
+#include "ctl/ctl_util.h"
 #include "common/knock.h"
 #include "store/store.h"
 
 #define DB_ADVICE "stop repguard and run \"repguardctl db recover\" " \
 	"(repguardctl(8), RECOVERY)"
 
-static int
-db_usage(void)
-{
-	fprintf(stderr, "usage: repguardctl db check\n"
-	    "       repguardctl db backup FILE\n"
-	    "       repguardctl db recover [--from BACKUP]\n");
-	return 2;
-}
+static const char db_usage[] = "usage: repguardctl db check\n"
+    "       repguardctl db backup FILE\n"
+    "       repguardctl db recover [--from BACKUP]\n";
 
 static void
 db_report_check(const char *db, long long n, const char *problem, void *ctx)
@@ -268,7 +263,7 @@ ctl_db(int argc, char **argv, const char *confpath)
 	int rc;
 
 	if (argc < 2)
-		return db_usage();
+		return ctl_usage(db_usage, NULL);
 	if (strcmp(argv[1], "check") == 0 && argc == 2) {
 		c = ctl_conf(confpath);
 		rc = db_check(c);
@@ -280,7 +275,7 @@ ctl_db(int argc, char **argv, const char *confpath)
 		c = ctl_conf(confpath);
 		rc = db_recover(c, argc == 4 ? argv[3] : NULL);
 	} else
-		return db_usage();
+		return ctl_usage(db_usage, NULL);
 	conf_unref(c);
 	return rc;
 }

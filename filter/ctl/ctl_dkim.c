@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl_dkim.h"
+#include "ctl/ctl_util.h"
 #include "dkim/dkimkey.h"
 #include "base/mem.h"
 
@@ -49,37 +49,6 @@ static const char cd_record_usage[] =
 struct cd_opts {
 	const char	*domain, *selector, *algorithm, *bits, *out;
 };
-
-__attribute__((format(printf, 2, 3)))
-static int
-cd_usage(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt != NULL) {
-		fprintf(stderr, "repguardctl: ");
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fprintf(stderr, "\n");
-	}
-	fputs(usage, stderr);
-	return 2;
-}
-
-__attribute__((format(printf, 1, 2)))
-static int
-cd_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "repguardctl: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return 1;
-}
 
 /*
  * Check a DNS name (LDH labels of 1 to 63 octets, no hyphen at either end;
@@ -136,13 +105,13 @@ cd_names(const char *usage, const struct cd_opts *o, char *dom, char *sel,
 	const char *e;
 
 	if ((e = cd_dns_name(o->domain, 1, dom, len)) != NULL)
-		return cd_usage(usage, "bad --domain \"%s\": %s", o->domain,
+		return ctl_usage(usage, "bad --domain \"%s\": %s", o->domain,
 		    e);
 	if ((e = cd_dns_name(o->selector, 0, sel, len)) != NULL)
-		return cd_usage(usage, "bad --selector \"%s\": %s",
+		return ctl_usage(usage, "bad --selector \"%s\": %s",
 		    o->selector, e);
 	if (strlen(sel) + strlen("._domainkey.") + strlen(dom) > CD_NAME_MAX)
-		return cd_usage(usage, "%s._domainkey.%s is longer than %d "
+		return ctl_usage(usage, "%s._domainkey.%s is longer than %d "
 		    "characters", sel, dom, CD_NAME_MAX);
 	return 0;
 }
@@ -201,16 +170,16 @@ cd_getopt(int argc, char **argv, const struct option *longopts,
 		case 'a': slot = &o->algorithm; break;
 		case 'b': slot = &o->bits; break;
 		case 'o': slot = &o->out; break;
-		case 'h': return cd_usage(usage, NULL);
+		case 'h': return ctl_usage(usage, NULL);
 		case ':':
-			return cd_usage(usage, "option \"%s\" needs a value",
+			return ctl_usage(usage, "option \"%s\" needs a value",
 			    argv[optind - 1]);
 		default:
-			return cd_usage(usage, "%s: unknown option \"%s\"",
+			return ctl_usage(usage, "%s: unknown option \"%s\"",
 			    argv[0], argv[optind - 1]);
 		}
 		if (slot != NULL && *slot != NULL)
-			return cd_usage(usage, "option \"--%s\" given twice",
+			return ctl_usage(usage, "option \"--%s\" given twice",
 			    li >= 0 ? longopts[li].name : "?");
 		if (slot != NULL)
 			*slot = optarg;
@@ -230,9 +199,11 @@ cd_write_new(const char *path, mode_t mode, const char *text)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode);
 	if (fd == -1 && errno == EEXIST)
-		return cd_fail("%s: already exists; not overwriting it", path);
+		return ctl_error("%s: already exists; not overwriting it",
+		    path);
 	if (fd == -1)
-		return cd_fail("%s: cannot create: %s", path, strerror(errno));
+		return ctl_error("%s: cannot create: %s", path,
+		    strerror(errno));
 	while (off < len && e == 0) {
 		if ((n = write(fd, text + off, len - off)) == -1) {
 			if (errno != EINTR)
@@ -246,7 +217,7 @@ cd_write_new(const char *path, mode_t mode, const char *text)
 		e = errno;
 	if (e != 0) {
 		unlink(path);
-		return cd_fail("%s: write: %s", path, strerror(e));
+		return ctl_error("%s: write: %s", path, strerror(e));
 	}
 	return 0;
 }
@@ -268,14 +239,20 @@ cd_absent(const char *path)
 	struct stat st;
 
 	if (lstat(path, &st) == 0)
-		return cd_fail("%s: already exists; not overwriting it", path);
+		return ctl_error("%s: already exists; not overwriting it",
+		    path);
 	if (errno != ENOENT)
-		return cd_fail("%s: %s", path, strerror(errno));
+		return ctl_error("%s: %s", path, strerror(errno));
 	return 0;
 }
 
-int
-ctl_keygen(int argc, char **argv)
+/*
+ * keygen's options: the names (in dom and sel), the type and size of
+ * the key.  0, or 2 after a usage message.
+ */
+static int
+cd_keygen_args(int argc, char **argv, struct cd_opts *o, char *dom,
+    char *sel, int *type, long *bits)
 {
 	static const struct option longopts[] = {
 		{ "domain", required_argument, NULL, 'd' },
@@ -288,77 +265,99 @@ ctl_keygen(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = cd_keygen_usage;
-	char dom[CD_NAME_MAX + 1], sel[CD_NAME_MAX + 1], err[1024];
-	char priv[CD_PATH_MAX], txt[CD_PATH_MAX], rec[DKIMKEY_RECORD_MAX];
-	char *zone, *end;
-	struct cd_opts o;
-	struct stat st;
-	DKIMKEY *k;
-	long bits = CD_DEFAULT_BITS;
-	size_t dirlen;
-	int type = DKIMKEY_RSA, first, rc;
+	char *end;
+	int first, rc;
 
-	if ((rc = cd_getopt(argc, argv, longopts, usage, &o, &first)) != 0)
+	if ((rc = cd_getopt(argc, argv, longopts, usage, o, &first)) != 0)
 		return rc;
 	if (first < argc)
-		return cd_usage(usage, "keygen: unexpected argument \"%s\"",
+		return ctl_usage(usage, "keygen: unexpected argument \"%s\"",
 		    argv[first]);
-	if (o.domain == NULL)
-		return cd_usage(usage, "keygen: missing --domain");
-	if (o.selector == NULL)
-		return cd_usage(usage, "keygen: missing --selector");
-	if (o.out == NULL)
-		return cd_usage(usage, "keygen: missing --out");
-	if (*o.out == '\0')
-		return cd_usage(usage, "keygen: --out is empty");
-	if ((rc = cd_names(usage, &o, dom, sel, sizeof(dom))) != 0)
+	if (o->domain == NULL)
+		return ctl_usage(usage, "keygen: missing --domain");
+	if (o->selector == NULL)
+		return ctl_usage(usage, "keygen: missing --selector");
+	if (o->out == NULL)
+		return ctl_usage(usage, "keygen: missing --out");
+	if (*o->out == '\0')
+		return ctl_usage(usage, "keygen: --out is empty");
+	if ((rc = cd_names(usage, o, dom, sel, CD_NAME_MAX + 1)) != 0)
 		return rc;
-	if (o.algorithm != NULL) {
-		if (strcasecmp(o.algorithm, "rsa") == 0)
-			type = DKIMKEY_RSA;
-		else if (strcasecmp(o.algorithm, "ed25519") == 0)
-			type = DKIMKEY_ED25519;
+	if (o->algorithm != NULL) {
+		if (strcasecmp(o->algorithm, "rsa") == 0)
+			*type = DKIMKEY_RSA;
+		else if (strcasecmp(o->algorithm, "ed25519") == 0)
+			*type = DKIMKEY_ED25519;
 		else
-			return cd_usage(usage, "bad --algorithm \"%s\": "
-			    "expected rsa or ed25519", o.algorithm);
+			return ctl_usage(usage, "bad --algorithm \"%s\": "
+			    "expected rsa or ed25519", o->algorithm);
 	}
-	if (o.bits != NULL) {
-		if (type != DKIMKEY_RSA)
-			return cd_usage(usage, "--bits applies only to "
+	if (o->bits != NULL) {
+		if (*type != DKIMKEY_RSA)
+			return ctl_usage(usage, "--bits applies only to "
 			    "--algorithm rsa");
 		errno = 0;
-		bits = strtol(o.bits, &end, 10);
-		if (errno != 0 || end == o.bits || *end != '\0' ||
-		    bits < DKIMKEY_GEN_MIN_BITS || bits > DKIMKEY_GEN_MAX_BITS)
-			return cd_usage(usage, "bad --bits \"%s\": expected a "
-			    "number from %d to %d", o.bits,
+		*bits = strtol(o->bits, &end, 10);
+		if (errno != 0 || end == o->bits || *end != '\0' ||
+		    *bits < DKIMKEY_GEN_MIN_BITS ||
+		    *bits > DKIMKEY_GEN_MAX_BITS)
+			return ctl_usage(usage, "bad --bits \"%s\": expected "
+			    "a number from %d to %d", o->bits,
 			    DKIMKEY_GEN_MIN_BITS, DKIMKEY_GEN_MAX_BITS);
 	}
+	return 0;
+}
 
-	if (stat(o.out, &st) == -1)
-		return cd_fail("--out %s: %s", o.out, strerror(errno));
+/* DIR/S.private and DIR/S.txt, neither of which may exist; 0 or 1. */
+static int
+cd_keygen_paths(const char *out, const char *sel, char *priv, char *txt)
+{
+	struct stat st;
+	size_t dirlen;
+
+	if (stat(out, &st) == -1)
+		return ctl_error("--out %s: %s", out, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return cd_fail("--out %s: not a directory", o.out);
-	for (dirlen = strlen(o.out); dirlen > 1 && o.out[dirlen - 1] == '/';)
+		return ctl_error("--out %s: not a directory", out);
+	for (dirlen = strlen(out); dirlen > 1 && out[dirlen - 1] == '/';)
 		dirlen--;
-	if ((size_t)snprintf(priv, sizeof(priv), "%.*s/%s.private",
-	    (int)dirlen, o.out, sel) >= sizeof(priv) ||
-	    (size_t)snprintf(txt, sizeof(txt), "%.*s/%s.txt", (int)dirlen,
-	    o.out, sel) >= sizeof(txt))
-		return cd_fail("--out %s: path too long", o.out);
+	if ((size_t)snprintf(priv, CD_PATH_MAX, "%.*s/%s.private",
+	    (int)dirlen, out, sel) >= CD_PATH_MAX ||
+	    (size_t)snprintf(txt, CD_PATH_MAX, "%.*s/%s.txt", (int)dirlen,
+	    out, sel) >= CD_PATH_MAX)
+		return ctl_error("--out %s: path too long", out);
 	if (cd_absent(priv) != 0 || cd_absent(txt) != 0)
+		return 1;
+	return 0;
+}
+
+int
+ctl_keygen(int argc, char **argv, const char *confpath)
+{
+	char dom[CD_NAME_MAX + 1], sel[CD_NAME_MAX + 1], err[1024];
+	char priv[CD_PATH_MAX], txt[CD_PATH_MAX], rec[DKIMKEY_RECORD_MAX];
+	char *zone;
+	struct cd_opts o;
+	DKIMKEY *k;
+	long bits = CD_DEFAULT_BITS;
+	int type = DKIMKEY_RSA, rc;
+
+	(void)confpath;
+	if ((rc = cd_keygen_args(argc, argv, &o, dom, sel, &type, &bits)) != 0)
+		return rc;
+	if (cd_keygen_paths(o.out, sel, priv, txt) != 0)
 		return 1;
 
 	if ((k = dkimkey_generate(type, (int)bits, err, sizeof(err))) == NULL)
-		return cd_fail("%s", err);
+		return ctl_error("%s", err);
 	rc = dkimkey_public_record(k, rec, sizeof(rec));
 	if (rc < 0 || (size_t)rc >= sizeof(rec)) {
 		dkimkey_free(k);
-		return cd_fail("cannot make the public key record");
+		return ctl_error("cannot make the public key record");
 	}
 	if (dkimkey_write_pem(k, priv, err, sizeof(err)) != 0) {
 		dkimkey_free(k);
-		return cd_fail("%s", err);
+		return ctl_error("%s", err);
 	}
 	cd_warn_bits(priv, k);
 	dkimkey_free(k);
@@ -370,12 +369,12 @@ ctl_keygen(int argc, char **argv)
 		fputs(zone, stdout);
 	free(zone);
 	if (rc == 0 && (fflush(stdout) == EOF || ferror(stdout)))
-		return cd_fail("stdout: %s", strerror(errno));
+		return ctl_error("stdout: %s", strerror(errno));
 	return rc;
 }
 
 int
-ctl_dkim_record(int argc, char **argv)
+ctl_dkim_record(int argc, char **argv, const char *confpath)
 {
 	static const struct option longopts[] = {
 		{ "domain", required_argument, NULL, 'd' },
@@ -391,27 +390,29 @@ ctl_dkim_record(int argc, char **argv)
 	DKIMKEY *k;
 	int first, rc, n;
 
+	(void)confpath;
 	if ((rc = cd_getopt(argc, argv, longopts, usage, &o, &first)) != 0)
 		return rc;
 	if (first >= argc)
-		return cd_usage(usage, "dkim-record: missing KEYFILE");
+		return ctl_usage(usage, "dkim-record: missing KEYFILE");
 	if (argc - first > 1)
-		return cd_usage(usage, "dkim-record takes one KEYFILE");
+		return ctl_usage(usage, "dkim-record takes one KEYFILE");
 	path = argv[first];
 	if ((o.domain == NULL) != (o.selector == NULL))
-		return cd_usage(usage, "dkim-record: --domain and --selector "
+		return ctl_usage(usage, "dkim-record: --domain and --selector "
 		    "go together");
 	if (o.domain != NULL &&
 	    (rc = cd_names(usage, &o, dom, sel, sizeof(dom))) != 0)
 		return rc;
 
 	if ((k = dkimkey_load(path, err, sizeof(err))) == NULL)
-		return cd_fail("%s", err);
+		return ctl_error("%s", err);
 	cd_warn_bits(path, k);
 	n = dkimkey_public_record(k, rec, sizeof(rec));
 	dkimkey_free(k);
 	if (n < 0 || (size_t)n >= sizeof(rec))
-		return cd_fail("%s: cannot make the public key record", path);
+		return ctl_error("%s: cannot make the public key record",
+		    path);
 	if (o.domain != NULL) {
 		zone = cd_zone(sel, dom, rec);
 		fputs(zone, stdout);
@@ -419,6 +420,6 @@ ctl_dkim_record(int argc, char **argv)
 	} else
 		printf("%s\n", rec);
 	if (fflush(stdout) == EOF || ferror(stdout))
-		return cd_fail("stdout: %s", strerror(errno));
+		return ctl_error("stdout: %s", strerror(errno));
 	return 0;
 }

@@ -2,7 +2,7 @@
  * ctl_limits.c - repguardctl limits and warmup: the rate-limit buckets
  * and the warm-up as the store holds them.
  *
- * Owns: ctl_limits_is_cmd(), ctl_limits_cmd().
+ * Owns: ctl_limits_cmd().
  *
  *	repguardctl limits [SENDER] [--json]	every bucket (or those of one
  *						sender): the limit in force,
@@ -21,39 +21,20 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/clock.h"
-#include "ctl/ctl.h"
 #include "ctl/ctl_limits.h"
-#include "ctl/ctl_sender.h"
+#include "ctl/ctl_util.h"
 #include "base/mem.h"
 #include "reputation/sender.h"
 
-__attribute__((noreturn, format(printf, 1, 2)))
-static void
-ctl_limits_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "repguardctl: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nusage: repguardctl limits [SENDER] [--json]\n"
-	    "       repguardctl warmup [--json]\n");
-	exit(2);
-}
-
-int
-ctl_limits_is_cmd(const char *cmd)
-{
-	return strcmp(cmd, "limits") == 0 || strcmp(cmd, "warmup") == 0;
-}
+static const char ctl_limits_usage[] =
+    "usage: repguardctl limits [SENDER] [--json]\n"
+    "       repguardctl warmup [--json]\n";
 
 struct ctl_limits {
 	const CONF	*conf;
@@ -229,14 +210,14 @@ ctl_warmup(STORE *st, const CONF *conf, struct ctl_limits *l)
 }
 
 int
-ctl_limits_cmd(const char *cmd, int argc, char **argv, const char *confpath)
+ctl_limits_cmd(int argc, char **argv, const char *confpath)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char key[SENDER_KEY_MAX], err[512] = "";
-	const char *derr;
+	const char *cmd = argv[0], *derr;
 	struct ctl_limits l;
 	CONF *conf;
 	STORE *st;
@@ -248,16 +229,17 @@ ctl_limits_cmd(const char *cmd, int argc, char **argv, const char *confpath)
 		if (ch == 'j')
 			l.json = 1;
 		else
-			ctl_limits_usage("unknown option \"%s\"",
-			    argv[optind - 1]);
+			ctl_usage_exit(ctl_limits_usage,
+			    "unknown option \"%s\"", argv[optind - 1]);
 	}
 	if (argc - optind > (strcmp(cmd, "limits") == 0 ? 1 : 0))
-		ctl_limits_usage("%s: too many arguments", cmd);
+		ctl_usage_exit(ctl_limits_usage, "%s: too many arguments",
+		    cmd);
 	if (argc - optind == 1) {
 		if ((derr = sender_key_normalise(argv[optind],
 		    strlen(argv[optind]), key, sizeof(key))) != NULL)
-			ctl_limits_usage("bad SENDER \"%s\": %s", argv[optind],
-			    derr);
+			ctl_usage_exit(ctl_limits_usage,
+			    "bad SENDER \"%s\": %s", argv[optind], derr);
 		l.sender = key;
 	}
 	st = ctl_open(confpath, &conf);

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/ctl.h"
 #include "ctl/ctl_metrics.h"
+#include "ctl/ctl_util.h"
 #include "common/metrics.h"
 
 int
@@ -31,9 +31,8 @@ ctl_metrics(int argc, char **argv, const char *confpath)
 
 	(void)argv;
 	if (argc > 1) {
-		fprintf(stderr, "repguardctl: metrics takes no arguments\n"
-		    "usage: repguardctl metrics\n");
-		return 2;
+		return ctl_usage("usage: repguardctl metrics\n",
+		    "metrics takes no arguments");
 	}
 	st = ctl_open(confpath, &conf);
 	v = calloc(metrics_count(), sizeof(*v));

@@ -26,10 +26,13 @@
 #include "retpath/bevent.h"
 #include "retpath/bouncerules.h"
 #include "conf/conf.h"
-#include "ctl/ctl.h"
 #include "ctl/ctl_reclassify.h"
+#include "ctl/ctl_util.h"
 #include "base/mem.h"
 #include "reputation/suppress.h"
+
+static const char ctl_rc_usage[] =
+    "usage: repguardctl reclassify [--dry-run]\n";
 
 struct ctl_rc {
 	const BOUNCE_RULES	*rules;
@@ -136,17 +139,12 @@ ctl_reclassify(int argc, char **argv, const char *confpath)
 	memset(&c, 0, sizeof(c));
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		if (ch != 'n') {
-			fprintf(stderr, "usage: repguardctl reclassify "
-			    "[--dry-run]\n");
-			return 2;
-		}
+		if (ch != 'n')
+			return ctl_usage(ctl_rc_usage, NULL);
 		c.dry = 1;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: repguardctl reclassify [--dry-run]\n");
-		return 2;
-	}
+	if (optind != argc)
+		return ctl_usage(ctl_rc_usage, NULL);
 	st = ctl_open(confpath, &conf);
 	c.rules = conf_bounce_rules(conf);	/* NULL: the built-in ones */
 	if ((rc = store_write(st, ctl_rc_fn, &c, err, sizeof(err))) != 0)

@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "ctl/ctl.h"
 #include "ctl/ctl_report.h"
+#include "ctl/ctl_util.h"
 #include "ctl/report_html.h"
 
 int
@@ -46,15 +46,11 @@ ctl_report(int argc, char **argv, const char *confpath)
 		}
 		out = optarg;
 	}
-	if (out == NULL || optind != argc || strlen(out) > 4000) {
-		fprintf(stderr, "usage: repguardctl report --html FILE|-\n");
-		return 2;
-	}
+	if (out == NULL || optind != argc || strlen(out) > 4000)
+		return ctl_usage("usage: repguardctl report --html FILE|-\n",
+		    NULL);
 	st = ctl_open(confpath, &conf);
-	if ((rr = conf_rep_rules(conf)) == NULL) {
-		rep_rules_default(&def);
-		rr = &def;
-	}
+	rr = ctl_rules(conf, &def);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
 	fp = strcmp(out, "-") == 0 ? stdout : fopen(tmp, "w");
 	if (fp == NULL) {

@@ -1,7 +1,7 @@
 /*
  * ctl_sender.c - repguardctl senders and show (see ctl_sender.h).
  *
- * Owns: ctl_senders(), ctl_show(), ctl_time(), ctl_effective_state().
+ * Owns: ctl_senders(), ctl_show(), ctl_effective_state().
  *
  * Decisions: everything is read in one read transaction, so a listing is
  * one consistent picture.  The rates are those the engine judges (the
@@ -16,12 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "retpath/bevent.h"
 #include "base/clock.h"
-#include "ctl/ctl.h"
 #include "ctl/ctl_sender.h"
+#include "ctl/ctl_util.h"
 #include "base/duration.h"
 #include "reputation/history.h"
 #include "reputation/sender.h"
@@ -50,16 +49,6 @@ struct ctl_list {
 };
 
 #define CTL_REASON_DAYS	7
-
-void
-ctl_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* The state as it stands now: a pause past its end has ended. */
 int
@@ -270,10 +259,13 @@ ctl_pct(uint64_t n, uint64_t of, char *out, size_t outsize)
 }
 
 int
-ctl_senders(STORE *st, const REP_RULES *r, int json)
+ctl_senders(STORE *st, const CONF *conf, const CTL_ARGS *a)
 {
 	struct ctl_list l;
 	char hr[2][48], cr[48];
+	REP_RULES def;
+	const REP_RULES *r = ctl_rules(conf, &def);
+	int json = a->json;
 	size_t i;
 
 	memset(&l, 0, sizeof(l));
@@ -365,41 +357,31 @@ ctl_show_rules(const REP_RULES *r, int strict)
 	    (unsigned long long)r->min_volume);
 }
 
-int
-ctl_show(STORE *st, const REP_RULES *r, const char *key, int json)
+/* show --json: the sender, its bounces by reason, its history. */
+static void
+ctl_show_json(const struct ctl_list *l, const REP_RULES *r)
 {
-	char t1[64], d[DURATION_FORMAT_MAX], pc[2][48];
-	struct ctl_list l;
-	const struct ctl_sender *s;
-	int i, stt;
+	int i;
 
-	memset(&l, 0, sizeof(l));
-	l.only = key;
-	l.rules = r;
-	if (ctl_collect(st, &l) != 0)
-		return 1;
-	if (l.n == 0) {
-		free(l.v);
-		free(l.hist);
-		fprintf(stderr, "repguardctl: no such sender: %s\n", key);
-		return 1;
+	ctl_json_sender(&l->v[0], r, l->now);
+	printf(", \"reasons_7d\": {");
+	for (i = 0; i < (int)l->reasons.n; i++) {
+		printf("%s", i ? ", " : "");
+		ctl_json_str(l->reasons.r[i].reason);
+		printf(": %llu", (unsigned long long)l->reasons.r[i].count);
 	}
-	s = &l.v[0];
-	if (json) {
-		ctl_json_sender(s, r, l.now);
-		printf(", \"reasons_7d\": {");
-		for (i = 0; i < (int)l.reasons.n; i++) {
-			printf("%s", i ? ", " : "");
-			ctl_json_str(l.reasons.r[i].reason);
-			printf(": %llu",
-			    (unsigned long long)l.reasons.r[i].count);
-		}
-		printf("}");
-		ctl_show_history(&l, 1);
-		printf("}\n");
-		goto done;
-	}
-	stt = ctl_effective_state(&s->state, l.now);
+	printf("}");
+	ctl_show_history(l, 1);
+	printf("}\n");
+}
+
+/* The sender's state, since when, its pause and why; the state now. */
+static int
+ctl_show_state(const struct ctl_sender *s, int64_t now)
+{
+	char t1[64];
+	int stt = ctl_effective_state(&s->state, now);
+
 	printf("sender: %s\nstate: %s\n", s->key, sender_state_name(stt));
 	if (stt == s->state.state && s->state.since != 0) {
 		ctl_time(s->state.since, t1, sizeof(t1));
@@ -416,6 +398,16 @@ ctl_show(STORE *st, const REP_RULES *r, const char *key, int json)
 	}
 	if (stt != SENDER_ACTIVE)
 		printf("reason: %s\n", s->state.reason);
+	return stt;
+}
+
+/* The sender's volume, then its bounces and complaints per window. */
+static void
+ctl_show_counts(const struct ctl_sender *s)
+{
+	char d[DURATION_FORMAT_MAX], pc[2][48];
+	int i;
+
 	printf("messages, last hour: %llu (bulk %llu)\n"
 	    "recipients, last hour: %llu\n"
 	    "messages, last 24 hours: %llu (bulk %llu)\n"
@@ -445,12 +437,23 @@ ctl_show(STORE *st, const REP_RULES *r, const char *key, int json)
 		    (unsigned long long)c->n[SENDER_BLOCKED],
 		    (unsigned long long)c->n[SENDER_COMPLAINTS], pc[1]);
 	}
+}
+
+static void
+ctl_show_text(const struct ctl_list *l, const REP_RULES *r)
+{
+	const struct ctl_sender *s = &l->v[0];
+	char t1[64];
+	int i, stt;
+
+	stt = ctl_show_state(s, l->now);
+	ctl_show_counts(s);
 	printf("bounces by reason, last %d days:", CTL_REASON_DAYS);
-	for (i = 0; i < (int)l.reasons.n; i++)
-		printf("%s %s %llu (%s)", i ? "," : "", l.reasons.r[i].reason,
-		    (unsigned long long)l.reasons.r[i].count,
-		    l.reasons.r[i].cls);
-	printf("%s\n", l.reasons.n ? "" : " none");
+	for (i = 0; i < (int)l->reasons.n; i++)
+		printf("%s %s %llu (%s)", i ? "," : "", l->reasons.r[i].reason,
+		    (unsigned long long)l->reasons.r[i].count,
+		    l->reasons.r[i].cls);
+	printf("%s\n", l->reasons.n ? "" : " none");
 	ctl_show_rules(r, stt == SENDER_PROBATION);
 	if (s->state.first_seen != 0) {
 		ctl_time(s->state.first_seen, t1, sizeof(t1));
@@ -458,8 +461,31 @@ ctl_show(STORE *st, const REP_RULES *r, const char *key, int json)
 		ctl_time(s->state.last_seen, t1, sizeof(t1));
 		printf("last seen: %s\n", t1);
 	}
-	ctl_show_history(&l, 0);
-done:
+	ctl_show_history(l, 0);
+}
+
+int
+ctl_show(STORE *st, const CONF *conf, const CTL_ARGS *a)
+{
+	struct ctl_list l;
+	REP_RULES def;
+	const REP_RULES *r = ctl_rules(conf, &def);
+
+	memset(&l, 0, sizeof(l));
+	l.only = a->key;
+	l.rules = r;
+	if (ctl_collect(st, &l) != 0)
+		return 1;
+	if (l.n == 0) {
+		free(l.v);
+		free(l.hist);
+		fprintf(stderr, "repguardctl: no such sender: %s\n", a->key);
+		return 1;
+	}
+	if (a->json)
+		ctl_show_json(&l, r);
+	else
+		ctl_show_text(&l, r);
 	free(l.v);
 	free(l.hist);
 	return 0;

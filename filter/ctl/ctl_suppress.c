@@ -2,7 +2,7 @@
  * ctl_suppress.c - the suppression list from the command line (see
  * ctl_suppress.h and repguardctl(8)).
  *
- * Owns: ctl_suppress_cmd(), ctl_suppress_is_cmd().
+ * Owns: ctl_suppress_cmd().
  *
  *	suppress ADDRESS [--for SENDER] [--reason R] [--expires DURATION]
  *	unsuppress ADDRESS [--for SENDER]
@@ -21,16 +21,14 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/clock.h"
-#include "ctl/ctl.h"
-#include "ctl/ctl_sender.h"
 #include "ctl/ctl_suppress.h"
+#include "ctl/ctl_util.h"
 #include "base/duration.h"
 #include "base/mem.h"
 #include "reputation/sender.h"
@@ -40,40 +38,25 @@
 #define CTL_IMPORT_BATCH	10000
 #define CTL_IMPORT_ERRORS	20	/* reported before giving up */
 
-static const char *const ctl_supp_cmds[] = {
-	"suppress", "unsuppress", "suppressed", "import", "export", NULL
+static const char ctl_supp_usage[] = "usage: repguardctl suppress "
+    "ADDRESS [--for SENDER] [--reason hard-bounce|complaint|manual] "
+    "[--expires DURATION]\n"
+    "       repguardctl unsuppress ADDRESS [--for SENDER]\n"
+    "       repguardctl suppressed [--json] [--for SENDER] "
+    "[--source bounce]\n"
+    "       repguardctl import FILE|- [--for SENDER]\n"
+    "       repguardctl export [--for SENDER]\n";
+
+/* What the command line says. */
+struct ctl_supp_args {
+	const char	*cmd;
+	const char	*forkey, *reason, *expires, *source;
+	const char	*operand;	/* ADDRESS or FILE, or NULL */
+	int		 json;
+	char		 scope[SENDER_KEY_MAX];	/* --for, normalised */
+	long long	 secs;		/* --expires */
+	SUPPRESS_ENTRY	 one;		/* suppress, unsuppress: the entry */
 };
-
-int
-ctl_suppress_is_cmd(const char *cmd)
-{
-	int i;
-
-	for (i = 0; ctl_supp_cmds[i] != NULL; i++)
-		if (strcmp(cmd, ctl_supp_cmds[i]) == 0)
-			return 1;
-	return 0;
-}
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void
-ctl_supp_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "repguardctl: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nusage: repguardctl suppress ADDRESS [--for SENDER] "
-	    "[--reason hard-bounce|complaint|manual] [--expires DURATION]\n"
-	    "       repguardctl unsuppress ADDRESS [--for SENDER]\n"
-	    "       repguardctl suppressed [--json] [--for SENDER] "
-	    "[--source bounce]\n"
-	    "       repguardctl import FILE|- [--for SENDER]\n"
-	    "       repguardctl export [--for SENDER]\n");
-	exit(2);
-}
 
 struct ctl_supp {
 	const char	*scope;		/* "" or a sender key */
@@ -243,9 +226,9 @@ ctl_import_read(const char *file, const char *scope, int64_t now,
 	return v != NULL ? v : mem_calloc(1, sizeof(*v));
 }
 
-int
-ctl_suppress_cmd(const char *cmd, int argc, char **argv,
-    const char *confpath)
+/* The options, and the checks that hold for every command. */
+static void
+ctl_supp_opts(int argc, char **argv, struct ctl_supp_args *a)
 {
 	static const struct option longopts[] = {
 		{ "for", required_argument, NULL, 'F' },
@@ -255,133 +238,194 @@ ctl_suppress_cmd(const char *cmd, int argc, char **argv,
 		{ "source", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *forkey = NULL, *reason = NULL, *expires = NULL, *derr;
-	const char *source = NULL;
-	char scope[SENDER_KEY_MAX] = "", err[512] = "", t[64];
-	SUPPRESS_ENTRY one;
-	struct ctl_supp s;
-	long long secs = 0;
-	int64_t now = clock_now();
-	int ch, json = 0, nargs, rc = 0;
-	size_t n, i;
-	CONF *conf;
-	STORE *st;
+	const char *derr;
+	int ch;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'F': forkey = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'e': expires = optarg; break;
-		case 'j': json = 1; break;
-		case 's': source = optarg; break;
-		case ':': ctl_supp_usage("option \"%s\" needs a value",
-		    argv[optind - 1]);
-		default: ctl_supp_usage("unknown option \"%s\"",
-		    argv[optind - 1]);
+		case 'F': a->forkey = optarg; break;
+		case 'r': a->reason = optarg; break;
+		case 'e': a->expires = optarg; break;
+		case 'j': a->json = 1; break;
+		case 's': a->source = optarg; break;
+		case ':': ctl_usage_exit(ctl_supp_usage,
+		    "option \"%s\" needs a value", argv[optind - 1]);
+		default: ctl_usage_exit(ctl_supp_usage,
+		    "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
-	nargs = argc - optind;
-	if (source != NULL && (strcmp(cmd, "suppressed") != 0 ||
-	    strcmp(source, "bounce") != 0))
-		ctl_supp_usage("--source: only \"suppressed --source bounce\"");
-	if (forkey != NULL && (derr = sender_key_normalise(forkey,
-	    strlen(forkey), scope, sizeof(scope))) != NULL)
-		ctl_supp_usage("bad --for \"%s\": %s", forkey, derr);
-	memset(&s, 0, sizeof(s));
-	memset(&one, 0, sizeof(one));
-	s.scope = scope;
-	if (strcmp(cmd, "suppress") == 0 || strcmp(cmd, "unsuppress") == 0) {
-		if (nargs != 1)
-			ctl_supp_usage("%s takes one ADDRESS", cmd);
-		if (json || (cmd[0] == 'u' && (reason || expires)))
-			ctl_supp_usage("%s: unexpected option", cmd);
-		if ((derr = addr_canon(argv[optind], strlen(argv[optind]),
-		    one.addr, sizeof(one.addr), &n)) != NULL || n == 0)
-			ctl_supp_usage("bad address \"%s\": %s", argv[optind],
-			    derr ? derr : "the null sender");
-		one.reason = SUPPRESS_MANUAL;
-		if (reason != NULL && suppress_reason_parse(reason,
-		    &one.reason) != NULL)
-			ctl_supp_usage("bad --reason \"%s\": expected "
-			    "hard-bounce, complaint or manual", reason);
-		if (expires != NULL && ((derr = duration_parse(expires,
-		    strlen(expires), &secs)) != NULL || secs <= 0))
-			ctl_supp_usage("bad --expires \"%s\": %s", expires,
-			    derr ? derr : "must be longer than 0s");
-	} else if (strcmp(cmd, "import") == 0) {
-		if (nargs != 1 || json || reason || expires)
-			ctl_supp_usage("import takes one FILE (or -) and "
-			    "--for");
-	} else if (nargs != 0 || reason || expires ||
-	    (json && strcmp(cmd, "export") == 0))
-		ctl_supp_usage("%s takes no arguments but %s", cmd,
-		    cmd[0] == 'e' ? "--for" : "--json and --for");
+	if (a->source != NULL && (strcmp(a->cmd, "suppressed") != 0 ||
+	    strcmp(a->source, "bounce") != 0))
+		ctl_usage_exit(ctl_supp_usage,
+		    "--source: only \"suppressed --source bounce\"");
+	if (a->forkey != NULL && (derr = sender_key_normalise(a->forkey,
+	    strlen(a->forkey), a->scope, sizeof(a->scope))) != NULL)
+		ctl_usage_exit(ctl_supp_usage, "bad --for \"%s\": %s",
+		    a->forkey, derr);
+}
 
+/* suppress and unsuppress: one ADDRESS, and the entry it makes. */
+static void
+ctl_supp_entry(int nargs, struct ctl_supp_args *a)
+{
+	const char *cmd = a->cmd, *derr;
+	size_t n;
+
+	if (nargs != 1)
+		ctl_usage_exit(ctl_supp_usage, "%s takes one ADDRESS", cmd);
+	if (a->json || (cmd[0] == 'u' && (a->reason || a->expires)))
+		ctl_usage_exit(ctl_supp_usage, "%s: unexpected option", cmd);
+	if ((derr = addr_canon(a->operand, strlen(a->operand), a->one.addr,
+	    sizeof(a->one.addr), &n)) != NULL || n == 0)
+		ctl_usage_exit(ctl_supp_usage, "bad address \"%s\": %s",
+		    a->operand, derr ? derr : "the null sender");
+	a->one.reason = SUPPRESS_MANUAL;
+	if (a->reason != NULL && suppress_reason_parse(a->reason,
+	    &a->one.reason) != NULL)
+		ctl_usage_exit(ctl_supp_usage, "bad --reason \"%s\": expected "
+		    "hard-bounce, complaint or manual", a->reason);
+	if (a->expires != NULL && ((derr = duration_parse(a->expires,
+	    strlen(a->expires), &a->secs)) != NULL || a->secs <= 0))
+		ctl_usage_exit(ctl_supp_usage, "bad --expires \"%s\": %s",
+		    a->expires, derr ? derr : "must be longer than 0s");
+}
+
+/* The command line: exits 2 on a usage error. */
+static void
+ctl_supp_args(int argc, char **argv, struct ctl_supp_args *a)
+{
+	const char *cmd = argv[0];
+	int nargs;
+
+	memset(a, 0, sizeof(*a));
+	a->cmd = cmd;
+	ctl_supp_opts(argc, argv, a);
+	nargs = argc - optind;
+	a->operand = nargs > 0 ? argv[optind] : NULL;
+	if (strcmp(cmd, "suppress") == 0 || strcmp(cmd, "unsuppress") == 0)
+		ctl_supp_entry(nargs, a);
+	else if (strcmp(cmd, "import") == 0) {
+		if (nargs != 1 || a->json || a->reason || a->expires)
+			ctl_usage_exit(ctl_supp_usage, "import takes one FILE "
+			    "(or -) and --for");
+	} else if (nargs != 0 || a->reason || a->expires ||
+	    (a->json && strcmp(cmd, "export") == 0))
+		ctl_usage_exit(ctl_supp_usage, "%s takes no arguments but %s",
+		    cmd, cmd[0] == 'e' ? "--for" : "--json and --for");
+}
+
+static int
+ctl_supp_add(STORE *st, struct ctl_supp_args *a, struct ctl_supp *s,
+    int64_t now, char *err, size_t errlen)
+{
+	SUPPRESS_ENTRY *one = &a->one;
+	char t[64];
+
+	snprintf(one->scope, sizeof(one->scope), "%s", a->scope);
+	one->time = now;
+	one->expires = a->secs > 0 ? now + a->secs : 0;
+	ctl_operator(one->source, sizeof(one->source));
+	s->v = one;
+	s->upto = 1;
+	if (store_write(st, ctl_supp_put_fn, s, err, errlen))
+		return 1;
+	ctl_supp_time(one->expires, t, sizeof(t));
+	printf("suppressed %s%s%s (%s) until %s\n", one->addr,
+	    a->scope[0] ? " for " : "", a->scope,
+	    suppress_reason_name(one->reason), t);
+	return 0;
+}
+
+static int
+ctl_supp_remove(STORE *st, struct ctl_supp_args *a, struct ctl_supp *s,
+    char *err, size_t errlen)
+{
+	s->v = &a->one;
+	if (store_write(st, ctl_supp_del_fn, s, err, errlen))
+		return 1;
+	printf(s->found ? "unsuppressed %s%s%s\n" :
+	    "%s%s%s was not suppressed\n", a->one.addr,
+	    a->scope[0] ? " for " : "", a->scope);
+	return 0;
+}
+
+/* s->v, read and checked, in batches of CTL_IMPORT_BATCH. */
+static int
+ctl_supp_import(STORE *st, struct ctl_supp *s, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i += CTL_IMPORT_BATCH) {
+		s->from = i;
+		s->upto = i + CTL_IMPORT_BATCH < s->n ?
+		    i + CTL_IMPORT_BATCH : s->n;
+		if (store_write(st, ctl_supp_put_fn, s, err, errlen) != 0) {
+			fprintf(stderr, "repguardctl: %zu of %zu entries "
+			    "imported before the error\n", i, s->n);
+			return 1;
+		}
+	}
+	printf("imported %zu entr%s\n", s->n, s->n == 1 ? "y" : "ies");
+	return 0;
+}
+
+/* suppressed (a table, or JSON) and export (CSV). */
+static int
+ctl_supp_list(STORE *st, const struct ctl_supp_args *a, struct ctl_supp *s,
+    char *err, size_t errlen)
+{
+	int rc = 0;
+
+	s->json = strcmp(a->cmd, "export") == 0 ? -1 : a->json;
+	s->filter = a->forkey != NULL;
+	s->bounces = a->source != NULL;
+	if (s->json < 0)
+		printf("%s\n", SUPPRESS_CSV_HEADER);
+	else if (s->json)
+		printf("[");
+	if (store_read(st, ctl_supp_list_fn, s, err, errlen))
+		rc = 1;
+	if (s->json > 0)
+		printf("]\n");
+	return rc;
+}
+
+int
+ctl_suppress_cmd(int argc, char **argv, const char *confpath)
+{
+	struct ctl_supp_args a;
+	struct ctl_supp s;
+	char err[512] = "";
+	int64_t now = clock_now();
+	const char *cmd;
+	CONF *conf;
+	STORE *st;
+	int rc;
+
+	ctl_supp_args(argc, argv, &a);
+	cmd = a.cmd;
+	memset(&s, 0, sizeof(s));
+	s.scope = a.scope;
 	if (strcmp(cmd, "import") == 0) {
 		/* check the whole file before opening the store for it */
-		if ((s.v = ctl_import_read(argv[optind], forkey ? scope : NULL,
-		    now, &s.n)) == NULL)
+		if ((s.v = ctl_import_read(a.operand, a.forkey ? a.scope :
+		    NULL, now, &s.n)) == NULL)
 			return 1;
 	}
 	st = ctl_open(confpath, &conf);
-	if (strcmp(cmd, "suppress") == 0) {
-		snprintf(one.scope, sizeof(one.scope), "%s", scope);
-		one.time = now;
-		one.expires = secs > 0 ? now + secs : 0;
-		ctl_operator(one.source, sizeof(one.source));
-		s.v = &one;
-		s.upto = 1;
-		if (store_write(st, ctl_supp_put_fn, &s, err, sizeof(err)))
-			rc = 1;
-		else {
-			ctl_supp_time(one.expires, t, sizeof(t));
-			printf("suppressed %s%s%s (%s) until %s\n", one.addr,
-			    scope[0] ? " for " : "", scope,
-			    suppress_reason_name(one.reason), t);
-		}
-		s.v = NULL;
-	} else if (strcmp(cmd, "unsuppress") == 0) {
-		s.v = &one;
-		if (store_write(st, ctl_supp_del_fn, &s, err, sizeof(err)))
-			rc = 1;
-		else
-			printf(s.found ? "unsuppressed %s%s%s\n" :
-			    "%s%s%s was not suppressed\n", one.addr,
-			    scope[0] ? " for " : "", scope);
-		s.v = NULL;
-	} else if (strcmp(cmd, "import") == 0) {
-		for (i = 0; i < s.n && rc == 0; i += CTL_IMPORT_BATCH) {
-			s.from = i;
-			s.upto = i + CTL_IMPORT_BATCH < s.n ?
-			    i + CTL_IMPORT_BATCH : s.n;
-			if (store_write(st, ctl_supp_put_fn, &s, err,
-			    sizeof(err)) != 0) {
-				fprintf(stderr, "repguardctl: %zu of %zu "
-				    "entries imported before the error\n", i,
-				    s.n);
-				rc = 1;
-			}
-		}
-		if (rc == 0)
-			printf("imported %zu entr%s\n", s.n, s.n == 1 ? "y" :
-			    "ies");
-	} else {
-		s.json = strcmp(cmd, "export") == 0 ? -1 : json;
-		s.filter = forkey != NULL;
-		s.bounces = source != NULL;
-		if (s.json < 0)
-			printf("%s\n", SUPPRESS_CSV_HEADER);
-		else if (s.json)
-			printf("[");
-		if (store_read(st, ctl_supp_list_fn, &s, err, sizeof(err)))
-			rc = 1;
-		if (s.json > 0)
-			printf("]\n");
-	}
+	if (strcmp(cmd, "suppress") == 0)
+		rc = ctl_supp_add(st, &a, &s, now, err, sizeof(err));
+	else if (strcmp(cmd, "unsuppress") == 0)
+		rc = ctl_supp_remove(st, &a, &s, err, sizeof(err));
+	else if (strcmp(cmd, "import") == 0)
+		rc = ctl_supp_import(st, &s, err, sizeof(err));
+	else
+		rc = ctl_supp_list(st, &a, &s, err, sizeof(err));
 	if (rc != 0 && err[0] != '\0')
 		fprintf(stderr, "repguardctl: database: %s\n", err);
-	free(s.v);
+	if (strcmp(cmd, "import") == 0)
+		free(s.v);
 	store_close(st);
 	conf_unref(conf);
 	return rc;

@@ -1,8 +1,8 @@
 /*
  * doctor.c - the deliverability doctor (see doctor.h).
  *
- * Owns: doctor_run(), doctor_status(), doctor_verdict_name(),
- * doctor_free(), doctor_add() (for doctor_spf.c).
+ * Owns: doctor_run() and the checks dkim, signing, dmarc, bounces and
+ * rdns; spf is doctor_spf.c's, the results doctor_result.c's.
  *
  * Decisions: every check asks DNS afresh (dnsq.c), and a DNS that does
  * not answer is a warning about that check, never a pass.  A fix is the
@@ -15,7 +15,6 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,29 +23,10 @@
 #include "dkim/align.h"
 #include "dkim/dkimtag.h"
 #include "ctl/doctor.h"
-#include "ctl/doctor_int.h"
+#include "ctl/doctor_result.h"
+#include "ctl/doctor_spf.h"
 #include "base/mem.h"
 #include "dkim/signer.h"
-
-DOCTOR_RESULT *
-doctor_add(DOCTOR *doc, const char *check, const char *subject, int verdict,
-    const char *fix, const char *fmt, ...)
-{
-	DOCTOR_RESULT *r;
-	va_list ap;
-
-	doc->r = mem_realloc(doc->r, (doc->n + 1) * sizeof(*doc->r));
-	r = &doc->r[doc->n++];
-	memset(r, 0, sizeof(*r));
-	r->check = check;
-	r->verdict = verdict;
-	snprintf(r->subject, sizeof(r->subject), "%s", subject);
-	snprintf(r->fix, sizeof(r->fix), "%s", fix != NULL ? fix : "");
-	va_start(ap, fmt);
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 /* a DNS name without its trailing dot, lower case */
 static void
@@ -93,15 +73,74 @@ doctor_txt(DNSQ *q, const char *name, const char *prefix, char *out,
 	return DNSQ_OK;
 }
 
+/* One key: its record is published, parses and holds its public half. */
+static void
+doctor_dkim_key(DNSQ *q, const SIGNER_KEY_INFO *k, DOCTOR *doc)
+{
+	char name[600], rec[4096], fix[1200], want[2048], got[2048];
+	char kt[32], wkt[32];
+	int rc;
+
+	snprintf(name, sizeof(name), "%s._domainkey.%s", k->selector,
+	    k->domain);
+	snprintf(fix, sizeof(fix), "publish %s. IN TXT \"%s\"", name,
+	    k->record);
+	rc = doctor_txt(q, name, "v=DKIM1", rec, sizeof(rec));
+	if (rc == DNSQ_ERROR) {
+		doctor_add(doc, "dkim", name, DOCTOR_WARN, "check the "
+		    "DNS servers of the domain", "DNS did not answer");
+		return;
+	}
+	if (rec[0] == '\0') {
+		doctor_add(doc, "dkim", name, DOCTOR_FAIL, fix, "no "
+		    "DKIM record is published: receivers cannot "
+		    "verify the signatures of key %s", k->name);
+		return;
+	}
+	if (dkimtag_get(rec, strlen(rec), "p", got, sizeof(got)) !=
+	    NULL) {
+		doctor_add(doc, "dkim", name, DOCTOR_FAIL, fix, "the "
+		    "published record does not parse (no p= tag): "
+		    "\"%.300s\"", rec);
+		return;
+	}
+	if (got[0] == '\0') {
+		doctor_add(doc, "dkim", name, DOCTOR_FAIL, fix, "the "
+		    "published key is revoked (empty p=)");
+		return;
+	}
+	(void)dkimtag_get(k->record, strlen(k->record), "p", want,
+	    sizeof(want));
+	if (dkimtag_get(rec, strlen(rec), "k", kt, sizeof(kt)) != NULL)
+		snprintf(kt, sizeof(kt), "rsa");
+	(void)dkimtag_get(k->record, strlen(k->record), "k", wkt,
+	    sizeof(wkt));
+	if (strcasecmp(kt, wkt) != 0 || strcmp(got, want) != 0) {
+		doctor_add(doc, "dkim", name, DOCTOR_FAIL, fix, "the "
+		    "published key is not the public half of key %s "
+		    "(published k=%s, key file k=%s): every signature "
+		    "fails", k->name, kt, wkt);
+		return;
+	}
+	if (strcmp(k->algorithm, "rsa-sha256") == 0 && k->bits < 2048)
+		doctor_add(doc, "dkim", name, DOCTOR_WARN, "make a "
+		    "2048-bit key (repguardctl keygen --bits 2048) "
+		    "under a new selector, publish it, then switch",
+		    "the published key matches, but it is an RSA key "
+		    "of %d bits (2048 recommended)", k->bits);
+	else
+		doctor_add(doc, "dkim", name, DOCTOR_PASS, NULL, "the "
+		    "published key matches key %s (%s, %d bits)",
+		    k->name, k->algorithm, k->bits);
+}
+
 static void
 doctor_dkim(const CONF *c, DNSQ *q, DOCTOR *doc)
 {
 	const SIGNER *s = conf_signer(c);
 	SIGNER_KEY_INFO k;
-	char name[600], rec[4096], fix[1200], want[2048], got[2048];
-	char kt[32], wkt[32];
+	char name[600];
 	size_t i;
-	int rc;
 
 	if (s == NULL || signer_keys(s) == 0) {
 		doctor_add(doc, "dkim", "-", DOCTOR_FAIL, "make a key: "
@@ -123,57 +162,7 @@ doctor_dkim(const CONF *c, DNSQ *q, DOCTOR *doc)
 			    "name to check", k.name);
 			continue;
 		}
-		snprintf(name, sizeof(name), "%s._domainkey.%s", k.selector,
-		    k.domain);
-		snprintf(fix, sizeof(fix), "publish %s. IN TXT \"%s\"", name,
-		    k.record);
-		rc = doctor_txt(q, name, "v=DKIM1", rec, sizeof(rec));
-		if (rc == DNSQ_ERROR) {
-			doctor_add(doc, "dkim", name, DOCTOR_WARN, "check the "
-			    "DNS servers of the domain", "DNS did not answer");
-			continue;
-		}
-		if (rec[0] == '\0') {
-			doctor_add(doc, "dkim", name, DOCTOR_FAIL, fix, "no "
-			    "DKIM record is published: receivers cannot "
-			    "verify the signatures of key %s", k.name);
-			continue;
-		}
-		if (dkimtag_get(rec, strlen(rec), "p", got, sizeof(got)) !=
-		    NULL) {
-			doctor_add(doc, "dkim", name, DOCTOR_FAIL, fix, "the "
-			    "published record does not parse (no p= tag): "
-			    "\"%.300s\"", rec);
-			continue;
-		}
-		if (got[0] == '\0') {
-			doctor_add(doc, "dkim", name, DOCTOR_FAIL, fix, "the "
-			    "published key is revoked (empty p=)");
-			continue;
-		}
-		(void)dkimtag_get(k.record, strlen(k.record), "p", want,
-		    sizeof(want));
-		if (dkimtag_get(rec, strlen(rec), "k", kt, sizeof(kt)) != NULL)
-			snprintf(kt, sizeof(kt), "rsa");
-		(void)dkimtag_get(k.record, strlen(k.record), "k", wkt,
-		    sizeof(wkt));
-		if (strcasecmp(kt, wkt) != 0 || strcmp(got, want) != 0) {
-			doctor_add(doc, "dkim", name, DOCTOR_FAIL, fix, "the "
-			    "published key is not the public half of key %s "
-			    "(published k=%s, key file k=%s): every signature "
-			    "fails", k.name, kt, wkt);
-			continue;
-		}
-		if (strcmp(k.algorithm, "rsa-sha256") == 0 && k.bits < 2048)
-			doctor_add(doc, "dkim", name, DOCTOR_WARN, "make a "
-			    "2048-bit key (repguardctl keygen --bits 2048) "
-			    "under a new selector, publish it, then switch",
-			    "the published key matches, but it is an RSA key "
-			    "of %d bits (2048 recommended)", k.bits);
-		else
-			doctor_add(doc, "dkim", name, DOCTOR_PASS, NULL, "the "
-			    "published key matches key %s (%s, %d bits)",
-			    k.name, k.algorithm, k.bits);
+		doctor_dkim_key(q, &k, doc);
 	}
 }
 
@@ -481,29 +470,4 @@ doctor_run(const CONF *c, DNSQ *q, const DOCTOR_OPTS *o, DOCTOR *doc)
 		    "address to check");
 	for (i = 0; i < o->naddrs; i++)
 		doctor_rdns_one(q, o->addrs[i], o->helo, doc);
-}
-
-int
-doctor_status(const DOCTOR *doc)
-{
-	int worst = DOCTOR_PASS;
-	size_t i;
-
-	for (i = 0; i < doc->n; i++)
-		if (doc->r[i].verdict > worst)
-			worst = doc->r[i].verdict;
-	return worst;
-}
-
-const char *
-doctor_verdict_name(int v)
-{
-	return v == DOCTOR_PASS ? "pass" : v == DOCTOR_WARN ? "warn" : "fail";
-}
-
-void
-doctor_free(DOCTOR *doc)
-{
-	free(doc->r);
-	memset(doc, 0, sizeof(*doc));
 }

@@ -13,6 +13,8 @@
  *						failure
  *	doctor_free(&doc);
  *
+ * The options and results are doctor_result.h's.
+ *
  * Checks: dkim (each key: its TXT record exists, parses and holds this
  * private key's public key; its size), signing (a relay signing for
  * several domains says who may be signed for which), dmarc (each From
@@ -30,37 +32,8 @@
 
 #include "conf/conf.h"
 #include "ctl/dnsq.h"
+#include "ctl/doctor_result.h"
 
-enum { DOCTOR_PASS, DOCTOR_WARN, DOCTOR_FAIL };
-
-typedef struct {
-	const char	*check;		/* "dkim", "signing", "dmarc",
-					 * "bounces", "spf", "rdns" */
-	char		 subject[300];	/* the name or address checked */
-	int		 verdict;
-	char		 detail[600];
-	char		 fix[1200];	/* "" when there is nothing to do */
-} DOCTOR_RESULT;
-
-typedef struct {
-	DOCTOR_RESULT	*r;
-	size_t		 n;
-} DOCTOR;
-
-typedef struct {
-	const char	*helo;		/* the MTA's HELO name, or NULL */
-	const char	*mx_host;	/* where bounces must arrive, or NULL
-					 * (then the HELO name) */
-	const char	**addrs;	/* outbound addresses */
-	size_t		 naddrs;
-	const char	**domains;	/* From domains besides the signing
-					 * domains */
-	size_t		 ndomains;
-} DOCTOR_OPTS;
-
-void		 doctor_run(const CONF *, DNSQ *, const DOCTOR_OPTS *, DOCTOR *);
-int		 doctor_status(const DOCTOR *);
-const char	*doctor_verdict_name(int);
-void		 doctor_free(DOCTOR *);
+void	doctor_run(const CONF *, DNSQ *, const DOCTOR_OPTS *, DOCTOR *);
 
 #endif

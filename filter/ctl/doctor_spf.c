@@ -28,8 +28,8 @@
 #include <spf2/spf_dns.h>
 #include <spf2/spf_dns_rr.h>
 
-#include "ctl/doctor.h"
-#include "ctl/doctor_int.h"
+#include "ctl/doctor_result.h"
+#include "ctl/doctor_spf.h"
 #include "base/mem.h"
 #include "dkim/signer.h"
 
@@ -83,39 +83,14 @@ doctor_spf_answers(SPF_server_t *srv, const char *domain)
 	return rc != DNSQ_ERROR;
 }
 
+/* What SPF's answer res for addr means; why: libspf2's messages. */
 static void
-doctor_spf_one(SPF_server_t *srv, const char *domain, const char *addr,
-    DOCTOR *doc)
+doctor_spf_verdict(SPF_result_t res, const char *subject, const char *domain,
+    const char *addr, const char *why, DOCTOR *doc)
 {
-	char subject[400], ident[300], fix[900], why[500] = "";
-	SPF_request_t *req = SPF_request_new(srv);
-	SPF_response_t *resp = NULL;
-	SPF_result_t res;
-	int i, v6 = strchr(addr, ':') != NULL;
+	char fix[900];
+	int v6 = strchr(addr, ':') != NULL;
 
-	snprintf(subject, sizeof(subject), "%s for %s", domain, addr);
-	snprintf(ident, sizeof(ident), "postmaster@%s", domain);
-	if (!doctor_spf_answers(srv, domain)) {
-		doctor_add(doc, "spf", subject, DOCTOR_WARN, "check the DNS "
-		    "servers of the domain", "temperror: DNS did not answer "
-		    "for %s", domain);
-		SPF_request_free(req);
-		return;
-	}
-	if ((v6 ? SPF_request_set_ipv6_str(req, addr) :
-	    SPF_request_set_ipv4_str(req, addr)) != SPF_E_SUCCESS ||
-	    SPF_request_set_env_from(req, ident) != 0) {
-		doctor_add(doc, "spf", subject, DOCTOR_FAIL, "give an IP "
-		    "address with --address", "cannot ask SPF about %s", addr);
-		SPF_request_free(req);
-		return;
-	}
-	SPF_request_query_mailfrom(req, &resp);
-	res = SPF_response_result(resp);
-	for (i = 0; i < SPF_response_messages(resp); i++)
-		snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s%s",
-		    why[0] ? "; " : "", SPF_error_message(
-		    SPF_response_message(resp, i)));
 	snprintf(fix, sizeof(fix), "add %s:%s to the SPF record of %s (%s. "
 	    "IN TXT \"v=spf1 %s:%s ... -all\")", v6 ? "ip6" : "ip4", addr,
 	    domain, domain, v6 ? "ip6" : "ip4", addr);
@@ -153,6 +128,42 @@ doctor_spf_one(SPF_server_t *srv, const char *domain, const char *addr,
 		    "record of %s does not authorise %s", SPF_strresult(res),
 		    domain, addr);
 	}
+}
+
+static void
+doctor_spf_one(SPF_server_t *srv, const char *domain, const char *addr,
+    DOCTOR *doc)
+{
+	char subject[400], ident[300], why[500] = "";
+	SPF_request_t *req = SPF_request_new(srv);
+	SPF_response_t *resp = NULL;
+	SPF_result_t res;
+	int i, v6 = strchr(addr, ':') != NULL;
+
+	snprintf(subject, sizeof(subject), "%s for %s", domain, addr);
+	snprintf(ident, sizeof(ident), "postmaster@%s", domain);
+	if (!doctor_spf_answers(srv, domain)) {
+		doctor_add(doc, "spf", subject, DOCTOR_WARN, "check the DNS "
+		    "servers of the domain", "temperror: DNS did not answer "
+		    "for %s", domain);
+		SPF_request_free(req);
+		return;
+	}
+	if ((v6 ? SPF_request_set_ipv6_str(req, addr) :
+	    SPF_request_set_ipv4_str(req, addr)) != SPF_E_SUCCESS ||
+	    SPF_request_set_env_from(req, ident) != 0) {
+		doctor_add(doc, "spf", subject, DOCTOR_FAIL, "give an IP "
+		    "address with --address", "cannot ask SPF about %s", addr);
+		SPF_request_free(req);
+		return;
+	}
+	SPF_request_query_mailfrom(req, &resp);
+	res = SPF_response_result(resp);
+	for (i = 0; i < SPF_response_messages(resp); i++)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s%s",
+		    why[0] ? "; " : "", SPF_error_message(
+		    SPF_response_message(resp, i)));
+	doctor_spf_verdict(res, subject, domain, addr, why, doc);
 	SPF_response_free(resp);
 	SPF_request_free(req);
 }

@@ -23,9 +23,9 @@
 #include <time.h>
 
 #include "retpath/bevent.h"
-#include "ctl/ctl_sender.h"
 #include "reputation/history.h"
 #include "base/mem.h"
+#include "ctl/ctl_util.h"
 #include "ctl/report_html.h"
 #include "reputation/reputation.h"
 #include "reputation/sender.h"
@@ -302,26 +302,17 @@ rh_sender_row(FILE *fp, const struct rh_sender *s, const REP_RULES *rr)
 	fprintf(fp, "</tr>\n");
 }
 
-int
-report_html(STORE *st, const REP_RULES *rr, int64_t now, FILE *fp,
-    char *err, size_t errlen)
+/* The page's head, its style and the counts of senders by state. */
+static void
+rh_head(FILE *fp, const struct rh *r, const REP_RULES *rr, int64_t now)
 {
-	struct rh r;
 	uint64_t state[4] = { 0, 0, 0, 0 };
 	char when[64];
 	size_t i;
 
-	memset(&r, 0, sizeof(r));
-	r.now = now;
-	if (store_read(st, rh_read_fn, &r, err, errlen) != 0) {
-		rh_clear(&r);
-		return -1;
-	}
-	for (i = 0; i < r.n; i++)
-		if (r.s[i].s.state >= 0 && r.s[i].s.state < 4)
-			state[r.s[i].s.state]++;
-	qsort(r.d, r.nd, sizeof(*r.d), rh_cmp_domain);
-	qsort(r.c, r.nc, sizeof(*r.c), rh_cmp_change);
+	for (i = 0; i < r->n; i++)
+		if (r->s[i].s.state >= 0 && r->s[i].s.state < 4)
+			state[r->s[i].s.state]++;
 	ctl_time(now, when, sizeof(when));
 	fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\"><title>repguard report %s</title>\n<style>\n"
@@ -342,11 +333,84 @@ report_html(STORE *st, const REP_RULES *rr, int64_t now, FILE *fp,
 	    "%llu active, %llu warning, %llu paused, %llu on probation. "
 	    "Rates are per recipient, per hour; dashed lines: warning "
 	    "(%.2f%% hard, %.3f%% complaints) and pause (%.2f%%, %.3f%%)."
-	    "</p>\n", when, when, r.n, (unsigned long long)state[0],
+	    "</p>\n", when, when, r->n, (unsigned long long)state[0],
 	    (unsigned long long)state[1], (unsigned long long)state[2],
 	    (unsigned long long)state[3], rr->warn_hard / 1e4,
 	    rr->warn_complaint / 1e4, rr->pause_hard / 1e4,
 	    rr->pause_complaint / 1e4);
+}
+
+/* The domains that bounced most, then the bounces by reason. */
+static void
+rh_domains(FILE *fp, const struct rh *r)
+{
+	size_t i;
+
+	fprintf(fp, "<h2>Recipient domains that bounced most (7 days)</h2>\n"
+	    "<table id=\"domains\"><tr><th>domain</th><th class=\"num\">hard"
+	    "</th><th class=\"num\">complaints</th><th class=\"num\">other"
+	    "</th></tr>\n");
+	for (i = 0; i < r->nd && i < REPORT_DOMAINS; i++) {
+		fprintf(fp, "<tr><td>");
+		rh_esc(fp, r->d[i].name);
+		fprintf(fp, "</td><td class=\"num\">%llu</td><td class=\"num\">"
+		    "%llu</td><td class=\"num\">%llu</td></tr>\n",
+		    (unsigned long long)r->d[i].hard,
+		    (unsigned long long)r->d[i].complaints,
+		    (unsigned long long)r->d[i].soft);
+	}
+	fprintf(fp, "</table>\n<h2>Bounces by reason (7 days)</h2>\n"
+	    "<table id=\"reasons\"><tr><th>reason</th><th>class</th>"
+	    "<th class=\"num\">bounces</th></tr>\n");
+	for (i = 0; i < r->reasons.n; i++) {
+		fprintf(fp, "<tr><td>");
+		rh_esc(fp, r->reasons.r[i].reason);
+		fprintf(fp, "</td><td>");
+		rh_esc(fp, r->reasons.r[i].cls);
+		fprintf(fp, "</td><td class=\"num\">%llu</td></tr>\n",
+		    (unsigned long long)r->reasons.r[i].count);
+	}
+}
+
+static void
+rh_changes(FILE *fp, const struct rh *r)
+{
+	char when[64];
+	size_t i;
+
+	fprintf(fp, "</table>\n<h2>Latest state changes</h2>\n<table "
+	    "id=\"changes\"><tr><th>when</th><th>sender</th><th>change</th>"
+	    "<th>why</th><th>by</th></tr>\n");
+	for (i = 0; i < r->nc && i < REPORT_CHANGES; i++) {
+		ctl_time(r->c[i].e.time, when, sizeof(when));
+		fprintf(fp, "<tr><td>%s</td><td class=\"who\">", when);
+		rh_esc(fp, r->c[i].key);
+		fprintf(fp, "</td><td>%s &rarr; %s</td><td>",
+		    sender_state_name(r->c[i].e.from),
+		    sender_state_name(r->c[i].e.to));
+		rh_esc(fp, r->c[i].e.why);
+		fprintf(fp, "</td><td>");
+		rh_esc(fp, r->c[i].e.by);
+		fprintf(fp, "</td></tr>\n");
+	}
+}
+
+int
+report_html(STORE *st, const REP_RULES *rr, int64_t now, FILE *fp,
+    char *err, size_t errlen)
+{
+	struct rh r;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.now = now;
+	if (store_read(st, rh_read_fn, &r, err, errlen) != 0) {
+		rh_clear(&r);
+		return -1;
+	}
+	qsort(r.d, r.nd, sizeof(*r.d), rh_cmp_domain);
+	qsort(r.c, r.nc, sizeof(*r.c), rh_cmp_change);
+	rh_head(fp, &r, rr, now);
 	fprintf(fp, "<h2>Senders</h2>\n<table id=\"senders\"><tr><th>sender"
 	    "</th><th>messages<br>24 h / 7 d</th><th>last 24 hours: sent, "
 	    "hard bounces, complaints</th><th>last 7 days</th></tr>\n");
@@ -356,45 +420,8 @@ report_html(STORE *st, const REP_RULES *rr, int64_t now, FILE *fp,
 	if (r.n > REPORT_SENDERS)
 		fprintf(fp, "<p>%zu more senders, all active, not drawn.</p>\n",
 		    r.n - REPORT_SENDERS);
-	fprintf(fp, "<h2>Recipient domains that bounced most (7 days)</h2>\n"
-	    "<table id=\"domains\"><tr><th>domain</th><th class=\"num\">hard"
-	    "</th><th class=\"num\">complaints</th><th class=\"num\">other"
-	    "</th></tr>\n");
-	for (i = 0; i < r.nd && i < REPORT_DOMAINS; i++) {
-		fprintf(fp, "<tr><td>");
-		rh_esc(fp, r.d[i].name);
-		fprintf(fp, "</td><td class=\"num\">%llu</td><td class=\"num\">"
-		    "%llu</td><td class=\"num\">%llu</td></tr>\n",
-		    (unsigned long long)r.d[i].hard,
-		    (unsigned long long)r.d[i].complaints,
-		    (unsigned long long)r.d[i].soft);
-	}
-	fprintf(fp, "</table>\n<h2>Bounces by reason (7 days)</h2>\n"
-	    "<table id=\"reasons\"><tr><th>reason</th><th>class</th>"
-	    "<th class=\"num\">bounces</th></tr>\n");
-	for (i = 0; i < r.reasons.n; i++) {
-		fprintf(fp, "<tr><td>");
-		rh_esc(fp, r.reasons.r[i].reason);
-		fprintf(fp, "</td><td>");
-		rh_esc(fp, r.reasons.r[i].cls);
-		fprintf(fp, "</td><td class=\"num\">%llu</td></tr>\n",
-		    (unsigned long long)r.reasons.r[i].count);
-	}
-	fprintf(fp, "</table>\n<h2>Latest state changes</h2>\n<table "
-	    "id=\"changes\"><tr><th>when</th><th>sender</th><th>change</th>"
-	    "<th>why</th><th>by</th></tr>\n");
-	for (i = 0; i < r.nc && i < REPORT_CHANGES; i++) {
-		ctl_time(r.c[i].e.time, when, sizeof(when));
-		fprintf(fp, "<tr><td>%s</td><td class=\"who\">", when);
-		rh_esc(fp, r.c[i].key);
-		fprintf(fp, "</td><td>%s &rarr; %s</td><td>",
-		    sender_state_name(r.c[i].e.from),
-		    sender_state_name(r.c[i].e.to));
-		rh_esc(fp, r.c[i].e.why);
-		fprintf(fp, "</td><td>");
-		rh_esc(fp, r.c[i].e.by);
-		fprintf(fp, "</td></tr>\n");
-	}
+	rh_domains(fp, &r);
+	rh_changes(fp, &r);
 	fprintf(fp, "</table>\n</body></html>\n");
 	rh_clear(&r);
 	return ferror(fp) ? -1 : 0;

@@ -1,0 +1,64 @@
+/*
+ * ctl_util.h - what repguardctl's command files share: their errors, the
+ * configuration and store, and how they print.  See ctl_util.c.
+ *
+ *	return ctl_usage(usage, fmt, ...);	"repguardctl: WHY" (fmt NULL:
+ *						none), then usage; 2
+ *	ctl_usage_exit(usage, fmt, ...);	the same, then exit(2)
+ *	return ctl_error(fmt, ...);		"repguardctl: WHY"; 1
+ *	ctl_fail(fmt, ...);			the same, then exit(1)
+ *	st = ctl_open(path, &conf);	the configuration and its store, as
+ *					the daemon's user (exits on error)
+ *	c = ctl_conf(path);		the configuration alone, the same way
+ *	r = ctl_rules(conf, &def);	the reputation rules in force, else
+ *					the defaults (in def)
+ *	ctl_operator(by, sizeof(by));	"operator NAME" for records
+ *	ctl_json_str(s);		s as a JSON string on stdout
+ *	ctl_time(t, buf, sizeof(buf));	t as "2024-01-31T12:00:00Z"
+ *
+ * A command is run with its own argument vector (argv[0] is its name) and
+ * returns repguardctl's exit code (CTL_CMD_FN); one of the commands on a
+ * sender is given the store that repguardctl opened for it and what the
+ * command line said (CTL_STORE_FN, CTL_ARGS).
+ */
+#ifndef REPGUARD_CTL_UTIL_H
+#define REPGUARD_CTL_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "reputation/reputation.h"
+#include "reputation/sender.h"
+#include "store/store.h"
+
+typedef struct {
+	const char	*key;		/* the SENDER, normalised, or NULL */
+	int		 json;		/* --json */
+	long long	 for_secs;	/* --for, 0 when not given */
+	const char	*reason;	/* --reason, or NULL */
+} CTL_ARGS;
+
+typedef int	(*CTL_CMD_FN)(int argc, char **argv, const char *confpath);
+typedef int	(*CTL_STORE_FN)(STORE *, const CONF *, const CTL_ARGS *);
+
+void		 ctl_vusage(const char *usage, const char *fmt, va_list);
+int		 ctl_usage(const char *usage, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 ctl_usage_exit(const char *usage, const char *fmt, ...)
+		    __attribute__((noreturn, format(printf, 2, 3)));
+int		 ctl_error(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 ctl_fail(const char *fmt, ...)
+		    __attribute__((noreturn, format(printf, 1, 2)));
+
+STORE		*ctl_open(const char *path, CONF **conf);
+CONF		*ctl_conf(const char *path);
+const REP_RULES	*ctl_rules(const CONF *, REP_RULES *def);
+
+void		 ctl_operator(char *by, size_t len);
+void		 ctl_json_str(const char *s);
+void		 ctl_time(int64_t t, char *buf, size_t len);
+
+#endif
