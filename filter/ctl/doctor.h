@@ -31,7 +31,7 @@
 #include <stddef.h>
 
 #include "conf/conf.h"
-#include "ctl/dnsq.h"
+#include "common/dnsq.h"
 #include "ctl/doctor_result.h"
 
 void	doctor_run(const CONF *, DNSQ *, const DOCTOR_OPTS *, DOCTOR *);

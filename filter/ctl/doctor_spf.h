@@ -9,7 +9,7 @@
 #define REPGUARD_DOCTOR_SPF_H
 
 #include "conf/conf.h"
-#include "ctl/dnsq.h"
+#include "common/dnsq.h"
 #include "ctl/doctor_result.h"
 
 void	doctor_spf(const CONF *, DNSQ *, const DOCTOR_OPTS *, DOCTOR *);

@@ -26,7 +26,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ctl/dnsq.h"
+#include "common/dnsq.h"
 #include "base/mem.h"
 #include "retpath/rpdns.h"
 

@@ -17,7 +17,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "ctl/dnsq.h"
+#include "common/dnsq.h"
 #include "fuzz.h"
 #include "common/metrics.h"
 

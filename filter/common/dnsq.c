@@ -1,5 +1,5 @@
 /*
- * dnsq.c - DNS lookups for the deliverability doctor (see dnsq.h).
+ * dnsq.c - DNS lookups for the doctor and the return-path checks (see dnsq.h).
  *
  * Owns: dnsq_server_parse(), dnsq_create(), dnsq_lookup(), dnsq_free_rr(),
  * dnsq_free().
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/dnsq.h"
+#include "common/dnsq.h"
 #include "base/mem.h"
 
 struct DNSQ {
