@@ -251,11 +251,11 @@ ctl_parse_bounce(int argc, char **argv, const char *confpath)
 			return 1;
 		}
 		if (rules_path == NULL)
-			rules_path = conf_str(c, "BounceRules");
+			rules_path = conf_str(c, KW_BOUNCE_RULES);
 		if (prefix == NULL)
-			prefix = conf_str(c, "ReturnPathPrefix");
+			prefix = conf_str(c, KW_RP_PREFIX);
 		if (domain == NULL)
-			domain = conf_str(c, "ReturnPathDomain");
+			domain = conf_str(c, KW_RP_DOMAIN);
 	}
 	if ((rules = bouncerules_load(rules_path, &errors)) == NULL) {
 		fprintf(stderr, "repguardctl: %s", errors);

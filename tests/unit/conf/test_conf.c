@@ -188,8 +188,8 @@ test_rep_values(void)
 	r = c ? conf_rep_rules(c) : NULL;
 	tap_ok(r != NULL && r->pause_hard == 50000 && r->warn_complaint ==
 	    800 && conf_major_receiver(c, "gmail.com") &&
-	    conf_num(c, "PauseAction") == CONF_PAUSE_TEMPFAIL &&
-	    conf_num(c, "ProbationLimit") == 100,
+	    conf_num(c, KW_PAUSE_ACTION) == CONF_PAUSE_TEMPFAIL &&
+	    conf_num(c, KW_PROBATION_LIMIT) == 100,
 	    "defaults: 5%%, 0.08%%, gmail.com a major receiver, tempfail, "
 	    "ProbationLimit 100");
 	conf_unref(c);
@@ -327,7 +327,7 @@ test_signauth(void)
 	c = conf_load(write_conf("none.conf", "Syslog no\n"), CONF_NO_KEYS,
 	    &errors);
 	tap_ok(c != NULL && conf_signauth(c) == NULL && conf_num(c,
-	    "OnUnauthorizedFrom") == 0, "neither map: no signing "
+	    KW_ON_UNAUTHORIZED_FROM) == 0, "neither map: no signing "
 	    "authorisation (open), OnUnauthorizedFrom reject by default");
 	conf_unref(c);
 	snprintf(text, sizeof(text), "SenderLoginMap %s\n", map);
