@@ -1,25 +1,26 @@
 /*
- * conf.c - the configuration file: a sorted, typed keyword table.
+ * conf.c - the configuration file: a sorted, typed keyword table and the
+ * values one file gives its keywords.
  *
- * Owns: conf_load(), conf_ref(), conf_unref(), conf_current(),
- * conf_install(), conf_restart_changes() and the conf_*() accessors.
+ * Owns: the keyword table, conf_values_read(), conf_values_free(),
+ * conf_err(), conf_str(), conf_num(), conf_line(), conf_name(),
+ * conf_restart_changes(), conf_major_receiver() and the accessors of
+ * single values (conf_socket() ... conf_commit_interval()).
  *
  * Syntax: one "Keyword value" per line; keywords are case-insensitive;
  * '#' at the start of a line or after white space begins a comment; blank
  * lines are ignored.  Every keyword has a type whose parser
  * (conf_value.c) checks the value; defaults go through the same parsers.
- * A snapshot also holds what its keywords name: keys, data files (bounce
- * rules, sender login map, signing authorisation), the return-path
- * resolver.  All errors of a file are collected, each as
- * "file:line: message", so `repguard -n` shows them at once.  A keyword
- * may be given once.
+ * All errors of a file are collected, each as "file:line: message", so
+ * `repguard -n` shows them at once.  A keyword may be given once.  Names
+ * are looked up only while the file is read; afterwards every read is by
+ * enum conf_kw, an index into the values.
  *
- * Must not: log, exit, or touch anything but the files it reads (it is
- * used by `repguard -n`, by reload and by repguardctl).
+ * Must not: log, exit, touch anything but the file it reads, or build
+ * what the values name (keys, data files, rules: conf_snapshot.c does).
  */
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,50 +30,10 @@
 #include "base/cidr.h"
 #include "conf/conf.h"
 #include "conf/conf_int.h"
-#include "retpath/bouncerules.h"
 #include "common/log.h"
-#include "reputation/loginmap.h"
 #include "base/mem.h"
-#include "reputation/reputation.h"
-#include "retpath/retpath.h"
-#include "retpath/rpdns.h"
-#include "reputation/sender.h"
-#include "dkim/signer.h"
-#include "base/textfile.h"
 
 #define CONF_LINE_MAX	4096
-
-
-/* Keyword indexes: the table below is sorted by name in this order. */
-enum conf_kw {
-	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_BULK_COMPLIANCE, KW_BULK_LIMIT,
-	KW_BULK_SENDERS, KW_CANONICALIZATION, KW_CLASS_HEADER,
-	KW_COMMIT_INTERVAL, KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH,
-	KW_DEFAULT_KEY, KW_DNS_SERVER, KW_DNS_TIMEOUT, KW_DOMAIN, KW_DOMAIN_LIMITS,
-	KW_FEEDBACK_ID, KW_FROM_ALIGNMENT, KW_INTERNAL_HOSTS, KW_KEY_FILE,
-	KW_KEY_TABLE, KW_LIST_UNSUBSCRIBE_URL, KW_MAJOR_RECEIVERS, KW_METRICS_LISTEN,
-	KW_MINIMUM_EVENTS, KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
-	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY,
-	KW_ON_UNAUTHORIZED_FROM,
-	KW_OVERSIGN_HEADERS,
-	KW_PAUSE_ACTION, KW_PAUSE_BLOCK_RATE, KW_PAUSE_COMPLAINT_RATE,
-	KW_PAUSE_COMPLAINTS,
-	KW_PAUSE_COOLDOWN, KW_PAUSE_HARD_RATE, KW_PAUSE_HARD,
-	KW_PAUSE_POLICY, KW_PID_FILE, KW_PROBATION_LIMIT,
-	KW_PROBATION_STRICTNESS, KW_RATE_WINDOW_LONG, KW_RATE_WINDOW_SHORT,
-	KW_RELAY_LIMIT, KW_REPORT_CLIENT_LIMIT, KW_REPORTS_PER_RCPT,
-	KW_REPUTATION, KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE,
-	KW_RP_PREFIX, KW_RP_SENDERS,
-	KW_SELECTOR, KW_SENDER_KEY, KW_SENDER_LOGIN_MAP,
-	KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS,
-	KW_SIGNING_AUTHORIZATION,
-	KW_SIGNING_DOMAIN_FROM,
-	KW_SIGNING_TABLE, KW_SOCKET, KW_SUPPRESS_COMPLAINT_FOR,
-	KW_SUPPRESS_HARD_FOR, KW_SUPPRESSION, KW_SYSLOG, KW_SYSLOG_FACILITY,
-	KW_TRANSACTIONAL_LIMIT, KW_TRANSACTIONAL_SENDERS, KW_UMASK,
-	KW_USER_ID, KW_WARMUP_SCHEDULE, KW_WARMUP_START,
-	KW_WARN_BLOCK_RATE, KW_WARN_COMPLAINT_RATE, KW_WARN_HARD_RATE, KW_MAX
-};
 
 static const char *const conf_sender_keys[] = {
 	"auth", "envelope", "envelope-domain", NULL	/* SENDER_KEY_* */
@@ -102,9 +63,6 @@ static const char *const conf_alignments[] = {
 static const char *const conf_compliances[] = {
 	"off", "log", "add", "reject", NULL		/* CONF_COMPLIANCE_* */
 };
-const char *const conf_algorithms[] = {
-	"rsa-sha256", "ed25519-sha256", NULL		/* CONF_ALG_* */
-};
 
 /* Receivers whose policy bounces tell of the IP's standing (the largest
  * mailbox providers). */
@@ -118,7 +76,7 @@ const char *const conf_algorithms[] = {
 	"Content-Transfer-Encoding, List-Id, List-Unsubscribe, " \
 	"List-Unsubscribe-Post, Feedback-ID"
 
-static const struct conf_def conf_table[KW_MAX] = {
+static const struct conf_def conf_table[] = {
 	[KW_BOUNCE_FORWARD] = { "BounceForward", CT_BOOL, "no", NULL,
 	    0, 0, 0 },
 	[KW_BOUNCE_RULES] = { "BounceRules", CT_PATH, NULL, NULL, 0, 0, 0 },
@@ -252,35 +210,11 @@ static const struct conf_def conf_table[KW_MAX] = {
 	    0, 0, 0 },
 };
 
+_Static_assert(sizeof(conf_table) / sizeof(conf_table[0]) == KW_MAX,
+    "enum conf_kw and conf_table differ");
 
-struct CONF {
-	int		 refs;		/* under conf_lock */
-	char		*path;
-	struct conf_val	 v[KW_MAX];
-	struct SIGNER	*signer;
-	struct RETPATH	*retpath;
-	LOGINMAP	*loginmap;	/* NULL: no SenderLoginMap */
-	LOGINMAP	*signauth;	/* NULL: no SigningAuthorization */
-	BOUNCE_RULES	*rules;		/* NULL: every class "unknown" */
-	RPDNS		*rpdns;		/* NULL: ReturnPathCheck no */
-	REP_RULES	 rep;		/* the reputation engine's rules */
-	CONF_SHAPING	 shaping;
-	char		*warnings;
-};
-
-static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
-static CONF *conf_cur;
-
-/* Error collection. */
-
-struct conf_errs {
-	char	*buf;
-	size_t	 len;
-	int	 n;
-};
-
-__attribute__((format(printf, 4, 5)))
-static void
+/* Add "file:line: message" (or "file: message" at line 0) to e. */
+void
 conf_err(struct conf_errs *e, const char *file, int line, const char *fmt, ...)
 {
 	char msg[1024];
@@ -351,8 +285,9 @@ conf_split(char *line, char **kw, char **val)
 	return 1;
 }
 
-static void
-conf_free(CONF *c)
+/* Free the values of c (the snapshot frees the rest). */
+void
+conf_values_free(CONF *c)
 {
 	int i;
 
@@ -361,16 +296,6 @@ conf_free(CONF *c)
 		if (c->v[i].cidrs != NULL)
 			cidr_list_free(c->v[i].cidrs);
 	}
-	signer_free(c->signer);
-	retpath_free(c->retpath);
-	loginmap_free(c->loginmap);
-	loginmap_free(c->signauth);
-	bouncerules_free(c->rules);
-	rpdns_free(c->rpdns);
-	conf_shaping_free(&c->shaping);
-	free(c->warnings);
-	free(c->path);
-	free(c);
 }
 
 static void
@@ -430,166 +355,19 @@ conf_read(CONF *c, FILE *fp, const char *path, struct conf_errs *e)
 	free(line);
 }
 
-/* Add a parser's "file:line: message" lines to the errors. */
-static void
-conf_errs_add(struct conf_errs *e, const char *lines)
+int
+conf_values_read(CONF *c, struct conf_errs *e)
 {
-	size_t have = e->buf ? strlen(e->buf) : 0;
-
-	e->buf = mem_realloc(e->buf, have + strlen(lines) + 1);
-	memcpy(e->buf + have, lines, strlen(lines) + 1);
-	e->len = have + strlen(lines);
-	e->n++;
-}
-
-/* A warning line of the configuration (repguard -n and the log show it). */
-__attribute__((format(printf, 2, 3)))
-static void
-conf_warn(CONF *c, const char *fmt, ...)
-{
-	char msg[900];
-	size_t have, n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
-	va_end(ap);
-	n = strlen(msg);
-	msg[n] = '\n';
-	msg[n + 1] = '\0';
-	have = c->warnings ? strlen(c->warnings) : 0;
-	c->warnings = mem_realloc(c->warnings, have + strlen(msg) + 1);
-	memcpy(c->warnings + have, msg, strlen(msg) + 1);
-}
-
-/*
- * The data file keyword kw names (bounce rules, sender login map), read
- * whole.  NULL when it cannot be read: an error at the keyword's line,
- * or only a warning if the keyword was left at its default and
- * missing_ok (the feature then works without the file).
- */
-static char *
-conf_data_file(CONF *c, int kw, const char *path, struct conf_errs *e,
-    size_t max, size_t *len, int missing_ok)
-{
-	char *buf, *why = NULL;
-
-	if ((buf = textfile_read(c->v[kw].s, max, len, &why)) != NULL)
-		return buf;
-	why[strcspn(why, "\n")] = '\0';
-	if (c->v[kw].line == 0 && missing_ok)
-		conf_warn(c, "%s: %s: %s", path, conf_table[kw].name, why);
-	else
-		conf_err(e, path, c->v[kw].line, "%s: %s", conf_table[kw].name,
-		    why);
-	free(why);
-	return NULL;
-}
-
-/*
- * SigningAuthorization: who may be signed for which address (the
- * SenderLoginMap format, with client networks).  A relay that signs for
- * several domains with neither it nor a SenderLoginMap lets every client
- * sign as every one of them: a warning (repguard -n, the log).
- */
-static void
-conf_load_signauth(CONF *c, const char *path, struct conf_errs *e)
-{
-	char *buf, *errors = NULL, what[300];
-	size_t len;
-
-	if (e->n == 0 && c->v[KW_SIGNING_AUTHORIZATION].s != NULL &&
-	    (buf = conf_data_file(c, KW_SIGNING_AUTHORIZATION, path, e,
-	    LOGINMAP_FILE_MAX, &len, 0)) != NULL) {
-		if ((c->signauth = loginmap_parse(buf, len,
-		    c->v[KW_SIGNING_AUTHORIZATION].s, &errors)) == NULL)
-			conf_errs_add(e, errors);
-		free(errors);
-		free(buf);
-	}
-	if (e->n == 0 && conf_signing_open(c, what, sizeof(what)))
-		conf_warn(c, "%s: signing for %s without SigningAuthorization "
-		    "or SenderLoginMap: every client may be signed for every "
-		    "one of these domains (see OnUnauthorizedFrom in "
-		    "repguard.conf(5))", path, what);
-}
-
-/*
- * What a snapshot reads besides its keywords: the reputation and shaping
- * rules built from them, the operator's bounce rules (BounceRules: read
- * before the built-in ones; a file that cannot be read is an error, never
- * a warning that leaves classing off), the DNS resolver of
- * ReturnPathCheck, the sender login map, the signing authorisation.  A
- * bad line of a data file is an error at that file's line.
- */
-static void
-conf_load_data(CONF *c, const char *path, struct conf_errs *e)
-{
-	char *buf, *errors = NULL, derr[256];
-	size_t len;
-
-	if ((c->v[KW_UMASK].n & 002) == 0)
-		conf_warn(c, "%s:%d: UMask %03llo lets every local user write to "
-		    "the milter socket and talk to repguard as the MTA does (a "
-		    "forged report could pause a sender); use 007 and put the "
-		    "MTA's user in repguard's group", path, c->v[KW_UMASK].line,
-		    (unsigned long long)c->v[KW_UMASK].n);
-	if ((errors = conf_rep_load(c, &c->rep)) != NULL ||
-	    (e->n == 0 && (errors = conf_shaping_load(c, &c->shaping)) !=
-	    NULL)) {
-		conf_errs_add(e, errors);
-		free(errors);
-		errors = NULL;
-	}
-	if (e->n == 0 && c->v[KW_BOUNCE_RULES].s != NULL &&
-	    (buf = conf_data_file(c, KW_BOUNCE_RULES, path, e,
-	    BOUNCERULES_FILE_MAX, &len, 0)) != NULL) {
-		if ((c->rules = bouncerules_parse(buf, len,
-		    c->v[KW_BOUNCE_RULES].s, &errors)) == NULL)
-			conf_errs_add(e, errors);
-		else
-			bouncerules_add_builtin(c->rules);
-		free(errors);
-		free(buf);
-	}
-	if (e->n == 0 && c->v[KW_RP_CHECK].n &&
-	    (c->rpdns = rpdns_create(c->v[KW_DNS_SERVER].s,
-	    (int)c->v[KW_DNS_TIMEOUT].n, derr, sizeof(derr))) == NULL)
-		conf_err(e, path, c->v[KW_DNS_SERVER].line, "DNSServer: %s",
-		    derr);
-	errors = NULL;
-	if (e->n == 0 && c->v[KW_SENDER_LOGIN_MAP].s != NULL &&
-	    (buf = conf_data_file(c, KW_SENDER_LOGIN_MAP, path, e,
-	    LOGINMAP_FILE_MAX, &len, 0)) != NULL) {
-		if ((c->loginmap = loginmap_parse(buf, len,
-		    c->v[KW_SENDER_LOGIN_MAP].s, &errors)) == NULL)
-			conf_errs_add(e, errors);
-		free(errors);
-		free(buf);
-	}
-	conf_load_signauth(c, path, e);
-}
-
-CONF *
-conf_load(const char *path, int flags, char **errors)
-{
-	struct conf_errs e = { NULL, 0, 0 };
 	char msg[512];
 	const char *err;
-	CONF *c;
 	FILE *fp;
 	int k;
 
-	*errors = NULL;
-	if ((fp = fopen(path, "r")) == NULL) {
-		conf_err(&e, path, 0, "cannot open: %s", strerror(errno));
-		*errors = e.buf;
-		return NULL;
+	if ((fp = fopen(c->path, "r")) == NULL) {
+		conf_err(e, c->path, 0, "cannot open: %s", strerror(errno));
+		return -1;
 	}
-	c = mem_calloc(1, sizeof(*c));
-	c->refs = 1;
-	c->path = mem_strdup(path);
-	conf_read(c, fp, path, &e);
+	conf_read(c, fp, c->path, e);
 	fclose(fp);
 	for (k = 0; k < KW_MAX; k++) {
 		if (c->v[k].line != 0 || conf_table[k].def == NULL)
@@ -601,66 +379,7 @@ conf_load(const char *path, int flags, char **errors)
 			    conf_table[k].name, err);
 		c->v[k].s = mem_strdup(conf_table[k].def);
 	}
-	if (e.n == 0 && !(flags & CONF_NO_KEYS) &&
-	    (c->signer = signer_create(c, &e.buf, &c->warnings)) == NULL)
-		e.n++;
-	if (e.n == 0 && !(flags & CONF_NO_KEYS) &&
-	    (c->retpath = retpath_create(c, &e.buf)) == NULL)
-		e.n++;
-	conf_load_data(c, path, &e);
-	if (e.n > 0) {
-		conf_free(c);
-		*errors = e.buf;
-		return NULL;
-	}
-	return c;
-}
-
-void
-conf_ref(CONF *c)
-{
-	pthread_mutex_lock(&conf_lock);
-	c->refs++;
-	pthread_mutex_unlock(&conf_lock);
-}
-
-void
-conf_unref(CONF *c)
-{
-	int last;
-
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&conf_lock);
-	last = --c->refs == 0;
-	pthread_mutex_unlock(&conf_lock);
-	if (last)
-		conf_free(c);
-}
-
-CONF *
-conf_current(void)
-{
-	CONF *c;
-
-	pthread_mutex_lock(&conf_lock);
-	c = conf_cur;
-	if (c != NULL)
-		c->refs++;
-	pthread_mutex_unlock(&conf_lock);
-	return c;
-}
-
-void
-conf_install(CONF *c)
-{
-	CONF *old;
-
-	pthread_mutex_lock(&conf_lock);
-	old = conf_cur;
-	conf_cur = c;
-	pthread_mutex_unlock(&conf_lock);
-	conf_unref(old);
+	return 0;
 }
 
 /* Names of restart-only keywords whose values differ, or NULL. */
@@ -687,26 +406,6 @@ conf_restart_changes(const CONF *old, const CONF *new)
 	return out;
 }
 
-const char *conf_warnings(const CONF *c) { return c->warnings; }
-const struct SIGNER *conf_signer(const CONF *c) { return c->signer; }
-const struct RETPATH *conf_retpath(const CONF *c) { return c->retpath; }
-const LOGINMAP *conf_loginmap(const CONF *c) { return c->loginmap; }
-const LOGINMAP *conf_signauth(const CONF *c)
-{ return c->signauth != NULL ? c->signauth : c->loginmap; }
-
-/* Signing for several domains (what: which) and nobody says who may? */
-int
-conf_signing_open(const CONF *c, char *what, size_t whatsize)
-{
-	return conf_signauth(c) == NULL && c->signer != NULL &&
-	    signer_domains(c->signer, what, whatsize) > 1;
-}
-const BOUNCE_RULES *conf_bounce_rules(const CONF *c) { return c->rules; }
-RPDNS *conf_rpdns(const CONF *c) { return c->rpdns; }
-const REP_RULES *conf_rep_rules(const CONF *c)
-{ return c->v[KW_REPUTATION].n ? &c->rep : NULL; }
-const CONF_SHAPING *conf_shaping(const CONF *c) { return &c->shaping; }
-
 /* Is this domain one of MajorReceivers? */
 int
 conf_major_receiver(const CONF *c, const char *domain)
@@ -724,35 +423,10 @@ conf_major_receiver(const CONF *c, const char *domain)
 	return 0;
 }
 
-const char *
-conf_str(const CONF *c, const char *keyword)
-{
-	int k = conf_lookup(keyword);
-
-	if (k < 0)
-		msg_panic("conf_str: no keyword %s", keyword);
-	return c->v[k].s;
-}
-
-long long
-conf_num(const CONF *c, const char *keyword)
-{
-	int k = conf_lookup(keyword);
-
-	if (k < 0)
-		msg_panic("conf_num: no keyword %s", keyword);
-	return c->v[k].n;
-}
-
-int
-conf_line(const CONF *c, const char *keyword)
-{
-	int k = conf_lookup(keyword);
-
-	if (k < 0)
-		msg_panic("conf_line: no keyword %s", keyword);
-	return c->v[k].line;
-}
+const char *conf_str(const CONF *c, enum conf_kw k) { return c->v[k].s; }
+long long conf_num(const CONF *c, enum conf_kw k) { return c->v[k].n; }
+int conf_line(const CONF *c, enum conf_kw k) { return c->v[k].line; }
+const char *conf_name(enum conf_kw k) { return conf_table[k].name; }
 
 const char *conf_path(const CONF *c) { return c->path; }
 const char *conf_socket(const CONF *c) { return c->v[KW_SOCKET].s; }

@@ -12,12 +12,14 @@
  *						reference; conf_install() swaps
  *						atomically and drops the old one
  *
- * conf_str(), conf_num() and conf_line() read any keyword by name (its
- * value as written, its parsed number — enum index, boolean, mode,
- * canonicalization as header<<1|body with 1 = relaxed — and its line).
- * Unless CONF_NO_KEYS is given, conf_load() also reads and checks the
- * DKIM keys (filter/dkim/signer.c) and the return-path keys (filter/retpath/retpath.c)
- * and keeps both in the snapshot.
+ * conf_str(), conf_num() and conf_line() read any keyword by its enum
+ * conf_kw (its value as written, its parsed number — enum index, boolean,
+ * mode, canonicalization as header<<1|body with 1 = relaxed — and its
+ * line); a misspelt keyword does not compile, and no read looks a name up.
+ * conf_name() gives a keyword's name as the file spells it.  Unless
+ * CONF_NO_KEYS is given, conf_load() also reads and checks the DKIM keys
+ * (filter/dkim/signer_keys.c) and the return-path keys
+ * (filter/retpath/retpath.c) and keeps both in the snapshot.
  *
  * A snapshot never changes once loaded, so a connection that took a
  * reference sees one consistent configuration however often the daemon
@@ -40,6 +42,45 @@
 #include "shaping/warmup.h"
 
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/repguard/repguard.conf"
+
+/*
+ * The keywords, in the order of conf.c's table: sorted by name, compared
+ * without case (the table's loader looks names up by halving).  The unit
+ * test checks that every one has its entry and that the names ascend.
+ */
+enum conf_kw {
+	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_BULK_COMPLIANCE,
+	KW_BULK_LIMIT, KW_BULK_SENDERS,
+	KW_CANONICALIZATION, KW_CLASS_HEADER, KW_COMMIT_INTERVAL,
+	KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH, KW_DEFAULT_KEY,
+	KW_DNS_SERVER, KW_DNS_TIMEOUT, KW_DOMAIN, KW_DOMAIN_LIMITS,
+	KW_FEEDBACK_ID, KW_FROM_ALIGNMENT,
+	KW_INTERNAL_HOSTS,
+	KW_KEY_FILE, KW_KEY_TABLE,
+	KW_LIST_UNSUBSCRIBE_URL,
+	KW_MAJOR_RECEIVERS, KW_METRICS_LISTEN, KW_MINIMUM_EVENTS,
+	KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
+	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY, KW_ON_UNAUTHORIZED_FROM,
+	KW_OVERSIGN_HEADERS,
+	KW_PAUSE_ACTION, KW_PAUSE_BLOCK_RATE, KW_PAUSE_COMPLAINT_RATE,
+	KW_PAUSE_COMPLAINTS, KW_PAUSE_COOLDOWN, KW_PAUSE_HARD_RATE,
+	KW_PAUSE_HARD, KW_PAUSE_POLICY, KW_PID_FILE, KW_PROBATION_LIMIT,
+	KW_PROBATION_STRICTNESS,
+	KW_RATE_WINDOW_LONG, KW_RATE_WINDOW_SHORT, KW_RELAY_LIMIT,
+	KW_REPORT_CLIENT_LIMIT, KW_REPORTS_PER_RCPT, KW_REPUTATION,
+	KW_RP_CHECK, KW_RP_DOMAIN, KW_RP_EXPIRY, KW_RP_KEY_FILE,
+	KW_RP_PREFIX, KW_RP_SENDERS,
+	KW_SELECTOR, KW_SENDER_KEY, KW_SENDER_LOGIN_MAP,
+	KW_SIGNATURE_ALGORITHM, KW_SIGN_HEADERS, KW_SIGNING_AUTHORIZATION,
+	KW_SIGNING_DOMAIN_FROM, KW_SIGNING_TABLE, KW_SOCKET,
+	KW_SUPPRESS_COMPLAINT_FOR, KW_SUPPRESS_HARD_FOR, KW_SUPPRESSION,
+	KW_SYSLOG, KW_SYSLOG_FACILITY,
+	KW_TRANSACTIONAL_LIMIT, KW_TRANSACTIONAL_SENDERS,
+	KW_UMASK, KW_USER_ID,
+	KW_WARMUP_SCHEDULE, KW_WARMUP_START, KW_WARN_BLOCK_RATE,
+	KW_WARN_COMPLAINT_RATE, KW_WARN_HARD_RATE,
+	KW_MAX
+};
 
 enum conf_on_error {
 	CONF_ON_ERROR_TEMPFAIL,
@@ -108,9 +149,10 @@ struct RETPATH;
 
 CONF		*conf_load(const char *path, int flags, char **errors);
 const char	*conf_warnings(const CONF *);		/* NULL: none */
-const char	*conf_str(const CONF *, const char *keyword);	/* NULL: unset */
-long long	 conf_num(const CONF *, const char *keyword);
-int		 conf_line(const CONF *, const char *keyword);	/* 0: default */
+const char	*conf_str(const CONF *, enum conf_kw);	/* NULL: unset */
+long long	 conf_num(const CONF *, enum conf_kw);
+int		 conf_line(const CONF *, enum conf_kw);	/* 0: default */
+const char	*conf_name(enum conf_kw);
 const struct SIGNER *conf_signer(const CONF *);	/* NULL: CONF_NO_KEYS */
 const struct RETPATH *conf_retpath(const CONF *); /* NULL: CONF_NO_KEYS */
 const LOGINMAP	*conf_loginmap(const CONF *);	/* NULL: none */
@@ -123,9 +165,6 @@ struct RPDNS;
 struct RPDNS	*conf_rpdns(const CONF *);	/* NULL: no check */
 const REP_RULES	*conf_rep_rules(const CONF *);	/* NULL: Reputation no */
 const CONF_SHAPING *conf_shaping(const CONF *);
-char		*conf_shaping_load(const CONF *, CONF_SHAPING *);
-char		*conf_rep_load(const CONF *, REP_RULES *);	/* conf_rep.c */
-void		 conf_shaping_free(CONF_SHAPING *);
 int		 conf_shaping_rule(const CONF *, const char *bucket,
 		    BUCKET_RULE *, char *what, size_t whatsize);
 int		 conf_major_receiver(const CONF *, const char *domain);

@@ -1,7 +1,9 @@
 /*
- * conf_int.h - what conf.c (the keyword table, files, snapshots) and
- * conf_value.c (one keyword's value, parsed by its type) share.  Not for
- * other modules: they use conf.h.
+ * conf_int.h - what the parts of filter/conf/ share: conf.c (the keyword
+ * table and the values), conf_value.c (one keyword's value, parsed by its
+ * type), conf_snapshot.c (a snapshot: loading, the objects it holds, its
+ * references), conf_rep.c and conf_shape.c (rules built from values).
+ * Not for other modules: they use conf.h.
  */
 #ifndef REPGUARD_CONF_INT_H
 #define REPGUARD_CONF_INT_H
@@ -9,6 +11,7 @@
 #include <stddef.h>
 
 #include "base/cidr.h"
+#include "conf/conf.h"
 
 enum conf_type {
 	CT_STRING, CT_PATH, CT_SOCKET, CT_OCTAL, CT_SIZE, CT_CIDRS, CT_ENUM,
@@ -33,10 +36,59 @@ struct conf_val {
 	int		 line;		/* 0: default */
 };
 
+struct SIGNER;
+struct RETPATH;
+struct BOUNCE_RULES;
+struct RPDNS;
+
+/* A snapshot: the values (conf.c) and what was built from them. */
+struct CONF {
+	int			 refs;		/* under conf_lock */
+	char			*path;
+	struct conf_val		 v[KW_MAX];
+	struct SIGNER		*signer;
+	struct RETPATH		*retpath;
+	LOGINMAP		*loginmap;	/* NULL: no SenderLoginMap */
+	LOGINMAP		*signauth;	/* NULL: no
+						   SigningAuthorization */
+	struct BOUNCE_RULES	*rules;		/* NULL: every class "unknown" */
+	struct RPDNS		*rpdns;		/* NULL: ReturnPathCheck no */
+	REP_RULES		 rep;		/* the reputation rules */
+	CONF_SHAPING		 shaping;
+	char			*warnings;
+};
+
+/* Errors of one load, each "file:line: message\n" ("file: ..." at 0). */
+struct conf_errs {
+	char	*buf;
+	size_t	 len;
+	int	 n;
+};
+
 extern const char *const conf_algorithms[];	/* SignatureAlgorithm */
 
-/* NULL when s parses (into v), else a message (often written into msg). */
+/* conf_value.c: NULL when s parses (into v), else a message (often
+ * written into msg). */
 const char	*conf_parse_value(const struct conf_def *, const char *s,
 		    struct conf_val *v, char *msg, size_t msglen);
+
+/* conf.c: the values of the file at c->path into c->v, defaults for the
+ * rest; -1 (an error in e) if the file cannot be opened. */
+int		 conf_values_read(CONF *c, struct conf_errs *e);
+void		 conf_values_free(CONF *c);
+void		 conf_err(struct conf_errs *, const char *file, int line,
+		    const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
+
+/* conf_rep.c, conf_shape.c: rules from the values v of the file path;
+ * NULL, or the errors ("file:line: message" lines). */
+char		*conf_rep_build(const struct conf_val *v, const char *path,
+		    REP_RULES *);
+char		*conf_shaping_build(const struct conf_val *v, const char *path,
+		    CONF_SHAPING *);
+void		 conf_shaping_free(CONF_SHAPING *);
+int		 conf_shaping_find(const CONF_SHAPING *, const REP_RULES *,
+		    long long probation_limit, const char *bucket,
+		    BUCKET_RULE *, char *what, size_t whatsize);
 
 #endif

@@ -2,112 +2,122 @@
  * conf_shape.c - the traffic-shaping part of a configuration snapshot:
  * classes, rate limits, the domain limits file, warm-up, bulk compliance.
  *
- * Owns: conf_shaping_load(), conf_shaping_free(), conf_shaping_rule().
+ * Owns: conf_shaping_build(), conf_shaping_free(), conf_shaping_find().
  *
- * Decisions: built from the snapshot's keywords (already checked by
- * their types) through the public accessors; what only makes sense
- * together is checked here, at the keyword's line: a template's
- * variables, BulkCompliance add without a ListUnsubscribeURL.  The
- * DomainLimits file is read whole; its errors are at its own lines.
- * The probation limit stays with the reputation keywords.
+ * Decisions: built from the keywords' values (already checked by their
+ * types), which conf_snapshot.c passes; what only makes sense together
+ * is checked here, at the keyword's line: a template's variables,
+ * BulkCompliance add without a ListUnsubscribeURL.  The DomainLimits
+ * file is read whole; its errors are at its own lines.  The probation
+ * limit stays with the reputation keywords: conf_shaping_find() is given
+ * it.
  *
- * Must not: log, or keep pointers into a snapshot other than the one
- * it belongs to.
+ * Must not: log, call back into the snapshot it helps to build, or keep
+ * pointers into a snapshot other than the one it belongs to.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shaping/compliance.h"
-#include "conf/conf.h"
+#include "conf/conf_int.h"
 #include "base/mem.h"
 #include "base/textfile.h"
 
 static void
-conf_shape_rule(const CONF *c, const char *kw, BUCKET_RULE *r)
+conf_shape_rule(const struct conf_val *v, BUCKET_RULE *r)
 {
-	const char *s = conf_str(c, kw);
-
 	memset(r, 0, sizeof(*r));
-	if (s != NULL && bucket_rule_parse(s, strlen(s), r) != NULL)
+	if (v->s != NULL && bucket_rule_parse(v->s, strlen(v->s), r) != NULL)
 		memset(r, 0, sizeof(*r));	/* checked when read */
 }
 
 static void
-conf_shape_template(const CONF *c, const char *kw, int url, char **errors)
+conf_shape_template(const struct conf_val *v, const char *path,
+    const char *kw, int url, char **errors)
 {
-	const char *s = conf_str(c, kw), *err;
+	const char *err;
 
-	if (s != NULL && (err = compliance_template_check(s, url)) != NULL)
-		textfile_error(errors, conf_path(c), conf_line(c, kw), "%s: %s",
-		    kw, err);
+	if (v->s != NULL && (err = compliance_template_check(v->s, url)) !=
+	    NULL)
+		textfile_error(errors, path, v->line, "%s: %s", kw, err);
 }
 
-/* NULL, or the errors ("file:line: message" lines). */
-char *
-conf_shaping_load(const CONF *c, CONF_SHAPING *sh)
+/* The DomainLimits file dl names, parsed into sh; errors added. */
+static void
+conf_shape_domains(const struct conf_val *dl, const char *path,
+    CONF_SHAPING *sh, char **errors)
 {
-	char *errors = NULL, *buf, *derr = NULL;
-	const char *s;
+	char *buf, *derr = NULL;
 	size_t len;
 
+	if ((buf = textfile_read(dl->s, DOMLIMIT_FILE_MAX, &len, &derr)) ==
+	    NULL) {
+		derr[strcspn(derr, "\n")] = '\0';
+		textfile_error(errors, path, dl->line, "DomainLimits: %s", derr);
+		free(derr);
+		return;
+	}
+	if ((sh->domains = domlimit_parse(buf, len, dl->s, &derr)) == NULL) {
+		/* its own "file:line: message" lines */
+		len = *errors != NULL ? strlen(*errors) : 0;
+		*errors = mem_realloc(*errors, len + strlen(derr) + 1);
+		memcpy(*errors + len, derr, strlen(derr) + 1);
+	}
+	free(derr);
+	free(buf);
+}
+
+/* From the values v of the file path: NULL, or the errors
+ * ("file:line: message" lines). */
+char *
+conf_shaping_build(const struct conf_val *v, const char *path,
+    CONF_SHAPING *sh)
+{
+	char *errors = NULL;
+	const char *s;
+
 	memset(sh, 0, sizeof(*sh));
-	sh->tclass.class_header = conf_str(c, "ClassHeader");
-	sh->tclass.bulk_senders = conf_str(c, "BulkSenders");
-	sh->tclass.transactional_senders = conf_str(c, "TransactionalSenders");
-	conf_shape_rule(c, "BulkLimit", &sh->bulk);
-	conf_shape_rule(c, "TransactionalLimit", &sh->transactional);
-	conf_shape_rule(c, "RelayLimit", &sh->relay);
-	conf_shape_rule(c, "ReportClientLimit", &sh->report_client);
-	if (conf_str(c, "WarmupStart") != NULL) {
-		sh->warmup_start = conf_num(c, "WarmupStart");
-		s = conf_str(c, "WarmupSchedule");
+	sh->tclass.class_header = v[KW_CLASS_HEADER].s;
+	sh->tclass.bulk_senders = v[KW_BULK_SENDERS].s;
+	sh->tclass.transactional_senders = v[KW_TRANSACTIONAL_SENDERS].s;
+	conf_shape_rule(&v[KW_BULK_LIMIT], &sh->bulk);
+	conf_shape_rule(&v[KW_TRANSACTIONAL_LIMIT], &sh->transactional);
+	conf_shape_rule(&v[KW_RELAY_LIMIT], &sh->relay);
+	conf_shape_rule(&v[KW_REPORT_CLIENT_LIMIT], &sh->report_client);
+	if (v[KW_WARMUP_START].s != NULL) {
+		sh->warmup_start = v[KW_WARMUP_START].n;
+		s = v[KW_WARMUP_SCHEDULE].s;
 		(void)warmup_parse(s, strlen(s), &sh->warmup);
 	}
-	sh->compliance = (int)conf_num(c, "BulkCompliance");
-	conf_shape_template(c, "ListUnsubscribeURL", 1, &errors);
-	conf_shape_template(c, "FeedbackID", 0, &errors);
-	sh->unsubscribe_url = conf_str(c, "ListUnsubscribeURL");
-	sh->feedback_id = conf_str(c, "FeedbackID");
+	sh->compliance = (int)v[KW_BULK_COMPLIANCE].n;
+	conf_shape_template(&v[KW_LIST_UNSUBSCRIBE_URL], path,
+	    "ListUnsubscribeURL", 1, &errors);
+	conf_shape_template(&v[KW_FEEDBACK_ID], path, "FeedbackID", 0,
+	    &errors);
+	sh->unsubscribe_url = v[KW_LIST_UNSUBSCRIBE_URL].s;
+	sh->feedback_id = v[KW_FEEDBACK_ID].s;
 	if (sh->compliance == CONF_COMPLIANCE_ADD && sh->unsubscribe_url ==
 	    NULL)
-		textfile_error(&errors, conf_path(c), conf_line(c,
-		    "BulkCompliance"), "BulkCompliance add needs "
-		    "ListUnsubscribeURL (the URL the headers point to)");
-	if ((s = conf_str(c, "DomainLimits")) != NULL) {
-		if ((buf = textfile_read(s, DOMLIMIT_FILE_MAX, &len, &derr)) ==
-		    NULL) {
-			derr[strcspn(derr, "\n")] = '\0';
-			textfile_error(&errors, conf_path(c), conf_line(c,
-			    "DomainLimits"), "DomainLimits: %s", derr);
-			free(derr);
-		} else {
-			if ((sh->domains = domlimit_parse(buf, len, s,
-			    &derr)) == NULL) {
-				/* its own "file:line: message" lines */
-				len = errors != NULL ? strlen(errors) : 0;
-				errors = mem_realloc(errors, len +
-				    strlen(derr) + 1);
-				memcpy(errors + len, derr, strlen(derr) + 1);
-			}
-			free(derr);
-			free(buf);
-		}
-	}
+		textfile_error(&errors, path, v[KW_BULK_COMPLIANCE].line,
+		    "BulkCompliance add needs ListUnsubscribeURL (the URL the "
+		    "headers point to)");
+	if (v[KW_DOMAIN_LIMITS].s != NULL)
+		conf_shape_domains(&v[KW_DOMAIN_LIMITS], path, sh, &errors);
 	return errors;
 }
 
 /*
  * The rule in force for a bucket, by its name (the names milter_shape.c
- * gives): 1 and *r, with the setting it comes from in what; 0 if no
- * setting makes such a bucket now.
+ * gives), under the shaping sh, the reputation rules rr (NULL: Reputation
+ * no) and ProbationLimit probation: 1 and *r, with the setting it comes
+ * from in what; 0 if no setting makes such a bucket now.
  */
 int
-conf_shaping_rule(const CONF *c, const char *name, BUCKET_RULE *r,
-    char *what, size_t whatsize)
+conf_shaping_find(const CONF_SHAPING *sh, const REP_RULES *rr,
+    long long probation, const char *name, BUCKET_RULE *r, char *what,
+    size_t whatsize)
 {
-	const CONF_SHAPING *sh = conf_shaping(c);
-	const REP_RULES *rr = conf_rep_rules(c);
 	const DOMLIMIT *hit[2];
 	const char *p, *end;
 	char dom[300];
@@ -127,8 +137,8 @@ conf_shaping_rule(const CONF *c, const char *name, BUCKET_RULE *r,
 			snprintf(what, whatsize, "TransactionalLimit");
 		}
 	} else if (strncmp(name, "probation:", 10) == 0 && rr != NULL &&
-	    conf_probation_limit(c) > 0) {
-		r->tokens = r->burst = conf_probation_limit(c);
+	    probation > 0) {
+		r->tokens = r->burst = probation;
 		r->period_ms = rr->window[0] * 1000;
 		snprintf(what, whatsize, "ProbationLimit");
 	} else if (strcmp(name, "relay") == 0 && sh->relay.tokens > 0) {

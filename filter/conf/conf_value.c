@@ -4,7 +4,8 @@
  * sets, canonicalizations, header lists, numbers, sizes, durations, modes,
  * address lists, choices, booleans, syslog facilities.
  *
- * Owns: conf_parse_value().
+ * Owns: conf_parse_value(), conf_algorithms[] (the choices of
+ * SignatureAlgorithm, whose rsa-sha1 gets its own refusal here).
  * Must not: log, or keep anything but what it writes into the value.
  */
 #include <ctype.h>
@@ -25,6 +26,10 @@
 #include "common/metrics.h"
 #include "base/mem.h"
 #include "shaping/warmup.h"
+
+const char *const conf_algorithms[] = {
+	"rsa-sha256", "ed25519-sha256", NULL		/* CONF_ALG_* */
+};
 
 /* Value parsers: NULL on success, else a message (into msg). */
 

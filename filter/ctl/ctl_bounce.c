@@ -223,11 +223,11 @@ ctl_pb_conf(const char *confpath, CONF **c, const char **rules_path,
 		return 1;
 	}
 	if (*rules_path == NULL)
-		*rules_path = conf_str(*c, "BounceRules");
+		*rules_path = conf_str(*c, KW_BOUNCE_RULES);
 	if (*prefix == NULL)
-		*prefix = conf_str(*c, "ReturnPathPrefix");
+		*prefix = conf_str(*c, KW_RP_PREFIX);
 	if (*domain == NULL)
-		*domain = conf_str(*c, "ReturnPathDomain");
+		*domain = conf_str(*c, KW_RP_DOMAIN);
 	return 0;
 }
 

@@ -191,7 +191,7 @@ doctor_dmarc_find(DNSQ *q, const char *domain, char *where, size_t wsize,
 static void
 doctor_dmarc_one(const CONF *c, DNSQ *q, const char *domain, DOCTOR *doc)
 {
-	const char *rp = conf_str(c, "ReturnPathDomain");
+	const char *rp = conf_str(c, KW_RP_DOMAIN);
 	char where[320], rec[2048], p[64], fix[600], a[300], b[300];
 	DOCTOR_RESULT *r;
 	int rc;
@@ -280,7 +280,7 @@ doctor_dmarc(const CONF *c, DNSQ *q, const DOCTOR_OPTS *o, DOCTOR *doc)
 static void
 doctor_bounces(const CONF *c, DNSQ *q, const DOCTOR_OPTS *o, DOCTOR *doc)
 {
-	const char *rp = conf_str(c, "ReturnPathDomain");
+	const char *rp = conf_str(c, KW_RP_DOMAIN);
 	const char *host = o->mx_host != NULL ? o->mx_host : o->helo;
 	char fix[600], list[600] = "";
 	DNSQ_RR *rr;
@@ -449,7 +449,8 @@ doctor_signauth(const CONF *c, DOCTOR *doc)
 		    "for one domain (%s) only", what);
 	else
 		doctor_add(doc, "signing", "-", DOCTOR_PASS, NULL, "signing "
-		    "is authorised by %s", conf_str(c, "SigningAuthorization") ?
+		    "is authorised by %s",
+		    conf_str(c, KW_SIGNING_AUTHORIZATION) ?
 		    "SigningAuthorization" : "SenderLoginMap");
 }
 

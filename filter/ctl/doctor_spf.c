@@ -172,7 +172,7 @@ void
 doctor_spf(const CONF *c, DNSQ *q, const DOCTOR_OPTS *o, DOCTOR *doc)
 {
 	const SIGNER *s = conf_signer(c);
-	const char *rp = conf_str(c, "ReturnPathDomain"), **dom = NULL;
+	const char *rp = conf_str(c, KW_RP_DOMAIN), **dom = NULL;
 	SPF_dns_server_t *dns;
 	SPF_server_t *srv;
 	SIGNER_KEY_INFO k;

@@ -6,7 +6,7 @@
  * dropped), how keys are selected, and a libopendkim library handle set up
  * with the header lists.  It never changes and is shared by all threads.
  *
- *	SIGNER *s = signer_create(conf, &errors, &warnings);
+ *	SIGNER *s = signer_create(&settings, &errors, &warnings);
  *	signer_keys(s)				0: signing not configured
  *	signer_key_info(s, i, &info)		key i: domain, selector,
  *						record, algorithm, bits
@@ -18,6 +18,10 @@
  *	n = signer_domains(s, what, size)	how many domains the keys sign
  *						for (2: several, or "%"), named
  *						in what
+ *
+ * The settings are the keywords' values as the configuration gives them
+ * (filter/conf/ fills them in), with the file and the line of each, so
+ * that an error says "file:line: ..." at the keyword.
  *
  * One SIGNER_MSG per message, fed as the milter receives it; headers are
  * kept (they are needed once the From: address selects the keys), the body
@@ -62,7 +66,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct CONF;
 typedef struct SIGNER SIGNER;
 typedef struct SIGNER_MSG SIGNER_MSG;
 
@@ -99,7 +102,27 @@ typedef struct {
 #define SIGNER_MAX_HEADERS	1000
 #define SIGNER_MAX_HEADER_BYTES	(1024 * 1024)
 
-SIGNER		*signer_create(const struct CONF *, char **errors,
+typedef struct {
+	const char	*file;		/* the configuration, for errors */
+	const char	*domain, *selector, *key_file;	/* NULL: unset */
+	const char	*key_table, *signing_table;	/* NULL: unset */
+	const char	*default_key;			/* NULL: unset */
+	const char	*algorithm;	/* SignatureAlgorithm as written;
+					   NULL: either */
+	int		 algorithm_rsa;	/* it is rsa-sha256 */
+	const char	*sign_headers, *oversign_headers;	/* lists */
+	int		 canon;		/* header<<1 | body, 1: relaxed */
+	int		 multiple;	/* MultipleSignatures */
+	int		 on_no_key;	/* OnNoKey: accept, tempfail, default */
+	int		 domain_from;	/* SigningDomainFrom: header, envelope */
+	int		 on_unauthorized;	/* SIGNAUTH_ON_* */
+	struct {
+		int	 domain, selector, key_file, key_table, signing_table,
+			 default_key, on_no_key, on_unauthorized;
+	} line;				/* where each is set; 0: default */
+} SIGNER_SETTINGS;
+
+SIGNER		*signer_create(const SIGNER_SETTINGS *, char **errors,
 		    char **warnings);
 void		 signer_free(SIGNER *);
 size_t		 signer_keys(const SIGNER *);

@@ -1,6 +1,6 @@
 /*
- * signer_keys.c - building a SIGNER from the configuration: keys, tables,
- * the libopendkim library handle, and key selection.
+ * signer_keys.c - building a SIGNER from the configuration's settings:
+ * keys, tables, the libopendkim library handle, and key selection.
  *
  * Owns: signer_create(), signer_free(), signer_keys(), signer_key_info(),
  * signer_choose(), signer_check_owner(), signer_relay_domain(),
@@ -12,8 +12,9 @@
  * "file:line: message" error: the line of the keyword, or of the KeyTable
  * or SigningTable entry.
  *
- * Must not: log (errors and warnings are returned), or be used after
- * signer_free().
+ * Must not: log (errors and warnings are returned), read the
+ * configuration itself (filter/conf/ hands it a SIGNER_SETTINGS), or be
+ * used after signer_free().
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -26,7 +27,6 @@
 #include <opendkim/dkim.h>
 
 #include "base/addr.h"
-#include "conf/conf.h"
 #include "dkim/dkimkey.h"
 #include "dkim/dkimmem.h"
 #include "dkim/dkimtable.h"
@@ -110,15 +110,14 @@ signer_read_file(const char *path, size_t *len, char *err, size_t errlen)
  * but repguard does not read) noted at the keyword's line.
  */
 static const char *
-signer_dataset(const struct CONF *c, const char *keyword, int *refile,
-    char **errors)
+signer_dataset(const SIGNER_SETTINGS *st, const char *keyword,
+    const char *spec, int line, int *refile, char **errors)
 {
-	const char *spec = conf_str(c, keyword), *err;
+	const char *err;
 	size_t off;
 
 	if ((err = dkimtable_spec(spec, strlen(spec), &off, refile)) != NULL) {
-		signer_note(errors, conf_path(c), conf_line(c, keyword), "%s: %s",
-		    keyword, err);
+		signer_note(errors, st->file, line, "%s: %s", keyword, err);
 		return NULL;
 	}
 	return spec + off;
@@ -128,19 +127,17 @@ signer_dataset(const struct CONF *c, const char *keyword, int *refile,
 static int
 signer_add_key(SIGNER *s, const char *name, const char *domain,
     const char *selector, const char *keypath, DKIMKEY *key,
-    const struct CONF *c, const char *file, int line, char **errors,
+    const SIGNER_SETTINGS *st, const char *file, int line, char **errors,
     char **warnings)
 {
 	struct signer_key *k;
-	int want = (int)conf_num(c, "SignatureAlgorithm");
 	int type = dkimkey_type(key), rc;
 
-	if (conf_str(c, "SignatureAlgorithm") != NULL &&
-	    ((want == CONF_ALG_RSA_SHA256) != (type == DKIMKEY_RSA))) {
+	if (st->algorithm != NULL &&
+	    (st->algorithm_rsa != (type == DKIMKEY_RSA))) {
 		signer_note(errors, file, line, "key %s is %s but "
 		    "SignatureAlgorithm is %s", name, type == DKIMKEY_RSA ?
-		    "an RSA key" : "an Ed25519 key",
-		    conf_str(c, "SignatureAlgorithm"));
+		    "an RSA key" : "an Ed25519 key", st->algorithm);
 		return -1;
 	}
 	if (type == DKIMKEY_RSA && dkimkey_bits(key) < 2048)
@@ -171,73 +168,47 @@ signer_add_key(SIGNER *s, const char *name, const char *domain,
 }
 
 static int
-signer_simple(SIGNER *s, const struct CONF *c, char **errors,
+signer_simple(SIGNER *s, const SIGNER_SETTINGS *st, char **errors,
     char **warnings)
 {
-	const char *dom = conf_str(c, "Domain"), *sel = conf_str(c, "Selector");
-	const char *kf = conf_str(c, "KeyFile"), *path = conf_path(c);
+	const char *dom = st->domain, *sel = st->selector;
+	const char *kf = st->key_file, *path = st->file;
 	char err[512];
 	DKIMKEY *key;
 	int rc;
 
 	if (dom == NULL || sel == NULL || kf == NULL) {
-		signer_note(errors, path, conf_line(c, dom ? "Domain" :
-		    sel ? "Selector" : "KeyFile"), "Domain, Selector and "
-		    "KeyFile go together: %s is missing", dom == NULL ?
-		    "Domain" : sel == NULL ? "Selector" : "KeyFile");
+		signer_note(errors, path, dom ? st->line.domain :
+		    sel ? st->line.selector : st->line.key_file, "Domain, "
+		    "Selector and KeyFile go together: %s is missing",
+		    dom == NULL ? "Domain" : sel == NULL ? "Selector" :
+		    "KeyFile");
 		return -1;
 	}
 	if ((key = dkimkey_load(kf, err, sizeof(err))) == NULL) {
-		signer_note(errors, path, conf_line(c, "KeyFile"), "KeyFile: %s",
+		signer_note(errors, path, st->line.key_file, "KeyFile: %s",
 		    err);
 		return -1;
 	}
-	rc = signer_add_key(s, dom, dom, sel, kf, key, c, path,
-	    conf_line(c, "KeyFile"), errors, warnings);
+	rc = signer_add_key(s, dom, dom, sel, kf, key, st, path,
+	    st->line.key_file, errors, warnings);
 	dkimkey_free(key);
 	if (rc == 0)
 		s->default_key = &s->keys[0];
 	return rc;
 }
 
+/* Load the keys of the KeyTable (of file kpath); -1 if one is bad. */
 static int
-signer_tables(SIGNER *s, const struct CONF *c, char **errors,
-    char **warnings)
+signer_table_keys(SIGNER *s, const SIGNER_SETTINGS *st, const char *kpath,
+    char **errors, char **warnings)
 {
-	const char *kt = conf_str(c, "KeyTable"), *st = conf_str(c,
-	    "SigningTable"), *path = conf_path(c), *kpath, *spath, *dk;
 	const DKIMTABLE_KEY *e;
-	char err[512], *buf, *terr = NULL;
+	char err[512];
 	DKIMKEY *key;
-	size_t len, i;
-	int refile, bad = 0;
+	size_t i;
+	int bad = 0;
 
-	if (kt == NULL || st == NULL) {
-		signer_note(errors, path, conf_line(c, kt ? "KeyTable" :
-		    "SigningTable"), "KeyTable and SigningTable go together: "
-		    "%s is missing", kt ? "SigningTable" : "KeyTable");
-		return -1;
-	}
-	if ((kpath = signer_dataset(c, "KeyTable", &refile, errors)) == NULL)
-		return -1;
-	if (refile) {
-		signer_note(errors, path, conf_line(c, "KeyTable"), "KeyTable: "
-		    "refile: is for the SigningTable; use file:%s", kpath);
-		return -1;
-	}
-	if ((buf = signer_read_file(kpath, &len, err, sizeof(err))) == NULL) {
-		signer_note(errors, path, conf_line(c, "KeyTable"), "KeyTable: "
-		    "%s", err);
-		return -1;
-	}
-	s->ktable = dkimtable_keys_parse(buf, len, kpath, &terr);
-	mem_wipe(buf, len);	/* a KeyTable may hold key data inline */
-	free(buf);
-	if (s->ktable == NULL) {
-		signer_append(errors, terr);
-		free(terr);
-		return -1;
-	}
 	for (i = 0; i < dkimtable_keys_count(s->ktable); i++) {
 		e = dkimtable_keys_entry(s->ktable, i);
 		key = e->is_path ? dkimkey_load(e->key, err, sizeof(err)) :
@@ -250,16 +221,58 @@ signer_tables(SIGNER *s, const struct CONF *c, char **errors,
 			continue;
 		}
 		if (signer_add_key(s, e->name, e->domain, e->selector,
-		    e->is_path ? e->key : NULL, key, c, kpath, (int)e->line,
+		    e->is_path ? e->key : NULL, key, st, kpath, (int)e->line,
 		    errors, warnings) != 0)
 			bad = 1;
 		dkimkey_free(key);
 	}
-	if ((spath = signer_dataset(c, "SigningTable", &refile, errors)) ==
-	    NULL)
+	return bad ? -1 : 0;
+}
+
+static int
+signer_tables(SIGNER *s, const SIGNER_SETTINGS *st, char **errors,
+    char **warnings)
+{
+	const char *kt = st->key_table, *sgt = st->signing_table;
+	const char *path = st->file, *kpath, *spath, *dk;
+	char err[512], *buf, *terr = NULL;
+	size_t len, i;
+	int refile, bad;
+
+	if (kt == NULL || sgt == NULL) {
+		signer_note(errors, path, kt ? st->line.key_table :
+		    st->line.signing_table, "KeyTable and SigningTable go "
+		    "together: %s is missing", kt ? "SigningTable" :
+		    "KeyTable");
+		return -1;
+	}
+	if ((kpath = signer_dataset(st, "KeyTable", kt, st->line.key_table,
+	    &refile, errors)) == NULL)
+		return -1;
+	if (refile) {
+		signer_note(errors, path, st->line.key_table, "KeyTable: "
+		    "refile: is for the SigningTable; use file:%s", kpath);
+		return -1;
+	}
+	if ((buf = signer_read_file(kpath, &len, err, sizeof(err))) == NULL) {
+		signer_note(errors, path, st->line.key_table, "KeyTable: %s",
+		    err);
+		return -1;
+	}
+	s->ktable = dkimtable_keys_parse(buf, len, kpath, &terr);
+	mem_wipe(buf, len);	/* a KeyTable may hold key data inline */
+	free(buf);
+	if (s->ktable == NULL) {
+		signer_append(errors, terr);
+		free(terr);
+		return -1;
+	}
+	bad = signer_table_keys(s, st, kpath, errors, warnings);
+	if ((spath = signer_dataset(st, "SigningTable", sgt,
+	    st->line.signing_table, &refile, errors)) == NULL)
 		return -1;
 	if ((buf = signer_read_file(spath, &len, err, sizeof(err))) == NULL) {
-		signer_note(errors, path, conf_line(c, "SigningTable"),
+		signer_note(errors, path, st->line.signing_table,
 		    "SigningTable: %s", err);
 		return -1;
 	}
@@ -271,17 +284,17 @@ signer_tables(SIGNER *s, const struct CONF *c, char **errors,
 		free(terr);
 		return -1;
 	}
-	if ((dk = conf_str(c, "DefaultKey")) != NULL) {
+	if ((dk = st->default_key) != NULL) {
 		for (i = 0; i < s->nkeys; i++)
 			if (strcmp(s->keys[i].name, dk) == 0)
 				s->default_key = &s->keys[i];
 		if (s->default_key == NULL) {
-			signer_note(errors, path, conf_line(c, "DefaultKey"),
+			signer_note(errors, path, st->line.default_key,
 			    "DefaultKey: \"%s\" is not in the KeyTable", dk);
 			return -1;
 		}
 	}
-	return bad ? -1 : 0;
+	return bad;
 }
 
 /* Split a header name list into a NULL-terminated array in 'store'. */
@@ -301,24 +314,24 @@ signer_list(const char *spec, char **store)
 }
 
 static int
-signer_lib(SIGNER *s, const struct CONF *c, char **errors)
+signer_lib(SIGNER *s, const SIGNER_SETTINGS *st, char **errors)
 {
 	unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
 	char *store1, *store2;
 
 	if ((s->lib = dkim_init(dkimmem_alloc, dkimmem_free)) == NULL) {
-		signer_note(errors, conf_path(c), 0, "dkim_init failed");
+		signer_note(errors, st->file, 0, "dkim_init failed");
 		return -1;
 	}
-	s->signhdrs = signer_list(conf_str(c, "SignHeaders"), &store1);
-	s->oversign = signer_list(conf_str(c, "OversignHeaders"), &store2);
+	s->signhdrs = signer_list(st->sign_headers, &store1);
+	s->oversign = signer_list(st->oversign_headers, &store2);
 	if (dkim_options(s->lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
 	    sizeof(flags)) != DKIM_STAT_OK ||
 	    dkim_options(s->lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
 	    (void *)s->signhdrs, sizeof(char **)) != DKIM_STAT_OK ||
 	    dkim_options(s->lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
 	    (void *)s->oversign, sizeof(char **)) != DKIM_STAT_OK) {
-		signer_note(errors, conf_path(c), 0, "dkim_options failed");
+		signer_note(errors, st->file, 0, "dkim_options failed");
 		free(store1);
 		free(store2);
 		return -1;
@@ -328,7 +341,7 @@ signer_lib(SIGNER *s, const struct CONF *c, char **errors)
 	/* Our own public keys, for signatures already on a message. */
 	if (dkim_set_key_lookup(s->lib, signer_verify_lookup) !=
 	    DKIM_STAT_OK) {
-		signer_note(errors, conf_path(c), 0, "dkim_set_key_lookup "
+		signer_note(errors, st->file, 0, "dkim_set_key_lookup "
 		    "failed");
 		return -1;
 	}
@@ -336,52 +349,51 @@ signer_lib(SIGNER *s, const struct CONF *c, char **errors)
 }
 
 SIGNER *
-signer_create(const struct CONF *c, char **errors, char **warnings)
+signer_create(const SIGNER_SETTINGS *st, char **errors, char **warnings)
 {
 	SIGNER *s = mem_calloc(1, sizeof(*s));
-	int canon = (int)conf_num(c, "Canonicalization"), rc = 0;
-	int simple = conf_str(c, "Domain") || conf_str(c, "Selector") ||
-	    conf_str(c, "KeyFile");
-	int tables = conf_str(c, "KeyTable") || conf_str(c, "SigningTable");
+	int rc = 0;
+	int simple = st->domain || st->selector || st->key_file;
+	int tables = st->key_table || st->signing_table;
 
-	s->multiple = (int)conf_num(c, "MultipleSignatures");
-	s->on_no_key = (int)conf_num(c, "OnNoKey");
-	s->domain_from = (int)conf_num(c, "SigningDomainFrom");
-	s->hcanon = canon & 2 ? DKIM_CANON_RELAXED : DKIM_CANON_SIMPLE;
-	s->bcanon = canon & 1 ? DKIM_CANON_RELAXED : DKIM_CANON_SIMPLE;
+	s->multiple = st->multiple;
+	s->on_no_key = st->on_no_key;
+	s->domain_from = st->domain_from;
+	s->hcanon = st->canon & 2 ? DKIM_CANON_RELAXED : DKIM_CANON_SIMPLE;
+	s->bcanon = st->canon & 1 ? DKIM_CANON_RELAXED : DKIM_CANON_SIMPLE;
 	if (simple && tables) {
-		signer_note(errors, conf_path(c), conf_line(c, "KeyTable") ?
-		    conf_line(c, "KeyTable") : conf_line(c, "SigningTable"),
+		signer_note(errors, st->file, st->line.key_table ?
+		    st->line.key_table : st->line.signing_table,
 		    "KeyTable/SigningTable and Domain/Selector/KeyFile "
 		    "exclude each other");
 		rc = -1;
 	} else if (simple)
-		rc = signer_simple(s, c, errors, warnings);
+		rc = signer_simple(s, st, errors, warnings);
 	else if (tables)
-		rc = signer_tables(s, c, errors, warnings);
-	if (rc == 0 && conf_str(c, "DefaultKey") != NULL && !tables) {
-		signer_note(errors, conf_path(c), conf_line(c, "DefaultKey"),
+		rc = signer_tables(s, st, errors, warnings);
+	if (rc == 0 && st->default_key != NULL && !tables) {
+		signer_note(errors, st->file, st->line.default_key,
 		    "DefaultKey names a KeyTable entry, but there is no "
 		    "KeyTable");
 		rc = -1;
 	}
 	if (rc == 0 && s->on_no_key == SIGNER_ONNOKEY_DEFAULT &&
 	    s->default_key == NULL) {
-		signer_note(errors, conf_path(c), conf_line(c, "OnNoKey"),
+		signer_note(errors, st->file, st->line.on_no_key,
 		    "OnNoKey default needs DefaultKey (or Domain/Selector/"
 		    "KeyFile)");
 		rc = -1;
 	}
-	if (rc == 0 && s->nkeys > 0 && conf_num(c, "OnUnauthorizedFrom") ==
+	if (rc == 0 && s->nkeys > 0 && st->on_unauthorized ==
 	    SIGNAUTH_ON_RELAY && signer_relay_domain(s) == NULL) {
-		signer_note(errors, conf_path(c), conf_line(c,
-		    "OnUnauthorizedFrom"), "OnUnauthorizedFrom sign-relay-domain "
-		    "needs the relay's own key: DefaultKey with a domain that "
-		    "is not %% (or Domain/Selector/KeyFile)");
+		signer_note(errors, st->file, st->line.on_unauthorized,
+		    "OnUnauthorizedFrom sign-relay-domain needs the relay's "
+		    "own key: DefaultKey with a domain that is not %% (or "
+		    "Domain/Selector/KeyFile)");
 		rc = -1;
 	}
 	if (rc == 0)
-		rc = signer_lib(s, c, errors);
+		rc = signer_lib(s, st, errors);
 	if (rc != 0) {
 		signer_free(s);
 		return NULL;

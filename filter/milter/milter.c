@@ -538,11 +538,11 @@ milter_eom_do(SMFICTX *ctx)
 		    "the MTA refused the DKIM-Signature header");
 		return milter_on_error(ctx, c, why);
 	}
-	if (conf_num(c->conf, "FromAlignment") != CONF_ALIGN_OFF &&
+	if (conf_num(c->conf, KW_FROM_ALIGNMENT) != CONF_ALIGN_OFF &&
 	    !milter_aligned(c, why, sizeof(why))) {
 		msg_info("%s: %s (FromAlignment %s)", c->id, why,
-		    conf_str(c->conf, "FromAlignment"));
-		if (conf_num(c->conf, "FromAlignment") == CONF_ALIGN_REJECT) {
+		    conf_str(c->conf, KW_FROM_ALIGNMENT));
+		if (conf_num(c->conf, KW_FROM_ALIGNMENT) == CONF_ALIGN_REJECT) {
 			milter_reply(ctx, c, "550", "5.7.1", "repguard: the "
 			    "From: domain does not align with the envelope "
 			    "sender or the DKIM signing domain",

@@ -65,10 +65,10 @@ milter_sign_authorize(struct milter_conn *c)
 
 	dom = addr_domain(addr);
 	relay = signer_relay_domain(conf_signer(c->conf));
-	on = conf_str(c->conf, "OnUnauthorizedFrom");
+	on = conf_str(c->conf, KW_ON_UNAUTHORIZED_FROM);
 	r = signauth_check(conf_signauth(c->conf), addr, c->login, c->addr);
-	act = signauth_action(r, (int)conf_num(c->conf, "OnUnauthorizedFrom"),
-	    relay, dom);
+	act = signauth_action(r,
+	    (int)conf_num(c->conf, KW_ON_UNAUTHORIZED_FROM), relay, dom);
 	if (act == SIGNAUTH_SIGN)
 		return SIGNER_SIGN_CHOSEN;
 	milter_sign_who(c, who, sizeof(who));

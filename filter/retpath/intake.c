@@ -139,13 +139,13 @@ intake_rules(const struct CONF *c, RPACCOUNT_RULES *ru)
 
 	memset(ru, 0, sizeof(*ru));
 	ru->suppression = modes[conf_suppression(c)];
-	ru->keep_hard = conf_num(c, "SuppressHardBounceFor");
-	ru->keep_complaint = conf_num(c, "SuppressComplaintFor");
+	ru->keep_hard = conf_num(c, KW_SUPPRESS_HARD_FOR);
+	ru->keep_complaint = conf_num(c, KW_SUPPRESS_COMPLAINT_FOR);
 	ru->rules = conf_rep_rules(c);
 	ru->major = intake_major;
 	ru->major_ctx = (void *)(uintptr_t)c;
-	ru->reports_per_rcpt = (uint32_t)conf_num(c, "ReportsPerRecipient");
-	ru->forward = conf_num(c, "BounceForward") != 0;
+	ru->reports_per_rcpt = (uint32_t)conf_num(c, KW_REPORTS_PER_RCPT);
+	ru->forward = conf_num(c, KW_BOUNCE_FORWARD) != 0;
 }
 
 /* The report's line: who it is about and what each entry did. */

@@ -3,8 +3,10 @@
  * (see retpath.h).
  *
  * Owns: retpath_create(), retpath_free() and the retpath_*() accessors.
- * Must not: keep a key in memory it frees without wiping it, or accept a
- * key file others can read.
+ * Built from a RETPATH_SETTINGS that filter/conf/ fills in.
+ * Must not: read the configuration itself (it is handed the values),
+ * keep a key in memory it frees without wiping it, or accept a key file
+ * others can read.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -15,7 +17,6 @@
 #include <sys/stat.h>
 
 #include "base/addr.h"
-#include "conf/conf.h"
 #include "base/mem.h"
 #include "retpath/retpath.h"
 #include "common/secretfile.h"
@@ -33,25 +34,23 @@ struct RETPATH {
 	size_t		 nsenders;
 };
 
+/* Add "file:line: message" (at the line n of a keyword) to errors. */
 __attribute__((format(printf, 4, 5)))
 static void
-retpath_note(char **errors, const struct CONF *c, const char *kw,
+retpath_note(char **errors, const RETPATH_SETTINGS *st, int n,
     const char *fmt, ...)
 {
 	char msg[1024], line[1200];
 	size_t have = *errors ? strlen(*errors) : 0;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	n = conf_line(c, kw);
 	if (n > 0)
-		snprintf(line, sizeof(line), "%s:%d: %s\n", conf_path(c), n,
-		    msg);
+		snprintf(line, sizeof(line), "%s:%d: %s\n", st->file, n, msg);
 	else
-		snprintf(line, sizeof(line), "%s: %s\n", conf_path(c), msg);
+		snprintf(line, sizeof(line), "%s: %s\n", st->file, msg);
 	*errors = mem_realloc(*errors, have + strlen(line) + 1);
 	memcpy(*errors + have, line, strlen(line) + 1);
 }
@@ -75,7 +74,7 @@ retpath_word(const char **p, size_t *len)
 }
 
 static int
-retpath_load_key(RETPATH *rp, const struct CONF *c, const char *path,
+retpath_load_key(RETPATH *rp, const RETPATH_SETTINGS *st, const char *path,
     char **errors)
 {
 	unsigned char *buf;
@@ -84,18 +83,18 @@ retpath_load_key(RETPATH *rp, const struct CONF *c, const char *path,
 	size_t len;
 
 	if (path[0] != '/') {
-		retpath_note(errors, c, "ReturnPathKeyFile", "ReturnPathKeyFile: "
-		    "%s: expected an absolute path", path);
+		retpath_note(errors, st, st->line.key_files,
+		    "ReturnPathKeyFile: %s: expected an absolute path", path);
 		return -1;
 	}
 	if (rp->nkeys == RETPATH_KEYS_MAX) {
-		retpath_note(errors, c, "ReturnPathKeyFile", "ReturnPathKeyFile: "
-		    "more than %d keys", RETPATH_KEYS_MAX);
+		retpath_note(errors, st, st->line.key_files,
+		    "ReturnPathKeyFile: more than %d keys", RETPATH_KEYS_MAX);
 		return -1;
 	}
 	if ((buf = secretfile_read(path, RETPATH_FILE_MAX, &len, msg,
 	    sizeof(msg))) == NULL) {
-		retpath_note(errors, c, "ReturnPathKeyFile",
+		retpath_note(errors, st, st->line.key_files,
 		    "ReturnPathKeyFile: %s", msg);
 		return -1;
 	}
@@ -104,8 +103,9 @@ retpath_load_key(RETPATH *rp, const struct CONF *c, const char *path,
 	err = rptoken_key_set(&rp->keys[rp->nkeys], buf, len);
 	secretfile_free(buf);
 	if (err != NULL) {
-		retpath_note(errors, c, "ReturnPathKeyFile", "ReturnPathKeyFile: "
-		    "%s: %s (openssl rand -hex 32 makes one)", path, err);
+		retpath_note(errors, st, st->line.key_files,
+		    "ReturnPathKeyFile: %s: %s (openssl rand -hex 32 makes "
+		    "one)", path, err);
 		return -1;
 	}
 	rp->paths[rp->nkeys] = mem_strdup(path);
@@ -114,8 +114,8 @@ retpath_load_key(RETPATH *rp, const struct CONF *c, const char *path,
 }
 
 static int
-retpath_load_senders(RETPATH *rp, const struct CONF *c, const char *spec,
-    char **errors)
+retpath_load_senders(RETPATH *rp, const RETPATH_SETTINGS *st,
+    const char *spec, char **errors)
 {
 	char key[ADDR_KEY_MAX], word[ADDR_KEY_MAX];
 	const char *w, *p = spec;
@@ -123,7 +123,7 @@ retpath_load_senders(RETPATH *rp, const struct CONF *c, const char *spec,
 
 	while ((w = retpath_word(&p, &len)) != NULL) {
 		if (len >= sizeof(word)) {
-			retpath_note(errors, c, "ReturnPathSenders",
+			retpath_note(errors, st, st->line.senders,
 			    "ReturnPathSenders: entry too long");
 			return -1;
 		}
@@ -132,7 +132,7 @@ retpath_load_senders(RETPATH *rp, const struct CONF *c, const char *spec,
 		if (memchr(word, '@', len) != NULL) {
 			if (addr_canon(word, len, key, sizeof(key), &n) !=
 			    NULL) {
-				retpath_note(errors, c, "ReturnPathSenders",
+				retpath_note(errors, st, st->line.senders,
 				    "ReturnPathSenders: not an address: "
 				    "\"%s\"", word);
 				return -1;
@@ -150,29 +150,27 @@ retpath_load_senders(RETPATH *rp, const struct CONF *c, const char *spec,
 }
 
 RETPATH *
-retpath_create(const struct CONF *c, char **errors)
+retpath_create(const RETPATH_SETTINGS *st, char **errors)
 {
 	RETPATH *rp = mem_calloc(1, sizeof(*rp));
-	const char *dom = conf_str(c, "ReturnPathDomain");
-	const char *files = conf_str(c, "ReturnPathKeyFile");
-	const char *prefix = conf_str(c, "ReturnPathPrefix");
-	const char *senders = conf_str(c, "ReturnPathSenders");
+	const char *dom = st->domain, *files = st->key_files;
+	const char *prefix = st->prefix, *senders = st->senders;
 	const char *err, *w, *p;
 	char path[4096];
 	size_t len;
 	int bad = 0;
 
-	rp->expiry = conf_num(c, "ReturnPathExpiry");
+	rp->expiry = st->expiry;
 	rp->prefix = mem_strdup(prefix);
 	if ((err = rptoken_prefix_ok(prefix, strlen(prefix))) != NULL) {
-		retpath_note(errors, c, "ReturnPathPrefix", "ReturnPathPrefix: "
+		retpath_note(errors, st, st->line.prefix, "ReturnPathPrefix: "
 		    "\"%s\": %s", prefix, err);
 		bad = 1;
 	}
 	if (dom == NULL) {
 		if (files != NULL || senders != NULL)
-			retpath_note(errors, c, files ? "ReturnPathKeyFile" :
-			    "ReturnPathSenders", "%s: no ReturnPathDomain",
+			retpath_note(errors, st, files ? st->line.key_files :
+			    st->line.senders, "%s: no ReturnPathDomain",
 			    files ? "ReturnPathKeyFile" : "ReturnPathSenders");
 		if (bad || files != NULL || senders != NULL) {
 			retpath_free(rp);
@@ -184,23 +182,23 @@ retpath_create(const struct CONF *c, char **errors)
 	for (len = 0; rp->domain[len] != '\0'; len++)
 		rp->domain[len] = (char)tolower((unsigned char)rp->domain[len]);
 	if (files == NULL) {
-		retpath_note(errors, c, "ReturnPathDomain", "ReturnPathDomain: "
+		retpath_note(errors, st, st->line.domain, "ReturnPathDomain: "
 		    "needs ReturnPathKeyFile (a secret of 32 octets or more)");
 		bad = 1;
 	}
 	for (p = files ? files : ""; (w = retpath_word(&p, &len)) != NULL; ) {
 		if (len >= sizeof(path)) {
-			retpath_note(errors, c, "ReturnPathKeyFile",
+			retpath_note(errors, st, st->line.key_files,
 			    "ReturnPathKeyFile: path too long");
 			bad = 1;
 			break;
 		}
 		memcpy(path, w, len);
 		path[len] = '\0';
-		if (retpath_load_key(rp, c, path, errors) != 0)
+		if (retpath_load_key(rp, st, path, errors) != 0)
 			bad = 1;
 	}
-	if (senders != NULL && retpath_load_senders(rp, c, senders, errors) !=
+	if (senders != NULL && retpath_load_senders(rp, st, senders, errors) !=
 	    0)
 		bad = 1;
 	if (bad) {

@@ -2,8 +2,8 @@
  * retpath.h - return-path rewriting as configured: the bounce domain, the
  * prefix, how long tokens live, the secret keys, and which senders.
  *
- *	RETPATH *rp = retpath_create(conf, &errors);	NULL: errors holds
- *							"file:line: ..." lines
+ *	RETPATH *rp = retpath_create(&settings, &errors);  NULL: errors
+ *						holds "file:line: ..." lines
  *	retpath_on(rp)				ReturnPathDomain is set
  *	retpath_applies(rp, envelope_key)	rewrite this sender's mail?
  *	err = retpath_address(rp, id, now, out, sizeof(out));
@@ -23,6 +23,10 @@
  * ReturnPathSenders limits rewriting to the listed envelope senders: an
  * entry with '@' is one address, one without is a domain and its
  * subdomains.  Unset: every outbound sender but the null sender.
+ *
+ * The settings are the keywords' values as the configuration gives them
+ * (filter/conf/ fills them in), with the file and the line of each, so
+ * that an error says "file:line: ..." at the keyword.
  */
 #ifndef REPGUARD_RETPATH_H
 #define REPGUARD_RETPATH_H
@@ -32,12 +36,23 @@
 
 #include "retpath/rptoken.h"
 
-struct CONF;
 typedef struct RETPATH RETPATH;
 
 #define RETPATH_KEYS_MAX	8
 
-RETPATH		*retpath_create(const struct CONF *, char **errors);
+typedef struct {
+	const char	*file;		/* the configuration, for errors */
+	const char	*domain;	/* ReturnPathDomain; NULL: off */
+	const char	*key_files;	/* ReturnPathKeyFile; NULL: none */
+	const char	*prefix;	/* ReturnPathPrefix */
+	const char	*senders;	/* ReturnPathSenders; NULL: all */
+	int64_t		 expiry;	/* ReturnPathExpiry, seconds */
+	struct {
+		int	 domain, key_files, prefix, senders;
+	} line;				/* where each is set; 0: default */
+} RETPATH_SETTINGS;
+
+RETPATH		*retpath_create(const RETPATH_SETTINGS *, char **errors);
 void		 retpath_check_owner(const RETPATH *, unsigned uid,
 		    const char *user, char **warnings);
 void		 retpath_free(RETPATH *);

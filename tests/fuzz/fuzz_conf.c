@@ -47,32 +47,32 @@ static const char *const file_keywords[] = {
 
 /* Keywords read back, with the range of conf_num() (min > max: any). */
 static const struct {
-	const char	*name;
+	enum conf_kw	 kw;
 	long long	 min, max;
 } keywords[] = {
-	{ "BounceForward", 0, 1 },
-	{ "BulkCompliance", 0, 3 },
-	{ "Canonicalization", 0, 3 },
-	{ "CommitInterval", 1, 1000 },
-	{ "DatabaseMaxSize", 1LL << 20, 1LL << 40 },
-	{ "DatabasePath", 1, 0 },
-	{ "DomainLimits", 1, 0 },
-	{ "FromAlignment", 0, 2 },
-	{ "InternalHosts", 1, 0 },
-	{ "MinimumEvents", 1, 1000000 },
-	{ "OnError", 0, 1 },
-	{ "OnNoKey", 0, 2 },
-	{ "PauseAction", 0, 2 },
-	{ "PauseCooldown", 1, 30LL * 86400 },
-	{ "PauseHardBounceRate", 0, 1000000 },
-	{ "RateWindowShort", 10, 8LL * 86400 },
-	{ "ReturnPathDomain", 1, 0 },
-	{ "SenderKey", 0, 2 },
-	{ "Socket", 1, 0 },
-	{ "Suppression", 0, 2 },
-	{ "Syslog", 0, 1 },
-	{ "UMask", 0, 0777 },
-	{ "WarmupSchedule", 1, 0 },
+	{ KW_BOUNCE_FORWARD, 0, 1 },
+	{ KW_BULK_COMPLIANCE, 0, 3 },
+	{ KW_CANONICALIZATION, 0, 3 },
+	{ KW_COMMIT_INTERVAL, 1, 1000 },
+	{ KW_DATABASE_MAX_SIZE, 1LL << 20, 1LL << 40 },
+	{ KW_DATABASE_PATH, 1, 0 },
+	{ KW_DOMAIN_LIMITS, 1, 0 },
+	{ KW_FROM_ALIGNMENT, 0, 2 },
+	{ KW_INTERNAL_HOSTS, 1, 0 },
+	{ KW_MINIMUM_EVENTS, 1, 1000000 },
+	{ KW_ON_ERROR, 0, 1 },
+	{ KW_ON_NO_KEY, 0, 2 },
+	{ KW_PAUSE_ACTION, 0, 2 },
+	{ KW_PAUSE_COOLDOWN, 1, 30LL * 86400 },
+	{ KW_PAUSE_HARD_RATE, 0, 1000000 },
+	{ KW_RATE_WINDOW_SHORT, 10, 8LL * 86400 },
+	{ KW_RP_DOMAIN, 1, 0 },
+	{ KW_SENDER_KEY, 0, 2 },
+	{ KW_SOCKET, 1, 0 },
+	{ KW_SUPPRESSION, 0, 2 },
+	{ KW_SYSLOG, 0, 1 },
+	{ KW_UMASK, 0, 0777 },
+	{ KW_WARMUP_SCHEDULE, 1, 0 },
 };
 
 static void
@@ -260,9 +260,9 @@ check_conf(CONF *c, int conf_lines)
 
 	text = read_back(cpath, &len);
 	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
-		s = conf_str(c, keywords[i].name);
-		n = conf_num(c, keywords[i].name);
-		line = conf_line(c, keywords[i].name);
+		s = conf_str(c, keywords[i].kw);
+		n = conf_num(c, keywords[i].kw);
+		line = conf_line(c, keywords[i].kw);
 		FUZZ_CHECK(line >= 0 && line <= conf_lines);
 		if (keywords[i].min <= keywords[i].max)
 			FUZZ_CHECK(n >= keywords[i].min &&
@@ -272,7 +272,7 @@ check_conf(CONF *c, int conf_lines)
 		FUZZ_CHECK(s != NULL);
 		FUZZ_CHECK(conf_line_value(text, len, line, kw, sizeof(kw),
 		    val, sizeof(val)));
-		FUZZ_CHECK(strcasecmp(kw, keywords[i].name) == 0);
+		FUZZ_CHECK(strcasecmp(kw, conf_name(keywords[i].kw)) == 0);
 		FUZZ_CHECK(strcmp(val, s) == 0);
 	}
 	free(text);
@@ -283,11 +283,11 @@ check_conf(CONF *c, int conf_lines)
 	w = conf_warnings(c);
 	FUZZ_CHECK(w == NULL || w[0] != '\0');
 	FUZZ_CHECK(conf_shaping(c)->compliance == conf_num(c,
-	    "BulkCompliance"));
+	    KW_BULK_COMPLIANCE));
 	FUZZ_CHECK((conf_shaping(c)->domains != NULL) ==
-	    (conf_str(c, "DomainLimits") != NULL));
+	    (conf_str(c, KW_DOMAIN_LIMITS) != NULL));
 	FUZZ_CHECK((conf_loginmap(c) != NULL) ==
-	    (conf_str(c, "SenderLoginMap") != NULL));
+	    (conf_str(c, KW_SENDER_LOGIN_MAP) != NULL));
 	changes = conf_restart_changes(c, c);
 	FUZZ_CHECK(changes == NULL);
 }

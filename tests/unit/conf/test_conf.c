@@ -4,11 +4,15 @@
  * A table of configuration texts, each with the error it must give
  * ("file:line: message", matched as a substring after the file name) or
  * none; then the values of a complete file, the defaults, and the list of
- * restart-only keywords that changed.
+ * restart-only keywords that changed.  First, that enum conf_kw and the
+ * keyword table agree: an entry for every keyword, the names ascending
+ * (the loader halves the table to find a name), and the names the enum
+ * abbreviates where they belong.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -104,6 +108,28 @@ static const struct {
 	    ":1: SigningAuthorization: /nonexistent/signing-auth" },
 };
 
+/* Keywords whose enum names are not their names spelt out. */
+static const struct {
+	enum conf_kw	 kw;
+	const char	*name;
+} names[] = {
+	{ KW_BOUNCE_FORWARD, "BounceForward" },
+	{ KW_DATABASE_MAX_SIZE, "DatabaseMaxSize" },
+	{ KW_DNS_SERVER, "DNSServer" },
+	{ KW_ON_DNS_ERROR, "OnDNSError" },
+	{ KW_ON_ERROR, "OnError" },
+	{ KW_PAUSE_HARD_RATE, "PauseHardBounceRate" },
+	{ KW_PAUSE_HARD, "PauseHardBounces" },
+	{ KW_PAUSE_POLICY, "PausePolicyBounces" },
+	{ KW_REPORTS_PER_RCPT, "ReportsPerRecipient" },
+	{ KW_RP_CHECK, "ReturnPathCheck" },
+	{ KW_RP_KEY_FILE, "ReturnPathKeyFile" },
+	{ KW_SIGN_HEADERS, "SignHeaders" },
+	{ KW_SUPPRESS_HARD_FOR, "SuppressHardBounceFor" },
+	{ KW_USER_ID, "UserID" },
+	{ KW_WARN_HARD_RATE, "WarnHardBounceRate" },
+};
+
 static const char *
 write_conf(const char *name, const char *text)
 {
@@ -115,6 +141,27 @@ write_conf(const char *name, const char *text)
 	fputs(text, fp);
 	fclose(fp);
 	return path;
+}
+
+static void
+test_keywords(void)
+{
+	const char *a, *b;
+	size_t i;
+	int k, bad = -1;
+
+	for (k = 0; k < KW_MAX && bad < 0; k++) {
+		a = k > 0 ? conf_name((enum conf_kw)(k - 1)) : "";
+		b = conf_name((enum conf_kw)k);
+		if (b == NULL || strcasecmp(a, b) >= 0)
+			bad = k;
+	}
+	tap_ok(bad < 0, "every keyword has its entry, names ascending "
+	    "(first wrong: %d, %s)", bad, bad >= 0 && conf_name(bad) ?
+	    conf_name(bad) : "none");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		tap_str(conf_name(names[i].kw), names[i].name,
+		    "keyword %d is %s", (int)names[i].kw, names[i].name);
 }
 
 static void
@@ -188,8 +235,8 @@ test_rep_values(void)
 	r = c ? conf_rep_rules(c) : NULL;
 	tap_ok(r != NULL && r->pause_hard == 50000 && r->warn_complaint ==
 	    800 && conf_major_receiver(c, "gmail.com") &&
-	    conf_num(c, "PauseAction") == CONF_PAUSE_TEMPFAIL &&
-	    conf_num(c, "ProbationLimit") == 100,
+	    conf_num(c, KW_PAUSE_ACTION) == CONF_PAUSE_TEMPFAIL &&
+	    conf_num(c, KW_PROBATION_LIMIT) == 100,
 	    "defaults: 5%%, 0.08%%, gmail.com a major receiver, tempfail, "
 	    "ProbationLimit 100");
 	conf_unref(c);
@@ -327,7 +374,7 @@ test_signauth(void)
 	c = conf_load(write_conf("none.conf", "Syslog no\n"), CONF_NO_KEYS,
 	    &errors);
 	tap_ok(c != NULL && conf_signauth(c) == NULL && conf_num(c,
-	    "OnUnauthorizedFrom") == 0, "neither map: no signing "
+	    KW_ON_UNAUTHORIZED_FROM) == 0, "neither map: no signing "
 	    "authorisation (open), OnUnauthorizedFrom reject by default");
 	conf_unref(c);
 	snprintf(text, sizeof(text), "SenderLoginMap %s\n", map);
@@ -361,6 +408,7 @@ main(void)
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		return 1;
+	test_keywords();
 	test_table();
 	test_values();
 	test_rep_values();
