@@ -224,25 +224,18 @@ conf_parse_rate(const char *s, struct conf_val *v, char *msg, size_t msglen)
 	return NULL;
 }
 
-const char *
-conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
+/* Strings, paths, names and data sets. */
+static const char *
+conf_parse_text(const struct conf_def *d, const char *s, struct conf_val *v,
     char *msg, size_t msglen)
 {
-	const char *err;
-	unsigned long long size;
-	char *end;
 	long long n;
-	int i;
 
 	switch (d->type) {
 	case CT_STRING:
 		return NULL;
 	case CT_PATH:
 		return *s == '/' ? NULL : "expected an absolute path";
-	case CT_SOCKET:
-		return conf_parse_socket(s, msg, msglen);
-	case CT_USER:
-		return conf_parse_user(s, msg, msglen);
 	case CT_DOMAIN:
 		if (!conf_dns_name(s, 253)) {
 			snprintf(msg, msglen, "not a domain name: \"%s\"", s);
@@ -267,10 +260,31 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 		if (*(s[0] == '/' ? s : strchr(s, ':') + 1) != '/')
 			return "expected an absolute path";
 		return NULL;
-	case CT_CANON:
-		return conf_parse_canon(s, v, msg, msglen);
-	case CT_LIST:
-		return conf_parse_list(s, msg, msglen);
+	case CT_HEADER:
+		for (n = 0; s[n] != '\0'; n++)
+			if (s[n] <= ' ' || s[n] >= 0x7f || s[n] == ':') {
+				snprintf(msg, msglen, "expected a header name, "
+				    "got \"%s\"", s);
+				return msg;
+			}
+		return NULL;
+	default:
+		break;
+	}
+	return "internal error: unknown type";
+}
+
+/* Durations, modes, counts and sizes, within the keyword's bounds. */
+static const char *
+conf_parse_number(const struct conf_def *d, const char *s, struct conf_val *v,
+    char *msg, size_t msglen)
+{
+	const char *err;
+	unsigned long long size;
+	char *end;
+	long long n;
+
+	switch (d->type) {
 	case CT_DURATION:
 		if ((err = duration_parse(s, strlen(s), &n)) != NULL) {
 			snprintf(msg, msglen, "%s: \"%s\"", err, s);
@@ -287,8 +301,55 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 		}
 		v->n = n;
 		return NULL;
-	case CT_RATE:
-		return conf_parse_rate(s, v, msg, msglen);
+	case CT_OCTAL:
+		errno = 0;
+		n = strtoll(s, &end, 8);
+		if (*s == '\0' || *end != '\0' || errno || n < d->min ||
+		    n > d->max) {
+			snprintf(msg, msglen, "expected an octal mode from "
+			    "000 to 777, got \"%s\"", s);
+			return msg;
+		}
+		v->n = n;
+		return NULL;
+	case CT_UINT:
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (!isdigit((unsigned char)*s) || *end != '\0' || errno ||
+		    n < d->min || n > d->max) {
+			snprintf(msg, msglen, "expected a number from %lld to "
+			    "%lld, got \"%s\"", d->min, d->max, s);
+			return msg;
+		}
+		v->n = n;
+		return NULL;
+	case CT_SIZE:
+		if ((err = size_parse(s, strlen(s), &size)) != NULL) {
+			snprintf(msg, msglen, "%s: \"%s\"", err, s);
+			return msg;
+		}
+		if (size < (unsigned long long)d->min ||
+		    size > (unsigned long long)d->max) {
+			snprintf(msg, msglen, "size must be from 1M to 1T, got "
+			    "\"%s\"", s);
+			return msg;
+		}
+		v->n = (long long)size;
+		return NULL;
+	default:
+		break;
+	}
+	return "internal error: unknown type";
+}
+
+/* Values with a grammar of their own, parsed by their module. */
+static const char *
+conf_parse_spec(const struct conf_def *d, const char *s, struct conf_val *v,
+    char *msg, size_t msglen)
+{
+	const char *err;
+
+	switch (d->type) {
 	case CT_RULE: {
 		BUCKET_RULE r;
 
@@ -332,49 +393,6 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 		}
 		return NULL;
 	}
-	case CT_HEADER:
-		for (n = 0; s[n] != '\0'; n++)
-			if (s[n] <= ' ' || s[n] >= 0x7f || s[n] == ':') {
-				snprintf(msg, msglen, "expected a header name, "
-				    "got \"%s\"", s);
-				return msg;
-			}
-		return NULL;
-	case CT_OCTAL:
-		errno = 0;
-		n = strtoll(s, &end, 8);
-		if (*s == '\0' || *end != '\0' || errno || n < d->min ||
-		    n > d->max) {
-			snprintf(msg, msglen, "expected an octal mode from "
-			    "000 to 777, got \"%s\"", s);
-			return msg;
-		}
-		v->n = n;
-		return NULL;
-	case CT_UINT:
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (!isdigit((unsigned char)*s) || *end != '\0' || errno ||
-		    n < d->min || n > d->max) {
-			snprintf(msg, msglen, "expected a number from %lld to "
-			    "%lld, got \"%s\"", d->min, d->max, s);
-			return msg;
-		}
-		v->n = n;
-		return NULL;
-	case CT_SIZE:
-		if ((err = size_parse(s, strlen(s), &size)) != NULL) {
-			snprintf(msg, msglen, "%s: \"%s\"", err, s);
-			return msg;
-		}
-		if (size < (unsigned long long)d->min ||
-		    size > (unsigned long long)d->max) {
-			snprintf(msg, msglen, "size must be from 1M to 1T, got "
-			    "\"%s\"", s);
-			return msg;
-		}
-		v->n = (long long)size;
-		return NULL;
 	case CT_CIDRS:
 		v->cidrs = cidr_list_create();
 		if ((err = cidr_list_parse(v->cidrs, s, strlen(s))) != NULL) {
@@ -382,6 +400,20 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 			return msg;
 		}
 		return NULL;
+	default:
+		break;
+	}
+	return "internal error: unknown type";
+}
+
+/* One of a list of words. */
+static const char *
+conf_parse_choice(const struct conf_def *d, const char *s, struct conf_val *v,
+    char *msg, size_t msglen)
+{
+	int i;
+
+	switch (d->type) {
 	case CT_ENUM:
 		if (d->choices == conf_algorithms &&
 		    strcasecmp(s, "rsa-sha1") == 0)
@@ -421,6 +453,49 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 			return msg;
 		}
 		return NULL;
+	default:
+		break;
+	}
+	return "internal error: unknown type";
+}
+
+const char *
+conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
+    char *msg, size_t msglen)
+{
+	switch (d->type) {
+	case CT_SOCKET:
+		return conf_parse_socket(s, msg, msglen);
+	case CT_USER:
+		return conf_parse_user(s, msg, msglen);
+	case CT_CANON:
+		return conf_parse_canon(s, v, msg, msglen);
+	case CT_LIST:
+		return conf_parse_list(s, msg, msglen);
+	case CT_RATE:
+		return conf_parse_rate(s, v, msg, msglen);
+	case CT_STRING:
+	case CT_PATH:
+	case CT_DOMAIN:
+	case CT_SELECTOR:
+	case CT_DATASET:
+	case CT_HEADER:
+		return conf_parse_text(d, s, v, msg, msglen);
+	case CT_DURATION:
+	case CT_OCTAL:
+	case CT_UINT:
+	case CT_SIZE:
+		return conf_parse_number(d, s, v, msg, msglen);
+	case CT_RULE:
+	case CT_DATE:
+	case CT_WARMUP:
+	case CT_LISTEN:
+	case CT_CIDRS:
+		return conf_parse_spec(d, s, v, msg, msglen);
+	case CT_ENUM:
+	case CT_BOOL:
+	case CT_FACILITY:
+		return conf_parse_choice(d, s, v, msg, msglen);
 	}
 	return "internal error: unknown type";
 }
