@@ -28,7 +28,6 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,36 +54,13 @@
 #define MILTER_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
 			 SMFIP_NR_EOH | SMFIP_NR_BODY)
 
-STORE *milter_store;
-TALLY *milter_tally;
-SHAPE *milter_shape;
 static int milter_inflight;	/* callbacks using the store or tally now */
 static int milter_stopping;	/* set by milter_quiesce() */
-static unsigned long milter_serial;
-static pthread_mutex_t milter_serial_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
 milter_init(STORE *st, TALLY *ty, SHAPE *sh)
 {
-	milter_store = st;
-	milter_tally = ty;
-	milter_shape = sh;
-}
-
-static struct milter_conn *
-milter_conn(SMFICTX *ctx)
-{
-	return smfi_getpriv(ctx);
-}
-
-/* Use the MTA's queue id in log lines once it has sent one. */
-static void
-milter_queue_id(SMFICTX *ctx, struct milter_conn *c)
-{
-	const char *qid = smfi_getsymval(ctx, "i");
-
-	if (qid != NULL && *qid != '\0')
-		snprintf(c->id, sizeof(c->id), "%s", qid);
+	milter_conn_init(st, ty, sh);
 }
 
 static void
@@ -134,33 +110,6 @@ milter_next(const struct milter_conn *c, unsigned long nr)
 	    SMFIS_CONTINUE;
 }
 
-/* A refusal's reply, remembered with its reason for the decision line. */
-int
-milter_reply(SMFICTX *ctx, struct milter_conn *c, const char *code,
-    const char *xcode, const char *text, const char *why)
-{
-	c->why = why;
-	snprintf(c->rcode, sizeof(c->rcode), "%s", code);
-	snprintf(c->xcode, sizeof(c->xcode), "%s", xcode);
-	return smfi_setreply(ctx, (char *)code, (char *)xcode, (char *)text);
-}
-
-/* The configured failure action, with a reply the client can act on. */
-sfsistat
-milter_on_error(SMFICTX *ctx, struct milter_conn *c, const char *why)
-{
-	snprintf(c->detail, sizeof(c->detail), "%s", why);
-	if (conf_on_error(c->conf) == CONF_ON_ERROR_ACCEPT) {
-		c->why = "error";
-		msg_warn("%s: %s: accepting (OnError accept)", c->id, why);
-		return SMFIS_ACCEPT;
-	}
-	msg_warn("%s: %s: temporary failure (OnError tempfail)", c->id, why);
-	milter_reply(ctx, c, "451", "4.3.0",
-	    "repguard: temporary failure, try again later", "error");
-	return SMFIS_TEMPFAIL;
-}
-
 /* The client's address for log lines: the MTA's macro, else the socket's. */
 static void
 milter_client_addr(SMFICTX *ctx, const _SOCK_ADDR *sa, char *out,
@@ -180,22 +129,6 @@ milter_client_addr(SMFICTX *ctx, const _SOCK_ADDR *sa, char *out,
 		    (socklen_t)outsize);
 	else
 		snprintf(out, outsize, "unknown");
-}
-
-/* The connection's state, made at negotiation (or connect). */
-static struct milter_conn *
-milter_conn_get(SMFICTX *ctx)
-{
-	struct milter_conn *c = milter_conn(ctx);
-
-	if (c == NULL) {
-		c = mem_calloc(1, sizeof(*c));
-		pthread_mutex_lock(&milter_serial_lock);
-		c->serial = ++milter_serial;
-		pthread_mutex_unlock(&milter_serial_lock);
-		smfi_setpriv(ctx, c);
-	}
-	return c;
 }
 
 static sfsistat
@@ -265,7 +198,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	if (!milter_enter())
 		return SMFIS_TEMPFAIL;
 	rs = milter_envfrom_do(ctx, argv);
-	c = milter_conn(ctx);
+	c = milter_conn_of(ctx);
 	if (c != NULL && c->outbound && rs != SMFIS_CONTINUE)
 		milter_log_message(c, "mail", rs);	/* refused, or OnError
 							 * accept */
@@ -275,7 +208,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 milter_envfrom_do(SMFICTX *ctx, char **argv)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 	const char *auth, *err, *from = argv[0] ? argv[0] : "";
 	char dberr[256], why[192];
 	sfsistat rs;
@@ -318,7 +251,7 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 			    err);
 		return milter_on_error(ctx, c, dberr);
 	}
-	if (tally_failing(milter_tally, why, sizeof(why))) {
+	if (tally_failing(milter_tally(), why, sizeof(why))) {
 		/* what the last messages left to write still waits: hold
 		 * new mail back (OnError) until the database takes it */
 		snprintf(dberr, sizeof(dberr), "the database cannot be "
@@ -380,7 +313,7 @@ milter_rcpt_report(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
 static sfsistat
 milter_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 	char rcpt[ADDR_KEY_MAX], why[256];
 	sfsistat rs;
 	size_t n;
@@ -430,7 +363,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
@@ -459,7 +392,7 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat
 milter_eoh(SMFICTX *ctx)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
@@ -478,7 +411,7 @@ milter_eoh(SMFICTX *ctx)
 static sfsistat
 milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
@@ -498,7 +431,7 @@ milter_eom(SMFICTX *ctx)
 	if (!milter_enter())
 		return SMFIS_TEMPFAIL;
 	rs = milter_eom_do(ctx);
-	c = milter_conn(ctx);
+	c = milter_conn_of(ctx);
 	if (c != NULL && (c->outbound || c->im.active || c->drop))
 		milter_log_message(c, "eom", rs);
 	return milter_leave(rs);
@@ -507,7 +440,7 @@ milter_eom(SMFICTX *ctx)
 static sfsistat
 milter_eom_do(SMFICTX *ctx)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 	SENDER_COUNTS counts;
 	char why[600];
 	sfsistat rs;
@@ -569,7 +502,7 @@ milter_eom_do(SMFICTX *ctx)
 	counts.n[SENDER_MESSAGES] = 1;
 	counts.n[SENDER_RECIPIENTS] = c->rcpts;
 	counts.n[SENDER_BULK] = c->cls == TCLASS_BULK;
-	tally_count(milter_tally, c->sender, &counts, clock_now());
+	tally_count(milter_tally(), c->sender, &counts, clock_now());
 	milter_shape_end(c, 1, 0);	/* it goes: its tokens stay taken */
 	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu "
 	    "class=%s (%s)", c->id, c->addr, c->sender, c->rcpts, c->size,
@@ -580,7 +513,7 @@ milter_eom_do(SMFICTX *ctx)
 static sfsistat
 milter_abort(SMFICTX *ctx)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 
 	if (c != NULL)
 		milter_msg_reset(c);
@@ -590,7 +523,7 @@ milter_abort(SMFICTX *ctx)
 static sfsistat
 milter_close(SMFICTX *ctx)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 
 	if (c != NULL) {
 		milter_shape_end(c, 0, c->ntaken > 0 ? clock_now_ms() : 0);

@@ -1,7 +1,8 @@
 /*
- * milter_int.h - what the milter's callbacks (milter.c) and its per-message
- * steps (milter_steps.c, milter_sign.c) share: the per-connection state
- * and the steps.
+ * milter_int.h - what the milter's callbacks (milter.c), its per-message
+ * steps (milter_steps.c, milter_sign.c, milter_rep.c, milter_shape.c,
+ * milter_log.c) and the connection's file (milter_conn.c) share: the
+ * per-connection state, the steps and the one reply path.
  * Not for other modules: they use milter.h.
  */
 #ifndef REPGUARD_MILTER_INT_H
@@ -85,14 +86,17 @@ struct milter_conn {
 	int64_t		 t0_us;		/* MAIL FROM, monotonic */
 };
 
-extern STORE	*milter_store;
-extern TALLY	*milter_tally;
-extern SHAPE	*milter_shape;
-
-/* milter.c */
-sfsistat	milter_on_error(SMFICTX *, struct milter_conn *, const char *why);
+/* milter_conn.c: the connection, the daemon's state, the replies */
+void		milter_conn_init(STORE *, TALLY *, SHAPE *);
+STORE		*milter_store(void);
+TALLY		*milter_tally(void);
+SHAPE		*milter_shaping(void);
+struct milter_conn *milter_conn_of(SMFICTX *);
+struct milter_conn *milter_conn_get(SMFICTX *);
+void		milter_queue_id(SMFICTX *, struct milter_conn *);
 int		milter_reply(SMFICTX *, struct milter_conn *, const char *code,
 		    const char *xcode, const char *text, const char *why);
+sfsistat	milter_on_error(SMFICTX *, struct milter_conn *, const char *why);
 
 /* milter_log.c */
 void		milter_log_message(struct milter_conn *, const char *stage,
@@ -105,7 +109,6 @@ int64_t		milter_log_now_us(void);
 sfsistat	milter_rep_gate(SMFICTX *, struct milter_conn *, int64_t now);
 sfsistat	milter_rep_rcpt(SMFICTX *, struct milter_conn *, const char *key,
 		    int64_t now);
-void		milter_reply_clean(const char *in, char *out, size_t outsize);
 
 /* milter_shape.c */
 sfsistat	milter_shape_report(SMFICTX *, struct milter_conn *,

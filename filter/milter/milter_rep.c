@@ -2,7 +2,7 @@
  * milter_rep.c - the reputation engine at MAIL FROM: the sender's state
  * decides whether its mail may go.
  *
- * Owns: milter_rep_gate(), milter_rep_rcpt(), milter_reply_clean().
+ * Owns: milter_rep_gate(), milter_rep_rcpt().
  *
  * Decisions: the check is one read of the sender record (no writer
  * waited for).  Only when time alone may have changed the state (a
@@ -37,24 +37,6 @@
 #include "store/store.h"
 #include "reputation/suppress.h"
 
-/* A reply text must be printable and must not contain a lone '%'. */
-void
-milter_reply_clean(const char *in, char *out, size_t outsize)
-{
-	size_t o = 0;
-
-	for (; *in != '\0' && o + 3 < outsize; in++) {
-		unsigned char ch = (unsigned char)*in;
-
-		if (ch == '%') {
-			out[o++] = '%';
-			out[o++] = '%';
-		} else
-			out[o++] = (ch < ' ' || ch >= 0x7f) ? '?' : (char)ch;
-	}
-	out[o] = '\0';
-}
-
 static void
 milter_rep_time(int64_t t, char *out, size_t outsize)
 {
@@ -68,7 +50,7 @@ milter_rep_time(int64_t t, char *out, size_t outsize)
 static sfsistat
 milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
 {
-	char until[64], since[64], text[600], clean[1300];
+	char until[64], since[64], text[600];
 	int action = conf_pause_action(c->conf);
 
 	if (s->paused_until == 0)
@@ -80,7 +62,6 @@ milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
 	snprintf(text, sizeof(text), "sender %.200s is paused until %s "
 	    "(since %s): %.220s", c->sender, until, since,
 	    s->reason[0] ? s->reason : "paused");
-	milter_reply_clean(text, clean, sizeof(clean));
 	msg_info("%s: client=%s sender=%s: paused until %s (%s, by %s): %s",
 	    c->id, c->addr, c->sender, until, s->reason,
 	    s->by[0] ? s->by : "unknown", action == CONF_PAUSE_REJECT ?
@@ -92,10 +73,8 @@ milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
 		c->why = "paused";
 		return SMFIS_CONTINUE;
 	}
-	if (milter_reply(ctx, c, action == CONF_PAUSE_REJECT ? "550" : "451",
-	    action == CONF_PAUSE_REJECT ? "5.7.1" : "4.7.1", clean,
-	    "paused") != MI_SUCCESS)
-		msg_warn("%s: smfi_setreply failed", c->id);
+	milter_reply(ctx, c, action == CONF_PAUSE_REJECT ? "550" : "451",
+	    action == CONF_PAUSE_REJECT ? "5.7.1" : "4.7.1", text, "paused");
 	return action == CONF_PAUSE_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
@@ -148,14 +127,14 @@ milter_rep_gate(SMFICTX *ctx, struct milter_conn *c, int64_t now)
 	op.rules = r;
 	op.key = c->sender;
 	op.now = now;
-	rc = sender_lookup(milter_store, c->sender, &op.s, err, sizeof(err));
+	rc = sender_lookup(milter_store(), c->sender, &op.s, err, sizeof(err));
 	if (rc == STORE_ERROR)
 		return milter_on_error(ctx, c, err);
 	if (r != NULL && rep_due(r, &op.s, now)) {
 		/* a read first: probation may go on (too little mail yet) */
-		if (store_read(milter_store, milter_rep_judge_fn, &op, err,
+		if (store_read(milter_store(), milter_rep_judge_fn, &op, err,
 		    sizeof(err)) != 0 || (op.changed && store_write(
-		    milter_store, milter_rep_update_fn, &op, err,
+		    milter_store(), milter_rep_update_fn, &op, err,
 		    sizeof(err)) != 0))
 			return milter_on_error(ctx, c, err);
 		if (op.changed > 0)
@@ -198,7 +177,7 @@ milter_rep_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *key,
     int64_t now)
 {
 	struct milter_supp_op op;
-	char err[512] = "", text[700], clean[1400];
+	char err[512] = "", text[700];
 	char since[64];
 
 	if (conf_suppression(c->conf) == CONF_SUPPRESS_OFF)
@@ -207,7 +186,7 @@ milter_rep_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *key,
 	op.sender = c->sender;
 	op.addr = key;
 	op.now = now;
-	if (store_read(milter_store, milter_supp_fn, &op, err,
+	if (store_read(milter_store(), milter_supp_fn, &op, err,
 	    sizeof(err)) != 0) {
 		if (conf_on_error(c->conf) == CONF_ON_ERROR_ACCEPT) {
 			/* this recipient passes; the message goes on */
@@ -232,9 +211,7 @@ milter_rep_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *key,
 	    "list since %s: %s", key, since, op.e.reason == SUPPRESS_HARD ?
 	    "it bounced (hard)" : op.e.reason == SUPPRESS_COMPLAINT ?
 	    "its owner complained" : "listed by the operator");
-	milter_reply_clean(text, clean, sizeof(clean));
 	milter_reply(ctx, c, "550", op.e.reason == SUPPRESS_HARD ? "5.1.1" :
-	    "5.7.1", clean,
-	    "suppressed");
+	    "5.7.1", text, "suppressed");
 	return SMFIS_REJECT;
 }

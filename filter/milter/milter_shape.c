@@ -77,11 +77,11 @@ milter_shape_end(struct milter_conn *c, int went, int64_t now_ms)
 	size_t i;
 
 	for (i = 0; i < c->ntaken; i++) {
-		if (!went && milter_shape != NULL) {
+		if (!went && milter_shaping() != NULL) {
 			it.name = c->taken[i].name;
 			it.rule = &c->taken[i].rule;
 			it.soft = c->taken[i].soft;
-			shape_give(milter_shape, &it, 1, 1, now_ms);
+			shape_give(milter_shaping(), &it, 1, 1, now_ms);
 		}
 		free(c->taken[i].name);
 	}
@@ -131,7 +131,6 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
 	const CONF_SHAPING *sh = conf_shaping(c->conf);
 	const DOMLIMIT *hit[2];
 	char names[2][BUCKET_NAME_MAX + 1], rule[80], wait[64], text[600];
-	char clean[1200];
 	const char *dom = strrchr(rcpt, '@');
 	SHAPE_ITEM it[2];
 	SHAPE_RESULT res;
@@ -149,7 +148,7 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
 		it[i].rule = &hit[i]->rule;
 		it[i].soft = (c->noreply & SMFIP_NR_RCPT) != 0;
 	}
-	rc = shape_take(milter_shape, it, n, 1, now_ms, &res);
+	rc = shape_take(milter_shaping(), it, n, 1, now_ms, &res);
 	if (rc == STORE_ERROR) {
 		msg_warn("%s: rate limit of %s: %s: rcpt passed", c->id,
 		    it[res.which].name, res.err);
@@ -168,8 +167,7 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
 	    "(%s%s) is reached, %s", strcmp(hit[res.which]->group, "*") ?
 	    hit[res.which]->group : dom + 1, rule, hit[res.which]->per_sender ?
 	    " per sender" : "", wait);
-	milter_reply_clean(text, clean, sizeof(clean));
-	milter_reply(ctx, c, "451", "4.7.1", clean, "domain-limit");
+	milter_reply(ctx, c, "451", "4.7.1", text, "domain-limit");
 	return SMFIS_TEMPFAIL;
 }
 
@@ -182,7 +180,6 @@ milter_shape_report(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 {
 	const CONF_SHAPING *sh = conf_shaping(c->conf);
 	char name[BUCKET_NAME_MAX + 1], rule[80], wait[64], text[400];
-	char clean[800];
 	SHAPE_ITEM it;
 	SHAPE_RESULT res;
 	int rc;
@@ -194,7 +191,7 @@ milter_shape_report(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	it.name = name;
 	it.rule = &sh->report_client;
 	it.soft = 0;
-	rc = shape_take(milter_shape, &it, 1, 1, now_ms, &res);
+	rc = shape_take(milter_shaping(), &it, 1, 1, now_ms, &res);
 	if (rc == STORE_ERROR) {
 		msg_warn("%s: rate limit of %s: %s: report taken", c->id, name,
 		    res.err);
@@ -208,8 +205,7 @@ milter_shape_report(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	    "failure, %s", c->id, c->addr, c->im.rcpt, name, rule, wait);
 	snprintf(text, sizeof(text), "repguard: too many reports from %.64s "
 	    "(%s), %s", c->addr, rule, wait);
-	milter_reply_clean(text, clean, sizeof(clean));
-	milter_reply(ctx, c, "451", "4.7.1", clean, "report-limit");
+	milter_reply(ctx, c, "451", "4.7.1", text, "report-limit");
 	return SMFIS_TEMPFAIL;
 }
 
@@ -359,7 +355,7 @@ milter_probation_rule(const struct milter_conn *c, BUCKET_RULE *r,
 int
 milter_probation_full(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 {
-	char name[BUCKET_NAME_MAX + 1], text[400], wait[64], clean[800];
+	char name[BUCKET_NAME_MAX + 1], text[400], wait[64];
 	BUCKET_RULE r;
 	SHAPE_ITEM it;
 	SHAPE_RESULT res;
@@ -369,7 +365,8 @@ milter_probation_full(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	it.name = name;
 	it.rule = &r;
 	it.soft = 0;
-	if (shape_peek(milter_shape, &it, 1, 1, now_ms, &res) != SHAPE_LIMITED)
+	if (shape_peek(milter_shaping(), &it, 1, 1, now_ms, &res) !=
+	    SHAPE_LIMITED)
 		return 0;
 	milter_wait_text(res.wait_ms, wait, sizeof(wait));
 	msg_info("%s: client=%s sender=%s: on probation, ProbationLimit "
@@ -379,8 +376,7 @@ milter_probation_full(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	snprintf(text, sizeof(text), "sender %.200s is on probation: at most "
 	    "%lld messages per %llds, %s", c->sender,
 	    (long long)r.tokens, (long long)r.period_ms / 1000, wait);
-	milter_reply_clean(text, clean, sizeof(clean));
-	milter_reply(ctx, c, "451", "4.7.1", clean, "probation-limit");
+	milter_reply(ctx, c, "451", "4.7.1", text, "probation-limit");
 	return 1;
 }
 
@@ -393,7 +389,7 @@ milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 {
 	const CONF_SHAPING *sh = conf_shaping(c->conf);
 	char names[4][BUCKET_NAME_MAX + 1], rule[80], wait[64], text[600];
-	char what[500], clean[1200];
+	char what[500];
 	int bulk = c->cls == TCLASS_BULK, day;
 	BUCKET_RULE prob, quota;
 	const BUCKET_RULE *own = bulk ? &sh->bulk : &sh->transactional;
@@ -443,7 +439,7 @@ milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	}
 	if (n == 0)
 		return SMFIS_CONTINUE;
-	rc = shape_take(milter_shape, it, n, 1, now_ms, &res);
+	rc = shape_take(milter_shaping(), it, n, 1, now_ms, &res);
 	if (rc == STORE_ERROR)
 		return milter_on_error(ctx, c, res.err);
 	if (rc == 0) {
@@ -473,8 +469,7 @@ milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	else
 		snprintf(text, sizeof(text), "repguard: %s is reached, %s",
 		    what, wait);
-	milter_reply_clean(text, clean, sizeof(clean));
-	milter_reply(ctx, c, "451", "4.7.1", clean, it[res.which].rule ==
+	milter_reply(ctx, c, "451", "4.7.1", text, it[res.which].rule ==
 	    &quota ? "warmup" : it[res.which].rule == &prob ?
 	    "probation-limit" : it[res.which].rule == &sh->relay ?
 	    "relay-limit" : bulk ? "bulk-limit" : "transactional-limit");

@@ -136,7 +136,7 @@ sfsistat
 milter_unauthorized(SMFICTX *ctx, struct milter_conn *c)
 {
 	const char *dom = addr_domain(signer_msg_address(c->sign));
-	char text[600], clean[700];
+	char text[600];
 
 	if (c->login[0] != '\0')
 		snprintf(text, sizeof(text), "repguard: login %.100s may not "
@@ -144,12 +144,11 @@ milter_unauthorized(SMFICTX *ctx, struct milter_conn *c)
 	else
 		snprintf(text, sizeof(text), "repguard: client %s may not send "
 		    "as %.255s", c->addr, dom);
-	milter_reply_clean(text, clean, sizeof(clean));
 	if (c->unauth == SIGNAUTH_TEMPFAIL) {
-		milter_reply(ctx, c, "451", "4.7.1", clean, "unauthorized-from");
+		milter_reply(ctx, c, "451", "4.7.1", text, "unauthorized-from");
 		return SMFIS_TEMPFAIL;
 	}
-	milter_reply(ctx, c, "550", "5.7.1", clean, "unauthorized-from");
+	milter_reply(ctx, c, "550", "5.7.1", text, "unauthorized-from");
 	return SMFIS_REJECT;
 }
 

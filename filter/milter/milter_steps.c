@@ -149,7 +149,8 @@ milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
 		    "the envelope sender");
 		return -1;
 	}
-	tally_put(milter_tally, STORE_DB_RETURNPATH, key, sizeof(key), val, n);
+	tally_put(milter_tally(), STORE_DB_RETURNPATH, key, sizeof(key), val,
+	    n);
 	free(val);
 	msg_info("%s: return-path %s -> %s", c->id, c->from, addr);
 	return 0;
@@ -176,8 +177,8 @@ milter_report(SMFICTX *ctx, struct milter_conn *c)
 	 * message, before the batch that holds its record is written: write
 	 * what is queued first (reports are rare; this is one commit).
 	 */
-	(void)tally_flush(milter_tally);
-	intake_eom(&c->im, milter_store, c->conf, c->id, clock_now(),
+	(void)tally_flush(milter_tally());
+	intake_eom(&c->im, milter_store(), c->conf, c->id, clock_now(),
 	    &res);
 	msg_info("%s", res.log);
 	if (res.foreign[0] != '\0')
