@@ -4,9 +4,12 @@
  *
  * Owns: milter_init(), milter_desc(), milter_quiesce() and the xxfi_*
  * callbacks.  One struct milter_conn per SMTP connection (smfi_setpriv,
- * milter_int.h), holding the configuration snapshot, the client's class
- * and the current message's state.  Callbacks may run on different
- * threads for one connection (libmilter's worker pool) but never at once.
+ * milter_int.h), holding the configuration snapshot and the client's
+ * class, and one struct milter_msg per message, begun at MAIL FROM and
+ * ended where the message ends: refused or accepted at MAIL FROM, at end
+ * of message, at abort, or when the connection closes (milter_conn.c).
+ * Callbacks may run on different threads for one connection (libmilter's
+ * worker pool) but never at once.
  *
  * Decisions: a client is internal if its address is in InternalHosts; mail
  * is outbound if the client is internal or authenticated ({auth_authen}).
@@ -28,7 +31,6 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,75 +57,13 @@
 #define MILTER_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
 			 SMFIP_NR_EOH | SMFIP_NR_BODY)
 
-STORE *milter_store;
-TALLY *milter_tally;
-SHAPE *milter_shape;
 static int milter_inflight;	/* callbacks using the store or tally now */
 static int milter_stopping;	/* set by milter_quiesce() */
-static unsigned long milter_serial;
-static pthread_mutex_t milter_serial_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
 milter_init(STORE *st, TALLY *ty, SHAPE *sh)
 {
-	milter_store = st;
-	milter_tally = ty;
-	milter_shape = sh;
-}
-
-static struct milter_conn *
-milter_conn(SMFICTX *ctx)
-{
-	return smfi_getpriv(ctx);
-}
-
-/* Use the MTA's queue id in log lines once it has sent one. */
-static void
-milter_queue_id(SMFICTX *ctx, struct milter_conn *c)
-{
-	const char *qid = smfi_getsymval(ctx, "i");
-
-	if (qid != NULL && *qid != '\0')
-		snprintf(c->id, sizeof(c->id), "%s", qid);
-}
-
-static void
-milter_msg_reset(struct milter_conn *c)
-{
-	milter_shape_end(c, 0, c->ntaken > 0 ? clock_now_ms() : 0);
-	tclass_init(&c->tc);
-	compliance_init(&c->cm);
-	c->cls = TCLASS_TRANSACTIONAL;
-	c->cls_why[0] = '\0';
-	c->probation = 0;
-	c->first_rcpt[0] = '\0';
-	c->why = NULL;
-	c->rcode[0] = c->xcode[0] = c->detail[0] = '\0';
-	c->rcpts_refused = 0;
-	c->nsigned = 0;
-	c->t0_us = 0;
-	signer_msg_free(c->sign);
-	c->sign = NULL;
-	c->sign_rc = SIGNER_OK;
-	c->nokey_tempfail = 0;
-	c->unauth = 0;
-	c->login[0] = '\0';
-	c->rewrite = 0;
-	c->inbound = 0;
-	c->other_rcpts = 0;
-	c->drop = 0;
-	c->have_hfrom = 0;
-	c->hfrom[0] = '\0';
-	c->quarantine[0] = '\0';
-	intake_free(&c->im);
-	c->from[0] = '\0';
-	c->esmtp[0] = '\0';
-	rprecord_clear(&c->rp);
-	c->outbound = 0;
-	c->sender[0] = '\0';
-	c->rcpts = 0;
-	c->size = 0;
-	snprintf(c->id, sizeof(c->id), "c%lu", c->serial);
+	milter_conn_init(st, ty, sh);
 }
 
 /* The answer of a stage that goes on: none if the MTA agreed to that. */
@@ -132,33 +72,6 @@ milter_next(const struct milter_conn *c, unsigned long nr)
 {
 	return c != NULL && (c->noreply & nr) ? SMFIS_NOREPLY :
 	    SMFIS_CONTINUE;
-}
-
-/* A refusal's reply, remembered with its reason for the decision line. */
-int
-milter_reply(SMFICTX *ctx, struct milter_conn *c, const char *code,
-    const char *xcode, const char *text, const char *why)
-{
-	c->why = why;
-	snprintf(c->rcode, sizeof(c->rcode), "%s", code);
-	snprintf(c->xcode, sizeof(c->xcode), "%s", xcode);
-	return smfi_setreply(ctx, (char *)code, (char *)xcode, (char *)text);
-}
-
-/* The configured failure action, with a reply the client can act on. */
-sfsistat
-milter_on_error(SMFICTX *ctx, struct milter_conn *c, const char *why)
-{
-	snprintf(c->detail, sizeof(c->detail), "%s", why);
-	if (conf_on_error(c->conf) == CONF_ON_ERROR_ACCEPT) {
-		c->why = "error";
-		msg_warn("%s: %s: accepting (OnError accept)", c->id, why);
-		return SMFIS_ACCEPT;
-	}
-	msg_warn("%s: %s: temporary failure (OnError tempfail)", c->id, why);
-	milter_reply(ctx, c, "451", "4.3.0",
-	    "repguard: temporary failure, try again later", "error");
-	return SMFIS_TEMPFAIL;
 }
 
 /* The client's address for log lines: the MTA's macro, else the socket's. */
@@ -182,31 +95,15 @@ milter_client_addr(SMFICTX *ctx, const _SOCK_ADDR *sa, char *out,
 		snprintf(out, outsize, "unknown");
 }
 
-/* The connection's state, made at negotiation (or connect). */
-static struct milter_conn *
-milter_conn_get(SMFICTX *ctx)
-{
-	struct milter_conn *c = milter_conn(ctx);
-
-	if (c == NULL) {
-		c = mem_calloc(1, sizeof(*c));
-		pthread_mutex_lock(&milter_serial_lock);
-		c->serial = ++milter_serial;
-		pthread_mutex_unlock(&milter_serial_lock);
-		smfi_setpriv(ctx, c);
-	}
-	return c;
-}
-
 static sfsistat
 milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct milter_conn *c = milter_conn_get(ctx);
 
 	(void)host;
+	milter_msg_end(c);
 	conf_unref(c->conf);
 	c->conf = conf_current();
-	milter_msg_reset(c);
 	c->internal = sa != NULL &&
 	    cidr_list_match_sa(conf_internal_hosts(c->conf), sa);
 	milter_client_addr(ctx, sa, c->addr, sizeof(c->addr));
@@ -252,62 +149,63 @@ milter_quiesce(unsigned ms)
 	return 0;
 }
 
-static sfsistat milter_envfrom_do(SMFICTX *, char **);
+static sfsistat milter_envfrom_do(SMFICTX *, struct milter_msg *, char **);
 
-static sfsistat milter_eom_do(SMFICTX *);
+static sfsistat milter_eom_do(SMFICTX *, struct milter_msg *);
 
+/* A message begins; refused or accepted here, it is over here too. */
 static sfsistat
 milter_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct milter_conn *c;
+	struct milter_conn *c = milter_conn_of(ctx);
 	sfsistat rs;
 
 	if (!milter_enter())
 		return SMFIS_TEMPFAIL;
-	rs = milter_envfrom_do(ctx, argv);
-	c = milter_conn(ctx);
-	if (c != NULL && c->outbound && rs != SMFIS_CONTINUE)
-		milter_log_message(c, "mail", rs);	/* refused, or OnError
-							 * accept */
+	if (c == NULL)
+		return milter_leave(SMFIS_TEMPFAIL);
+	rs = milter_envfrom_do(ctx, milter_msg_begin(c), argv);
+	if (rs != SMFIS_CONTINUE) {
+		if (c->msg->outbound)	/* refused, or OnError accept */
+			milter_log_message(c->msg, "mail", rs);
+		milter_msg_end(c);
+	}
 	return milter_leave(rs);
 }
 
 static sfsistat
-milter_envfrom_do(SMFICTX *ctx, char **argv)
+milter_envfrom_do(SMFICTX *ctx, struct milter_msg *m, char **argv)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	const struct milter_conn *c = m->conn;
 	const char *auth, *err, *from = argv[0] ? argv[0] : "";
 	char dberr[256], why[192];
 	sfsistat rs;
 
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	milter_msg_reset(c);
-	milter_queue_id(ctx, c);
-	c->t0_us = milter_log_now_us();
+	milter_queue_id(ctx, m);
+	m->t0_us = milter_log_now_us();
 	auth = smfi_getsymval(ctx, "{auth_authen}");
-	c->outbound = c->internal || (auth != NULL && *auth != '\0');
-	snprintf(c->login, sizeof(c->login), "%s", auth != NULL ? auth : "");
-	if (!c->outbound) {
+	m->outbound = c->internal || (auth != NULL && *auth != '\0');
+	snprintf(m->login, sizeof(m->login), "%s", auth != NULL ? auth : "");
+	if (!m->outbound) {
 		/* Inbound mail matters only if it is a report for our
 		 * return-path domain, which shows at RCPT. */
 		if (!retpath_on(conf_retpath(c->conf)))
 			return SMFIS_ACCEPT;
-		c->inbound = 1;
+		m->inbound = 1;
 		return SMFIS_CONTINUE;
 	}
-	if (auth != NULL && *auth != '\0' && !milter_login_may(c, auth, from)) {
+	if (auth != NULL && *auth != '\0' && !milter_login_may(m, auth, from)) {
 		char text[700];
 
 		snprintf(text, sizeof(text), "repguard: sender address %.300s "
 		    "is not one login %.100s may use", from, auth);
 		msg_info("%s: refused: login %s may not send as %s "
-		    "(SenderLoginMap)", c->id, auth, from);
-		milter_reply(ctx, c, "553", "5.7.1", text, "login-map");
+		    "(SenderLoginMap)", m->id, auth, from);
+		milter_reply(ctx, m, "553", "5.7.1", text, "login-map");
 		return SMFIS_REJECT;
 	}
 	err = sender_key_make(conf_sender_key(c->conf), auth, from,
-	    strlen(from), c->sender, sizeof(c->sender));
+	    strlen(from), m->sender, sizeof(m->sender));
 	if (err != NULL) {
 		if (conf_sender_key(c->conf) == SENDER_KEY_AUTH && auth != NULL &&
 		    *auth != '\0')
@@ -316,33 +214,32 @@ milter_envfrom_do(SMFICTX *ctx, char **argv)
 		else
 			snprintf(dberr, sizeof(dberr), "sender %.100s: %s", from,
 			    err);
-		return milter_on_error(ctx, c, dberr);
+		return milter_on_error(ctx, m, dberr);
 	}
-	if (tally_failing(milter_tally, why, sizeof(why))) {
+	if (tally_failing(milter_tally(), why, sizeof(why))) {
 		/* what the last messages left to write still waits: hold
 		 * new mail back (OnError) until the database takes it */
 		snprintf(dberr, sizeof(dberr), "the database cannot be "
 		    "written: %s", why);
-		return milter_on_error(ctx, c, dberr);
+		return milter_on_error(ctx, m, dberr);
 	}
-	if ((rs = milter_rep_gate(ctx, c, clock_now())) !=
+	if ((rs = milter_rep_gate(ctx, m, clock_now())) !=
 	    SMFIS_CONTINUE)
 		return rs;
-	milter_envelope(c, from, argv[0] != NULL ? argv + 1 : NULL);
-	if (!c->rewrite && c->from[0] != '\0' && conf_rpdns(c->conf) != NULL)
-		return milter_check_domain(ctx, c);
-	milter_sign_start(c);
+	milter_envelope(m, from, argv[0] != NULL ? argv + 1 : NULL);
+	if (!m->rewrite && m->from[0] != '\0' && conf_rpdns(c->conf) != NULL)
+		return milter_check_domain(ctx, m);
+	milter_sign_start(m);
 	return SMFIS_CONTINUE;
 }
 
 /* A recipient refused alone: its decision line; the message goes on. */
 static void
-milter_rcpt_refused(struct milter_conn *c, const char *rcpt, sfsistat rs)
+milter_rcpt_refused(struct milter_msg *m, const char *rcpt, sfsistat rs)
 {
-	milter_log_rcpt(c, rcpt, rs);
-	c->rcpts_refused++;
-	c->why = NULL;
-	c->rcode[0] = c->xcode[0] = c->detail[0] = '\0';
+	milter_log_rcpt(m, rcpt, rs);
+	m->rcpts_refused++;
+	memset(&m->reply, 0, sizeof(m->reply));
 }
 
 /*
@@ -350,79 +247,80 @@ milter_rcpt_refused(struct milter_conn *c, const char *rcpt, sfsistat rs)
  * a second one in the same message (452 4.5.3, sent again apart).
  */
 static sfsistat
-milter_rcpt_report(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
+milter_rcpt_report(SMFICTX *ctx, struct milter_msg *m, const char *rcpt,
     const char *why)
 {
-	int again = c->im.active;
+	int again = m->im.active;
 	char text[400];
 
-	milter_queue_id(ctx, c);
-	msg_info("%s: %s report to %s: %s", c->id, again ? "deferred" :
-	    "refused", again ? rcpt : c->im.rcpt, why);
-	if (c->noreply & SMFIP_NR_RCPT) {
-		c->drop = 1;		/* no reply possible here */
+	milter_queue_id(ctx, m);
+	msg_info("%s: %s report to %s: %s", m->id, again ? "deferred" :
+	    "refused", again ? rcpt : m->im.rcpt, why);
+	if (m->conn->noreply & SMFIP_NR_RCPT) {
+		m->drop = 1;		/* no reply possible here */
 		return SMFIS_NOREPLY;
 	}
 	if (again) {
 		snprintf(text, sizeof(text), "repguard: %s, send this "
 		    "recipient apart", why);
-		milter_reply(ctx, c, "452", "4.5.3", text, "bad-token");
-		milter_rcpt_refused(c, rcpt, SMFIS_TEMPFAIL);
+		milter_reply(ctx, m, "452", "4.5.3", text, "bad-token");
+		milter_rcpt_refused(m, rcpt, SMFIS_TEMPFAIL);
 		return SMFIS_TEMPFAIL;
 	}
 	snprintf(text, sizeof(text), "repguard: no such bounce address (%s)",
 	    why);
-	milter_reply(ctx, c, "550", "5.1.1", text, "bad-token");
-	milter_rcpt_refused(c, c->im.rcpt, SMFIS_REJECT);
+	milter_reply(ctx, m, "550", "5.1.1", text, "bad-token");
+	milter_rcpt_refused(m, m->im.rcpt, SMFIS_REJECT);
 	return SMFIS_REJECT;
 }
 
 static sfsistat
 milter_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	const struct milter_conn *c = milter_conn_of(ctx);
+	struct milter_msg *m = c != NULL ? c->msg : NULL;
 	char rcpt[ADDR_KEY_MAX], why[256];
 	sfsistat rs;
 	size_t n;
 
-	if (c == NULL || argv[0] == NULL)
+	if (m == NULL || argv[0] == NULL)
 		return milter_next(c, SMFIP_NR_RCPT);
-	switch (intake_rcpt(&c->im, c->conf, argv[0], clock_now(),
+	switch (intake_rcpt(&m->im, c->conf, argv[0], clock_now(),
 	    why, sizeof(why))) {
 	case INTAKE_OK:
-		if ((rs = milter_shape_report(ctx, c, clock_now_ms())) !=
+		if ((rs = milter_shape_report(ctx, m, clock_now_ms())) !=
 		    SMFIS_CONTINUE) {
-			c->im.active = 0;	/* not taken: no report */
-			milter_rcpt_refused(c, c->im.rcpt, rs);
+			m->im.active = 0;	/* not taken: no report */
+			milter_rcpt_refused(m, m->im.rcpt, rs);
 			return rs;
 		}
 		return milter_next(c, SMFIP_NR_RCPT);
 	case INTAKE_REFUSE:
 	case INTAKE_DEFER:
-		return milter_rcpt_report(ctx, c, argv[0], why);
+		return milter_rcpt_report(ctx, m, argv[0], why);
 	}
 	/* outbound: one canonical key for the suppression list and the
 	 * return-path record */
-	if (c->outbound && addr_canon(argv[0], strlen(argv[0]), rcpt,
+	if (m->outbound && addr_canon(argv[0], strlen(argv[0]), rcpt,
 	    sizeof(rcpt), &n) == NULL && n > 0) {
-		if ((rs = milter_rep_rcpt(ctx, c, rcpt, clock_now())) !=
-		    SMFIS_CONTINUE || (rs = milter_shape_rcpt(ctx, c, rcpt,
+		if ((rs = milter_rep_rcpt(ctx, m, rcpt, clock_now())) !=
+		    SMFIS_CONTINUE || (rs = milter_shape_rcpt(ctx, m, rcpt,
 		    clock_now_ms())) != SMFIS_CONTINUE) {
 			/* this recipient only (suppressed, or its domain's
 			 * limit); not counted */
-			milter_rcpt_refused(c, rcpt, rs);
+			milter_rcpt_refused(m, rcpt, rs);
 			return rs;
 		}
-		if (c->first_rcpt[0] == '\0')
-			snprintf(c->first_rcpt, sizeof(c->first_rcpt), "%s",
+		if (m->first_rcpt[0] == '\0')
+			snprintf(m->first_rcpt, sizeof(m->first_rcpt), "%s",
 			    rcpt);
-		if (c->rewrite)
-			rprecord_add(&c->rp, rcpt);
+		if (m->rewrite)
+			rprecord_add(&m->rp, rcpt);
 	}
-	c->other_rcpts++;
-	if (c->inbound)
+	m->other_rcpts++;
+	if (m->inbound)
 		return milter_next(c, SMFIP_NR_RCPT);
-	c->rcpts++;
+	m->rcpts++;
 	return milter_next(c, SMFIP_NR_RCPT);
 }
 
@@ -430,23 +328,24 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	const struct milter_conn *c = milter_conn_of(ctx);
+	struct milter_msg *m = c != NULL ? c->msg : NULL;
 
-	if (c == NULL)
-		return SMFIS_CONTINUE;
-	c->size += strlen(name) + strlen(value) + 3;
-	if (!c->have_hfrom && strcasecmp(name, "From") == 0) {
+	if (m == NULL)
+		return milter_next(c, SMFIP_NR_HDR);
+	m->size += strlen(name) + strlen(value) + 3;
+	if (!m->have_hfrom && strcasecmp(name, "From") == 0) {
 		size_t n;
 
-		c->have_hfrom = 1;
-		if (fromhdr_address(value, strlen(value), c->hfrom,
-		    sizeof(c->hfrom), &n) != NULL)
-			c->hfrom[0] = '\0';
+		m->have_hfrom = 1;
+		if (fromhdr_address(value, strlen(value), m->hfrom,
+		    sizeof(m->hfrom), &n) != NULL)
+			m->hfrom[0] = '\0';
 	}
-	intake_header(&c->im, name, value, !c->leadspc);
-	milter_shape_header(c, name, value);
-	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
-		c->sign_rc = signer_msg_header(c->sign, name, value,
+	intake_header(&m->im, name, value, !c->leadspc);
+	milter_shape_header(m, name, value);
+	if (m->sign != NULL && m->sign_rc == SIGNER_OK)
+		m->sign_rc = signer_msg_header(m->sign, name, value,
 		    !c->leadspc);
 	return milter_next(c, SMFIP_NR_HDR);
 }
@@ -459,149 +358,141 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat
 milter_eoh(SMFICTX *ctx)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	const struct milter_conn *c = milter_conn_of(ctx);
+	struct milter_msg *m = c != NULL ? c->msg : NULL;
 
-	if (c == NULL)
-		return SMFIS_CONTINUE;
-	milter_queue_id(ctx, c);
-	intake_eoh(&c->im);
-	if (c->im.active) {		/* a report to us: never signed */
-		signer_msg_free(c->sign);
-		c->sign = NULL;
+	if (m == NULL)
+		return milter_next(c, SMFIP_NR_EOH);
+	milter_queue_id(ctx, m);
+	intake_eoh(&m->im);
+	if (m->im.active) {		/* a report to us: never signed */
+		signer_msg_free(m->sign);
+		m->sign = NULL;
 	} else
-		milter_shape_eoh(c);	/* adds headers: before signing */
-	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
-		milter_sign_eoh(c);
+		milter_shape_eoh(m);	/* adds headers: before signing */
+	if (m->sign != NULL && m->sign_rc == SIGNER_OK)
+		milter_sign_eoh(m);
 	return milter_next(c, SMFIP_NR_EOH);
 }
 
 static sfsistat
 milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	const struct milter_conn *c = milter_conn_of(ctx);
+	struct milter_msg *m = c != NULL ? c->msg : NULL;
 
-	if (c == NULL)
-		return SMFIS_CONTINUE;
-	c->size += len;
-	intake_body(&c->im, chunk, len);
-	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
-		c->sign_rc = signer_msg_body(c->sign, chunk, len);
+	if (m == NULL)
+		return milter_next(c, SMFIP_NR_BODY);
+	m->size += len;
+	intake_body(&m->im, chunk, len);
+	if (m->sign != NULL && m->sign_rc == SIGNER_OK)
+		m->sign_rc = signer_msg_body(m->sign, chunk, len);
 	return milter_next(c, SMFIP_NR_BODY);
 }
 
+/* The message is over here, whatever the answer. */
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
-	struct milter_conn *c;
+	struct milter_conn *c = milter_conn_of(ctx);
 	sfsistat rs;
 
 	if (!milter_enter())
 		return SMFIS_TEMPFAIL;
-	rs = milter_eom_do(ctx);
-	c = milter_conn(ctx);
-	if (c != NULL && (c->outbound || c->im.active || c->drop))
-		milter_log_message(c, "eom", rs);
+	if (c == NULL || c->msg == NULL)
+		return milter_leave(SMFIS_CONTINUE);
+	rs = milter_eom_do(ctx, c->msg);
+	if (c->msg->outbound || c->msg->im.active || c->msg->drop)
+		milter_log_message(c->msg, "eom", rs);
+	milter_msg_end(c);
 	return milter_leave(rs);
 }
 
 static sfsistat
-milter_eom_do(SMFICTX *ctx)
+milter_eom_do(SMFICTX *ctx, struct milter_msg *m)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	const struct milter_conn *c = m->conn;
 	SENDER_COUNTS counts;
 	char why[600];
 	sfsistat rs;
 
-	if (c == NULL)
+	milter_queue_id(ctx, m);
+	if (m->im.active || m->drop)
+		return milter_report(ctx, m);
+	if (!m->outbound)
 		return SMFIS_CONTINUE;
-	milter_queue_id(ctx, c);
-	if (c->im.active || c->drop)
-		return milter_report(ctx, c);
-	if (!c->outbound)
-		return SMFIS_CONTINUE;
-	if (c->nokey_tempfail) {
+	if (m->nokey_tempfail) {
 		snprintf(why, sizeof(why), "repguard: no DKIM key for %.200s",
-		    signer_msg_address(c->sign)[0] ?
-		    signer_msg_address(c->sign) : "this message");
-		milter_reply(ctx, c, "451", "4.7.5", why, "no-key");
+		    signer_msg_address(m->sign)[0] ?
+		    signer_msg_address(m->sign) : "this message");
+		milter_reply(ctx, m, "451", "4.7.5", why, "no-key");
 		return SMFIS_TEMPFAIL;
 	}
-	if (c->unauth != 0)
-		return milter_unauthorized(ctx, c);
-	if (c->quarantine[0] == '\0' && (rs = milter_shape_eom(ctx, c,
+	if (m->unauth != 0)
+		return milter_unauthorized(ctx, m);
+	if (m->quarantine[0] == '\0' && (rs = milter_shape_eom(ctx, m,
 	    clock_now_ms())) != SMFIS_CONTINUE)
 		return rs;		/* not charged: nothing taken */
-	if (c->sign != NULL && milter_sign_finish(ctx, c) != 0) {
+	if (m->sign != NULL && milter_sign_finish(ctx, m) != 0) {
 		metrics_sign_failed();
 		snprintf(why, sizeof(why), "signing failed: %s",
-		    signer_msg_error(c->sign)[0] ? signer_msg_error(c->sign) :
+		    signer_msg_error(m->sign)[0] ? signer_msg_error(m->sign) :
 		    "the MTA refused the DKIM-Signature header");
-		return milter_on_error(ctx, c, why);
+		return milter_on_error(ctx, m, why);
 	}
 	if (conf_num(c->conf, KW_FROM_ALIGNMENT) != CONF_ALIGN_OFF &&
-	    !milter_aligned(c, why, sizeof(why))) {
-		msg_info("%s: %s (FromAlignment %s)", c->id, why,
+	    !milter_aligned(m, why, sizeof(why))) {
+		msg_info("%s: %s (FromAlignment %s)", m->id, why,
 		    conf_str(c->conf, KW_FROM_ALIGNMENT));
 		if (conf_num(c->conf, KW_FROM_ALIGNMENT) == CONF_ALIGN_REJECT) {
-			milter_reply(ctx, c, "550", "5.7.1", "repguard: the "
+			milter_reply(ctx, m, "550", "5.7.1", "repguard: the "
 			    "From: domain does not align with the envelope "
 			    "sender or the DKIM signing domain",
 			    "alignment");
 			return SMFIS_REJECT;
 		}
 	}
-	if (c->rewrite && milter_rewrite(ctx, c, clock_now(), why,
+	if (m->rewrite && milter_rewrite(ctx, m, clock_now(), why,
 	    sizeof(why)) != 0)
-		return milter_on_error(ctx, c, why);
-	if (milter_shape_added(ctx, c) != 0)
-		return milter_on_error(ctx, c, "the MTA refused a header "
+		return milter_on_error(ctx, m, why);
+	if (milter_shape_added(ctx, m) != 0)
+		return milter_on_error(ctx, m, "the MTA refused a header "
 		    "repguard adds (List-Unsubscribe, Feedback-ID)");
-	if (c->quarantine[0] != '\0') {
+	if (m->quarantine[0] != '\0') {
 		/* held, not sent: the operator releases it (or not) */
-		if (smfi_quarantine(ctx, c->quarantine) != MI_SUCCESS)
-			return milter_on_error(ctx, c, "the MTA refused to "
+		if (smfi_quarantine(ctx, m->quarantine) != MI_SUCCESS)
+			return milter_on_error(ctx, m, "the MTA refused to "
 			    "hold the message of a paused sender");
-		msg_info("%s: held in the MTA's hold queue: %s", c->id,
-		    c->quarantine);
+		msg_info("%s: held in the MTA's hold queue: %s", m->id,
+		    m->quarantine);
 		return SMFIS_CONTINUE;
 	}
 	memset(&counts, 0, sizeof(counts));
 	counts.n[SENDER_MESSAGES] = 1;
-	counts.n[SENDER_RECIPIENTS] = c->rcpts;
-	counts.n[SENDER_BULK] = c->cls == TCLASS_BULK;
-	tally_count(milter_tally, c->sender, &counts, clock_now());
-	milter_shape_end(c, 1, 0);	/* it goes: its tokens stay taken */
+	counts.n[SENDER_RECIPIENTS] = m->rcpts;
+	counts.n[SENDER_BULK] = m->cls == TCLASS_BULK;
+	tally_count(milter_tally(), m->sender, &counts, clock_now());
+	milter_shape_went(m);	/* it goes: its tokens stay taken */
 	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu "
-	    "class=%s (%s)", c->id, c->addr, c->sender, c->rcpts, c->size,
-	    tclass_name(c->cls), c->cls_why);
+	    "class=%s (%s)", m->id, c->addr, m->sender, m->rcpts, m->size,
+	    tclass_name(m->cls), m->cls_why);
 	return SMFIS_CONTINUE;
 }
 
 static sfsistat
 milter_abort(SMFICTX *ctx)
 {
-	struct milter_conn *c = milter_conn(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 
 	if (c != NULL)
-		milter_msg_reset(c);
+		milter_msg_end(c);
 	return SMFIS_CONTINUE;
 }
 
 static sfsistat
 milter_close(SMFICTX *ctx)
 {
-	struct milter_conn *c = milter_conn(ctx);
-
-	if (c != NULL) {
-		milter_shape_end(c, 0, c->ntaken > 0 ? clock_now_ms() : 0);
-		free(c->taken);
-		signer_msg_free(c->sign);
-		rprecord_clear(&c->rp);
-		intake_free(&c->im);
-		conf_unref(c->conf);
-		free(c);
-		smfi_setpriv(ctx, NULL);
-	}
+	milter_conn_free(ctx);
 	return SMFIS_CONTINUE;
 }
 

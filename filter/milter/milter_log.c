@@ -41,7 +41,7 @@ milter_log_now_us(void)
 }
 
 static const char *
-milter_log_decision(const struct milter_conn *c, sfsistat rs)
+milter_log_decision(const struct milter_msg *m, sfsistat rs)
 {
 	switch (rs) {
 	case SMFIS_TEMPFAIL:
@@ -51,66 +51,68 @@ milter_log_decision(const struct milter_conn *c, sfsistat rs)
 	case SMFIS_DISCARD:
 		return "discard";
 	default:
-		return c->quarantine[0] != '\0' ? "hold" : "accept";
+		return m->quarantine[0] != '\0' ? "hold" : "accept";
 	}
 }
 
 static void
-milter_log_common(DECLOG *d, const struct milter_conn *c, sfsistat rs)
+milter_log_common(DECLOG *d, const struct milter_msg *m, sfsistat rs)
 {
+	const struct milter_conn *c = m->conn;
 	char conn[32];
 
 	snprintf(conn, sizeof(conn), "c%lu", c->serial);
 	declog_str(d, "conn", conn);
-	declog_str(d, "decision", milter_log_decision(c, rs));
+	declog_str(d, "decision", milter_log_decision(m, rs));
 }
 
 static void
-milter_log_reply(DECLOG *d, const struct milter_conn *c, sfsistat rs)
+milter_log_reply(DECLOG *d, const struct milter_msg *m, sfsistat rs)
 {
-	declog_str(d, "reason", c->why);
+	declog_str(d, "reason", m->reply.why);
 	if (rs == SMFIS_TEMPFAIL || rs == SMFIS_REJECT) {
-		declog_str(d, "code", c->rcode);
-		declog_str(d, "status", c->xcode);
+		declog_str(d, "code", m->reply.rcode);
+		declog_str(d, "status", m->reply.xcode);
 	}
 }
 
 /* A message's decision, at MAIL FROM (a refusal) or at end of message. */
 void
-milter_log_message(struct milter_conn *c, const char *stage, sfsistat rs)
+milter_log_message(struct milter_msg *m, const char *stage, sfsistat rs)
 {
-	double ms = c->t0_us > 0 ? (milter_log_now_us() - c->t0_us) / 1000.0 :
+	const struct milter_conn *c = m->conn;
+	double ms = m->t0_us > 0 ? (milter_log_now_us() - m->t0_us) / 1000.0 :
 	    -1;
-	int report = c->im.active || c->drop;
+	int report = m->im.active || m->drop;
 	DECLOG d;
 
 	metrics_message(report ? METRICS_EV_REPORT : METRICS_EV_MESSAGE,
-	    milter_log_decision(c, rs), c->why, stage[0] == 'e' ? ms : -1,
-	    c->nsigned, c->rewrite && rs == SMFIS_CONTINUE &&
+	    milter_log_decision(m, rs), m->reply.why, stage[0] == 'e' ? ms : -1,
+	    m->nsigned, m->rewrite && rs == SMFIS_CONTINUE &&
 	    stage[0] == 'e');
-	declog_start(&d, c->id);
+	declog_start(&d, m->id);
 	declog_str(&d, "event", report ? "report" : "message");
-	milter_log_common(&d, c, rs);
+	milter_log_common(&d, m, rs);
 	declog_str(&d, "stage", stage);
-	milter_log_reply(&d, c, rs);
+	milter_log_reply(&d, m, rs);
 	declog_str(&d, "client", c->addr);
-	declog_str(&d, "sender", c->sender);
-	declog_str(&d, "from", c->from);
+	declog_str(&d, "sender", m->sender);
+	declog_str(&d, "from", m->from);
 	if (stage[0] == 'e') {
-		declog_num(&d, "rcpts", (long long)c->rcpts);
-		if (c->rcpts_refused > 0)
+		declog_num(&d, "rcpts", (long long)m->rcpts);
+		if (m->rcpts_refused > 0)
 			declog_num(&d, "rcpts_refused",
-			    (long long)c->rcpts_refused);
-		declog_num(&d, "size", (long long)c->size);
-		if (c->outbound) {
-			declog_str(&d, "class", tclass_name(c->cls));
-			declog_str(&d, "class_rule", c->cls_why);
-			declog_num(&d, "signatures", (long long)c->nsigned);
-			declog_str(&d, "returnpath", c->rewrite &&
+			    (long long)m->rcpts_refused);
+		declog_num(&d, "size", (long long)m->size);
+		if (m->outbound) {
+			declog_str(&d, "class", tclass_name(m->cls));
+			declog_str(&d, "class_rule", m->cls_why);
+			declog_num(&d, "signatures", (long long)m->nsigned);
+			declog_str(&d, "returnpath", m->rewrite &&
 			    rs == SMFIS_CONTINUE ? "rewritten" : NULL);
 		}
 	}
-	declog_str(&d, "detail", c->detail);
+	declog_str(&d, "detail", m->reply.detail);
 	if (ms >= 0)
 		declog_ms(&d, "ms", ms);
 	declog_emit(&d);
@@ -118,19 +120,20 @@ milter_log_message(struct milter_conn *c, const char *stage, sfsistat rs)
 
 /* A recipient refused at RCPT, alone. */
 void
-milter_log_rcpt(struct milter_conn *c, const char *rcpt, sfsistat rs)
+milter_log_rcpt(struct milter_msg *m, const char *rcpt, sfsistat rs)
 {
+	const struct milter_conn *c = m->conn;
 	DECLOG d;
 
-	metrics_rcpt(c->why);
-	declog_start(&d, c->id);
+	metrics_rcpt(m->reply.why);
+	declog_start(&d, m->id);
 	declog_str(&d, "event", "rcpt");
-	milter_log_common(&d, c, rs);
+	milter_log_common(&d, m, rs);
 	declog_str(&d, "stage", "rcpt");
-	milter_log_reply(&d, c, rs);
+	milter_log_reply(&d, m, rs);
 	declog_str(&d, "client", c->addr);
-	declog_str(&d, "sender", c->sender);
+	declog_str(&d, "sender", m->sender);
 	declog_str(&d, "rcpt", rcpt);
-	declog_str(&d, "detail", c->detail);
+	declog_str(&d, "detail", m->reply.detail);
 	declog_emit(&d);
 }

@@ -2,7 +2,7 @@
  * milter_rep.c - the reputation engine at MAIL FROM: the sender's state
  * decides whether its mail may go.
  *
- * Owns: milter_rep_gate(), milter_rep_rcpt(), milter_reply_clean().
+ * Owns: milter_rep_gate(), milter_rep_rcpt().
  *
  * Decisions: the check is one read of the sender record (no writer
  * waited for).  Only when time alone may have changed the state (a
@@ -37,24 +37,6 @@
 #include "store/store.h"
 #include "reputation/suppress.h"
 
-/* A reply text must be printable and must not contain a lone '%'. */
-void
-milter_reply_clean(const char *in, char *out, size_t outsize)
-{
-	size_t o = 0;
-
-	for (; *in != '\0' && o + 3 < outsize; in++) {
-		unsigned char ch = (unsigned char)*in;
-
-		if (ch == '%') {
-			out[o++] = '%';
-			out[o++] = '%';
-		} else
-			out[o++] = (ch < ' ' || ch >= 0x7f) ? '?' : (char)ch;
-	}
-	out[o] = '\0';
-}
-
 static void
 milter_rep_time(int64_t t, char *out, size_t outsize)
 {
@@ -66,9 +48,10 @@ milter_rep_time(int64_t t, char *out, size_t outsize)
 }
 
 static sfsistat
-milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
+milter_paused(SMFICTX *ctx, struct milter_msg *m, const SENDER_STATE *s)
 {
-	char until[64], since[64], text[600], clean[1300];
+	const struct milter_conn *c = m->conn;
+	char until[64], since[64], text[600];
 	int action = conf_pause_action(c->conf);
 
 	if (s->paused_until == 0)
@@ -78,24 +61,21 @@ milter_paused(SMFICTX *ctx, struct milter_conn *c, const SENDER_STATE *s)
 	milter_rep_time(s->paused_at, since, sizeof(since));
 	/* An SMTP reply line has room for about 500 octets: cap the parts. */
 	snprintf(text, sizeof(text), "sender %.200s is paused until %s "
-	    "(since %s): %.220s", c->sender, until, since,
+	    "(since %s): %.220s", m->sender, until, since,
 	    s->reason[0] ? s->reason : "paused");
-	milter_reply_clean(text, clean, sizeof(clean));
 	msg_info("%s: client=%s sender=%s: paused until %s (%s, by %s): %s",
-	    c->id, c->addr, c->sender, until, s->reason,
+	    m->id, c->addr, m->sender, until, s->reason,
 	    s->by[0] ? s->by : "unknown", action == CONF_PAUSE_REJECT ?
 	    "rejected" : action == CONF_PAUSE_QUARANTINE ? "to be held" :
 	    "temporary failure");
 	if (action == CONF_PAUSE_QUARANTINE) {
-		snprintf(c->quarantine, sizeof(c->quarantine), "repguard: %s",
+		snprintf(m->quarantine, sizeof(m->quarantine), "repguard: %s",
 		    text);
-		c->why = "paused";
+		m->reply.why = "paused";
 		return SMFIS_CONTINUE;
 	}
-	if (milter_reply(ctx, c, action == CONF_PAUSE_REJECT ? "550" : "451",
-	    action == CONF_PAUSE_REJECT ? "5.7.1" : "4.7.1", clean,
-	    "paused") != MI_SUCCESS)
-		msg_warn("%s: smfi_setreply failed", c->id);
+	milter_reply(ctx, m, action == CONF_PAUSE_REJECT ? "550" : "451",
+	    action == CONF_PAUSE_REJECT ? "5.7.1" : "4.7.1", text, "paused");
 	return action == CONF_PAUSE_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
@@ -137,8 +117,9 @@ milter_rep_update_fn(STORE_TXN *t, void *ctx)
  * (possibly marked for the hold queue); anything else is the answer.
  */
 sfsistat
-milter_rep_gate(SMFICTX *ctx, struct milter_conn *c, int64_t now)
+milter_rep_gate(SMFICTX *ctx, struct milter_msg *m, int64_t now)
 {
+	const struct milter_conn *c = m->conn;
 	const REP_RULES *r = conf_rep_rules(c->conf);
 	struct milter_rep_op op;
 	char err[512] = "";
@@ -146,29 +127,29 @@ milter_rep_gate(SMFICTX *ctx, struct milter_conn *c, int64_t now)
 
 	memset(&op, 0, sizeof(op));
 	op.rules = r;
-	op.key = c->sender;
+	op.key = m->sender;
 	op.now = now;
-	rc = sender_lookup(milter_store, c->sender, &op.s, err, sizeof(err));
+	rc = sender_lookup(milter_store(), m->sender, &op.s, err, sizeof(err));
 	if (rc == STORE_ERROR)
-		return milter_on_error(ctx, c, err);
+		return milter_on_error(ctx, m, err);
 	if (r != NULL && rep_due(r, &op.s, now)) {
 		/* a read first: probation may go on (too little mail yet) */
-		if (store_read(milter_store, milter_rep_judge_fn, &op, err,
+		if (store_read(milter_store(), milter_rep_judge_fn, &op, err,
 		    sizeof(err)) != 0 || (op.changed && store_write(
-		    milter_store, milter_rep_update_fn, &op, err,
+		    milter_store(), milter_rep_update_fn, &op, err,
 		    sizeof(err)) != 0))
-			return milter_on_error(ctx, c, err);
+			return milter_on_error(ctx, m, err);
 		if (op.changed > 0)
-			msg_info("%s: sender %s: %s -> %s: %s", c->id,
-			    c->sender, sender_state_name(op.ch.from),
+			msg_info("%s: sender %s: %s -> %s: %s", m->id,
+			    m->sender, sender_state_name(op.ch.from),
 			    sender_state_name(op.ch.to), op.ch.why);
 	}
 	if (sender_is_paused(&op.s, now))
-		return milter_paused(ctx, c, &op.s);
+		return milter_paused(ctx, m, &op.s);
 	/* on probation: ProbationLimit is a bucket (milter_shape.c), taken
 	 * at end of message; an empty one is told here, before the data */
-	c->probation = r != NULL && op.s.state == SENDER_PROBATION;
-	if (c->probation && milter_probation_full(ctx, c, now * 1000))
+	m->probation = r != NULL && op.s.state == SENDER_PROBATION;
+	if (m->probation && milter_probation_full(ctx, m, now * 1000))
 		return SMFIS_TEMPFAIL;
 	return SMFIS_CONTINUE;
 }
@@ -194,34 +175,35 @@ milter_supp_fn(STORE_TXN *t, void *ctx)
  * get the message, else the answer for this recipient alone.
  */
 sfsistat
-milter_rep_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *key,
+milter_rep_rcpt(SMFICTX *ctx, struct milter_msg *m, const char *key,
     int64_t now)
 {
+	const struct milter_conn *c = m->conn;
 	struct milter_supp_op op;
-	char err[512] = "", text[700], clean[1400];
+	char err[512] = "", text[700];
 	char since[64];
 
 	if (conf_suppression(c->conf) == CONF_SUPPRESS_OFF)
 		return SMFIS_CONTINUE;
 	memset(&op, 0, sizeof(op));
-	op.sender = c->sender;
+	op.sender = m->sender;
 	op.addr = key;
 	op.now = now;
-	if (store_read(milter_store, milter_supp_fn, &op, err,
+	if (store_read(milter_store(), milter_supp_fn, &op, err,
 	    sizeof(err)) != 0) {
 		if (conf_on_error(c->conf) == CONF_ON_ERROR_ACCEPT) {
 			/* this recipient passes; the message goes on */
 			msg_warn("%s: suppression list: %s: rcpt %s passed "
-			    "(OnError accept)", c->id, err, key);
+			    "(OnError accept)", m->id, err, key);
 			return SMFIS_CONTINUE;
 		}
-		return milter_on_error(ctx, c, err);	/* 451, this rcpt */
+		return milter_on_error(ctx, m, err);	/* 451, this rcpt */
 	}
 	if (op.rc != 0)
 		return SMFIS_CONTINUE;
 	milter_rep_time(op.e.time, since, sizeof(since));
 	msg_info("%s: sender=%s rcpt=%s: suppressed (%s%s%s, since %s, %s): "
-	    "%s", c->id, c->sender, key, suppress_reason_name(op.e.reason),
+	    "%s", m->id, m->sender, key, suppress_reason_name(op.e.reason),
 	    op.e.scope[0] ? " for " : "", op.e.scope, since, op.e.source,
 	    c->noreply & SMFIP_NR_RCPT ? "cannot refuse (no RCPT reply "
 	    "negotiated), passed" : "refused");
@@ -232,9 +214,7 @@ milter_rep_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *key,
 	    "list since %s: %s", key, since, op.e.reason == SUPPRESS_HARD ?
 	    "it bounced (hard)" : op.e.reason == SUPPRESS_COMPLAINT ?
 	    "its owner complained" : "listed by the operator");
-	milter_reply_clean(text, clean, sizeof(clean));
-	milter_reply(ctx, c, "550", op.e.reason == SUPPRESS_HARD ? "5.1.1" :
-	    "5.7.1", clean,
-	    "suppressed");
+	milter_reply(ctx, m, "550", op.e.reason == SUPPRESS_HARD ? "5.1.1" :
+	    "5.7.1", text, "suppressed");
 	return SMFIS_REJECT;
 }

@@ -4,7 +4,7 @@
  * mail must carry.
  *
  * Owns: milter_shape_rcpt(), milter_shape_header(), milter_shape_eoh(),
- * milter_shape_eom(), milter_shape_added(), milter_shape_end(),
+ * milter_shape_eom(), milter_shape_added(), milter_shape_went(),
  * milter_probation_full().
  *
  * Decisions: the class is decided at end of header (tclass.c) and
@@ -21,12 +21,13 @@
  *		warm-up count every message but hold back only bulk mail:
  *		transactional mail is never delayed by a bulk limit.
  * Tokens a message took are given back if it does not go (refused
- * later, aborted, the connection lost): a refused message is charged to
- * no bucket.  A bulk message without one-click unsubscribe gets
- * BulkCompliance: reject (550 5.7.1 naming what is missing, told at
- * end of message), add (the headers from ListUnsubscribeURL, fed to the
- * signer before it starts, so the DKIM signature covers them), log, or
- * off.  FeedbackID adds a Feedback-ID to any message without one.
+ * later, aborted, the connection lost; milter_msg_end() gives them
+ * back): a refused message is charged to no bucket.  A bulk message
+ * without one-click unsubscribe gets BulkCompliance: reject (550 5.7.1
+ * naming what is missing, told at end of message), add (the headers
+ * from ListUnsubscribeURL, fed to the signer before it starts, so the
+ * DKIM signature covers them), log, or off.  FeedbackID adds a
+ * Feedback-ID to any message without one.
  *
  * Must not: refuse at RCPT when the MTA was told no RCPT replies are
  * coming (then the recipient passes, logged), or hold the bucket table's
@@ -49,49 +50,35 @@
 
 /* Remember a take, to give it back if the message does not go. */
 static void
-milter_shape_keep(struct milter_conn *c, const SHAPE_ITEM *it, size_t n)
+milter_shape_keep(struct milter_msg *m, const SHAPE_ITEM *it, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (c->ntaken == c->takencap) {
-			c->takencap = c->takencap ? c->takencap * 2 : 8;
-			c->taken = mem_realloc(c->taken, c->takencap *
-			    sizeof(*c->taken));
+		if (m->ntaken == m->takencap) {
+			m->takencap = m->takencap ? m->takencap * 2 : 8;
+			m->taken = mem_realloc(m->taken, m->takencap *
+			    sizeof(*m->taken));
 		}
-		c->taken[c->ntaken].name = mem_strdup(it[i].name);
-		c->taken[c->ntaken].rule = *it[i].rule;
-		c->taken[c->ntaken].soft = it[i].soft;
-		c->ntaken++;
+		m->taken[m->ntaken].name = mem_strdup(it[i].name);
+		m->taken[m->ntaken].rule = *it[i].rule;
+		m->taken[m->ntaken].soft = it[i].soft;
+		m->ntaken++;
 	}
 }
 
 /*
- * The message is over: went (its takes stay) or not (they are given
- * back).  Called at end of message and from every reset.
+ * The message goes: what it took stays taken.  Whatever it still holds
+ * when it ends is given back (milter_msg_end()).
  */
 void
-milter_shape_end(struct milter_conn *c, int went, int64_t now_ms)
+milter_shape_went(struct milter_msg *m)
 {
-	SHAPE_ITEM it;
 	size_t i;
 
-	for (i = 0; i < c->ntaken; i++) {
-		if (!went && milter_shape != NULL) {
-			it.name = c->taken[i].name;
-			it.rule = &c->taken[i].rule;
-			it.soft = c->taken[i].soft;
-			shape_give(milter_shape, &it, 1, 1, now_ms);
-		}
-		free(c->taken[i].name);
-	}
-	c->ntaken = 0;
-	for (i = 0; i < c->nadded; i++) {
-		free(c->added[i].name);
-		free(c->added[i].value);
-	}
-	c->nadded = 0;
-	c->shape_refuse[0] = '\0';
+	for (i = 0; i < m->ntaken; i++)
+		free(m->taken[i].name);
+	m->ntaken = 0;
 }
 
 /*
@@ -125,13 +112,13 @@ milter_wait_text(int64_t wait_ms, char *out, size_t outsize)
 
 /* An outbound recipient (canonical key): its domain's buckets. */
 sfsistat
-milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
+milter_shape_rcpt(SMFICTX *ctx, struct milter_msg *m, const char *rcpt,
     int64_t now_ms)
 {
+	const struct milter_conn *c = m->conn;
 	const CONF_SHAPING *sh = conf_shaping(c->conf);
 	const DOMLIMIT *hit[2];
 	char names[2][BUCKET_NAME_MAX + 1], rule[80], wait[64], text[600];
-	char clean[1200];
 	const char *dom = strrchr(rcpt, '@');
 	SHAPE_ITEM it[2];
 	SHAPE_RESULT res;
@@ -142,34 +129,33 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
 	    (n = domlimit_find(sh->domains, dom + 1, hit)) == 0)
 		return SMFIS_CONTINUE;
 	for (i = 0; i < n; i++) {
-		if (domlimit_bucket(hit[i], dom + 1, c->sender, names[i],
+		if (domlimit_bucket(hit[i], dom + 1, m->sender, names[i],
 		    sizeof(names[i])) != 0)
 			return SMFIS_CONTINUE;	/* a name too long: no limit */
 		it[i].name = names[i];
 		it[i].rule = &hit[i]->rule;
 		it[i].soft = (c->noreply & SMFIP_NR_RCPT) != 0;
 	}
-	rc = shape_take(milter_shape, it, n, 1, now_ms, &res);
+	rc = shape_take(milter_shaping(), it, n, 1, now_ms, &res);
 	if (rc == STORE_ERROR) {
-		msg_warn("%s: rate limit of %s: %s: rcpt passed", c->id,
+		msg_warn("%s: rate limit of %s: %s: rcpt passed", m->id,
 		    it[res.which].name, res.err);
 		return SMFIS_CONTINUE;
 	}
 	if (rc == 0) {
-		milter_shape_keep(c, it, n);
+		milter_shape_keep(m, it, n);
 		return SMFIS_CONTINUE;
 	}
 	bucket_rule_format(&hit[res.which]->rule, rule, sizeof(rule));
 	milter_wait_text(res.wait_ms, wait, sizeof(wait));
 	msg_info("%s: sender=%s rcpt=%s: limited by %s (%s%s): temporary "
-	    "failure, %s", c->id, c->sender, rcpt, it[res.which].name, rule,
+	    "failure, %s", m->id, m->sender, rcpt, it[res.which].name, rule,
 	    hit[res.which]->per_sender ? " per sender" : "", wait);
 	snprintf(text, sizeof(text), "repguard: the rate limit for %.200s "
 	    "(%s%s) is reached, %s", strcmp(hit[res.which]->group, "*") ?
 	    hit[res.which]->group : dom + 1, rule, hit[res.which]->per_sender ?
 	    " per sender" : "", wait);
-	milter_reply_clean(text, clean, sizeof(clean));
-	milter_reply(ctx, c, "451", "4.7.1", clean, "domain-limit");
+	milter_reply(ctx, m, "451", "4.7.1", text, "domain-limit");
 	return SMFIS_TEMPFAIL;
 }
 
@@ -178,11 +164,11 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_conn *c, const char *rcpt,
  * refusal is a 451 for this recipient; the client sends it later.
  */
 sfsistat
-milter_shape_report(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
+milter_shape_report(SMFICTX *ctx, struct milter_msg *m, int64_t now_ms)
 {
+	const struct milter_conn *c = m->conn;
 	const CONF_SHAPING *sh = conf_shaping(c->conf);
 	char name[BUCKET_NAME_MAX + 1], rule[80], wait[64], text[400];
-	char clean[800];
 	SHAPE_ITEM it;
 	SHAPE_RESULT res;
 	int rc;
@@ -194,9 +180,9 @@ milter_shape_report(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	it.name = name;
 	it.rule = &sh->report_client;
 	it.soft = 0;
-	rc = shape_take(milter_shape, &it, 1, 1, now_ms, &res);
+	rc = shape_take(milter_shaping(), &it, 1, 1, now_ms, &res);
 	if (rc == STORE_ERROR) {
-		msg_warn("%s: rate limit of %s: %s: report taken", c->id, name,
+		msg_warn("%s: rate limit of %s: %s: report taken", m->id, name,
 		    res.err);
 		return SMFIS_CONTINUE;
 	}
@@ -205,43 +191,46 @@ milter_shape_report(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	bucket_rule_format(&sh->report_client, rule, sizeof(rule));
 	milter_wait_text(res.wait_ms, wait, sizeof(wait));
 	msg_info("%s: report from %s to %s: limited by %s (%s): temporary "
-	    "failure, %s", c->id, c->addr, c->im.rcpt, name, rule, wait);
+	    "failure, %s", m->id, c->addr, m->im.rcpt, name, rule, wait);
 	snprintf(text, sizeof(text), "repguard: too many reports from %.64s "
 	    "(%s), %s", c->addr, rule, wait);
-	milter_reply_clean(text, clean, sizeof(clean));
-	milter_reply(ctx, c, "451", "4.7.1", clean, "report-limit");
+	milter_reply(ctx, m, "451", "4.7.1", text, "report-limit");
 	return SMFIS_TEMPFAIL;
 }
 
 void
-milter_shape_header(struct milter_conn *c, const char *name,
+milter_shape_header(struct milter_msg *m, const char *name,
     const char *value)
 {
-	if (!c->outbound)
+	const struct milter_conn *c = m->conn;
+
+	if (!m->outbound)
 		return;
-	tclass_header(&c->tc, &conf_shaping(c->conf)->tclass, name, value);
-	compliance_header(&c->cm, name, value);
+	tclass_header(&m->tc, &conf_shaping(c->conf)->tclass, name, value);
+	compliance_header(&m->cm, name, value);
 }
 
 /* A header to add at end of message, fed to the signer now. */
 static void
-milter_shape_add(struct milter_conn *c, const char *name, const char *value)
+milter_shape_add(struct milter_msg *m, const char *name, const char *value)
 {
+	const struct milter_conn *c = m->conn;
 	char *v = mem_alloc(strlen(value) + 2);
 
 	snprintf(v, strlen(value) + 2, "%s%s", c->leadspc ? " " : "", value);
-	if (c->sign != NULL && c->sign_rc == SIGNER_OK)
-		c->sign_rc = signer_msg_header(c->sign, name, v, !c->leadspc);
-	c->added[c->nadded].name = mem_strdup(name);
-	c->added[c->nadded].value = v;
-	c->nadded++;
+	if (m->sign != NULL && m->sign_rc == SIGNER_OK)
+		m->sign_rc = signer_msg_header(m->sign, name, v, !c->leadspc);
+	m->added[m->nadded].name = mem_strdup(name);
+	m->added[m->nadded].value = v;
+	m->nadded++;
 }
 
 /* One-click unsubscribe headers from ListUnsubscribeURL. */
 static void
-milter_shape_unsubscribe(struct milter_conn *c, const COMPLIANCE_VARS *v,
+milter_shape_unsubscribe(struct milter_msg *m, const COMPLIANCE_VARS *v,
     int missing)
 {
+	const struct milter_conn *c = m->conn;
 	const CONF_SHAPING *sh = conf_shaping(c->conf);
 	char url[900], hv[1000];
 	int rc;
@@ -250,7 +239,7 @@ milter_shape_unsubscribe(struct milter_conn *c, const COMPLIANCE_VARS *v,
 	    COMPLIANCE_NO_UNSUBSCRIBE)) {
 		msg_info("%s: bulk mail from %s: its List-Unsubscribe has no "
 		    "https URI; not changed (BulkCompliance add only adds "
-		    "what is absent)", c->id, c->sender);
+		    "what is absent)", m->id, m->sender);
 		missing &= ~COMPLIANCE_NO_HTTPS;
 	}
 	if (missing & COMPLIANCE_NO_UNSUBSCRIBE) {
@@ -258,20 +247,20 @@ milter_shape_unsubscribe(struct milter_conn *c, const COMPLIANCE_VARS *v,
 		    sizeof(url));
 		if (rc != 0) {
 			msg_info("%s: bulk mail from %s: List-Unsubscribe not "
-			    "added: %s", c->id, c->sender, rc == -2 ?
+			    "added: %s", m->id, m->sender, rc == -2 ?
 			    "ListUnsubscribeURL names %{rcpt} and the message "
 			    "has more than one recipient" : "URL too long");
 			return;
 		}
 		snprintf(hv, sizeof(hv), "<%s>", url);
-		milter_shape_add(c, "List-Unsubscribe", hv);
+		milter_shape_add(m, "List-Unsubscribe", hv);
 	}
-	if ((missing & COMPLIANCE_NO_ONE_CLICK) && (c->cm.https ||
+	if ((missing & COMPLIANCE_NO_ONE_CLICK) && (m->cm.https ||
 	    (missing & COMPLIANCE_NO_UNSUBSCRIBE)))
-		milter_shape_add(c, "List-Unsubscribe-Post",
+		milter_shape_add(m, "List-Unsubscribe-Post",
 		    "List-Unsubscribe=One-Click");
 	msg_info("%s: bulk mail from %s: added one-click unsubscribe "
-	    "(BulkCompliance add)", c->id, c->sender);
+	    "(BulkCompliance add)", m->id, m->sender);
 }
 
 /*
@@ -279,56 +268,57 @@ milter_shape_unsubscribe(struct milter_conn *c, const COMPLIANCE_VARS *v,
  * the signer is started, so that added headers are signed.
  */
 void
-milter_shape_eoh(struct milter_conn *c)
+milter_shape_eoh(struct milter_msg *m)
 {
+	const struct milter_conn *c = m->conn;
 	const CONF_SHAPING *sh = conf_shaping(c->conf);
 	COMPLIANCE_VARS v;
 	char miss[200], fid[300];
-	const char *at = strrchr(c->sender, '@');
+	const char *at = strrchr(m->sender, '@');
 	int missing;
 
-	if (!c->outbound)
+	if (!m->outbound)
 		return;
-	c->cls = tclass_decide(&c->tc, &sh->tclass, c->sender, c->cls_why,
-	    sizeof(c->cls_why));
+	m->cls = tclass_decide(&m->tc, &sh->tclass, m->sender, m->cls_why,
+	    sizeof(m->cls_why));
 	memset(&v, 0, sizeof(v));
-	v.sender = c->sender;
-	v.domain = at != NULL ? at + 1 : c->sender;
-	v.class_name = tclass_name(c->cls);
-	if (c->rcpts == 1 && c->first_rcpt[0] != '\0')
-		v.rcpt = c->first_rcpt;
-	if (sh->feedback_id != NULL && !c->cm.feedback_id &&
+	v.sender = m->sender;
+	v.domain = at != NULL ? at + 1 : m->sender;
+	v.class_name = tclass_name(m->cls);
+	if (m->rcpts == 1 && m->first_rcpt[0] != '\0')
+		v.rcpt = m->first_rcpt;
+	if (sh->feedback_id != NULL && !m->cm.feedback_id &&
 	    compliance_expand(sh->feedback_id, &v, 0, fid, sizeof(fid)) == 0)
-		milter_shape_add(c, "Feedback-ID", fid);
-	if (c->cls != TCLASS_BULK || sh->compliance == CONF_COMPLIANCE_OFF ||
-	    (missing = compliance_missing(&c->cm)) == 0)
+		milter_shape_add(m, "Feedback-ID", fid);
+	if (m->cls != TCLASS_BULK || sh->compliance == CONF_COMPLIANCE_OFF ||
+	    (missing = compliance_missing(&m->cm)) == 0)
 		return;
 	compliance_missing_text(missing, miss, sizeof(miss));
 	switch (sh->compliance) {
 	case CONF_COMPLIANCE_REJECT:
 		msg_info("%s: bulk mail from %s without %s (BulkCompliance "
-		    "reject)", c->id, c->sender, miss);
-		snprintf(c->shape_refuse, sizeof(c->shape_refuse), "repguard: "
+		    "reject)", m->id, m->sender, miss);
+		snprintf(m->shape_refuse, sizeof(m->shape_refuse), "repguard: "
 		    "bulk mail must carry %s (RFC 8058 one-click "
 		    "unsubscribe)", miss);
 		break;
 	case CONF_COMPLIANCE_ADD:
-		milter_shape_unsubscribe(c, &v, missing);
+		milter_shape_unsubscribe(m, &v, missing);
 		break;
 	default:
 		msg_info("%s: bulk mail from %s without %s (BulkCompliance "
-		    "log)", c->id, c->sender, miss);
+		    "log)", m->id, m->sender, miss);
 	}
 }
 
 /* Add the headers milter_shape_eoh() chose; -1 if the MTA refuses. */
 int
-milter_shape_added(SMFICTX *ctx, struct milter_conn *c)
+milter_shape_added(SMFICTX *ctx, struct milter_msg *m)
 {
 	size_t i;
 
-	for (i = 0; i < c->nadded; i++)
-		if (smfi_addheader(ctx, c->added[i].name, c->added[i].value) !=
+	for (i = 0; i < m->nadded; i++)
+		if (smfi_addheader(ctx, m->added[i].name, m->added[i].value) !=
 		    MI_SUCCESS)
 			return -1;
 	return 0;
@@ -336,9 +326,10 @@ milter_shape_added(SMFICTX *ctx, struct milter_conn *c)
 
 /* The probation bucket's rule: ProbationLimit per RateWindowShort. */
 static int
-milter_probation_rule(const struct milter_conn *c, BUCKET_RULE *r,
+milter_probation_rule(const struct milter_msg *m, BUCKET_RULE *r,
     char *name, size_t namesize)
 {
+	const struct milter_conn *c = m->conn;
 	const REP_RULES *rr = conf_rep_rules(c->conf);
 	long long limit = conf_probation_limit(c->conf);
 
@@ -347,7 +338,7 @@ milter_probation_rule(const struct milter_conn *c, BUCKET_RULE *r,
 	r->tokens = limit;
 	r->burst = limit;
 	r->period_ms = rr->window[0] * 1000;
-	milter_bucket_name(name, namesize, "probation:", c->sender, "");
+	milter_bucket_name(name, namesize, "probation:", m->sender, "");
 	return 1;
 }
 
@@ -357,31 +348,77 @@ milter_probation_rule(const struct milter_conn *c, BUCKET_RULE *r,
  * the data.
  */
 int
-milter_probation_full(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
+milter_probation_full(SMFICTX *ctx, struct milter_msg *m, int64_t now_ms)
 {
-	char name[BUCKET_NAME_MAX + 1], text[400], wait[64], clean[800];
+	const struct milter_conn *c = m->conn;
+	char name[BUCKET_NAME_MAX + 1], text[400], wait[64];
 	BUCKET_RULE r;
 	SHAPE_ITEM it;
 	SHAPE_RESULT res;
 
-	if (!milter_probation_rule(c, &r, name, sizeof(name)))
+	if (!milter_probation_rule(m, &r, name, sizeof(name)))
 		return 0;
 	it.name = name;
 	it.rule = &r;
 	it.soft = 0;
-	if (shape_peek(milter_shape, &it, 1, 1, now_ms, &res) != SHAPE_LIMITED)
+	if (shape_peek(milter_shaping(), &it, 1, 1, now_ms, &res) !=
+	    SHAPE_LIMITED)
 		return 0;
 	milter_wait_text(res.wait_ms, wait, sizeof(wait));
 	msg_info("%s: client=%s sender=%s: on probation, ProbationLimit "
-	    "%lld per %llds reached: temporary failure, %s", c->id, c->addr,
-	    c->sender, (long long)r.tokens, (long long)r.period_ms / 1000,
+	    "%lld per %llds reached: temporary failure, %s", m->id, c->addr,
+	    m->sender, (long long)r.tokens, (long long)r.period_ms / 1000,
 	    wait);
 	snprintf(text, sizeof(text), "sender %.200s is on probation: at most "
-	    "%lld messages per %llds, %s", c->sender,
+	    "%lld messages per %llds, %s", m->sender,
 	    (long long)r.tokens, (long long)r.period_ms / 1000, wait);
-	milter_reply_clean(text, clean, sizeof(clean));
-	milter_reply(ctx, c, "451", "4.7.1", clean, "probation-limit");
+	milter_reply(ctx, m, "451", "4.7.1", text, "probation-limit");
 	return 1;
+}
+
+/*
+ * A bucket of the message's own is empty (hit): 451 4.7.1 naming it.
+ * prob and quota are the rules milter_shape_eom() made for probation and
+ * the warm-up, day the warm-up's day.
+ */
+static sfsistat
+milter_shape_limited(SMFICTX *ctx, struct milter_msg *m,
+    const SHAPE_ITEM *hit, int64_t wait_ms, const BUCKET_RULE *prob,
+    const BUCKET_RULE *quota, int day)
+{
+	const struct milter_conn *c = m->conn;
+	const CONF_SHAPING *sh = conf_shaping(c->conf);
+	char rule[80], wait[64], text[600], what[500];
+
+	milter_wait_text(wait_ms, wait, sizeof(wait));
+	bucket_rule_format(hit->rule, rule, sizeof(rule));
+	if (hit->rule == quota)
+		snprintf(what, sizeof(what), "warm-up day %d: the relay's "
+		    "limit of %lld bulk messages today", day,
+		    (long long)quota->tokens);
+	else if (hit->rule == prob)
+		snprintf(what, sizeof(what), "sender %.200s is on probation: "
+		    "at most %lld messages per %llds", m->sender,
+		    (long long)prob->tokens, (long long)prob->period_ms / 1000);
+	else if (hit->rule == &sh->relay)
+		snprintf(what, sizeof(what), "the relay's limit for bulk mail "
+		    "(%s)", rule);
+	else
+		snprintf(what, sizeof(what), "the %s limit of sender %.200s "
+		    "(%s)", tclass_name(m->cls), m->sender, rule);
+	msg_info("%s: client=%s sender=%s class=%s: limited by %s: %s: "
+	    "temporary failure, %s", m->id, c->addr, m->sender,
+	    tclass_name(m->cls), hit->name, what, wait);
+	if (hit->rule == prob)
+		snprintf(text, sizeof(text), "%s, %s", what, wait);
+	else
+		snprintf(text, sizeof(text), "repguard: %s is reached, %s",
+		    what, wait);
+	milter_reply(ctx, m, "451", "4.7.1", text, hit->rule == quota ?
+	    "warmup" : hit->rule == prob ? "probation-limit" :
+	    hit->rule == &sh->relay ? "relay-limit" :
+	    m->cls == TCLASS_BULK ? "bulk-limit" : "transactional-limit");
+	return SMFIS_TEMPFAIL;
 }
 
 /*
@@ -389,12 +426,12 @@ milter_probation_full(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
  * (given back by milter_shape_end() if it does not go after all).
  */
 sfsistat
-milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
+milter_shape_eom(SMFICTX *ctx, struct milter_msg *m, int64_t now_ms)
 {
+	const struct milter_conn *c = m->conn;
 	const CONF_SHAPING *sh = conf_shaping(c->conf);
-	char names[4][BUCKET_NAME_MAX + 1], rule[80], wait[64], text[600];
-	char what[500], clean[1200];
-	int bulk = c->cls == TCLASS_BULK, day;
+	char names[4][BUCKET_NAME_MAX + 1];
+	int bulk = m->cls == TCLASS_BULK, day = 0;
 	BUCKET_RULE prob, quota;
 	const BUCKET_RULE *own = bulk ? &sh->bulk : &sh->transactional;
 	SHAPE_ITEM it[4];
@@ -403,20 +440,20 @@ milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	size_t n = 0;
 	int rc;
 
-	if (c->shape_refuse[0] != '\0') {
-		milter_reply(ctx, c, "550", "5.7.1", c->shape_refuse,
+	if (m->shape_refuse[0] != '\0') {
+		milter_reply(ctx, m, "550", "5.7.1", m->shape_refuse,
 		    "compliance");
 		return SMFIS_REJECT;
 	}
 	if (own->tokens > 0) {
 		milter_bucket_name(names[n], sizeof(names[n]), "sender:",
-		    c->sender, c->cls == TCLASS_BULK ? ":bulk" :
+		    m->sender, m->cls == TCLASS_BULK ? ":bulk" :
 		    ":transactional");
 		it[n].name = names[n];
 		it[n].rule = own;
 		it[n++].soft = 0;
 	}
-	if (c->probation && milter_probation_rule(c, &prob, names[n],
+	if (m->probation && milter_probation_rule(m, &prob, names[n],
 	    sizeof(names[n]))) {
 		it[n].name = names[n];
 		it[n].rule = &prob;
@@ -443,40 +480,13 @@ milter_shape_eom(SMFICTX *ctx, struct milter_conn *c, int64_t now_ms)
 	}
 	if (n == 0)
 		return SMFIS_CONTINUE;
-	rc = shape_take(milter_shape, it, n, 1, now_ms, &res);
+	rc = shape_take(milter_shaping(), it, n, 1, now_ms, &res);
 	if (rc == STORE_ERROR)
-		return milter_on_error(ctx, c, res.err);
+		return milter_on_error(ctx, m, res.err);
 	if (rc == 0) {
-		milter_shape_keep(c, it, n);
+		milter_shape_keep(m, it, n);
 		return SMFIS_CONTINUE;
 	}
-	milter_wait_text(res.wait_ms, wait, sizeof(wait));
-	bucket_rule_format(it[res.which].rule, rule, sizeof(rule));
-	if (it[res.which].rule == &quota)
-		snprintf(what, sizeof(what), "warm-up day %d: the relay's limit "
-		    "of %lld bulk messages today", day, (long long)quota.tokens);
-	else if (it[res.which].rule == &prob)
-		snprintf(what, sizeof(what), "sender %.200s is on probation: "
-		    "at most %lld messages per %llds", c->sender,
-		    (long long)prob.tokens, (long long)prob.period_ms / 1000);
-	else if (it[res.which].rule == &sh->relay)
-		snprintf(what, sizeof(what), "the relay's limit for bulk mail "
-		    "(%s)", rule);
-	else
-		snprintf(what, sizeof(what), "the %s limit of sender %.200s "
-		    "(%s)", tclass_name(c->cls), c->sender, rule);
-	msg_info("%s: client=%s sender=%s class=%s: limited by %s: %s: "
-	    "temporary failure, %s", c->id, c->addr, c->sender,
-	    tclass_name(c->cls), it[res.which].name, what, wait);
-	if (it[res.which].rule == &prob)
-		snprintf(text, sizeof(text), "%s, %s", what, wait);
-	else
-		snprintf(text, sizeof(text), "repguard: %s is reached, %s",
-		    what, wait);
-	milter_reply_clean(text, clean, sizeof(clean));
-	milter_reply(ctx, c, "451", "4.7.1", clean, it[res.which].rule ==
-	    &quota ? "warmup" : it[res.which].rule == &prob ?
-	    "probation-limit" : it[res.which].rule == &sh->relay ?
-	    "relay-limit" : bulk ? "bulk-limit" : "transactional-limit");
-	return SMFIS_TEMPFAIL;
+	return milter_shape_limited(ctx, m, &it[res.which], res.wait_ms, &prob,
+	    &quota, day);
 }

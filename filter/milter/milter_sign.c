@@ -12,9 +12,9 @@
  * lets use the address (policy/dkim/signauth.c); alignment is judged on what
  * the sender brought, never on a signature added here.
  *
- * Must not: keep state outside the connection's struct milter_conn, or
- * reply to the MTA anywhere but at end of message (end of header is a
- * no-reply stage).
+ * Must not: keep state outside the message's struct milter_msg, call
+ * milter.c, or reply to the MTA anywhere but at end of message (end of
+ * header is a no-reply stage).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,21 +28,24 @@
 
 /* Outbound mail is signed when keys are configured. */
 void
-milter_sign_start(struct milter_conn *c)
+milter_sign_start(struct milter_msg *m)
 {
+	const struct milter_conn *c = m->conn;
 	const SIGNER *sg = conf_signer(c->conf);
 
 	if (signer_keys(sg) == 0)
 		return;
-	c->sign = signer_msg_new(sg, c->from);
+	m->sign = signer_msg_new(sg, m->from);
 }
 
 /* "login alice (client 10.1.2.3)", or "client 10.1.2.3 (no login)". */
 static void
-milter_sign_who(const struct milter_conn *c, char *out, size_t outsize)
+milter_sign_who(const struct milter_msg *m, char *out, size_t outsize)
 {
-	if (c->login[0] != '\0')
-		snprintf(out, outsize, "login %.100s (client %s)", c->login,
+	const struct milter_conn *c = m->conn;
+
+	if (m->login[0] != '\0')
+		snprintf(out, outsize, "login %.100s (client %s)", m->login,
 		    c->addr);
 	else
 		snprintf(out, outsize, "client %s (no login)", c->addr);
@@ -52,50 +55,51 @@ milter_sign_who(const struct milter_conn *c, char *out, size_t outsize)
  * May the sender be signed for the address that chose the keys?  Asked
  * only when a chosen key's d= aligns with that address's domain (such a
  * signature passes DMARC for it); the answer is SIGNER_SIGN_* and, for
- * OnUnauthorizedFrom reject or tempfail, c->unauth.  Mail with the null
+ * OnUnauthorizedFrom reject or tempfail, m->unauth.  Mail with the null
  * sender and no login (Postfix's own bounces come so, from 127.0.0.1) is
  * never refused for it: it goes unsigned.
  */
 static int
-milter_sign_authorize(struct milter_conn *c)
+milter_sign_authorize(struct milter_msg *m)
 {
-	const char *addr = signer_msg_address(c->sign), *dom, *relay, *on;
+	const struct milter_conn *c = m->conn;
+	const char *addr = signer_msg_address(m->sign), *dom, *relay, *on;
 	char who[500];
 	int r, act;
 
 	dom = addr_domain(addr);
 	relay = signer_relay_domain(conf_signer(c->conf));
 	on = conf_str(c->conf, KW_ON_UNAUTHORIZED_FROM);
-	r = signauth_check(conf_signauth(c->conf), addr, c->login, c->addr);
+	r = signauth_check(conf_signauth(c->conf), addr, m->login, c->addr);
 	act = signauth_action(r,
 	    (int)conf_num(c->conf, KW_ON_UNAUTHORIZED_FROM), relay, dom);
 	if (act == SIGNAUTH_SIGN)
 		return SIGNER_SIGN_CHOSEN;
-	milter_sign_who(c, who, sizeof(who));
+	milter_sign_who(m, who, sizeof(who));
 	switch (act) {
 	case SIGNAUTH_SIGN_RELAY:
 		msg_info("%s: %s may not be signed for %s (%s): signed as the "
-		    "relay's domain %s instead (OnUnauthorizedFrom %s)", c->id,
+		    "relay's domain %s instead (OnUnauthorizedFrom %s)", m->id,
 		    who, dom, addr, relay, on);
 		return SIGNER_SIGN_RELAY;
 	case SIGNAUTH_UNSIGNED:
 		msg_info("%s: %s may not be signed for %s (%s): not signed "
-		    "(OnUnauthorizedFrom %s%s)", c->id, who, dom, addr, on,
+		    "(OnUnauthorizedFrom %s%s)", m->id, who, dom, addr, on,
 		    strcmp(on, "accept-unsigned") == 0 ? "" :
 		    ": the relay's domain aligns with it");
 		return SIGNER_SIGN_NONE;
 	default:
-		if (c->from[0] == '\0' && c->login[0] == '\0') {
+		if (m->from[0] == '\0' && m->login[0] == '\0') {
 			/* the MTA's own bounces and notices (null sender, no
 			 * login): a milter must not refuse them */
 			msg_info("%s: %s may not be signed for %s (%s): not "
 			    "signed (null sender without a login: never "
-			    "refused)", c->id, who, dom, addr);
+			    "refused)", m->id, who, dom, addr);
 			return SIGNER_SIGN_NONE;
 		}
-		c->unauth = act;
+		m->unauth = act;
 		msg_info("%s: %s may not be signed for %s (%s): %s "
-		    "(OnUnauthorizedFrom %s)", c->id, who, dom, addr,
+		    "(OnUnauthorizedFrom %s)", m->id, who, dom, addr,
 		    act == SIGNAUTH_TEMPFAIL ? "temporary failure" : "refused",
 		    on);
 		return SIGNER_SIGN_NONE;
@@ -108,65 +112,66 @@ milter_sign_authorize(struct milter_conn *c)
  * message brought are verified (they are what From: alignment rests on).
  */
 void
-milter_sign_eoh(struct milter_conn *c)
+milter_sign_eoh(struct milter_msg *m)
 {
 	int how = SIGNER_SIGN_CHOSEN;
 
-	c->sign_rc = signer_msg_choose(c->sign);
-	switch (c->sign_rc) {
+	m->sign_rc = signer_msg_choose(m->sign);
+	switch (m->sign_rc) {
 	case SIGNER_NOKEY:
-		msg_info("%s: not signed: %s (OnNoKey accept)", c->id,
-		    signer_msg_error(c->sign));
+		msg_info("%s: not signed: %s (OnNoKey accept)", m->id,
+		    signer_msg_error(m->sign));
 		how = SIGNER_SIGN_NONE;
 		break;
 	case SIGNER_NOKEY_TEMPFAIL:
 		msg_info("%s: not signed: %s: temporary failure (OnNoKey "
-		    "tempfail)", c->id, signer_msg_error(c->sign));
-		c->nokey_tempfail = 1;
+		    "tempfail)", m->id, signer_msg_error(m->sign));
+		m->nokey_tempfail = 1;
 		return;
 	default:
-		if (signer_msg_claims(c->sign))
-			how = milter_sign_authorize(c);
+		if (signer_msg_claims(m->sign))
+			how = milter_sign_authorize(m);
 	}
-	c->sign_rc = signer_msg_eoh(c->sign, c->id, how);
+	m->sign_rc = signer_msg_eoh(m->sign, m->id, how);
 }
 
 /* OnUnauthorizedFrom reject or tempfail, told at end of message. */
 sfsistat
-milter_unauthorized(SMFICTX *ctx, struct milter_conn *c)
+milter_unauthorized(SMFICTX *ctx, struct milter_msg *m)
 {
-	const char *dom = addr_domain(signer_msg_address(c->sign));
-	char text[600], clean[700];
+	const struct milter_conn *c = m->conn;
+	const char *dom = addr_domain(signer_msg_address(m->sign));
+	char text[600];
 
-	if (c->login[0] != '\0')
+	if (m->login[0] != '\0')
 		snprintf(text, sizeof(text), "repguard: login %.100s may not "
-		    "send as %.255s", c->login, dom);
+		    "send as %.255s", m->login, dom);
 	else
 		snprintf(text, sizeof(text), "repguard: client %s may not send "
 		    "as %.255s", c->addr, dom);
-	milter_reply_clean(text, clean, sizeof(clean));
-	if (c->unauth == SIGNAUTH_TEMPFAIL) {
-		milter_reply(ctx, c, "451", "4.7.1", clean, "unauthorized-from");
+	if (m->unauth == SIGNAUTH_TEMPFAIL) {
+		milter_reply(ctx, m, "451", "4.7.1", text, "unauthorized-from");
 		return SMFIS_TEMPFAIL;
 	}
-	milter_reply(ctx, c, "550", "5.7.1", clean, "unauthorized-from");
+	milter_reply(ctx, m, "550", "5.7.1", text, "unauthorized-from");
 	return SMFIS_REJECT;
 }
 
 /* Finish the signatures and add them at the top of the header. */
 int
-milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
+milter_sign_finish(SMFICTX *ctx, struct milter_msg *m)
 {
+	const struct milter_conn *c = m->conn;
 	SIGNER_SIG sig;
 	char *v, *p, *q;
 	size_t i;
 
-	if (c->sign_rc == SIGNER_OK)
-		c->sign_rc = signer_msg_eom(c->sign);
-	if (c->sign_rc != SIGNER_OK)
+	if (m->sign_rc == SIGNER_OK)
+		m->sign_rc = signer_msg_eom(m->sign);
+	if (m->sign_rc != SIGNER_OK)
 		return -1;
-	for (i = signer_msg_count(c->sign); i-- > 0; ) {
-		signer_msg_sig(c->sign, i, &sig);
+	for (i = signer_msg_count(m->sign); i-- > 0; ) {
+		signer_msg_sig(m->sign, i, &sig);
 		/* The MTA wants LF line ends in header values; keep the
 		 * leading space if it sends us one. */
 		v = mem_alloc(strlen(sig.value) + 2);
@@ -179,23 +184,23 @@ milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
 		*p = '\0';
 		if (smfi_insheader(ctx, 0, "DKIM-Signature", v) != MI_SUCCESS) {
 			free(v);
-			c->sign_rc = SIGNER_ERROR;
+			m->sign_rc = SIGNER_ERROR;
 			return -1;
 		}
 		free(v);
 	}
-	c->nsigned = signer_msg_count(c->sign);
-	for (i = 0; i < signer_msg_count(c->sign); i++) {
-		signer_msg_sig(c->sign, i, &sig);
-		msg_info("%s: signed d=%s s=%s a=%s", c->id, sig.domain,
+	m->nsigned = signer_msg_count(m->sign);
+	for (i = 0; i < signer_msg_count(m->sign); i++) {
+		signer_msg_sig(m->sign, i, &sig);
+		msg_info("%s: signed d=%s s=%s a=%s", m->id, sig.domain,
 		    sig.selector, sig.algorithm);
 	}
-	if (signer_msg_skipped(c->sign)[0] != '\0')
+	if (signer_msg_skipped(m->sign)[0] != '\0')
 		msg_info("%s: not signed again: already carries a valid "
-		    "signature with %s", c->id, signer_msg_skipped(c->sign));
-	if (signer_msg_resigned(c->sign)[0] != '\0')
+		    "signature with %s", m->id, signer_msg_skipped(m->sign));
+	if (signer_msg_resigned(m->sign)[0] != '\0')
 		msg_info("%s: signed over a signature with %s that does not "
-		    "verify", c->id, signer_msg_resigned(c->sign));
+		    "verify", m->id, signer_msg_resigned(m->sign));
 	return 0;
 }
 
@@ -208,14 +213,14 @@ milter_sign_finish(SMFICTX *ctx, struct milter_conn *c)
  * envelope sender.  1 if aligned; else 0 with the finding in why.
  */
 int
-milter_aligned(const struct milter_conn *c, char *why, size_t whylen)
+milter_aligned(const struct milter_msg *m, char *why, size_t whylen)
 {
 	const char *d[SIGNER_MAX_SIGS], *from, *env;
-	size_t n = c->sign ? signer_msg_brought(c->sign, d, SIGNER_MAX_SIGS) :
+	size_t n = m->sign ? signer_msg_brought(m->sign, d, SIGNER_MAX_SIGS) :
 	    0;
 
-	from = c->hfrom[0] ? addr_domain(c->hfrom) : "";
-	env = c->from[0] ? addr_domain(c->from) : "";
+	from = m->hfrom[0] ? addr_domain(m->hfrom) : "";
+	env = m->from[0] ? addr_domain(m->from) : "";
 	if (align_check(from, env, d, n))
 		return 1;
 	if (from[0] == '\0')

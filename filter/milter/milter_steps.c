@@ -8,8 +8,8 @@
  * Owns: milter_envelope(), milter_login_may(), milter_check_domain(),
  * milter_rewrite(), milter_report().
  *
- * Must not: keep state outside the connection's struct milter_conn, or
- * hold a store transaction across calls.
+ * Must not: keep state outside the message's struct milter_msg, call
+ * milter.c, or hold a store transaction across calls.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,25 +29,26 @@
  * keep (Postfix honours only RET and ENVID when the sender is changed).
  */
 void
-milter_envelope(struct milter_conn *c, const char *from, char **args)
+milter_envelope(struct milter_msg *m, const char *from, char **args)
 {
+	const struct milter_conn *c = m->conn;
 	size_t n, len;
 
-	if (addr_canon(from, strlen(from), c->from, sizeof(c->from), &n) !=
+	if (addr_canon(from, strlen(from), m->from, sizeof(m->from), &n) !=
 	    NULL)
-		c->from[0] = '\0';
-	c->esmtp[0] = '\0';
+		m->from[0] = '\0';
+	m->esmtp[0] = '\0';
 	for (; args != NULL && *args != NULL; args++) {
 		if (strncasecmp(*args, "RET=", 4) != 0 &&
 		    strncasecmp(*args, "ENVID=", 6) != 0)
 			continue;
-		len = strlen(c->esmtp);
-		if (len + strlen(*args) + 2 > sizeof(c->esmtp))
+		len = strlen(m->esmtp);
+		if (len + strlen(*args) + 2 > sizeof(m->esmtp))
 			continue;
-		snprintf(c->esmtp + len, sizeof(c->esmtp) - len, "%s%s",
+		snprintf(m->esmtp + len, sizeof(m->esmtp) - len, "%s%s",
 		    len ? " " : "", *args);
 	}
-	c->rewrite = retpath_applies(conf_retpath(c->conf), c->from);
+	m->rewrite = retpath_applies(conf_retpath(c->conf), m->from);
 }
 
 /*
@@ -56,33 +57,34 @@ milter_envelope(struct milter_conn *c, const char *from, char **args)
  * AAAA record).  DNS that does not answer gets OnDNSError.
  */
 sfsistat
-milter_check_domain(SMFICTX *ctx, struct milter_conn *c)
+milter_check_domain(SMFICTX *ctx, struct milter_msg *m)
 {
-	const char *dom = addr_domain(c->from);
+	const struct milter_conn *c = m->conn;
+	const char *dom = addr_domain(m->from);
 	char why[256], text[400];
 
 	switch (rpdns_check(conf_rpdns(c->conf), dom, clock_now(), why,
 	    sizeof(why))) {
 	case RPDNS_FAIL:
 		msg_info("%s: refused: return-path %s cannot receive bounces: "
-		    "%s", c->id, c->from, why);
+		    "%s", m->id, m->from, why);
 		snprintf(text, sizeof(text), "repguard: the sender's domain "
 		    "cannot receive bounces: %s", why);
-		milter_reply(ctx, c, "550", "5.1.8", text, "sender-domain");
+		milter_reply(ctx, m, "550", "5.1.8", text, "sender-domain");
 		return SMFIS_REJECT;
 	case RPDNS_ERROR:
 		if (conf_num(c->conf, KW_ON_DNS_ERROR) == CONF_ON_ERROR_ACCEPT) {
-			msg_info("%s: %s (OnDNSError accept)", c->id, why);
+			msg_info("%s: %s (OnDNSError accept)", m->id, why);
 			break;
 		}
 		msg_info("%s: %s: temporary failure (OnDNSError tempfail)",
-		    c->id, why);
+		    m->id, why);
 		snprintf(text, sizeof(text), "repguard: %s, try again later",
 		    why);
-		milter_reply(ctx, c, "451", "4.4.3", text, "dns-error");
+		milter_reply(ctx, m, "451", "4.4.3", text, "dns-error");
 		return SMFIS_TEMPFAIL;
 	}
-	milter_sign_start(c);
+	milter_sign_start(m);
 	return SMFIS_CONTINUE;
 }
 
@@ -91,18 +93,19 @@ milter_check_domain(SMFICTX *ctx, struct milter_conn *c)
  * every login may use every sender; the null sender is never checked.
  */
 int
-milter_login_may(const struct milter_conn *c, const char *login,
+milter_login_may(const struct milter_msg *m, const char *login,
     const char *from)
 {
-	const LOGINMAP *m = conf_loginmap(c->conf);
+	const struct milter_conn *c = m->conn;
+	const LOGINMAP *map = conf_loginmap(c->conf);
 	char key[ADDR_KEY_MAX];
 	size_t n;
 
-	if (m == NULL)
+	if (map == NULL)
 		return 1;
 	if (addr_canon(from, strlen(from), key, sizeof(key), &n) != NULL)
 		return 0;
-	return key[0] == '\0' || loginmap_allows(m, key, login);
+	return key[0] == '\0' || loginmap_allows(map, key, login);
 }
 
 /*
@@ -111,9 +114,10 @@ milter_login_may(const struct milter_conn *c, const char *login,
  * counters).  0, or -1 with the reason in why.
  */
 int
-milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
+milter_rewrite(SMFICTX *ctx, struct milter_msg *m, int64_t now, char *why,
     size_t whylen)
 {
+	const struct milter_conn *c = m->conn;
 	const RETPATH *rp = conf_retpath(c->conf);
 	unsigned char key[RPRECORD_KEY_LEN], *val;
 	char addr[ADDR_KEY_MAX], bracketed[ADDR_KEY_MAX + 2];
@@ -129,29 +133,30 @@ milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
 		snprintf(why, whylen, "return-path: %s", err);
 		return -1;
 	}
-	c->rp.created = now;
-	c->rp.expires = now + retpath_expiry(rp);
-	snprintf(c->rp.sender, sizeof(c->rp.sender), "%s", c->sender);
-	snprintf(c->rp.from, sizeof(c->rp.from), "%s", c->from);
-	snprintf(c->rp.qid, sizeof(c->rp.qid), "%s", c->id);
+	m->rp.created = now;
+	m->rp.expires = now + retpath_expiry(rp);
+	snprintf(m->rp.sender, sizeof(m->rp.sender), "%s", m->sender);
+	snprintf(m->rp.from, sizeof(m->rp.from), "%s", m->from);
+	snprintf(m->rp.qid, sizeof(m->rp.qid), "%s", m->id);
 	val = mem_alloc(RPRECORD_VALUE_MAX);
-	n = rprecord_encode(id, &c->rp, key, val, RPRECORD_VALUE_MAX);
+	n = rprecord_encode(id, &m->rp, key, val, RPRECORD_VALUE_MAX);
 	if (n == 0) {
 		free(val);
 		snprintf(why, whylen, "return-path: record does not fit");
 		return -1;
 	}
 	snprintf(bracketed, sizeof(bracketed), "<%s>", addr);
-	if (smfi_chgfrom(ctx, bracketed, c->esmtp[0] ? c->esmtp : NULL) !=
+	if (smfi_chgfrom(ctx, bracketed, m->esmtp[0] ? m->esmtp : NULL) !=
 	    MI_SUCCESS) {
 		free(val);
 		snprintf(why, whylen, "return-path: the MTA refused to change "
 		    "the envelope sender");
 		return -1;
 	}
-	tally_put(milter_tally, STORE_DB_RETURNPATH, key, sizeof(key), val, n);
+	tally_put(milter_tally(), STORE_DB_RETURNPATH, key, sizeof(key), val,
+	    n);
 	free(val);
-	msg_info("%s: return-path %s -> %s", c->id, c->from, addr);
+	msg_info("%s: return-path %s -> %s", m->id, m->from, addr);
 	return 0;
 }
 
@@ -162,45 +167,46 @@ milter_rewrite(SMFICTX *ctx, struct milter_conn *c, int64_t now, char *why,
  * same message, if any, still get it.
  */
 sfsistat
-milter_report(SMFICTX *ctx, struct milter_conn *c)
+milter_report(SMFICTX *ctx, struct milter_msg *m)
 {
+	const struct milter_conn *c = m->conn;
 	INTAKE_RESULT res;
 	char addr[ADDR_KEY_MAX + 2];
 
-	if (!c->im.active) {		/* only bad tokens, no RCPT replies */
-		msg_info("%s: report with a bad token dropped", c->id);
-		return c->other_rcpts ? SMFIS_CONTINUE : SMFIS_DISCARD;
+	if (!m->im.active) {		/* only bad tokens, no RCPT replies */
+		msg_info("%s: report with a bad token dropped", m->id);
+		return m->other_rcpts ? SMFIS_CONTINUE : SMFIS_DISCARD;
 	}
 	/*
 	 * Our own MTA can bounce a message within milliseconds of its end of
 	 * message, before the batch that holds its record is written: write
 	 * what is queued first (reports are rare; this is one commit).
 	 */
-	(void)tally_flush(milter_tally);
-	intake_eom(&c->im, milter_store, c->conf, c->id, clock_now(),
+	(void)tally_flush(milter_tally());
+	intake_eom(&m->im, milter_store(), c->conf, m->id, clock_now(),
 	    &res);
 	msg_info("%s", res.log);
 	if (res.foreign[0] != '\0')
 		msg_warn("%s", res.foreign);
 	if (res.change[0] != '\0')
-		msg_info("%s: %s", c->id, res.change);
+		msg_info("%s: %s", m->id, res.change);
 	if (res.failed)
-		return milter_on_error(ctx, c, "bounce events could not be "
+		return milter_on_error(ctx, m, "bounce events could not be "
 		    "recorded");
-	snprintf(addr, sizeof(addr), "<%s>", c->im.rcpt);
+	snprintf(addr, sizeof(addr), "<%s>", m->im.rcpt);
 	if (res.forward[0] != '\0') {
 		char to[ADDR_KEY_MAX + 2];
 
 		snprintf(to, sizeof(to), "<%s>", res.forward);
 		if (smfi_addrcpt(ctx, to) != MI_SUCCESS ||
 		    smfi_delrcpt(ctx, addr) != MI_SUCCESS)
-			return milter_on_error(ctx, c, "the MTA refused to "
+			return milter_on_error(ctx, m, "the MTA refused to "
 			    "forward the report");
-		msg_info("%s: report forwarded to %s", c->id, res.forward);
+		msg_info("%s: report forwarded to %s", m->id, res.forward);
 		return SMFIS_CONTINUE;
 	}
-	if (c->other_rcpts == 0)
+	if (m->other_rcpts == 0)
 		return SMFIS_DISCARD;
 	return smfi_delrcpt(ctx, addr) == MI_SUCCESS ? SMFIS_CONTINUE :
-	    milter_on_error(ctx, c, "the MTA refused to drop the report");
+	    milter_on_error(ctx, m, "the MTA refused to drop the report");
 }

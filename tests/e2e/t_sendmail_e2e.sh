@@ -10,7 +10,10 @@
 #   (b) a paused sender gets 451 4.7.1 at the SMTP client, with the reason;
 #       nothing of it reaches the sink;
 #   (c) repguard down: Sendmail answers with a temporary failure (F=T), so
-#       the client keeps the mail.
+#       the client keeps the mail;
+#   (d) a reply whose text carries a '%' (the From: address of an OnNoKey
+#       tempfail): the client sees the address as it was written (run
+#       before (c), while repguard is up).
 # The same assertions as the Postfix end-to-end tests.  Skipped without
 # SENDMAIL_ROOT (contrib/test.sh sets it), root, smtp-sink or swaks.
 
@@ -49,7 +52,8 @@ rp_key "$T_TMP/rp.key"
 rg_conf "$CONF" Socket "unix:$SOCK" UMask 000 DatabasePath "$T_TMP/db" \
 	InternalHosts 127.0.0.0/8 CommitInterval 10 Syslog no \
 	Domain example.com Selector sel KeyFile "$T_TMP/rsa.pem" \
-	ReturnPathDomain bounce.example.com ReturnPathKeyFile "$T_TMP/rp.key"
+	ReturnPathDomain bounce.example.com ReturnPathKeyFile "$T_TMP/rp.key" \
+	OnNoKey tempfail
 
 # sendmail.cf: a private daemon on SM_PORT relaying everything to the sink;
 # the milter definition and macros are contrib/sendmail.mc's, with the
@@ -151,6 +155,25 @@ t_like "$(pf_reply MAIL)" '^451 4\.7\.1 sender bob@example\.com is paused until 
 	"(b) 451 4.7.1 at the SMTP client, with the reason"
 sleep 3
 t_is "$(sink_grep '^X-Test-Id: s2$' | wc -l)" 0 "(b) nothing of it reached the sink"
+
+# --- (d) a '%' in a reply's text ----------------------------------------------------------
+# smfi_setreply(3) reads the text as a format: a lone '%' must reach
+# Sendmail as '%%'; Sendmail turns a text with a lone '%' into its own
+# "554 5.7.1 Command rejected": a temporary failure becomes a rejection.
+for f in 'a%b@other.example' 'x%s%n@other.example'; do
+	n=$((${n:-3} + 1))
+	printf 'From: <%s>\nTo: <friend@example.net>\nSubject: reply s%s\nX-Test-Id: s%s\n\nhello\n' \
+		"$f" "$n" "$n" >"$T_TMP/msg.s$n"
+	PF_TRANSCRIPT=$T_TMP/swaks.s$n.log
+	swaks --server 127.0.0.1 --port "$SM_PORT" --helo client.repguard.test --timeout 15 \
+		--from carol@example.com --to friend@example.net --data "@$T_TMP/msg.s$n" \
+		>"$PF_TRANSCRIPT" 2>&1
+	rc=$?
+	printf '# the client saw: %s\n' "$(pf_reply)"
+	t_is "$rc:$(pf_reply)" "26:451 4.7.5 repguard: no DKIM key for $f" \
+		"(d) From: <$f>, no key (OnNoKey tempfail): the client sees the address as written"
+done
+t_is "$(grep -cE 'smfi_setreply|panic|runtime error' "$RGLOG")" 0 "(d) repguard logged no failed reply"
 
 # --- (c) repguard down ---------------------------------------------------------------------------
 rg_stop TERM
