@@ -73,7 +73,8 @@ milter_check_domain(SMFICTX *ctx, struct milter_msg *m)
 		milter_reply(ctx, m, "550", "5.1.8", text, "sender-domain");
 		return SMFIS_REJECT;
 	case RPDNS_ERROR:
-		if (conf_num(c->conf, KW_ON_DNS_ERROR) == CONF_ON_ERROR_ACCEPT) {
+		if (conf_num(c->conf, KW_ON_DNS_ERROR) ==
+		    CONF_ON_ERROR_ACCEPT) {
 			msg_info("%s: %s (OnDNSError accept)", m->id, why);
 			break;
 		}
