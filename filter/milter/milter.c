@@ -199,8 +199,8 @@ milter_envfrom_do(SMFICTX *ctx, struct milter_msg *m, char **argv)
 
 		snprintf(text, sizeof(text), "repguard: sender address %.300s "
 		    "is not one login %.100s may use", from, auth);
-		msg_info("%s: refused: login %s may not send as %s "
-		    "(SenderLoginMap)", m->id, auth, from);
+		MILTER_INFO(m, "refused: login %s may not send as %s "
+		    "(SenderLoginMap)", auth, from);
 		milter_reply(ctx, m, "553", "5.7.1", text, "login-map");
 		return SMFIS_REJECT;
 	}
@@ -254,7 +254,7 @@ milter_rcpt_report(SMFICTX *ctx, struct milter_msg *m, const char *rcpt,
 	char text[400];
 
 	milter_queue_id(ctx, m);
-	msg_info("%s: %s report to %s: %s", m->id, again ? "deferred" :
+	MILTER_INFO(m, "%s report to %s: %s", again ? "deferred" :
 	    "refused", again ? rcpt : m->im.rcpt, why);
 	if (m->conn->noreply & SMFIP_NR_RCPT) {
 		m->drop = 1;		/* no reply possible here */
@@ -442,7 +442,7 @@ milter_eom_do(SMFICTX *ctx, struct milter_msg *m)
 	}
 	if (conf_num(c->conf, KW_FROM_ALIGNMENT) != CONF_ALIGN_OFF &&
 	    !milter_aligned(m, why, sizeof(why))) {
-		msg_info("%s: %s (FromAlignment %s)", m->id, why,
+		MILTER_INFO(m, "%s (FromAlignment %s)", why,
 		    conf_str(c->conf, KW_FROM_ALIGNMENT));
 		if (conf_num(c->conf, KW_FROM_ALIGNMENT) == CONF_ALIGN_REJECT) {
 			milter_reply(ctx, m, "550", "5.7.1", "repguard: the "
@@ -463,7 +463,7 @@ milter_eom_do(SMFICTX *ctx, struct milter_msg *m)
 		if (smfi_quarantine(ctx, m->quarantine) != MI_SUCCESS)
 			return milter_on_error(ctx, m, "the MTA refused to "
 			    "hold the message of a paused sender");
-		msg_info("%s: held in the MTA's hold queue: %s", m->id,
+		MILTER_INFO(m, "held in the MTA's hold queue: %s",
 		    m->quarantine);
 		return SMFIS_CONTINUE;
 	}
@@ -473,8 +473,8 @@ milter_eom_do(SMFICTX *ctx, struct milter_msg *m)
 	counts.n[SENDER_BULK] = m->cls == TCLASS_BULK;
 	tally_count(milter_tally(), m->sender, &counts, clock_now());
 	milter_shape_went(m);	/* it goes: its tokens stay taken */
-	msg_info("%s: outbound client=%s sender=%s rcpts=%lu size=%lu "
-	    "class=%s (%s)", m->id, c->addr, m->sender, m->rcpts, m->size,
+	MILTER_INFO(m, "outbound client=%s sender=%s rcpts=%lu size=%lu "
+	    "class=%s (%s)", c->addr, m->sender, m->rcpts, m->size,
 	    tclass_name(m->cls), m->cls_why);
 	return SMFIS_CONTINUE;
 }

@@ -224,7 +224,7 @@ milter_reply(SMFICTX *ctx, struct milter_msg *m, const char *code,
 	milter_reply_clean(text, safe, sizeof(safe));
 	if (smfi_setreply(ctx, (char *)code, (char *)xcode, safe) !=
 	    MI_SUCCESS) {
-		msg_warn("%s: smfi_setreply failed", m->id);
+		MILTER_WARN(m, "smfi_setreply failed");
 		return MI_FAILURE;
 	}
 	return MI_SUCCESS;
@@ -237,10 +237,10 @@ milter_on_error(SMFICTX *ctx, struct milter_msg *m, const char *why)
 	snprintf(m->reply.detail, sizeof(m->reply.detail), "%s", why);
 	if (conf_on_error(m->conn->conf) == CONF_ON_ERROR_ACCEPT) {
 		m->reply.why = "error";
-		msg_warn("%s: %s: accepting (OnError accept)", m->id, why);
+		MILTER_WARN(m, "%s: accepting (OnError accept)", why);
 		return SMFIS_ACCEPT;
 	}
-	msg_warn("%s: %s: temporary failure (OnError tempfail)", m->id, why);
+	MILTER_WARN(m, "%s: temporary failure (OnError tempfail)", why);
 	milter_reply(ctx, m, "451", "4.3.0",
 	    "repguard: temporary failure, try again later", "error");
 	return SMFIS_TEMPFAIL;

@@ -106,6 +106,17 @@ struct milter_msg {
 	int64_t		 t0_us;		/* MAIL FROM, monotonic */
 };
 
+/*
+ * A log line about a message carries its id first, the MTA's queue id or,
+ * before the MTA gives one, the connection's "cN" (so lines about one
+ * message grep together):
+ *	MILTER_INFO(m, "refused: %s", why);	"QID: refused: ..."
+ */
+#define MILTER_INFO(m, ...)	milter_log_line(msg_info, (m), __VA_ARGS__)
+#define MILTER_WARN(m, ...)	milter_log_line(msg_warn, (m), __VA_ARGS__)
+#define milter_log_line(fn, m, fmt, ...) \
+	fn("%s: " fmt, (m)->id, ##__VA_ARGS__)	/* GNU C: no arguments */
+
 /* milter_conn.c: the connection, the daemon's state, the replies */
 void		milter_conn_init(STORE *, TALLY *, SHAPE *);
 STORE		*milter_store(void);

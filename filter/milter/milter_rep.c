@@ -63,8 +63,8 @@ milter_paused(SMFICTX *ctx, struct milter_msg *m, const SENDER_STATE *s)
 	snprintf(text, sizeof(text), "sender %.200s is paused until %s "
 	    "(since %s): %.220s", m->sender, until, since,
 	    s->reason[0] ? s->reason : "paused");
-	msg_info("%s: client=%s sender=%s: paused until %s (%s, by %s): %s",
-	    m->id, c->addr, m->sender, until, s->reason,
+	MILTER_INFO(m, "client=%s sender=%s: paused until %s (%s, by %s): %s",
+	    c->addr, m->sender, until, s->reason,
 	    s->by[0] ? s->by : "unknown", action == CONF_PAUSE_REJECT ?
 	    "rejected" : action == CONF_PAUSE_QUARANTINE ? "to be held" :
 	    "temporary failure");
@@ -140,7 +140,7 @@ milter_rep_gate(SMFICTX *ctx, struct milter_msg *m, int64_t now)
 		    sizeof(err)) != 0))
 			return milter_on_error(ctx, m, err);
 		if (op.changed > 0)
-			msg_info("%s: sender %s: %s -> %s: %s", m->id,
+			MILTER_INFO(m, "sender %s: %s -> %s: %s",
 			    m->sender, sender_state_name(op.ch.from),
 			    sender_state_name(op.ch.to), op.ch.why);
 	}
@@ -193,8 +193,8 @@ milter_rep_rcpt(SMFICTX *ctx, struct milter_msg *m, const char *key,
 	    sizeof(err)) != 0) {
 		if (conf_on_error(c->conf) == CONF_ON_ERROR_ACCEPT) {
 			/* this recipient passes; the message goes on */
-			msg_warn("%s: suppression list: %s: rcpt %s passed "
-			    "(OnError accept)", m->id, err, key);
+			MILTER_WARN(m, "suppression list: %s: rcpt %s passed "
+			    "(OnError accept)", err, key);
 			return SMFIS_CONTINUE;
 		}
 		return milter_on_error(ctx, m, err);	/* 451, this rcpt */
@@ -202,8 +202,8 @@ milter_rep_rcpt(SMFICTX *ctx, struct milter_msg *m, const char *key,
 	if (op.rc != 0)
 		return SMFIS_CONTINUE;
 	milter_rep_time(op.e.time, since, sizeof(since));
-	msg_info("%s: sender=%s rcpt=%s: suppressed (%s%s%s, since %s, %s): "
-	    "%s", m->id, m->sender, key, suppress_reason_name(op.e.reason),
+	MILTER_INFO(m, "sender=%s rcpt=%s: suppressed (%s%s%s, since %s, %s): "
+	    "%s", m->sender, key, suppress_reason_name(op.e.reason),
 	    op.e.scope[0] ? " for " : "", op.e.scope, since, op.e.source,
 	    c->noreply & SMFIP_NR_RCPT ? "cannot refuse (no RCPT reply "
 	    "negotiated), passed" : "refused");

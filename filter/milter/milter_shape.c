@@ -138,7 +138,7 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_msg *m, const char *rcpt,
 	}
 	rc = shape_take(milter_shaping(), it, n, 1, now_ms, &res);
 	if (rc == STORE_ERROR) {
-		msg_warn("%s: rate limit of %s: %s: rcpt passed", m->id,
+		MILTER_WARN(m, "rate limit of %s: %s: rcpt passed",
 		    it[res.which].name, res.err);
 		return SMFIS_CONTINUE;
 	}
@@ -148,8 +148,8 @@ milter_shape_rcpt(SMFICTX *ctx, struct milter_msg *m, const char *rcpt,
 	}
 	bucket_rule_format(&hit[res.which]->rule, rule, sizeof(rule));
 	milter_wait_text(res.wait_ms, wait, sizeof(wait));
-	msg_info("%s: sender=%s rcpt=%s: limited by %s (%s%s): temporary "
-	    "failure, %s", m->id, m->sender, rcpt, it[res.which].name, rule,
+	MILTER_INFO(m, "sender=%s rcpt=%s: limited by %s (%s%s): temporary "
+	    "failure, %s", m->sender, rcpt, it[res.which].name, rule,
 	    hit[res.which]->per_sender ? " per sender" : "", wait);
 	snprintf(text, sizeof(text), "repguard: the rate limit for %.200s "
 	    "(%s%s) is reached, %s", strcmp(hit[res.which]->group, "*") ?
@@ -182,7 +182,7 @@ milter_shape_report(SMFICTX *ctx, struct milter_msg *m, int64_t now_ms)
 	it.soft = 0;
 	rc = shape_take(milter_shaping(), &it, 1, 1, now_ms, &res);
 	if (rc == STORE_ERROR) {
-		msg_warn("%s: rate limit of %s: %s: report taken", m->id, name,
+		MILTER_WARN(m, "rate limit of %s: %s: report taken", name,
 		    res.err);
 		return SMFIS_CONTINUE;
 	}
@@ -190,8 +190,8 @@ milter_shape_report(SMFICTX *ctx, struct milter_msg *m, int64_t now_ms)
 		return SMFIS_CONTINUE;
 	bucket_rule_format(&sh->report_client, rule, sizeof(rule));
 	milter_wait_text(res.wait_ms, wait, sizeof(wait));
-	msg_info("%s: report from %s to %s: limited by %s (%s): temporary "
-	    "failure, %s", m->id, c->addr, m->im.rcpt, name, rule, wait);
+	MILTER_INFO(m, "report from %s to %s: limited by %s (%s): temporary "
+	    "failure, %s", c->addr, m->im.rcpt, name, rule, wait);
 	snprintf(text, sizeof(text), "repguard: too many reports from %.64s "
 	    "(%s), %s", c->addr, rule, wait);
 	milter_reply(ctx, m, "451", "4.7.1", text, "report-limit");
@@ -237,17 +237,17 @@ milter_shape_unsubscribe(struct milter_msg *m, const COMPLIANCE_VARS *v,
 
 	if ((missing & COMPLIANCE_NO_HTTPS) && !(missing &
 	    COMPLIANCE_NO_UNSUBSCRIBE)) {
-		msg_info("%s: bulk mail from %s: its List-Unsubscribe has no "
+		MILTER_INFO(m, "bulk mail from %s: its List-Unsubscribe has no "
 		    "https URI; not changed (BulkCompliance add only adds "
-		    "what is absent)", m->id, m->sender);
+		    "what is absent)", m->sender);
 		missing &= ~COMPLIANCE_NO_HTTPS;
 	}
 	if (missing & COMPLIANCE_NO_UNSUBSCRIBE) {
 		rc = compliance_expand(sh->unsubscribe_url, v, 1, url,
 		    sizeof(url));
 		if (rc != 0) {
-			msg_info("%s: bulk mail from %s: List-Unsubscribe not "
-			    "added: %s", m->id, m->sender, rc == -2 ?
+			MILTER_INFO(m, "bulk mail from %s: List-Unsubscribe "
+			    "not added: %s", m->sender, rc == -2 ?
 			    "ListUnsubscribeURL names %{rcpt} and the message "
 			    "has more than one recipient" : "URL too long");
 			return;
@@ -259,8 +259,8 @@ milter_shape_unsubscribe(struct milter_msg *m, const COMPLIANCE_VARS *v,
 	    (missing & COMPLIANCE_NO_UNSUBSCRIBE)))
 		milter_shape_add(m, "List-Unsubscribe-Post",
 		    "List-Unsubscribe=One-Click");
-	msg_info("%s: bulk mail from %s: added one-click unsubscribe "
-	    "(BulkCompliance add)", m->id, m->sender);
+	MILTER_INFO(m, "bulk mail from %s: added one-click unsubscribe "
+	    "(BulkCompliance add)", m->sender);
 }
 
 /*
@@ -296,8 +296,8 @@ milter_shape_eoh(struct milter_msg *m)
 	compliance_missing_text(missing, miss, sizeof(miss));
 	switch (sh->compliance) {
 	case CONF_COMPLIANCE_REJECT:
-		msg_info("%s: bulk mail from %s without %s (BulkCompliance "
-		    "reject)", m->id, m->sender, miss);
+		MILTER_INFO(m, "bulk mail from %s without %s (BulkCompliance "
+		    "reject)", m->sender, miss);
 		snprintf(m->shape_refuse, sizeof(m->shape_refuse), "repguard: "
 		    "bulk mail must carry %s (RFC 8058 one-click "
 		    "unsubscribe)", miss);
@@ -306,8 +306,8 @@ milter_shape_eoh(struct milter_msg *m)
 		milter_shape_unsubscribe(m, &v, missing);
 		break;
 	default:
-		msg_info("%s: bulk mail from %s without %s (BulkCompliance "
-		    "log)", m->id, m->sender, miss);
+		MILTER_INFO(m, "bulk mail from %s without %s (BulkCompliance "
+		    "log)", m->sender, miss);
 	}
 }
 
@@ -365,8 +365,8 @@ milter_probation_full(SMFICTX *ctx, struct milter_msg *m, int64_t now_ms)
 	    SHAPE_LIMITED)
 		return 0;
 	milter_wait_text(res.wait_ms, wait, sizeof(wait));
-	msg_info("%s: client=%s sender=%s: on probation, ProbationLimit "
-	    "%lld per %llds reached: temporary failure, %s", m->id, c->addr,
+	MILTER_INFO(m, "client=%s sender=%s: on probation, ProbationLimit "
+	    "%lld per %llds reached: temporary failure, %s", c->addr,
 	    m->sender, (long long)r.tokens, (long long)r.period_ms / 1000,
 	    wait);
 	snprintf(text, sizeof(text), "sender %.200s is on probation: at most "
@@ -406,8 +406,8 @@ milter_shape_limited(SMFICTX *ctx, struct milter_msg *m,
 	else
 		snprintf(what, sizeof(what), "the %s limit of sender %.200s "
 		    "(%s)", tclass_name(m->cls), m->sender, rule);
-	msg_info("%s: client=%s sender=%s class=%s: limited by %s: %s: "
-	    "temporary failure, %s", m->id, c->addr, m->sender,
+	MILTER_INFO(m, "client=%s sender=%s class=%s: limited by %s: %s: "
+	    "temporary failure, %s", c->addr, m->sender,
 	    tclass_name(m->cls), hit->name, what, wait);
 	if (hit->rule == prob)
 		snprintf(text, sizeof(text), "%s, %s", what, wait);

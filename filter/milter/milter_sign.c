@@ -78,13 +78,13 @@ milter_sign_authorize(struct milter_msg *m)
 	milter_sign_who(m, who, sizeof(who));
 	switch (act) {
 	case SIGNAUTH_SIGN_RELAY:
-		msg_info("%s: %s may not be signed for %s (%s): signed as the "
-		    "relay's domain %s instead (OnUnauthorizedFrom %s)", m->id,
+		MILTER_INFO(m, "%s may not be signed for %s (%s): signed as "
+		    "the relay's domain %s instead (OnUnauthorizedFrom %s)",
 		    who, dom, addr, relay, on);
 		return SIGNER_SIGN_RELAY;
 	case SIGNAUTH_UNSIGNED:
-		msg_info("%s: %s may not be signed for %s (%s): not signed "
-		    "(OnUnauthorizedFrom %s%s)", m->id, who, dom, addr, on,
+		MILTER_INFO(m, "%s may not be signed for %s (%s): not signed "
+		    "(OnUnauthorizedFrom %s%s)", who, dom, addr, on,
 		    strcmp(on, "accept-unsigned") == 0 ? "" :
 		    ": the relay's domain aligns with it");
 		return SIGNER_SIGN_NONE;
@@ -92,14 +92,14 @@ milter_sign_authorize(struct milter_msg *m)
 		if (m->from[0] == '\0' && m->login[0] == '\0') {
 			/* the MTA's own bounces and notices (null sender, no
 			 * login): a milter must not refuse them */
-			msg_info("%s: %s may not be signed for %s (%s): not "
+			MILTER_INFO(m, "%s may not be signed for %s (%s): not "
 			    "signed (null sender without a login: never "
-			    "refused)", m->id, who, dom, addr);
+			    "refused)", who, dom, addr);
 			return SIGNER_SIGN_NONE;
 		}
 		m->unauth = act;
-		msg_info("%s: %s may not be signed for %s (%s): %s "
-		    "(OnUnauthorizedFrom %s)", m->id, who, dom, addr,
+		MILTER_INFO(m, "%s may not be signed for %s (%s): %s "
+		    "(OnUnauthorizedFrom %s)", who, dom, addr,
 		    act == SIGNAUTH_TEMPFAIL ? "temporary failure" : "refused",
 		    on);
 		return SIGNER_SIGN_NONE;
@@ -119,13 +119,13 @@ milter_sign_eoh(struct milter_msg *m)
 	m->sign_rc = signer_msg_choose(m->sign);
 	switch (m->sign_rc) {
 	case SIGNER_NOKEY:
-		msg_info("%s: not signed: %s (OnNoKey accept)", m->id,
+		MILTER_INFO(m, "not signed: %s (OnNoKey accept)",
 		    signer_msg_error(m->sign));
 		how = SIGNER_SIGN_NONE;
 		break;
 	case SIGNER_NOKEY_TEMPFAIL:
-		msg_info("%s: not signed: %s: temporary failure (OnNoKey "
-		    "tempfail)", m->id, signer_msg_error(m->sign));
+		MILTER_INFO(m, "not signed: %s: temporary failure (OnNoKey "
+		    "tempfail)", signer_msg_error(m->sign));
 		m->nokey_tempfail = 1;
 		return;
 	default:
@@ -192,15 +192,15 @@ milter_sign_finish(SMFICTX *ctx, struct milter_msg *m)
 	m->nsigned = signer_msg_count(m->sign);
 	for (i = 0; i < signer_msg_count(m->sign); i++) {
 		signer_msg_sig(m->sign, i, &sig);
-		msg_info("%s: signed d=%s s=%s a=%s", m->id, sig.domain,
+		MILTER_INFO(m, "signed d=%s s=%s a=%s", sig.domain,
 		    sig.selector, sig.algorithm);
 	}
 	if (signer_msg_skipped(m->sign)[0] != '\0')
-		msg_info("%s: not signed again: already carries a valid "
-		    "signature with %s", m->id, signer_msg_skipped(m->sign));
+		MILTER_INFO(m, "not signed again: already carries a valid "
+		    "signature with %s", signer_msg_skipped(m->sign));
 	if (signer_msg_resigned(m->sign)[0] != '\0')
-		msg_info("%s: signed over a signature with %s that does not "
-		    "verify", m->id, signer_msg_resigned(m->sign));
+		MILTER_INFO(m, "signed over a signature with %s that does not "
+		    "verify", signer_msg_resigned(m->sign));
 	return 0;
 }
 

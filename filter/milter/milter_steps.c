@@ -66,8 +66,8 @@ milter_check_domain(SMFICTX *ctx, struct milter_msg *m)
 	switch (rpdns_check(conf_rpdns(c->conf), dom, clock_now(), why,
 	    sizeof(why))) {
 	case RPDNS_FAIL:
-		msg_info("%s: refused: return-path %s cannot receive bounces: "
-		    "%s", m->id, m->from, why);
+		MILTER_INFO(m, "refused: return-path %s cannot receive "
+		    "bounces: %s", m->from, why);
 		snprintf(text, sizeof(text), "repguard: the sender's domain "
 		    "cannot receive bounces: %s", why);
 		milter_reply(ctx, m, "550", "5.1.8", text, "sender-domain");
@@ -75,11 +75,11 @@ milter_check_domain(SMFICTX *ctx, struct milter_msg *m)
 	case RPDNS_ERROR:
 		if (conf_num(c->conf, KW_ON_DNS_ERROR) ==
 		    CONF_ON_ERROR_ACCEPT) {
-			msg_info("%s: %s (OnDNSError accept)", m->id, why);
+			MILTER_INFO(m, "%s (OnDNSError accept)", why);
 			break;
 		}
-		msg_info("%s: %s: temporary failure (OnDNSError tempfail)",
-		    m->id, why);
+		MILTER_INFO(m, "%s: temporary failure (OnDNSError tempfail)",
+		    why);
 		snprintf(text, sizeof(text), "repguard: %s, try again later",
 		    why);
 		milter_reply(ctx, m, "451", "4.4.3", text, "dns-error");
@@ -157,7 +157,7 @@ milter_rewrite(SMFICTX *ctx, struct milter_msg *m, int64_t now, char *why,
 	tally_put(milter_tally(), STORE_DB_RETURNPATH, key, sizeof(key), val,
 	    n);
 	free(val);
-	msg_info("%s: return-path %s -> %s", m->id, m->from, addr);
+	MILTER_INFO(m, "return-path %s -> %s", m->from, addr);
 	return 0;
 }
 
@@ -175,7 +175,7 @@ milter_report(SMFICTX *ctx, struct milter_msg *m)
 	char addr[ADDR_KEY_MAX + 2];
 
 	if (!m->im.active) {		/* only bad tokens, no RCPT replies */
-		msg_info("%s: report with a bad token dropped", m->id);
+		MILTER_INFO(m, "report with a bad token dropped");
 		return m->other_rcpts ? SMFIS_CONTINUE : SMFIS_DISCARD;
 	}
 	/*
@@ -190,7 +190,7 @@ milter_report(SMFICTX *ctx, struct milter_msg *m)
 	if (res.foreign[0] != '\0')
 		msg_warn("%s", res.foreign);
 	if (res.change[0] != '\0')
-		msg_info("%s: %s", m->id, res.change);
+		MILTER_INFO(m, "%s", res.change);
 	if (res.failed)
 		return milter_on_error(ctx, m, "bounce events could not be "
 		    "recorded");
@@ -203,7 +203,7 @@ milter_report(SMFICTX *ctx, struct milter_msg *m)
 		    smfi_delrcpt(ctx, addr) != MI_SUCCESS)
 			return milter_on_error(ctx, m, "the MTA refused to "
 			    "forward the report");
-		msg_info("%s: report forwarded to %s", m->id, res.forward);
+		MILTER_INFO(m, "report forwarded to %s", res.forward);
 		return SMFIS_CONTINUE;
 	}
 	if (m->other_rcpts == 0)
