@@ -155,6 +155,8 @@ int		 conf_line(const CONF *, enum conf_kw);	/* 0: default */
 const char	*conf_name(enum conf_kw);
 const struct SIGNER *conf_signer(const CONF *);	/* NULL: CONF_NO_KEYS */
 const struct RETPATH *conf_retpath(const CONF *); /* NULL: CONF_NO_KEYS */
+/* what the intake of reports needs (filter/retpath/intake.h) */
+const struct INTAKE_SETTINGS *conf_intake(const CONF *);
 const LOGINMAP	*conf_loginmap(const CONF *);	/* NULL: none */
 const LOGINMAP	*conf_signauth(const CONF *);	/* SigningAuthorization,
 				   else SenderLoginMap; NULL: none (open) */

@@ -12,6 +12,7 @@
 
 #include "base/cidr.h"
 #include "conf/conf.h"
+#include "retpath/intake.h"
 
 enum conf_type {
 	CT_STRING, CT_PATH, CT_SOCKET, CT_OCTAL, CT_SIZE, CT_CIDRS, CT_ENUM,
@@ -55,6 +56,7 @@ struct CONF {
 	struct RPDNS		*rpdns;		/* NULL: ReturnPathCheck no */
 	REP_RULES		 rep;		/* the reputation rules */
 	CONF_SHAPING		 shaping;
+	INTAKE_SETTINGS		 intake;	/* conf_intake() */
 	char			*warnings;
 };
 

@@ -263,6 +263,44 @@ conf_load_keys(CONF *c, struct conf_errs *e)
 	e->n++;
 }
 
+static int
+conf_intake_major(const char *domain, void *ctx)
+{
+	return conf_major_receiver(ctx, domain);
+}
+
+/* What a report's intake needs (filter/retpath/intake.c), once a
+ * snapshot. */
+static void
+conf_intake_settings(CONF *c)
+{
+	static const int modes[] = {
+		[CONF_SUPPRESS_OFF] = RPACCOUNT_SUPPRESS_OFF,
+		[CONF_SUPPRESS_GLOBAL] = RPACCOUNT_SUPPRESS_GLOBAL,
+		[CONF_SUPPRESS_SENDER] = RPACCOUNT_SUPPRESS_SENDER
+	};
+	INTAKE_SETTINGS *in = &c->intake;
+	RPACCOUNT_RULES *ru = &in->account;
+
+	memset(in, 0, sizeof(*in));
+	in->rp = c->retpath;
+	in->bounce_rules = c->rules;
+	ru->suppression = modes[conf_suppression(c)];
+	ru->keep_hard = conf_num(c, KW_SUPPRESS_HARD_FOR);
+	ru->keep_complaint = conf_num(c, KW_SUPPRESS_COMPLAINT_FOR);
+	ru->rules = conf_rep_rules(c);
+	ru->major = conf_intake_major;
+	ru->major_ctx = (void *)(uintptr_t)c;
+	ru->reports_per_rcpt = (uint32_t)conf_num(c, KW_REPORTS_PER_RCPT);
+	ru->forward = conf_num(c, KW_BOUNCE_FORWARD) != 0;
+}
+
+const INTAKE_SETTINGS *
+conf_intake(const CONF *c)
+{
+	return &c->intake;
+}
+
 CONF *
 conf_load(const char *path, int flags, char **errors)
 {
@@ -282,6 +320,7 @@ conf_load(const char *path, int flags, char **errors)
 		*errors = e.buf;
 		return NULL;
 	}
+	conf_intake_settings(c);
 	return c;
 }
 

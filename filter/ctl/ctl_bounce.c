@@ -391,7 +391,8 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 	intake_init(&im);
 	if (rcpt == NULL)		/* the token the report names */
 		rcpt = ctl_ingest_token(c, msg, len, addr, sizeof(addr));
-	rc = intake_rcpt(&im, c, rcpt, clock_now(), why, sizeof(why));
+	rc = intake_rcpt(&im, conf_intake(c), rcpt, clock_now(), why,
+	    sizeof(why));
 	if (rc != INTAKE_OK) {
 		printf("ingest: not recorded: %s\n", rc == INTAKE_REFUSE ? why :
 		    "no return-path token of ours");
@@ -410,7 +411,7 @@ ctl_ingest(int argc, char **argv, const char *confpath)
 		conf_unref(c);
 		return 75;
 	}
-	intake_eom(&im, st, c, "ingest", clock_now(), &res);
+	intake_eom(&im, st, conf_intake(c), "ingest", clock_now(), &res);
 	ctl_ingest_line("", res.log);
 	if (res.foreign[0] != '\0')
 		ctl_ingest_line("ingest: warning: ", res.foreign);

@@ -22,6 +22,9 @@
  * should the milter stop with no stop requested, repguard says so and
  * exits 1.
  *
+ * The socket, the detach, the pid file are daemonize.c's; the minute's
+ * housekeeping is here.
+ *
  * Must not: handle mail (milter.c does), or do anything but write(2) in a
  * signal handler.
  */
@@ -52,6 +55,7 @@
 #include "milter/milter.h"
 #include "common/privs.h"
 #include "common/metrics.h"
+#include "daemon/daemonize.h"
 #include "daemon/metrics_http.h"
 #include "daemon/repwatch.h"
 #include "shaping/shape.h"
@@ -142,103 +146,10 @@ main_stop(const char *socket_spec)
 	pthread_join(tid, NULL);
 }
 
-/* Refuse to take over a unix socket another live process is serving. */
-static void
-main_check_socket(const char *spec)
-{
-	if (knock_unix(spec))
-		msg_fatal("%s: another process is already listening there",
-		    strchr(spec, ':') + 1);
-}
 
-static void
-main_open_socket(const CONF *c)
-{
-	char err[512];
-	mode_t old;
 
-	main_check_socket(conf_socket(c));
-	if (smfi_setconn((char *)conf_socket(c)) != MI_SUCCESS)
-		msg_fatal("smfi_setconn %s failed", conf_socket(c));
-	old = umask(conf_umask(c));
-	if (smfi_opensocket(1) != MI_SUCCESS)
-		msg_fatal("cannot open milter socket %s", conf_socket(c));
-	umask(old);
-	if (conf_user(c) != NULL && (strncmp(conf_socket(c), "unix:", 5) == 0 ||
-	    strncmp(conf_socket(c), "local:", 6) == 0) &&
-	    privs_chown(conf_user(c), strchr(conf_socket(c), ':') + 1, err,
-	    sizeof(err)) != NULL)
-		msg_fatal("milter socket: %s", err);
-}
 
-/* Detach; the parent exits with the status the child reports. */
-static int
-main_detach(void)
-{
-	int p[2], fd;
-	unsigned char status = 1;
-	pid_t pid;
 
-	if (pipe(p) != 0)
-		msg_fatal("pipe: %s", strerror(errno));
-	if ((pid = fork()) < 0)
-		msg_fatal("fork: %s", strerror(errno));
-	if (pid > 0) {
-		/* The parent only waits: let signals act on it as usual. */
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		close(p[1]);
-		if (read(p[0], &status, 1) != 1)
-			status = 1;
-		_exit(status);
-	}
-	close(p[0]);
-	setsid();
-	if (chdir("/") != 0)
-		msg_warn("chdir /: %s", strerror(errno));
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
-	}
-	return p[1];
-}
-
-static void
-main_ready(int fd, int ok)
-{
-	unsigned char status = ok ? 0 : 1;
-	int devnull;
-
-	if (fd < 0)
-		return;
-	(void)!write(fd, &status, 1);
-	close(fd);
-	if ((devnull = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(devnull, STDERR_FILENO);
-		close(devnull);
-	}
-}
-
-/* Written as root: never through a symbolic link someone left there. */
-static void
-main_write_pidfile(const char *path)
-{
-	char buf[32];
-	int fd, n;
-
-	if (path == NULL)
-		return;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
-	if (fd < 0)
-		msg_fatal("pid file %s: %s", path, strerror(errno));
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n || close(fd) != 0)
-		msg_fatal("pid file %s: %s", path, strerror(errno));
-}
 
 static void
 main_tally_error(const char *err, void *ctx)
@@ -566,68 +477,79 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 	return 1;
 }
 
-int
-main(int argc, char **argv)
+/* The configuration, checked; with -n, reported and the process done
+ * (*done: the exit status). */
+static CONF *
+main_conf(const char *path, int check, int *done)
 {
-	const char *path = CONF_DEFAULT_PATH;
-	int ch, check = 0, foreground = 0, ready_fd = -1, rc;
-	char *errors, err[512];
-	STORE_OPTS so;
-	STORE *st;
-	TALLY *ty;
-	MHTTP *mhttp = NULL;
+	char *errors;
 	CONF *c;
 
-	cryptoctx_setup();
-	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
-		switch (ch) {
-		case 'c': path = optarg; break;
-		case 'f': foreground = 1; break;
-		case 'n': check = 1; break;
-		case 'V':
-			printf("repguard %s\n", PACKAGE_VERSION);
-			return 0;
-		default: main_usage();
-		}
-	}
-	if (optind != argc)
-		main_usage();
-
+	*done = -1;
 	if ((c = conf_load(path, 0, &errors)) == NULL) {
 		fputs(errors, stderr);
 		free(errors);
-		return 1;
+		*done = 1;
+		return NULL;
 	}
 	if ((errors = main_key_owner_errors(c)) != NULL) {
 		fputs(errors, stderr);
 		free(errors);
 		conf_unref(c);
-		return 1;
+		*done = 1;
+		return NULL;
 	}
 	if (check) {
 		if (conf_warnings(c) != NULL)
 			fputs(conf_warnings(c), stderr);
 		printf("%s: configuration OK\n", path);
 		conf_unref(c);
-		return 0;
+		*done = 0;
+		return NULL;
 	}
+	return c;
+}
+
+/*
+ * From a checked configuration to a daemon: logging, signals, the milter
+ * socket (as root), the detach, the pid file, the user.  Returns the
+ * descriptor to say "serving" on (-1 in the foreground).
+ */
+static int
+main_become_daemon(CONF *c, int foreground)
+{
+	int ready_fd = -1;
+	char err[512];
+
 	log_open("repguard", 1, conf_syslog(c), conf_syslog_facility(c));
 	main_log_lines("configuration", conf_warnings(c));
 	main_signals();		/* before anything a signal could interrupt */
 	if (smfi_register(*milter_desc()) != MI_SUCCESS)
 		msg_fatal("smfi_register failed");
-	main_open_socket(c);
+	daemon_open_socket(c);
 	if (!foreground)
-		ready_fd = main_detach();
+		ready_fd = daemon_detach();
 	log_open("repguard", foreground, conf_syslog(c),
 	    conf_syslog_facility(c));
-	main_write_pidfile(conf_pidfile(c));
+	daemon_write_pidfile(conf_pidfile(c));
 	if (conf_user(c) != NULL && privs_drop(conf_user(c), err,
 	    sizeof(err)) != NULL)
 		msg_fatal("UserID: %s", err);
 	if (geteuid() == 0)
 		msg_warn("running as root: set UserID to the user repguard "
 		    "should handle mail as (contrib/repguard.conf)");
+	return ready_fd;
+}
+
+/* The store, the tally thread, the shaping buckets, the metrics: opened
+ * after the fork and as the daemon's user. */
+static void
+main_open_state(CONF *c, STORE **stp, TALLY **typ, MHTTP **mhttpp)
+{
+	STORE_OPTS so;
+	char err[512];
+	STORE *st;
+	TALLY *ty;
 
 	conf_store_opts(c, &so);
 	if ((st = store_open(conf_database_path(c), &so, err,
@@ -648,15 +570,49 @@ main(int argc, char **argv)
 	if (metrics_restore(st, err, sizeof(err)) != 0)
 		msg_warn("database: metrics not read, counting from 0: %s",
 		    err);
+	*mhttpp = NULL;
 	if (conf_metrics_listen(c) != NULL &&
-	    (mhttp = metrics_http_start(conf_metrics_listen(c), st, err,
+	    (*mhttpp = metrics_http_start(conf_metrics_listen(c), st, err,
 	    sizeof(err))) == NULL)
 		msg_fatal("%s", err);
+	*stp = st;
+	*typ = ty;
+}
+
+
+int
+main(int argc, char **argv)
+{
+	const char *path = CONF_DEFAULT_PATH;
+	int ch, check = 0, foreground = 0, ready_fd, rc;
+	MHTTP *mhttp;
+	STORE *st;
+	TALLY *ty;
+	CONF *c;
+
+	cryptoctx_setup();
+	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'n': check = 1; break;
+		case 'V':
+			printf("repguard %s\n", PACKAGE_VERSION);
+			return 0;
+		default: main_usage();
+		}
+	}
+	if (optind != argc)
+		main_usage();
+	if ((c = main_conf(path, check, &rc)) == NULL)
+		return rc;
+	ready_fd = main_become_daemon(c, foreground);
+	main_open_state(c, &st, &ty, &mhttp);
 	conf_ref(c);		/* restart-only settings stay those of 'c' */
 	conf_install(c);
 	msg_info("repguard %s listening on %s (database %s)", PACKAGE_VERSION,
 	    conf_socket(c), conf_database_path(c));
-	main_ready(ready_fd, 1);
+	daemon_ready(ready_fd, 1);
 
 	rc = main_serve(path, c, st, ty, foreground);
 	if (milter_quiesce(MAIN_QUIESCE_MS) != 0) {
@@ -665,23 +621,16 @@ main(int argc, char **argv)
 		    "without freeing", MAIN_QUIESCE_MS);
 		tally_flush(ty);
 		rc = 1;
-		goto out;
+	} else {
+		metrics_http_stop(mhttp);
+		/* the last changes */
+		shape_queue(main_shape, ty, clock_now_ms(), 1);
+		main_metrics_queue(ty);
+		tally_stop(ty);
+		shape_free(main_shape);
+		store_close(st);
 	}
-
-	metrics_http_stop(mhttp);
-	shape_queue(main_shape, ty, clock_now_ms(), 1);	/* the last changes */
-	main_metrics_queue(ty);
-	tally_stop(ty);
-	shape_free(main_shape);
-	store_close(st);
-out:
-	if (conf_pidfile(c) != NULL && unlink(conf_pidfile(c)) != 0 &&
-	    errno != ENOENT)
-		msg_warn("pid file %s: %s", conf_pidfile(c), strerror(errno));
-	if (strncmp(conf_socket(c), "unix:", 5) == 0 ||
-	    strncmp(conf_socket(c), "local:", 6) == 0)
-		(void)unlink(strchr(conf_socket(c), ':') + 1);
-	msg_info("stopped");
+	daemon_remove_files(c);
 	conf_unref(c);
 	conf_install(NULL);
 	return rc;

@@ -285,8 +285,8 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (m == NULL || argv[0] == NULL)
 		return milter_next(c, SMFIP_NR_RCPT);
-	switch (intake_rcpt(&m->im, c->conf, argv[0], clock_now(),
-	    why, sizeof(why))) {
+	switch (intake_rcpt(&m->im, conf_intake(c->conf), argv[0],
+	    clock_now(), why, sizeof(why))) {
 	case INTAKE_OK:
 		if ((rs = milter_shape_report(ctx, m, clock_now_ms())) !=
 		    SMFIS_CONTINUE) {

@@ -184,8 +184,8 @@ milter_report(SMFICTX *ctx, struct milter_msg *m)
 	 * what is queued first (reports are rare; this is one commit).
 	 */
 	(void)tally_flush(milter_tally());
-	intake_eom(&m->im, milter_store(), c->conf, m->id, clock_now(),
-	    &res);
+	intake_eom(&m->im, milter_store(), conf_intake(c->conf), m->id,
+	    clock_now(), &res);
 	msg_info("%s", res.log);
 	if (res.foreign[0] != '\0')
 		msg_warn("%s", res.foreign);

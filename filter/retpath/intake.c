@@ -20,7 +20,6 @@
 #include <strings.h>
 
 #include "retpath/bouncerules.h"
-#include "conf/conf.h"
 #include "retpath/intake.h"
 #include "common/metrics.h"
 #include "base/mem.h"
@@ -41,10 +40,10 @@ intake_free(INTAKE *im)
 }
 
 int
-intake_rcpt(INTAKE *im, const struct CONF *c, const char *rcpt, int64_t now,
-    char *reply, size_t replysize)
+intake_rcpt(INTAKE *im, const INTAKE_SETTINGS *set, const char *rcpt,
+    int64_t now, char *reply, size_t replysize)
 {
-	const RETPATH *rp = conf_retpath(c);
+	const RETPATH *rp = set->rp;
 	char key[ADDR_KEY_MAX];
 	const RPTOKEN_KEY *keys;
 	const char *at, *err, *tok;
@@ -122,32 +121,6 @@ intake_write_fn(STORE_TXN *t, void *ctx)
 	return rpaccount_report(t, w->rules, w->id, w->b, w->now, w->res);
 }
 
-static int
-intake_major(const char *domain, void *ctx)
-{
-	return conf_major_receiver(ctx, domain);
-}
-
-static void
-intake_rules(const struct CONF *c, RPACCOUNT_RULES *ru)
-{
-	static const int modes[] = {
-		[CONF_SUPPRESS_OFF] = RPACCOUNT_SUPPRESS_OFF,
-		[CONF_SUPPRESS_GLOBAL] = RPACCOUNT_SUPPRESS_GLOBAL,
-		[CONF_SUPPRESS_SENDER] = RPACCOUNT_SUPPRESS_SENDER
-	};
-
-	memset(ru, 0, sizeof(*ru));
-	ru->suppression = modes[conf_suppression(c)];
-	ru->keep_hard = conf_num(c, KW_SUPPRESS_HARD_FOR);
-	ru->keep_complaint = conf_num(c, KW_SUPPRESS_COMPLAINT_FOR);
-	ru->rules = conf_rep_rules(c);
-	ru->major = intake_major;
-	ru->major_ctx = (void *)(uintptr_t)c;
-	ru->reports_per_rcpt = (uint32_t)conf_num(c, KW_REPORTS_PER_RCPT);
-	ru->forward = conf_num(c, KW_BOUNCE_FORWARD) != 0;
-}
-
 /* The report's line: who it is about and what each entry did. */
 static void
 intake_log(const INTAKE *im, const BOUNCE *b, const RPACCOUNT_RESULT *res,
@@ -201,11 +174,10 @@ intake_log(const INTAKE *im, const BOUNCE *b, const RPACCOUNT_RESULT *res,
 }
 
 void
-intake_eom(INTAKE *im, STORE *st, const struct CONF *c, const char *qid,
-    int64_t now, INTAKE_RESULT *out)
+intake_eom(INTAKE *im, STORE *st, const INTAKE_SETTINGS *set,
+    const char *qid, int64_t now, INTAKE_RESULT *out)
 {
-	const RETPATH *rp = conf_retpath(c);
-	RPACCOUNT_RULES ru;
+	const RETPATH *rp = set->rp;
 	struct intake_write w;
 	char err[256];
 	BOUNCE *b = mem_calloc(1, sizeof(*b));
@@ -215,9 +187,8 @@ intake_eom(INTAKE *im, STORE *st, const struct CONF *c, const char *qid,
 
 	memset(out, 0, sizeof(*out));
 	bounce_parse(im->buf.buf ? im->buf.buf : "", im->buf.len,
-	    retpath_prefix(rp), retpath_domain(rp), conf_bounce_rules(c), b);
-	intake_rules(c, &ru);
-	w.rules = &ru;
+	    retpath_prefix(rp), retpath_domain(rp), set->bounce_rules, b);
+	w.rules = &set->account;
 	w.id = im->tok.id;
 	w.b = b;
 	w.now = now;

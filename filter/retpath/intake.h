@@ -3,7 +3,7 @@
  * domain: checked at RCPT, read at end of message, recorded.
  *
  *	INTAKE im;  intake_init(&im);
- *	rc = intake_rcpt(&im, conf, rcpt, now, reply, sizeof(reply));
+ *	rc = intake_rcpt(&im, settings, rcpt, now, reply, sizeof(reply));
  *		INTAKE_NOT	not a return-path address: nothing to do
  *		INTAKE_OK	a valid token: the message is a report for us
  *		INTAKE_REFUSE	our domain, but a forged, altered, expired or
@@ -14,7 +14,7 @@
  *				(a report is accounted for under one token)
  *	intake_header(&im, name, value, space);	while im.active
  *	intake_eoh(&im); intake_body(&im, chunk, len);
- *	intake_eom(&im, store, conf, qid, now, &out);
+ *	intake_eom(&im, store, settings, qid, now, &out);
  *		parses the report and accounts for it (rpaccount.h: only
  *		the recipients of the message the token names count, once
  *		a kind each), and says whether to forward the report to
@@ -34,10 +34,22 @@
 
 #include "base/addr.h"
 #include "retpath/bounce.h"
+#include "retpath/bouncerules.h"
+#include "retpath/retpath.h"
+#include "retpath/rpaccount.h"
 #include "retpath/rptoken.h"
 #include "store/store.h"
 
-struct CONF;
+/*
+ * What the intake needs of a configuration snapshot, filled once a
+ * snapshot by filter/conf/ (conf_intake()): the intake never reads the
+ * configuration itself.
+ */
+typedef struct INTAKE_SETTINGS {
+	const RETPATH		*rp;		/* NULL: no return-path */
+	const BOUNCE_RULES	*bounce_rules;	/* NULL: the built-in rules */
+	RPACCOUNT_RULES		 account;	/* what a report may change */
+} INTAKE_SETTINGS;
 
 enum { INTAKE_NOT, INTAKE_OK, INTAKE_REFUSE, INTAKE_DEFER };
 
@@ -62,12 +74,12 @@ typedef struct {
 
 void	intake_init(INTAKE *);
 void	intake_free(INTAKE *);
-int	intake_rcpt(INTAKE *, const struct CONF *, const char *rcpt,
+int	intake_rcpt(INTAKE *, const INTAKE_SETTINGS *, const char *rcpt,
 	    int64_t now, char *reply, size_t replysize);
 void	intake_header(INTAKE *, const char *name, const char *value, int space);
 void	intake_eoh(INTAKE *);
 void	intake_body(INTAKE *, const unsigned char *chunk, size_t len);
-void	intake_eom(INTAKE *, STORE *, const struct CONF *, const char *qid,
-	    int64_t now, INTAKE_RESULT *);
+void	intake_eom(INTAKE *, STORE *, const INTAKE_SETTINGS *,
+	    const char *qid, int64_t now, INTAKE_RESULT *);
 
 #endif
