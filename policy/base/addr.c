@@ -388,6 +388,26 @@ addr_skip_route(struct addr_cur *c)
 	}
 }
 
+/* The local part as canonical text: a dot-atom as it is, anything else
+ * quoted with its quotes and backslashes escaped. */
+static void
+addr_put_local(struct addr_out *o, const unsigned char *loc, size_t locn)
+{
+	size_t i;
+
+	if (addr_is_dot_atom(loc, locn)) {
+		addr_put(o, loc, locn);
+		return;
+	}
+	addr_putc(o, '"');
+	for (i = 0; i < locn; i++) {
+		if (loc[i] == '"' || loc[i] == '\\')
+			addr_putc(o, '\\');
+		addr_putc(o, loc[i]);
+	}
+	addr_putc(o, '"');
+}
+
 /* The whole parse; writes the key to o. */
 static const char *
 addr_parse(const unsigned char *buf, size_t len, struct addr_out *o)
@@ -397,7 +417,7 @@ addr_parse(const unsigned char *buf, size_t len, struct addr_out *o)
 	char dom[ADDR_DOMAIN_MAX + 1];
 	const unsigned char *q;
 	const char *err;
-	size_t locn = 0, domn, i;
+	size_t locn = 0, domn;
 	int bracketed = 0;
 
 	while (c.p < c.end && addr_is_space(*c.p))
@@ -446,17 +466,7 @@ addr_parse(const unsigned char *buf, size_t len, struct addr_out *o)
 		return *c.p == '>' ? "unexpected '>'" :
 		    "trailing characters after address";
 
-	if (addr_is_dot_atom(loc, locn))
-		addr_put(o, loc, locn);
-	else {
-		addr_putc(o, '"');
-		for (i = 0; i < locn; i++) {
-			if (loc[i] == '"' || loc[i] == '\\')
-				addr_putc(o, '\\');
-			addr_putc(o, loc[i]);
-		}
-		addr_putc(o, '"');
-	}
+	addr_put_local(o, loc, locn);
 	addr_putc(o, '@');
 	addr_put(o, dom, domn);
 	return o->overflow ? "output buffer too small" : NULL;
