@@ -35,15 +35,15 @@ static int hook_fd = -1;
 static void
 hook_exit(const char *text)
 {
-	(void)write(hook_fd, text, strlen(text));
+	(void)!write(hook_fd, text, strlen(text));
 	_exit(7);
 }
 
 static void
 hook_return(const char *text)
 {
-	(void)write(hook_fd, "returned:", 9);
-	(void)write(hook_fd, text, strlen(text));
+	(void)!write(hook_fd, "returned:", 9);
+	(void)!write(hook_fd, text, strlen(text));
 }
 
 /* Run fn in a child with its stdout and stderr on one pipe: its wait
