@@ -147,6 +147,9 @@ struct bt {
 	char			 from[BOUNCE_ADDR_MAX];	/* and From: */
 	int			 delay;		/* the text says "not yet" */
 	int			 final;		/* ... or "given up" */
+	char			**lines;	/* the scan's lines, and what */
+	const char		**memo;		/* the rules made of each ("":
+						 * nothing, NULL: not asked) */
 };
 
 /* The daemon's addresses and our return-path: never a failed recipient. */
@@ -202,6 +205,20 @@ bt_reason(const struct bt *t, const char *line)
 	r = bouncerules_classify(t->rules, "", line, "");
 	return strcmp(r, "unknown") == 0 || strcmp(r, "auto-reply") == 0 ?
 	    NULL : r;
+}
+
+/* The same for line i of the scan, asked of the rules once (the readers
+ * below look at each line from several addresses). */
+static const char *
+bt_reason_at(struct bt *t, size_t i)
+{
+	const char *r;
+
+	if (t->memo[i] == NULL) {
+		r = bt_reason(t, t->lines[i]);
+		t->memo[i] = r != NULL ? r : "";
+	}
+	return t->memo[i][0] != '\0' ? t->memo[i] : NULL;
 }
 
 static void
@@ -324,13 +341,13 @@ bt_worded(struct bt *t, char **lines, size_t n)
 			if (bt_own(t, addr))
 				continue;
 			for (j = i; j < n && j <= i + BT_WINDOW; j++)
-				if (bt_reason(t, lines[j]) != NULL)
+				if (bt_reason_at(t, j) != NULL)
 					break;
 			if (j >= n || j > i + BT_WINDOW) {
 				/* "The user(s) account is disabled." above
 				 * the address it is about */
 				for (j = i; j > 0 && j + BT_BACK > i; j--)
-					if (bt_reason(t, lines[j - 1]) != NULL)
+					if (bt_reason_at(t, j - 1) != NULL)
 						break;
 				if (j == 0 || j + BT_BACK <= i)
 					continue;
@@ -377,14 +394,14 @@ bt_lone(struct bt *t, char **lines, size_t n)
 		 * information -----"), else the nearest line of text */
 		diag = "";
 		for (j = i; j > 0 && j + BT_WINDOW > i; j--)
-			if (bt_reason(t, lines[j - 1]) != NULL) {
+			if (bt_reason_at(t, j - 1) != NULL) {
 				diag = bline_join(lines, n, j - 1, buf,
 				    sizeof(buf));
 				break;
 			}
 		for (j = i + 1; diag[0] == '\0' && j < n && j <= i + BT_WINDOW;
 		    j++)
-			if (bt_reason(t, lines[j]) != NULL)
+			if (bt_reason_at(t, j) != NULL)
 				diag = bline_join(lines, n, j, buf, sizeof(buf));
 		for (j = i; diag[0] == '\0' && j > 0 && j + BT_BACK > i; j--)
 			if (bline_skip_space(lines[j - 1])[0] != '\0') {
@@ -415,7 +432,7 @@ bt_failed_header(struct bt *t, const MIME_PART *top, char **lines, size_t n)
 	st[0] = diag[0] = '\0';
 	for (i = 0; i < n && diag[0] == '\0'; i++) {
 		bline_code(lines[i], st, sizeof(st));
-		if (st[0] != '\0' || bt_reason(t, lines[i]) != NULL)
+		if (st[0] != '\0' || bt_reason_at(t, i) != NULL)
 			bline_join(lines, n, i, diag, sizeof(diag));
 	}
 	/* Google Groups writes its refusal in the poster's language; only
@@ -621,6 +638,7 @@ bt_scan(BOUNCE *b, const MIME_PART *top, char *text, size_t len,
 	memset(&t, 0, sizeof(t));
 	t.b = b;
 	t.rules = rules;
+	t.lines = lines;
 	bt_header_addr(top, "To", t.to, sizeof(t.to));
 	bt_header_addr(top, "From", t.from, sizeof(t.from));
 	/* lines up to the returned message */
@@ -647,8 +665,10 @@ bt_scan(BOUNCE *b, const MIME_PART *top, char *text, size_t len,
 		if (nl == text + len)
 			break;
 	}
+	t.memo = mem_calloc(n + 1, sizeof(*t.memo));
 	found = bt_coded(&t, lines, n) || bt_worded(&t, lines, n) ||
 	    bt_failed_header(&t, top, lines, n) || bt_lone(&t, lines, n);
+	free(t.memo);
 	free(lines);
 	free(text);
 	return found;

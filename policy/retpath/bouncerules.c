@@ -443,12 +443,13 @@ bouncerules_load(const char *path, char **errors)
  * said, not the words an address or a path is made of ("filtered@...",
  * "https://.../#spam"); a URL's host says whose page it is (a blocklist's
  * lookup page names the list: "http://www.spamhaus.org/query/...").
+ * Into buf when it fits, else allocated: the caller frees what is not buf.
  */
 static char *
-br_mask_addresses(const char *s)
+br_mask_addresses(const char *s, char *buf, size_t bufsize)
 {
 	size_t len = strlen(s), a, z, o = 0, i;
-	char *out = mem_alloc(len + 1);
+	char *out = len < bufsize ? buf : mem_alloc(len + 1);
 
 	for (i = 0; i < len; ) {
 		/* a URL says nothing of itself ("...#filtered", "/spam/") */
@@ -497,35 +498,42 @@ const char *
 bouncerules_classify(const BOUNCE_RULES *br, const char *status,
     const char *diag, const char *subject)
 {
-	char *any, *masked;
-	const char *v;
+	/* on the stack unless long: the text readers ask for every line */
+	char mbuf[1024], abuf[2048], *masked, *any = NULL;
+	const char *v, *reason = "unknown";
 	size_t i, n;
 
 	if (br == NULL) {
 		(void)pthread_once(&br_default_once, br_default_make);
 		br = br_default;
 	}
-	masked = br_mask_addresses(diag);
-	diag = masked;
-	n = strlen(status) + strlen(diag) + strlen(subject) + 3;
-	any = mem_alloc(n);
-	snprintf(any, n, "%s\n%s\n%s", status, diag, subject);
+	masked = br_mask_addresses(diag, mbuf, sizeof(mbuf));
 	for (i = 0; i < br->n; i++) {
 		switch (br->r[i].field) {
 		case BR_STATUS: v = status; break;
-		case BR_DIAGNOSTIC: v = diag; break;
+		case BR_DIAGNOSTIC: v = masked; break;
 		case BR_SUBJECT: v = subject; break;
-		default: v = any; break;
+		default:
+			if (any == NULL) {	/* made at the first such rule */
+				n = strlen(status) + strlen(masked) +
+				    strlen(subject) + 3;
+				any = n <= sizeof(abuf) ? abuf : mem_alloc(n);
+				snprintf(any, n, "%s\n%s\n%s", status, masked,
+				    subject);
+			}
+			v = any;
+			break;
 		}
 		if (regexec(&br->r[i].re, v, 0, NULL, 0) == 0) {
-			free(any);
-			free(masked);
-			return br->r[i].reason;
+			reason = br->r[i].reason;
+			break;
 		}
 	}
-	free(any);
-	free(masked);
-	return "unknown";
+	if (any != NULL && any != abuf)
+		free(any);
+	if (masked != mbuf)
+		free(masked);
+	return reason;
 }
 
 size_t

@@ -8,8 +8,8 @@
  * recipient as "address status action class".  Every message is also
  * parsed from every truncation of itself (a result, never a crash: run
  * under ASan/UBSan by contrib/test.sh) and fed through BOUNCE_BUF split
- * at every chunk boundary and in 1-octet chunks, which must give the same
- * result as the whole.  A table of rule lines checks the rules' errors;
+ * at every chunk boundary (which must keep the same octets) and in
+ * 1-octet chunks (parsed: the same result as the whole).  A table of rule lines checks the rules' errors;
  * MIME helpers are checked on their own.
  */
 #include <stdio.h>
@@ -779,15 +779,13 @@ main(void)
 		tap_int((long long)bad, 0, "%s: all %zu truncations give a "
 		    "well-formed result", corpus[i].file, len);
 
-		/* fed in chunks */
+		/* fed in chunks: the same octets, so (the parser being a
+		 * function of them) the same result, parsed once below */
 		for (bad = 0, split = 0; split <= len; split++) {
 			memset(&bb, 0, sizeof(bb));
 			bounce_buf_add(&bb, msg, split);
 			bounce_buf_add(&bb, msg + split, len - split);
-			bounce_parse(bb.buf, bb.len, "rp",
-			    "bounce.example.com", rules, &b);
-			summary(&b, part, sizeof(part));
-			if (strcmp(part, whole) != 0)
+			if (bb.len != len || memcmp(bb.buf, msg, len) != 0)
 				bad++;
 			bounce_buf_free(&bb);
 		}
