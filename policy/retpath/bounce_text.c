@@ -506,28 +506,27 @@ bt_next_line(const char *p, const char *end, char *buf, size_t bufsize)
  * A report about one recipient that names it in its notice only by its
  * display name (Exchange 2000/2003: "Hugo Brandt on 02.12.2025 10:16",
  * then the reason, indented): the first line of the notice the rules
- * know, with the lines that go on with it, is its diagnostic.
+ * know, with the lines that go on with it, is its diagnostic.  text is
+ * the notice as bounce_text_diag() left it: its lines ended by NULs.
  */
 static void
-bt_lone_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
+bt_lone_diag(BOUNCE *b, char *text, size_t len, const BOUNCE_RULES *rules)
 {
-	char **lines, *text, *p, *nl, diag[BOUNCE_DIAG_MAX];
+	char **lines, *p, *nl, diag[BOUNCE_DIAG_MAX];
 	BOUNCE_RCPT *r = &b->rcpts[0];
 	struct bt t;
-	size_t len, n = 0, i;
+	size_t n = 0, i;
 
 	if (b->nrcpts != 1 || r->diagnostic[0] != '\0')
 		return;
 	memset(&t, 0, sizeof(t));
 	t.b = b;
 	t.rules = rules;
-	text = mime_decode(tp, &len);
 	lines = mem_alloc(BT_LINES_MAX * sizeof(*lines));
 	for (p = text; p < text + len && n < BT_LINES_MAX; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(text + len - p));
+		nl = memchr(p, '\0', (size_t)(text + len - p));
 		if (nl == NULL)
 			nl = text + len;
-		*nl = '\0';
 		if (nl > p && nl[-1] == '\r')
 			nl[-1] = '\0';
 		lines[n++] = p;
@@ -543,7 +542,6 @@ bt_lone_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
 			break;
 		}
 	free(lines);
-	free(text);
 }
 
 /*
@@ -604,8 +602,8 @@ bounce_text_diag(BOUNCE *b, const MIME_PART *tp, const BOUNCE_RULES *rules)
 		if (nl == text + len)
 			break;
 	}
+	bt_lone_diag(b, text, len, rules);
 	free(text);
-	bt_lone_diag(b, tp, rules);
 }
 
 /* A multipart whose parts cannot be found: its body read as text. */
