@@ -34,8 +34,6 @@
 #include "store/store.h"
 
 #define SENDER_REC_VERSION	2
-#define SENDER_REC_MAX		(3 + 9 * 8 + 2 + SENDER_REASON_MAX + 2 + \
-				    SENDER_BY_MAX + 1 + 2 * 8 * SENDER_COUNTERS)
 
 /*
  * Keep a key short enough for the store: a long one becomes its head, '~'
@@ -181,7 +179,7 @@ sender_put_u64(unsigned char *p, size_t *len, int64_t v)
 	store_key_u64(p, SENDER_REC_MAX, len, (uint64_t)v);
 }
 
-static size_t
+size_t
 sender_encode(const SENDER_STATE *s, unsigned char *buf)
 {
 	size_t len = 0;

@@ -32,6 +32,15 @@
  * there next time (start with a zeroed SENDER_SWEEP), so the database does
  * not grow without bound and no call holds the writer long.
  *
+ * Several nodes (sender_sync.c): with the store's journal on, every
+ * change of state is journalled (sender_journal_state(), called by
+ * sender_set_state()) and the tally journals its counts
+ * (sender_journal_count()); another node applies them with
+ * sender_apply_count() and sender_apply_state(), which return 0,
+ * SENDER_STALE (a state older than ours: left out), SENDER_BAD_CHANGE (a
+ * payload that does not parse: nothing written) or STORE_ERROR, and name
+ * the sender in key.
+ *
  * Functions taking a STORE_TXN run inside the caller's transaction; the
  * others open their own.  Every function takes the current time from its
  * caller, so tests can move the clock.
@@ -144,6 +153,18 @@ int		 sender_pause(STORE *, const char *key, int64_t until,
 int		 sender_resume(STORE *, const char *key, const char *by,
 		    int64_t now, int *was_paused, SENDER_STATE *after,
 		    char *err, size_t errlen);
+
+#define SENDER_STALE		1
+#define SENDER_BAD_CHANGE	2
+
+int		 sender_journal_count(STORE_TXN *, const char *key,
+		    const SENDER_COUNTS *, int64_t when);
+int		 sender_journal_state(STORE_TXN *, const char *key,
+		    const SENDER_STATE *);
+int		 sender_apply_count(STORE_TXN *, const void *p, size_t len,
+		    int64_t now, char *key, size_t keysize);
+int		 sender_apply_state(STORE_TXN *, const void *p, size_t len,
+		    int64_t now, char *key, size_t keysize);
 
 typedef struct {
 	unsigned char	 at[2][2 + SENDER_KEY_MAX + 1 + 8];	/* resume here */

@@ -13,7 +13,11 @@
 #define SENDER_MINUTE		'm'
 #define SENDER_HOUR		'h'
 
+#define SENDER_REC_MAX		(3 + 9 * 8 + 2 + SENDER_REASON_MAX + 2 + \
+				    SENDER_BY_MAX + 1 + 2 * 8 * SENDER_COUNTERS)
+
 int	sender_decode(const unsigned char *, size_t, SENDER_STATE *);
+size_t	sender_encode(const SENDER_STATE *, unsigned char *buf);
 int	sender_bucket(STORE_TXN *, const char *key, int gran, int64_t t,
 	    SENDER_COUNTS *);
 

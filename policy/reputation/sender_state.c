@@ -69,7 +69,8 @@ sender_set_state(STORE_TXN *t, const char *key, SENDER_STATE *s, int to,
 		    sender_bucket(t, key, SENDER_HOUR, now, &s->base[1]))
 			return STORE_ERROR;
 	}
-	if (history_add(t, key, s->seq++, &e) != 0)
+	if (history_add(t, key, s->seq++, &e) != 0 ||
+	    sender_journal_state(t, key, s) != 0)
 		return STORE_ERROR;
 	return sender_put(t, key, s);
 }

@@ -3,7 +3,9 @@
  *
  * Owns: suppress_reason_name(), suppress_reason_parse(), suppress_put(),
  * suppress_get(), suppress_check(), suppress_del(), suppress_list(),
- * suppress_sweep().
+ * suppress_sweep(), suppress_apply().  An entry added or lifted (not one
+ * the sweep drops: every node expires its own) is journalled for the
+ * other nodes of a cluster (store.h, "The journal").
  *
  * A key "suppress-scoped" in STORE_DB_META says that some entry has a
  * sender's scope; until then a lookup asks for the global entry alone.
@@ -132,6 +134,8 @@ suppress_put(STORE_TXN *t, const char *scope, const char *addr,
 	    store_put(t, STORE_DB_META, SUPPRESS_SCOPED_KEY,
 	    strlen(SUPPRESS_SCOPED_KEY), "1", 1) != 0)
 		return STORE_ERROR;
+	if (store_journal(t, STORE_CHANGE_SUPPRESS, v, vlen) != 0)
+		return STORE_ERROR;
 	return store_put(t, STORE_DB_SUPPRESS, k, sizeof(k), v, vlen);
 }
 
@@ -202,7 +206,45 @@ suppress_del(STORE_TXN *t, const char *scope, const char *addr)
 		return rc;
 	if (suppress_key(scope, addr, k) != 0)
 		return STORE_ERROR;
+	if (store_journal_max(t) != 0) {
+		unsigned char p[2 + SENDER_KEY_MAX + 2 + ADDR_KEY_MAX];
+		size_t plen = 0;
+
+		if (store_key_str(p, sizeof(p), &plen, scope,
+		    strlen(scope)) != 0 ||
+		    store_key_str(p, sizeof(p), &plen, addr, strlen(addr)) != 0 ||
+		    store_journal(t, STORE_CHANGE_UNSUPPRESS, p, plen) != 0)
+			return STORE_ERROR;
+	}
 	return store_del(t, STORE_DB_SUPPRESS, k, sizeof(k));
+}
+
+/*
+ * A suppression another node added or lifted (its journal entry of kind
+ * STORE_CHANGE_SUPPRESS or STORE_CHANGE_UNSUPPRESS): 0, SUPPRESS_DAMAGED
+ * (a payload that does not parse: nothing written) or STORE_ERROR; e says
+ * which entry.  The caller holds the journal.
+ */
+int
+suppress_apply(STORE_TXN *t, int kind, const void *p, size_t len,
+    SUPPRESS_ENTRY *e)
+{
+	size_t off = 0;
+	int rc;
+
+	if (kind == STORE_CHANGE_SUPPRESS) {
+		if (suppress_decode(p, len, e) != 0 || e->addr[0] == '\0')
+			return SUPPRESS_DAMAGED;
+		return suppress_put(t, e->scope, e->addr, e);
+	}
+	memset(e, 0, sizeof(*e));
+	if (kind != STORE_CHANGE_UNSUPPRESS ||
+	    store_get_str(p, len, &off, e->scope, sizeof(e->scope)) != 0 ||
+	    store_get_str(p, len, &off, e->addr, sizeof(e->addr)) != 0 ||
+	    off != len || e->addr[0] == '\0')
+		return SUPPRESS_DAMAGED;
+	rc = suppress_del(t, e->scope, e->addr);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 struct suppress_iter {

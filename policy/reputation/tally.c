@@ -142,6 +142,62 @@ tally_put(TALLY *ty, int db, const void *key, size_t klen, const void *val,
 }
 
 static int
+tally_minute_cmp(const void *a, const void *b)
+{
+	const struct tally_entry *x = *(const struct tally_entry *const *)a;
+	const struct tally_entry *y = *(const struct tally_entry *const *)b;
+	int c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	return (x->now / 60 > y->now / 60) - (x->now / 60 < y->now / 60);
+}
+
+/*
+ * The batch's changes for the other nodes of a cluster: its counts
+ * summed by sender and minute (one entry however many messages), and its
+ * return-path records (klen, key, value).
+ */
+static int
+tally_journal(STORE_TXN *t, const struct tally_batch *b)
+{
+	struct tally_entry **v = mem_calloc(b->n, sizeof(*v));
+	SENDER_COUNTS sum;
+	size_t i, j, k, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < b->n && rc == 0; i++) {
+		const struct tally_entry *e = &b->e[i];
+		unsigned char *p;
+
+		if (e->key != NULL) {
+			v[n++] = &b->e[i];
+			continue;
+		}
+		if (e->db != STORE_DB_RETURNPATH || e->klen > 0xffff)
+			continue;
+		p = mem_alloc(2 + e->klen + e->vlen);
+		p[0] = (unsigned char)(e->klen >> 8);
+		p[1] = (unsigned char)e->klen;
+		memcpy(p + 2, e->rec, e->klen + e->vlen);
+		rc = store_journal(t, STORE_CHANGE_RECORD, p,
+		    2 + e->klen + e->vlen);
+		free(p);
+	}
+	qsort(v, n, sizeof(*v), tally_minute_cmp);
+	for (i = 0; i < n && rc == 0; i = j) {
+		memset(&sum, 0, sizeof(sum));
+		for (j = i; j < n && tally_minute_cmp(&v[i], &v[j]) == 0; j++)
+			for (k = 0; k < SENDER_COUNTERS; k++)
+				sum.n[k] += v[j]->counts.n[k];
+		rc = sender_journal_count(t, v[i]->key, &sum,
+		    v[i]->now - v[i]->now % 60);
+	}
+	free(v);
+	return rc;
+}
+
+static int
 tally_write_fn(STORE_TXN *t, void *ctx)
 {
 	struct tally_batch *b = ctx;
@@ -163,6 +219,8 @@ tally_write_fn(STORE_TXN *t, void *ctx)
 				latest = e->now;
 		}
 	}
+	if (store_journal_max(t) != 0 && tally_journal(t, b) != 0)
+		return STORE_ERROR;
 	if (nk == 0)
 		return 0;
 	/* once for each sender, however many of its increments there were */

@@ -255,3 +255,65 @@ bevent_reasons(STORE_TXN *t, const char *sender, int64_t since,
 	qsort(out->r, out->n, sizeof(out->r[0]), bevent_reasons_cmp);
 	return 0;
 }
+
+/*
+ * A new event for the other nodes of a cluster, with what it counted for
+ * its sender in the buckets of time 'when' (journal entry
+ * STORE_CHANGE_EVENT: id, u64 when, u8 n, n x u64 counts, the value).
+ */
+int
+bevent_journal(STORE_TXN *t, const BEVENT *e, int64_t when,
+    const SENDER_COUNTS *add)
+{
+	unsigned char p[BEVENT_ID_LEN + 8 + 1 + SENDER_COUNTERS * 8 +
+	    BEVENT_VALUE_MAX];
+	size_t n = 0, i, vlen;
+
+	if (store_journal_max(t) == 0)
+		return 0;
+	memcpy(p, e->id, BEVENT_ID_LEN);
+	n = BEVENT_ID_LEN;
+	store_key_u64(p, sizeof(p), &n, (uint64_t)when);
+	store_key_u8(p, sizeof(p), &n, SENDER_COUNTERS);
+	for (i = 0; i < SENDER_COUNTERS; i++)
+		store_key_u64(p, sizeof(p), &n, add->n[i]);
+	if ((vlen = bevent_encode(e, p + n)) == 0)
+		return STORE_ERROR;
+	return store_journal(t, STORE_CHANGE_EVENT, p, n + vlen);
+}
+
+/*
+ * Another node's event: kept and counted unless this node has it already
+ * (the same report through two MXs counts once).  0 (new, counted),
+ * BEVENT_DUPLICATE, BEVENT_DAMAGED (a payload that does not parse:
+ * nothing written) or STORE_ERROR.  The caller holds the journal.
+ */
+int
+bevent_apply(STORE_TXN *t, const void *payload, size_t len, int64_t now,
+    BEVENT *e)
+{
+	const unsigned char *p = payload;
+	SENDER_COUNTS add;
+	int64_t when;
+	size_t off = BEVENT_ID_LEN + 9, n, i;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if (len < off)
+		return BEVENT_DAMAGED;
+	when = (int64_t)store_get_u64(p + BEVENT_ID_LEN);
+	n = p[BEVENT_ID_LEN + 8];
+	if (len < off + n * 8 || when <= 0)
+		return BEVENT_DAMAGED;
+	memset(&add, 0, sizeof(add));
+	for (i = 0; i < n && i < SENDER_COUNTERS; i++)
+		add.n[i] = store_get_u64(p + off + i * 8);
+	off += n * 8;
+	if (bevent_decode(p, p + off, len - off, e) != 0 ||
+	    e->sender[0] == '\0')
+		return BEVENT_DAMAGED;
+	if ((rc = bevent_put(t, e)) != 0)
+		return rc;
+	return sender_count_at(t, e->sender, &add, when, now) != 0 ?
+	    STORE_ERROR : 0;
+}

@@ -9,6 +9,10 @@
  *	rc = bevent_put(txn, &e);		0 new, BEVENT_DUPLICATE, or
  *						STORE_ERROR
  *	rc = bevent_replace(txn, &e);		write it over (reclassify)
+ *	rc = bevent_journal(txn, &e, when, &counts);	for the other
+ *						nodes of a cluster
+ *	rc = bevent_apply(txn, p, len, now, &e);	another node's event:
+ *						kept and counted once
  *	rc = bevent_get(txn, id, &e);		0, STORE_NOTFOUND, or
  *						BEVENT_DAMAGED
  *	rc = bevent_list(txn, fn, ctx);		fn(&e, ctx) for each event
@@ -64,6 +68,10 @@ int	bevent_key(uint64_t record, const char *kind, const char *rcpt,
 int	bevent_put(STORE_TXN *, const BEVENT *);
 int	bevent_replace(STORE_TXN *, const BEVENT *);
 int	bevent_get(STORE_TXN *, const unsigned char id[BEVENT_ID_LEN],
+	    BEVENT *);
+int	bevent_journal(STORE_TXN *, const BEVENT *, int64_t when,
+	    const SENDER_COUNTS *add);
+int	bevent_apply(STORE_TXN *, const void *p, size_t len, int64_t now,
 	    BEVENT *);
 typedef int (*BEVENT_FN)(const BEVENT *, void *ctx);
 int	bevent_list(STORE_TXN *, BEVENT_FN, void *ctx);

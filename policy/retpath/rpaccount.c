@@ -149,6 +149,7 @@ rpaccount_one(STORE_TXN *t, const RPACCOUNT_RULES *ru, uint64_t id,
 	const RPRECORD *rec = &res->record;
 	const BOUNCE_RCPT *r = &res->rcpts[i];
 	char key[ADDR_KEY_MAX];
+	SENDER_COUNTS d;
 	BEVENT e;
 	size_t n;
 	int rc, k;
@@ -193,13 +194,20 @@ rpaccount_one(STORE_TXN *t, const RPACCOUNT_RULES *ru, uint64_t id,
 	if (rc != 0)
 		return STORE_ERROR;
 	res->verdict[i] = RPACCOUNT_COUNTED;
+	memset(&d, 0, sizeof(d));
 	if ((k = rpaccount_counter(ru, r->cls, key[0] ? key : r->address)) ==
 	    SENDER_POLICY_MAJOR)
-		res->add.n[SENDER_POLICY]++;
+		d.n[SENDER_POLICY]++;
 	if (k >= 0)
-		res->add.n[k]++;
+		d.n[k]++;
 	if (rpaccount_blocked(r->reason))
-		res->add.n[SENDER_BLOCKED]++;
+		d.n[SENDER_BLOCKED]++;
+	for (k = 0; k < SENDER_COUNTERS; k++)
+		res->add.n[k] += d.n[k];
+	/* the other nodes of a cluster count it once, whoever got it */
+	if (rec->sender[0] != '\0' && bevent_journal(t, &e, rec->created,
+	    &d) != 0)
+		return STORE_ERROR;
 	if (res->unlisted[i])
 		return 0;
 	return rpaccount_suppress(t, ru, rec, b, r, key, now,

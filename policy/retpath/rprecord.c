@@ -312,6 +312,38 @@ rprecord_put(STORE_TXN *t, uint64_t id, const RPRECORD *r)
 	return rc;
 }
 
+/*
+ * A record another node wrote (journal entry STORE_CHANGE_RECORD: u16
+ * key length, key, value): kept unless this node has one for the same
+ * id (its own count of reports stays).  0, RPRECORD_DAMAGED (does not
+ * parse: nothing written) or STORE_ERROR; *id says which.
+ */
+int
+rprecord_apply(STORE_TXN *t, const void *payload, size_t len, uint64_t *id)
+{
+	const unsigned char *p = payload;
+	const void *old;
+	size_t klen, oldlen;
+	RPRECORD r;
+	int rc;
+
+	*id = 0;
+	if (len < 2 || (klen = (size_t)p[0] << 8 | p[1]) != RPRECORD_KEY_LEN ||
+	    len - 2 < klen || len - 2 - klen > RPRECORD_VALUE_MAX)
+		return RPRECORD_DAMAGED;
+	*id = store_get_u64(p + 2);
+	memset(&r, 0, sizeof(r));
+	rc = rprecord_decode(p + 2 + klen, len - 2 - klen, &r);
+	rprecord_clear(&r);
+	if (rc != 0)
+		return RPRECORD_DAMAGED;
+	rc = store_get(t, STORE_DB_RETURNPATH, p + 2, klen, &old, &oldlen);
+	if (rc != STORE_NOTFOUND)
+		return rc == 0 ? 0 : STORE_ERROR;
+	return store_put(t, STORE_DB_RETURNPATH, p + 2, klen, p + 2 + klen,
+	    len - 2 - klen);
+}
+
 struct rprecord_sweep_ctx {
 	int64_t		 now;
 	long		 budget, seen;

@@ -12,6 +12,9 @@
  *	rc = rprecord_get(txn, id, &r);		0, STORE_NOTFOUND, STORE_ERROR
  *						or RPRECORD_DAMAGED
  *	rc = rprecord_put(txn, id, &r);		write it back (report counts)
+ *	rc = rprecord_apply(txn, p, len, &id);	another node's record (its
+ *						journal entry), unless we
+ *						have one
  *	rc = rprecord_listed(&r, canon);	RPRECORD_LISTED, _NOT_LISTED,
  *						or _UNKNOWN (the record does
  *						not hold every recipient)
@@ -83,6 +86,7 @@ size_t	rprecord_encode(uint64_t id, const RPRECORD *, unsigned char *key,
 	    unsigned char *val, size_t valsize);
 int	rprecord_get(STORE_TXN *, uint64_t id, RPRECORD *);
 int	rprecord_put(STORE_TXN *, uint64_t id, const RPRECORD *);
+int	rprecord_apply(STORE_TXN *, const void *p, size_t len, uint64_t *id);
 int	rprecord_listed(const RPRECORD *, const char *addr);
 int	rprecord_complete(const RPRECORD *);
 long	rprecord_sweep(STORE_TXN *, int64_t now, long budget,

@@ -41,7 +41,7 @@
 
 static const char *const store_db_names[STORE_DB_MAX] = {
 	"meta", "senders", "counters", "returnpath", "bounces", "history",
-	"suppress", "buckets",
+	"suppress", "buckets", "outbox", "peers",
 };
 
 /* Free space under which a failed write is blamed on a full disk. */
@@ -56,6 +56,7 @@ struct STORE {
 	int		 unwritable;	/* the last write failed for want of
 					   space or permission (atomic) */
 	char		*path;
+	uint64_t	 journal_max;	/* bytes; 0: no journal (atomic) */
 };
 
 struct STORE_TXN {
@@ -63,6 +64,7 @@ struct STORE_TXN {
 	MDB_txn		*txn;
 	int		 rc;		/* first LMDB error, 0 if none */
 	const char	*what;		/* the operation that failed */
+	int		 hold;		/* journal nothing (store_journal_hold) */
 };
 
 static void
@@ -487,6 +489,29 @@ store_fail(STORE_TXN *t, const char *what, int rc)
 		t->what = what;
 	}
 	return STORE_ERROR;
+}
+
+/* The journal's switches (its records: journal.c). */
+void
+store_journal_start(STORE *st, uint64_t max_bytes)
+{
+	__atomic_store_n(&st->journal_max, max_bytes, __ATOMIC_RELAXED);
+}
+
+uint64_t
+store_journal_max(STORE_TXN *t)
+{
+	return t->hold ? 0 :
+	    __atomic_load_n(&t->st->journal_max, __ATOMIC_RELAXED);
+}
+
+int
+store_journal_hold(STORE_TXN *t, int hold)
+{
+	int was = t->hold;
+
+	t->hold = hold;
+	return was;
 }
 
 const char *

@@ -61,6 +61,8 @@ enum store_db {
 	STORE_DB_HISTORY,	/* sender key, time, seq -> a state change */
 	STORE_DB_SUPPRESS,	/* hash of scope and address -> an entry */
 	STORE_DB_BUCKETS,	/* bucket name -> a rate limit's tokens */
+	STORE_DB_OUTBOX,	/* seq -> a change for the other nodes */
+	STORE_DB_PEERS,		/* node -> the last of its changes applied */
 	STORE_DB_MAX
 };
 
@@ -129,6 +131,70 @@ int		 store_del(STORE_TXN *, int db, const void *key, size_t klen);
 int		 store_scan(STORE_TXN *, int db, const void *prefix, size_t plen,
 		    const void *from, size_t flen, STORE_SCAN_FN, void *ctx);
 const char	*store_txn_error(const STORE_TXN *);
+
+/*
+ * The journal (journal.c): what the other nodes of a cluster must learn.
+ * Off unless store_journal_start() gave it a size; then the modules that
+ * make a change worth sharing (a sender's counts and state, a bounce
+ * event, a suppression, a return-path record) append it with
+ * store_journal() inside the transaction that makes it, so the change and
+ * its journal entry commit together or not at all.  Entries wait in the
+ * outbox database, in order, until store_journal_ack() drops those the
+ * cluster has taken.
+ *
+ *	store_journal_start(st, max_bytes);	0: off again
+ *	rc = store_journal(txn, kind, p, len);	0 (also when off, held or
+ *						full), or STORE_ERROR
+ *	was = store_journal_hold(txn, 1);	no entries from this
+ *						transaction until held 0
+ *						again (applying the other
+ *						nodes' changes)
+ *	rc = store_journal_read(txn, after, max, fn, ctx);
+ *		fn(seq, kind, p, len, ctx) for up to max entries past seq
+ *		'after', in order; fn returns non-zero to stop
+ *	rc = store_journal_ack(txn, upto);	drops entries up to seq upto
+ *	store_journal_stat(txn, &st);		depth, bytes, dropped, resync
+ *	store_journal_resynced(txn);		clears resync
+ *
+ * The outbox holds at most max_bytes of entries (key and value): an entry
+ * that does not fit is dropped, counted, and sets "resync", which asks
+ * the cluster to publish the node's whole state again (pauses,
+ * suppressions) once it is reachable: what was dropped is then only
+ * counts.  The kinds are the modules' own (STORE_CHANGE_*); the store
+ * keeps them, it does not read them.
+ */
+enum store_change {
+	STORE_CHANGE_COUNT = 1,	/* a sender's counts (tally.c) */
+	STORE_CHANGE_EVENT,	/* a bounce or complaint, with its counts
+				   (rpaccount.c) */
+	STORE_CHANGE_STATE,	/* a sender's new state (sender_state.c) */
+	STORE_CHANGE_SUPPRESS,	/* an entry added (suppress.c) */
+	STORE_CHANGE_UNSUPPRESS,	/* an entry lifted (suppress.c) */
+	STORE_CHANGE_RECORD,	/* a return-path record (tally.c) */
+	STORE_CHANGE_MAX
+};
+
+typedef struct {
+	uint64_t	 depth;		/* entries waiting */
+	uint64_t	 bytes;		/* their size */
+	uint64_t	 first, last;	/* their seqs (0: none) */
+	uint64_t	 dropped;	/* entries that did not fit, ever */
+	int		 resync;	/* some did since the last resync */
+} STORE_JOURNAL_STAT;
+
+typedef int (*STORE_JOURNAL_FN)(uint64_t seq, int kind, const void *p,
+		size_t len, void *ctx);
+
+void		 store_journal_start(STORE *, uint64_t max_bytes);
+uint64_t	 store_journal_max(STORE_TXN *);	/* 0: journal nothing */
+int		 store_journal_hold(STORE_TXN *, int hold);
+int		 store_journal(STORE_TXN *, int kind, const void *p,
+		    size_t len);
+int		 store_journal_read(STORE_TXN *, uint64_t after, size_t max,
+		    STORE_JOURNAL_FN, void *ctx);
+int		 store_journal_ack(STORE_TXN *, uint64_t upto);
+int		 store_journal_stat(STORE_TXN *, STORE_JOURNAL_STAT *);
+int		 store_journal_resynced(STORE_TXN *);
 
 /* Key building: append to buf at *len, never beyond size; 0 or -1 if full. */
 int		 store_key_u8(unsigned char *buf, size_t size, size_t *len,
