@@ -3,7 +3,7 @@
  *
  * Owns: suppress_reason_name(), suppress_reason_parse(), suppress_put(),
  * suppress_get(), suppress_check(), suppress_del(), suppress_list(),
- * suppress_sweep(), suppress_apply().  An entry added or lifted (not one
+ * suppress_sweep(), suppress_apply(), suppress_journal().  An entry added or lifted (not one
  * the sweep drops: every node expires its own) is journalled for the
  * other nodes of a cluster (store.h, "The journal").
  *
@@ -101,32 +101,41 @@ suppress_decode(const unsigned char *v, size_t len, SUPPRESS_ENTRY *e)
 	    -1 : 0;
 }
 
+static int
+suppress_encode(const char *scope, const char *addr, const SUPPRESS_ENTRY *e,
+    unsigned char *v, size_t *vlen)
+{
+	*vlen = 0;
+	store_key_u8(v, SUPPRESS_VAL_MAX, vlen, SUPPRESS_VERSION);
+	store_key_u8(v, SUPPRESS_VAL_MAX, vlen, (unsigned)e->reason);
+	store_key_u64(v, SUPPRESS_VAL_MAX, vlen, (uint64_t)e->time);
+	store_key_u64(v, SUPPRESS_VAL_MAX, vlen, (uint64_t)e->expires);
+	if (store_key_str(v, SUPPRESS_VAL_MAX, vlen, scope, strnlen(scope,
+	    SENDER_KEY_MAX - 1)) != 0 ||
+	    store_key_str(v, SUPPRESS_VAL_MAX, vlen, addr, strnlen(addr,
+	    ADDR_KEY_MAX - 1)) != 0 ||
+	    store_key_str(v, SUPPRESS_VAL_MAX, vlen, e->source,
+	    strnlen(e->source, SUPPRESS_SOURCE_MAX - 1)) != 0 ||
+	    store_key_str(v, SUPPRESS_VAL_MAX, vlen, e->status,
+	    strnlen(e->status, sizeof(e->status) - 1)) != 0 ||
+	    store_key_str(v, SUPPRESS_VAL_MAX, vlen, e->why, strnlen(e->why,
+	    sizeof(e->why) - 1)) != 0 ||
+	    store_key_str(v, SUPPRESS_VAL_MAX, vlen, e->diagnostic,
+	    strnlen(e->diagnostic, SUPPRESS_DIAG_MAX - 1)) != 0)
+		return STORE_ERROR;
+	return 0;
+}
+
 int
 suppress_put(STORE_TXN *t, const char *scope, const char *addr,
     const SUPPRESS_ENTRY *e)
 {
 	unsigned char k[SUPPRESS_HASH_LEN], v[SUPPRESS_VAL_MAX];
 	const void *old;
-	size_t vlen = 0, oldlen;
+	size_t vlen, oldlen;
 
-	if (suppress_key(scope, addr, k) != 0)
-		return STORE_ERROR;
-	store_key_u8(v, sizeof(v), &vlen, SUPPRESS_VERSION);
-	store_key_u8(v, sizeof(v), &vlen, (unsigned)e->reason);
-	store_key_u64(v, sizeof(v), &vlen, (uint64_t)e->time);
-	store_key_u64(v, sizeof(v), &vlen, (uint64_t)e->expires);
-	if (store_key_str(v, sizeof(v), &vlen, scope, strnlen(scope,
-	    SENDER_KEY_MAX - 1)) != 0 ||
-	    store_key_str(v, sizeof(v), &vlen, addr, strnlen(addr,
-	    ADDR_KEY_MAX - 1)) != 0 ||
-	    store_key_str(v, sizeof(v), &vlen, e->source, strnlen(e->source,
-	    SUPPRESS_SOURCE_MAX - 1)) != 0 ||
-	    store_key_str(v, sizeof(v), &vlen, e->status, strnlen(e->status,
-	    sizeof(e->status) - 1)) != 0 ||
-	    store_key_str(v, sizeof(v), &vlen, e->why, strnlen(e->why,
-	    sizeof(e->why) - 1)) != 0 ||
-	    store_key_str(v, sizeof(v), &vlen, e->diagnostic,
-	    strnlen(e->diagnostic, SUPPRESS_DIAG_MAX - 1)) != 0)
+	if (suppress_key(scope, addr, k) != 0 ||
+	    suppress_encode(scope, addr, e, v, &vlen) != 0)
 		return STORE_ERROR;
 	/* the first entry for one sender: lookups must ask for such from now */
 	if (scope[0] != '\0' && store_get(t, STORE_DB_META, SUPPRESS_SCOPED_KEY,
@@ -137,6 +146,18 @@ suppress_put(STORE_TXN *t, const char *scope, const char *addr,
 	if (store_journal(t, STORE_CHANGE_SUPPRESS, v, vlen) != 0)
 		return STORE_ERROR;
 	return store_put(t, STORE_DB_SUPPRESS, k, sizeof(k), v, vlen);
+}
+
+/* Journal an entry as it is (a node publishing its whole list again). */
+int
+suppress_journal(STORE_TXN *t, const SUPPRESS_ENTRY *e)
+{
+	unsigned char v[SUPPRESS_VAL_MAX];
+	size_t vlen;
+
+	if (suppress_encode(e->scope, e->addr, e, v, &vlen) != 0)
+		return STORE_ERROR;
+	return store_journal(t, STORE_CHANGE_SUPPRESS, v, vlen);
 }
 
 /* 0, STORE_NOTFOUND (also for another address with the same hash),

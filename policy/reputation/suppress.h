@@ -22,6 +22,7 @@
  *	err = suppress_reason_parse(text, &reason);
  *	rc = suppress_apply(txn, kind, p, len, &e);	another node's change
  *						(its journal entry)
+ *	rc = suppress_journal(txn, &e);		journal an entry as it is
  *
  * addr is a canonical key (addr_canon()).  Entries are keyed by the first
  * SUPPRESS_HASH_LEN octets of SHA-256(scope, NUL, address): every key has
@@ -85,6 +86,7 @@ int		 suppress_check(STORE_TXN *, const char *sender,
 		    const char *addr, int64_t now, SUPPRESS_ENTRY *);
 int		 suppress_del(STORE_TXN *, const char *scope, const char *addr);
 int		 suppress_list(STORE_TXN *, SUPPRESS_LIST_FN, void *ctx);
+int		 suppress_journal(STORE_TXN *, const SUPPRESS_ENTRY *);
 int		 suppress_apply(STORE_TXN *, int kind, const void *p,
 		    size_t len, SUPPRESS_ENTRY *);
 long		 suppress_sweep(STORE_TXN *, int64_t now, long budget,

@@ -22,6 +22,8 @@
 
 #include "base/mem.h"
 #include "cluster/capply.h"
+#include "cluster/cresync.h"
+#include "cluster/cstatus.h"
 #include "reputation/reputation.h"
 #include "reputation/sender.h"
 #include "reputation/suppress.h"
@@ -622,6 +624,86 @@ test_bad(void)
 	free(b);
 }
 
+static long resync_n;
+
+static int
+resync_fn(STORE_TXN *t, void *ctx)
+{
+	(void)ctx;
+	resync_n = cresync_publish(t);
+	return resync_n < 0 ? STORE_ERROR : 0;
+}
+
+static int
+status_fn(STORE_TXN *t, void *ctx)
+{
+	CSTATUS *s = ctx, back;
+
+	if (cstatus_put(t, s) != 0 || cstatus_get(t, &back) != 0)
+		return STORE_ERROR;
+	*s = back;
+	return 0;
+}
+
+/* Node A, its outbox lost (say it overflowed), publishes all it holds; a
+ * new node D learns every pause and suppression from that alone. */
+static void
+test_resync(void)
+{
+	struct outbox *o = mem_calloc(1, sizeof(*o));
+	struct apply a = { .now = T0 + 900 };
+	struct op op = { .scope = "", .addr = "kept@example.org", .kind = 1 };
+	STORE *d;
+	char err[256], dir[64], cmd[96];
+	CSTATUS cs;
+
+	op.e.reason = SUPPRESS_MANUAL;
+	op.e.time = T0;
+	op.hold = 1;
+	store_write(node[0], supp_fn, &op, err, sizeof(err));
+	sender_pause(node[0], "gil", 0, "held", "operator", T0 + 800, err,
+	    sizeof(err));
+	ack_upto = UINT64_MAX;
+	store_write(node[0], ack_fn, NULL, err, sizeof(err));
+	tap_int(store_write(node[0], resync_fn, NULL, err, sizeof(err)), 0,
+	    "resync publishes");
+	tap_ok(resync_n >= 3, "... every state and suppression (%ld)",
+	    resync_n);
+	snprintf(dir, sizeof(dir), "/tmp/test_capply.XXXXXX");
+	if (mkdtemp(dir) == NULL || (d = store_open(dir, NULL, err,
+	    sizeof(err))) == NULL) {
+		tap_ok(0, "store d: %s", err);
+		return;
+	}
+	node[2] = d;		/* C's slot, for ship() */
+	ship(0, 2, &a, o, 0);
+	tap_ok(state(2, "gil").state == SENDER_PAUSED && state(2,
+	    "erin").state == SENDER_PAUSED, "a new node holds A's pauses");
+	node[2] = d;
+	{
+		struct op c = { .scope = "", .addr = "kept@example.org",
+		    .now = T0 + 900 };
+
+		store_read(d, supp_fn, &c, err, sizeof(err));
+		tap_int(c.rc, 0, "... and its suppressions");
+	}
+	memset(&cs, 0, sizeof(cs));
+	cs.up = 1;
+	cs.lag_ms = 12;
+	snprintf(cs.address, sizeof(cs.address), "unix:/run/redis\nx");
+	tap_int(store_write(d, status_fn, &cs, err, sizeof(err)), 0,
+	    "a status record written and read back");
+	tap_ok(cs.up == 1 && cs.lag_ms == 12 &&
+	    strcmp(cs.address, "unix:/run/redis?x") == 0, "... its fields, a "
+	    "control character made safe (%s)", cs.address);
+	store_close(d);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		tap_ok(0, "%s", cmd);
+	outbox_free(o);
+	free(o);
+}
+
 static int
 peers_cb(const char *name, uint64_t seq, int64_t at, void *ctx)
 {
@@ -678,8 +760,15 @@ main(void)
 	test_events();
 	test_bad();
 	test_peers();
+	store_close(node[2]);
+	test_resync();
+	node[2] = NULL;
 	for (i = 0; i < NODES; i++) {
+		if (node[i] == NULL)
+			continue;
 		store_close(node[i]);
+	}
+	for (i = 0; i < NODES; i++) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dirs[i]);
 		if (system(cmd) != 0)
 			tap_ok(0, "%s", cmd);
