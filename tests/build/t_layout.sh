@@ -20,6 +20,7 @@ RANK = {
     "policy/base": 0, "policy/store": 1, "policy/reputation": 2,
     "policy/retpath": 3, "policy/shaping": 3, "policy/dkim": 3,
     "filter/common": 10, "filter/dkim": 11, "filter/retpath": 11,
+    "filter/cluster": 11,
     "filter/conf": 12, "filter/milter": 13, "filter/ctl": 13,
     "filter/daemon": 14,
 }
