@@ -1,16 +1,20 @@
 # shellcheck shell=bash
 # packages.sh - the Debian packages repguard's scripts need, and installing
 # the missing ones.  Sourced by contrib/test.sh and contrib/demo.sh, so
-# that both install exactly the same set in the same way.
+# that both install the same way: the demo PACKAGES, the test suite
+# PACKAGES and TEST_PACKAGES.
 #
-#   pkg_missing		prints the packages of PACKAGES not installed
+#   pkg_missing [P...]	prints the packages of P... (default: PACKAGES)
+#			not installed
 #   pkg_install LOG P...	apt-get update + install of P... (non-interactive;
 #			Postfix without a system mail configuration), output
 #			in LOG; exit status of the install
 
-# build: compiler, autotools, the seven libraries (libpsl with Debian's
+# build: compiler, autotools, the eight libraries (libpsl with Debian's
 # public suffix list for organisational domains; libmicrohttpd for the
-# metrics listener; libspf2 for the doctor's SPF check); tests: a real Postfix and
+# metrics listener; libspf2 for the doctor's SPF check; hiredis for Cluster,
+# optional to configure but always installed here so that the tests build
+# the link to Redis); tests and the demo: a real Postfix and
 # its tools, swaks, miltertest, python3-dkim (+ nacl for Ed25519) as the
 # independent verifier, OpenDKIM's tools and daemon (key tests, benchmark),
 # dnsmasq as a DNS server the return-path checks and the doctor can ask,
@@ -19,14 +23,22 @@
 # Sendmail's binary needs (Sendmail itself: pkg_sendmail).
 PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libmilter-dev libopendkim-dev libssl-dev liblmdb-dev lmdb-utils
-	libpsl-dev publicsuffix libmicrohttpd-dev libspf2-dev
+	libpsl-dev publicsuffix libmicrohttpd-dev libspf2-dev libhiredis-dev
 	postfix swaks python3 python3-dkim python3-nacl miltertest groff-base
 	ca-certificates opendkim opendkim-tools dnsmasq-base faketime chromium
 	m4 libdb5.3 liblockfile1 libwrap0 libnsl2 libsasl2-2 libldap-2.5-0)
 
+# The test suite only: a private Redis, replica and sentinel for the Redis
+# link's tests (tests/lib/redis.sh; they skip without them), each on ports
+# and sockets of its own (where an init system runs, the package also
+# starts Debian's instance on 127.0.0.1:6379; no test uses it).  The demo
+# does not install these: it runs one relay, which needs no Redis.
+TEST_PACKAGES=(redis-server redis-sentinel redis-tools)
+
 pkg_missing() {
 	local p
-	for p in "${PACKAGES[@]}"; do
+	[ $# -gt 0 ] || set -- "${PACKAGES[@]}"
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
 			grep -q '^install ok installed$' || printf '%s\n' "$p"
 	done

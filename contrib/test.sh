@@ -5,7 +5,8 @@
 # start a private Postfix, which needs root):
 #
 #   1. installs the Debian packages the build and the tests need, if missing
-#      (apt-get; "apt-get update" once, only when something is missing);
+#      (PACKAGES and TEST_PACKAGES of contrib/packages.sh; apt-get; "apt-get
+#      update" once, only when something is missing);
 #   2. runs "autoreconf -fi" in the source tree;
 #   3. builds out of tree in build/plain (--enable-werror), in
 #      build/sanitize (AddressSanitizer and UndefinedBehaviorSanitizer) and
@@ -94,7 +95,7 @@ step() {
 # --- 1. packages ------------------------------------------------------------
 install_packages() {
 	local log missing
-	mapfile -t missing < <(pkg_missing)
+	mapfile -t missing < <(pkg_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 	if [ ${#missing[@]} -eq 0 ]; then
 		say "all needed Debian packages are installed"
 		return 0

@@ -5,6 +5,9 @@
  *	const char *duration_parse(const char *buf, size_t len,
  *	    long long *seconds);
  *	void duration_format(long long seconds, char *out, size_t outsize);
+ *	const char *duration_parse_ms(const char *buf, size_t len,
+ *	    long long *ms);
+ *	void duration_format_ms(long long ms, char *out, size_t outsize);
  *	const char *size_parse(const char *buf, size_t len,
  *	    unsigned long long *bytes);
  *
@@ -121,6 +124,63 @@ duration_format(long long seconds, char *out, size_t outsize)
 		if (q != 0)
 			n += (size_t)snprintf(text + n, sizeof(text) - n,
 			    "%llu%c", q, duration_units[i].name);
+	}
+	snprintf(out, outsize, "%s", text);
+}
+
+/*
+ * Milliseconds: what duration_parse() reads, times 1000, and a last group
+ * "Nms".  The "ms" group is split off first, so duration_parse() never sees
+ * it; a "ms" anywhere else is refused.
+ */
+const char *
+duration_parse_ms(const char *buf, size_t len, long long *ms)
+{
+	long long secs = 0, n = 0;
+	const char *err;
+	size_t end = len, i;
+
+	if (buf == NULL || len == 0)
+		return "empty duration";
+	if (len >= 3 && buf[len - 2] == 'm' && buf[len - 1] == 's' &&
+	    duration_is_digit(buf[len - 3])) {
+		for (end = len - 2; end > 0 && duration_is_digit(buf[end - 1]);
+		    end--)
+			;
+		for (i = end; i < len - 2; i++) {
+			n = n * 10 + (buf[i] - '0');
+			if (n > DURATION_MAX * 1000)
+				return "duration longer than 10 years";
+		}
+	}
+	for (i = 0; i + 1 < end; i++)
+		if (buf[i] == 'm' && buf[i + 1] == 's')
+			return i + 2 == len ? "missing number before unit" :
+			    "milliseconds must come last (\"1s250ms\")";
+	if (end > 0 && (err = duration_parse(buf, end, &secs)) != NULL)
+		return err;
+	if (secs * 1000 + n > DURATION_MAX * 1000)
+		return "duration longer than 10 years";
+	*ms = secs * 1000 + n;
+	return NULL;
+}
+
+void
+duration_format_ms(long long ms, char *out, size_t outsize)
+{
+	char text[DURATION_FORMAT_MAX + 8];
+	long long r;
+
+	if (out == NULL || outsize == 0)
+		return;
+	r = ms % 1000;
+	if (ms / 1000 == 0)
+		snprintf(text, sizeof(text), "%lldms", ms);
+	else {
+		duration_format(ms / 1000, text, DURATION_FORMAT_MAX);
+		if (r != 0)
+			snprintf(text + strlen(text), sizeof(text) -
+			    strlen(text), "%lldms", r < 0 ? -r : r);
 	}
 	snprintf(out, outsize, "%s", text);
 }

@@ -18,6 +18,13 @@
  * a negative value gets a leading '-').  The text is cut short, always
  * NUL-terminated, if outsize is below DURATION_FORMAT_MAX.
  *
+ * duration_parse_ms() reads the same forms into milliseconds (a plain
+ * number is still seconds), and one more group, last: a number of
+ * milliseconds with the unit "ms" ("50ms", "1s250ms", "2m30s500ms").
+ * duration_parse() itself never reads "ms": its results stay seconds.
+ * duration_format_ms() writes what duration_parse_ms() reads back ("50ms",
+ * "1s250ms", "10s", "0ms").
+ *
  * size_parse() accepts a plain number of bytes ("1048576") or a number
  * with one binary unit K, M, G or T (either case; 1024-based): "512K",
  * "64M", "4G".  No sign, white space, fractions or "B" suffix.
@@ -36,6 +43,8 @@
 
 const char	*duration_parse(const char *buf, size_t len, long long *seconds);
 void		 duration_format(long long seconds, char *out, size_t outsize);
+const char	*duration_parse_ms(const char *buf, size_t len, long long *ms);
+void		 duration_format_ms(long long ms, char *out, size_t outsize);
 const char	*size_parse(const char *buf, size_t len,
 		    unsigned long long *bytes);
 

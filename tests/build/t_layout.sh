@@ -21,6 +21,7 @@ RANK = {
     "policy/retpath": 3, "policy/shaping": 3, "policy/dkim": 3,
     "policy/cluster": 4,
     "filter/common": 10, "filter/dkim": 11, "filter/retpath": 11,
+    "filter/cluster": 11,
     "filter/conf": 12, "filter/milter": 13, "filter/ctl": 13,
     "filter/daemon": 14,
 }

@@ -12,7 +12,10 @@
  * exactly for a negative number, and cut short to a smaller buffer is a
  * prefix of the whole; every number 0..DURATION_MAX formats to a text
  * that reads back as it; a size of digits only is that number, one with
- * a unit a multiple of 1024.
+ * a unit a multiple of 1024; duration_parse_ms() reads what
+ * duration_parse() reads as its seconds times 1000, gives 0 to
+ * DURATION_MAX * 1000 milliseconds or an error that leaves the result
+ * untouched, and duration_format_ms() of its result reads back the same.
  */
 #include <ctype.h>
 
@@ -41,6 +44,25 @@ check_format(long long secs, size_t small)
 		return;
 	FUZZ_CHECK(duration_parse(text, strlen(text), &back) == NULL);
 	FUZZ_CHECK(back == secs);
+}
+
+static void
+check_ms(const char *in, size_t size, const char *serr, long long secs)
+{
+	char text[DURATION_FORMAT_MAX + 8];
+	long long ms = UNTOUCHED, back = UNTOUCHED;
+	const char *err = duration_parse_ms(in, size, &ms);
+
+	if (serr == NULL)
+		FUZZ_CHECK(err == NULL && ms == secs * 1000);
+	if (err != NULL) {
+		FUZZ_CHECK(err[0] != '\0' && ms == UNTOUCHED);
+		return;
+	}
+	FUZZ_CHECK(ms >= 0 && ms <= DURATION_MAX * 1000);
+	duration_format_ms(ms, text, sizeof(text));
+	FUZZ_CHECK(duration_parse_ms(text, strlen(text), &back) == NULL);
+	FUZZ_CHECK(back == ms);
 }
 
 static void
@@ -84,6 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(duration_parse(text, strlen(text), &back) == NULL);
 		FUZZ_CHECK(back == secs);
 	}
+	check_ms(in, size, err, secs);
 	check_size(in, size);
 
 	memcpy(&raw, data, size < sizeof(raw) ? size : sizeof(raw));

@@ -5,6 +5,8 @@
  * Every parse case is fed from a heap copy of exactly its length (no NUL
  * after it, so AddressSanitizer catches a read past len); every valid
  * duration is formatted and parsed back to the same number of seconds.
+ * duration_parse_ms() reads every duration case as its seconds times 1000
+ * (or refuses it with the same text), and its own table adds "ms".
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -67,6 +69,47 @@ static const struct dur_case dur_cases[] = {
 	    "duration longer than 10 years" },
 	{ "3000d3000d", 0, NULL, "duration unit given twice" },
 	{ "3000d500w", 0, NULL, "duration longer than 10 years" },
+};
+
+struct ms_case {
+	const char	*in;
+	long long	 ms;		/* when err is NULL */
+	const char	*canon;		/* duration_format_ms() of it */
+	const char	*err;
+};
+
+static const struct ms_case ms_cases[] = {
+	{ "50ms", 50, "50ms", NULL },
+	{ "1ms", 1, "1ms", NULL },
+	{ "0ms", 0, "0ms", NULL },
+	{ "250ms", 250, "250ms", NULL },
+	{ "1000ms", 1000, "1s", NULL },
+	{ "1500ms", 1500, "1s500ms", NULL },
+	{ "1s", 1000, "1s", NULL },
+	{ "10s", 10000, "10s", NULL },
+	{ "1s250ms", 1250, "1s250ms", NULL },
+	{ "2m30s500ms", 150500, "2m30s500ms", NULL },
+	{ "1h30ms", 3600030, "1h30ms", NULL },
+	{ "5", 5000, "5s", NULL },		/* a plain number: seconds */
+	{ "0", 0, "0ms", NULL },
+	{ "3650d", DURATION_MAX * 1000, "521w3d", NULL },
+	{ "315360000000ms", DURATION_MAX * 1000, "521w3d", NULL },
+	{ "", 0, NULL, "empty duration" },
+	{ "ms", 0, NULL, "missing number before unit" },
+	{ "1hms", 0, NULL, "missing number before unit" },
+	{ "5ms1s", 0, NULL, "milliseconds must come last (\"1s250ms\")" },
+	{ "5ms5ms", 0, NULL, "milliseconds must come last (\"1s250ms\")" },
+	{ "-5ms", 0, NULL, "negative duration" },
+	{ "5 ms", 0, NULL, "missing number before unit" },
+	{ "1s 5ms", 0, NULL, "unexpected character in duration" },
+	{ "5MS", 0, NULL, "unknown duration unit (use s, m, h, d or w)" },
+	{ "1.5ms", 0, NULL, "unknown duration unit (use s, m, h, d or w)" },
+	{ "5mss", 0, NULL, "milliseconds must come last (\"1s250ms\")" },
+	{ "1h1h5ms", 0, NULL, "duration unit given twice" },
+	{ "315360000001ms", 0, NULL, "duration longer than 10 years" },
+	{ "3650d1ms", 0, NULL, "duration longer than 10 years" },
+	{ "99999999999999999999999ms", 0, NULL,
+	    "duration longer than 10 years" },
 };
 
 struct fmt_case {
@@ -139,11 +182,17 @@ run_dur(const struct dur_case *c)
 	size_t len = strlen(c->in);
 	char *copy = exact_copy(c->in, len);
 	char text[DURATION_FORMAT_MAX];
-	long long secs = -42, back = -42;
+	long long secs = -42, back = -42, ms;
 	const char *err;
 
 	err = duration_parse(copy, len, &secs);
 	tap_str(err, c->err, "duration \"%s\"", c->in);
+	ms = -42;
+	err = duration_parse_ms(copy, len, &ms);
+	if (strstr(c->in, "ms") == NULL)	/* "5ms": milliseconds there */
+		tap_ok(c->err != NULL ? err != NULL && !strcmp(err, c->err) &&
+		    ms == -42 : err == NULL && ms == c->seconds * 1000,
+		    "\"%s\" in milliseconds: %s", c->in, err ? err : "read");
 	if (c->err != NULL) {
 		tap_int(secs, -42, "\"%s\": result untouched on error", c->in);
 	} else {
@@ -154,6 +203,30 @@ run_dur(const struct dur_case *c)
 		    c->canon);
 		err = duration_parse(text, strlen(text), &back);
 		tap_ok(err == NULL && back == secs, "\"%s\" parses back", text);
+	}
+	free(copy);
+}
+
+static void
+run_ms(const struct ms_case *c)
+{
+	size_t len = strlen(c->in);
+	char *copy = exact_copy(c->in, len);
+	char text[DURATION_FORMAT_MAX + 8];
+	long long ms = -42, back = -42;
+	const char *err;
+
+	err = duration_parse_ms(copy, len, &ms);
+	tap_str(err, c->err, "milliseconds \"%s\"", c->in);
+	if (c->err != NULL) {
+		tap_int(ms, -42, "\"%s\": result untouched on error", c->in);
+	} else {
+		tap_int(ms, c->ms, "\"%s\" is %lld ms", c->in, c->ms);
+		duration_format_ms(ms, text, sizeof(text));
+		tap_str(text, c->canon, "\"%s\" formats as %s", c->in,
+		    c->canon);
+		err = duration_parse_ms(text, strlen(text), &back);
+		tap_ok(err == NULL && back == ms, "\"%s\" parses back", text);
 	}
 	free(copy);
 }
@@ -210,6 +283,10 @@ run_misc(void)
 	small[0] = 'x';
 	duration_format(5400, small, 0);
 	tap_int(small[0], 'x', "format into 0 bytes writes nothing");
+	tap_ok(duration_parse_ms("50msec", 4, &secs) == NULL && secs == 50,
+	    "duration_parse_ms reads only len bytes");
+	duration_format_ms(-1500, small, sizeof(small));
+	tap_str(small, "-1s", "format_ms of -1500 into 4 bytes is cut short");
 }
 
 int
@@ -219,6 +296,8 @@ main(void)
 
 	for (i = 0; i < sizeof(dur_cases) / sizeof(dur_cases[0]); i++)
 		run_dur(&dur_cases[i]);
+	for (i = 0; i < sizeof(ms_cases) / sizeof(ms_cases[0]); i++)
+		run_ms(&ms_cases[i]);
 	for (i = 0; i < sizeof(fmt_cases) / sizeof(fmt_cases[0]); i++)
 		run_fmt(&fmt_cases[i]);
 	for (i = 0; i < sizeof(size_cases) / sizeof(size_cases[0]); i++)
