@@ -1,7 +1,7 @@
 /*
  * capply.c - the other nodes' changes, applied here (see capply.h).
  *
- * Owns: capply(), capply_last(), capply_peers(), capply_cursor(),
+ * Owns: capply(), capply_snapshot(), capply_last(), capply_peers(), capply_cursor(),
  * capply_set_cursor(), capply_outcome_name().
  *
  * Layout (STORE_DB_PEERS):
@@ -164,6 +164,28 @@ capply(STORE_TXN *t, const REP_RULES *rules, const char *node, uint64_t seq,
 		return 0;
 	r->changed = rep_update(t, rules, r->sender, now, &s, &r->change);
 	return r->changed < 0 ? STORE_ERROR : 0;
+}
+
+/*
+ * A state or suppression from the cluster's snapshot (no node, no seq):
+ * for a node catching up when the changes themselves are gone.
+ */
+int
+capply_snapshot(STORE_TXN *t, int kind, const void *p, size_t len,
+    int64_t now, CAPPLY_RESULT *r)
+{
+	int held, rc;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	if (kind != STORE_CHANGE_STATE && kind != STORE_CHANGE_SUPPRESS) {
+		r->outcome = CAPPLY_BAD;
+		return 0;
+	}
+	held = store_journal_hold(t, 1);
+	rc = capply_one(t, kind, p, len, now, r);
+	store_journal_hold(t, held);
+	return rc;
 }
 
 struct capply_iter {

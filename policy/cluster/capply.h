@@ -5,6 +5,9 @@
  *	CAPPLY_RESULT r;
  *	rc = capply(txn, rules, "relay-b", seq, kind, p, len, now, &r);
  *		0 (r.outcome says what happened) or STORE_ERROR
+ *	rc = capply_snapshot(txn, kind, p, len, now, &r);	a STATE or
+ *						SUPPRESS of the cluster's
+ *						snapshot: no node, no seq
  *	rc = capply_last(txn, "relay-b", &seq);	the last of its changes
  *						applied here (0: none)
  *	rc = capply_peers(txn, fn, ctx);	fn(node, seq, at, ctx) for each
@@ -73,6 +76,8 @@ typedef int (*CAPPLY_PEER_FN)(const char *node, uint64_t seq, int64_t at,
 int		 capply(STORE_TXN *, const REP_RULES *, const char *node,
 		    uint64_t seq, int kind, const void *p, size_t len,
 		    int64_t now, CAPPLY_RESULT *);
+int		 capply_snapshot(STORE_TXN *, int kind, const void *p,
+		    size_t len, int64_t now, CAPPLY_RESULT *);
 int		 capply_last(STORE_TXN *, const char *node, uint64_t *seq);
 int		 capply_peers(STORE_TXN *, CAPPLY_PEER_FN, void *ctx);
 int		 capply_cursor(STORE_TXN *, char *buf, size_t size);

@@ -39,7 +39,8 @@
  * sender_apply_count() and sender_apply_state(), which return 0,
  * SENDER_STALE (a state older than ours: left out), SENDER_BAD_CHANGE (a
  * payload that does not parse: nothing written) or STORE_ERROR, and name
- * the sender in key.
+ * the sender in key; sender_change_count() and sender_change_state()
+ * only read a payload (0 or SENDER_BAD_CHANGE).
  *
  * Functions taking a STORE_TXN run inside the caller's transaction; the
  * others open their own.  Every function takes the current time from its
@@ -161,6 +162,10 @@ int		 sender_journal_count(STORE_TXN *, const char *key,
 		    const SENDER_COUNTS *, int64_t when);
 int		 sender_journal_state(STORE_TXN *, const char *key,
 		    const SENDER_STATE *);
+int		 sender_change_count(const void *p, size_t len, char *key,
+		    size_t keysize, int64_t *when, SENDER_COUNTS *);
+int		 sender_change_state(const void *p, size_t len, char *key,
+		    size_t keysize, SENDER_STATE *);
 int		 sender_apply_count(STORE_TXN *, const void *p, size_t len,
 		    int64_t now, char *key, size_t keysize);
 int		 sender_apply_state(STORE_TXN *, const void *p, size_t len,

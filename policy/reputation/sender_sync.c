@@ -3,7 +3,8 @@
  * cluster learn them (see sender.h, "Several nodes").
  *
  * Owns: sender_journal_count(), sender_journal_state(),
- * sender_apply_count(), sender_apply_state().
+ * sender_change_count(), sender_change_state(), sender_apply_count(),
+ * sender_apply_state().
  *
  * Change forms (the payload of a journal entry, all integers big-endian):
  *	COUNT	str sender, u64 bucket time, u8 n, n x u64 counters
@@ -82,24 +83,47 @@ sync_key(const unsigned char *p, size_t len, size_t *off, char *key,
 }
 
 int
-sender_apply_count(STORE_TXN *t, const void *payload, size_t len,
-    int64_t now, char *key, size_t keysize)
+sender_change_count(const void *payload, size_t len, char *key,
+    size_t keysize, int64_t *when, SENDER_COUNTS *c)
 {
 	const unsigned char *p = payload;
-	SENDER_COUNTS c;
-	int64_t when;
 	size_t off, n, i;
 
 	if (sync_key(p, len, &off, key, keysize) != 0 || off + 9 > len)
 		return SENDER_BAD_CHANGE;
-	when = (int64_t)store_get_u64(p + off);
+	*when = (int64_t)store_get_u64(p + off);
 	n = p[off + 8];
 	off += 9;
-	if (len - off != n * 8 || when <= 0)
+	if (len - off != n * 8 || *when <= 0)
 		return SENDER_BAD_CHANGE;
-	memset(&c, 0, sizeof(c));
+	memset(c, 0, sizeof(*c));
 	for (i = 0; i < n && i < SENDER_COUNTERS; i++)
-		c.n[i] = store_get_u64(p + off + i * 8);
+		c->n[i] = store_get_u64(p + off + i * 8);
+	return 0;
+}
+
+int
+sender_change_state(const void *payload, size_t len, char *key,
+    size_t keysize, SENDER_STATE *s)
+{
+	const unsigned char *p = payload;
+	size_t off;
+
+	if (sync_key(p, len, &off, key, keysize) != 0 ||
+	    sender_decode(p + off, len - off, s) != 0)
+		return SENDER_BAD_CHANGE;
+	return 0;
+}
+
+int
+sender_apply_count(STORE_TXN *t, const void *payload, size_t len,
+    int64_t now, char *key, size_t keysize)
+{
+	SENDER_COUNTS c;
+	int64_t when;
+
+	if (sender_change_count(payload, len, key, keysize, &when, &c) != 0)
+		return SENDER_BAD_CHANGE;
 	return sender_count_at(t, key, &c, when, now);
 }
 
@@ -107,14 +131,11 @@ int
 sender_apply_state(STORE_TXN *t, const void *payload, size_t len,
     int64_t now, char *key, size_t keysize)
 {
-	const unsigned char *p = payload;
 	SENDER_STATE in, s;
 	HISTORY_ENTRY e;
-	size_t off;
 	int rc;
 
-	if (sync_key(p, len, &off, key, keysize) != 0 ||
-	    sender_decode(p + off, len - off, &in) != 0)
+	if (sender_change_state(payload, len, key, keysize, &in) != 0)
 		return SENDER_BAD_CHANGE;
 	rc = sender_get(t, key, &s);
 	if (rc == STORE_ERROR && store_txn_error(t) != NULL)

@@ -3,7 +3,8 @@
  *
  * Owns: suppress_reason_name(), suppress_reason_parse(), suppress_put(),
  * suppress_get(), suppress_check(), suppress_del(), suppress_list(),
- * suppress_sweep(), suppress_apply(), suppress_journal().  An entry added or lifted (not one
+ * suppress_sweep(), suppress_apply(), suppress_change(),
+ * suppress_journal().  An entry added or lifted (not one
  * the sweep drops: every node expires its own) is journalled for the
  * other nodes of a cluster (store.h, "The journal").
  *
@@ -247,23 +248,32 @@ suppress_del(STORE_TXN *t, const char *scope, const char *addr)
  * which entry.  The caller holds the journal.
  */
 int
-suppress_apply(STORE_TXN *t, int kind, const void *p, size_t len,
-    SUPPRESS_ENTRY *e)
+suppress_change(int kind, const void *p, size_t len, SUPPRESS_ENTRY *e)
 {
 	size_t off = 0;
-	int rc;
 
-	if (kind == STORE_CHANGE_SUPPRESS) {
-		if (suppress_decode(p, len, e) != 0 || e->addr[0] == '\0')
-			return SUPPRESS_DAMAGED;
-		return suppress_put(t, e->scope, e->addr, e);
-	}
+	if (kind == STORE_CHANGE_SUPPRESS)
+		return suppress_decode(p, len, e) != 0 || e->addr[0] == '\0' ?
+		    SUPPRESS_DAMAGED : 0;
 	memset(e, 0, sizeof(*e));
 	if (kind != STORE_CHANGE_UNSUPPRESS ||
 	    store_get_str(p, len, &off, e->scope, sizeof(e->scope)) != 0 ||
 	    store_get_str(p, len, &off, e->addr, sizeof(e->addr)) != 0 ||
 	    off != len || e->addr[0] == '\0')
 		return SUPPRESS_DAMAGED;
+	return 0;
+}
+
+int
+suppress_apply(STORE_TXN *t, int kind, const void *p, size_t len,
+    SUPPRESS_ENTRY *e)
+{
+	int rc;
+
+	if (suppress_change(kind, p, len, e) != 0)
+		return SUPPRESS_DAMAGED;
+	if (kind == STORE_CHANGE_SUPPRESS)
+		return suppress_put(t, e->scope, e->addr, e);
 	rc = suppress_del(t, e->scope, e->addr);
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }

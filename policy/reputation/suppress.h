@@ -23,6 +23,8 @@
  *	rc = suppress_apply(txn, kind, p, len, &e);	another node's change
  *						(its journal entry)
  *	rc = suppress_journal(txn, &e);		journal an entry as it is
+ *	rc = suppress_change(kind, p, len, &e);	only read a change (0 or
+ *						SUPPRESS_DAMAGED)
  *
  * addr is a canonical key (addr_canon()).  Entries are keyed by the first
  * SUPPRESS_HASH_LEN octets of SHA-256(scope, NUL, address): every key has
@@ -87,6 +89,8 @@ int		 suppress_check(STORE_TXN *, const char *sender,
 int		 suppress_del(STORE_TXN *, const char *scope, const char *addr);
 int		 suppress_list(STORE_TXN *, SUPPRESS_LIST_FN, void *ctx);
 int		 suppress_journal(STORE_TXN *, const SUPPRESS_ENTRY *);
+int		 suppress_change(int kind, const void *p, size_t len,
+		    SUPPRESS_ENTRY *);
 int		 suppress_apply(STORE_TXN *, int kind, const void *p,
 		    size_t len, SUPPRESS_ENTRY *);
 long		 suppress_sweep(STORE_TXN *, int64_t now, long budget,

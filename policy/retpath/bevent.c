@@ -289,28 +289,38 @@ bevent_journal(STORE_TXN *t, const BEVENT *e, int64_t when,
  * nothing written) or STORE_ERROR.  The caller holds the journal.
  */
 int
-bevent_apply(STORE_TXN *t, const void *payload, size_t len, int64_t now,
-    BEVENT *e)
+bevent_change(const void *payload, size_t len, BEVENT *e, int64_t *when,
+    SENDER_COUNTS *add)
 {
 	const unsigned char *p = payload;
-	SENDER_COUNTS add;
-	int64_t when;
 	size_t off = BEVENT_ID_LEN + 9, n, i;
-	int rc;
 
 	memset(e, 0, sizeof(*e));
 	if (len < off)
 		return BEVENT_DAMAGED;
-	when = (int64_t)store_get_u64(p + BEVENT_ID_LEN);
+	*when = (int64_t)store_get_u64(p + BEVENT_ID_LEN);
 	n = p[BEVENT_ID_LEN + 8];
-	if (len < off + n * 8 || when <= 0)
+	if (len < off + n * 8 || *when <= 0)
 		return BEVENT_DAMAGED;
-	memset(&add, 0, sizeof(add));
+	memset(add, 0, sizeof(*add));
 	for (i = 0; i < n && i < SENDER_COUNTERS; i++)
-		add.n[i] = store_get_u64(p + off + i * 8);
+		add->n[i] = store_get_u64(p + off + i * 8);
 	off += n * 8;
 	if (bevent_decode(p, p + off, len - off, e) != 0 ||
 	    e->sender[0] == '\0')
+		return BEVENT_DAMAGED;
+	return 0;
+}
+
+int
+bevent_apply(STORE_TXN *t, const void *payload, size_t len, int64_t now,
+    BEVENT *e)
+{
+	SENDER_COUNTS add;
+	int64_t when;
+	int rc;
+
+	if (bevent_change(payload, len, e, &when, &add) != 0)
 		return BEVENT_DAMAGED;
 	if ((rc = bevent_put(t, e)) != 0)
 		return rc;

@@ -13,6 +13,8 @@
  *						nodes of a cluster
  *	rc = bevent_apply(txn, p, len, now, &e);	another node's event:
  *						kept and counted once
+ *	rc = bevent_change(p, len, &e, &when, &add);	only read it (0 or
+ *						BEVENT_DAMAGED)
  *	rc = bevent_get(txn, id, &e);		0, STORE_NOTFOUND, or
  *						BEVENT_DAMAGED
  *	rc = bevent_list(txn, fn, ctx);		fn(&e, ctx) for each event
@@ -73,6 +75,8 @@ int	bevent_journal(STORE_TXN *, const BEVENT *, int64_t when,
 	    const SENDER_COUNTS *add);
 int	bevent_apply(STORE_TXN *, const void *p, size_t len, int64_t now,
 	    BEVENT *);
+int	bevent_change(const void *p, size_t len, BEVENT *, int64_t *when,
+	    SENDER_COUNTS *add);
 typedef int (*BEVENT_FN)(const BEVENT *, void *ctx);
 int	bevent_list(STORE_TXN *, BEVENT_FN, void *ctx);
 

@@ -1,0 +1,81 @@
+/*
+ * cluster_int.h - what the parts of the cluster thread share: cluster.c
+ * (life, loop, status), cluster_link.c (connecting, the epoch, catching
+ * up), cluster_push.c (the outbox out), cluster_pull.c (the stream in),
+ * ccmd.c (commands and key names).  Not for other modules.
+ */
+#ifndef REPGUARD_CLUSTER_INT_H
+#define REPGUARD_CLUSTER_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "cluster/capply.h"
+#include "cluster/cluster.h"
+#include "cluster/cstatus.h"
+#include "cluster/redis.h"
+#include "reputation/reputation.h"
+#include "store/store.h"
+
+#define CLUSTER_FRAME_ENTRIES	2048	/* journal entries in a frame */
+#define CLUSTER_READ_COUNT	64	/* stream entries in a read */
+#define CLUSTER_MINUTE_TTL	(3 * 3600)	/* of a minute's counters */
+#define CLUSTER_HOUR_TTL	(9 * 86400)	/* of an hour's, events' */
+
+struct CLUSTER {
+	STORE		*store;
+	CLUSTER_OPTS	 o;
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;		/* rules, stop */
+	pthread_cond_t	 wake;
+	REP_RULES	 rules;
+	int		 have_rules;
+	int		 stop;
+	int		 up;		/* atomic: cluster_up() */
+	/* the thread's own */
+	REDIS		*r;
+	char		 sha[48];	/* the counting script's */
+	char		 cursor[CAPPLY_CURSOR_MAX];	/* stream position */
+	CSTATUS		 st;
+	int		 was_up;	/* -1: never tried */
+	int64_t		 last_beat, last_status;
+};
+
+/* cluster.c */
+int64_t		 cluster_now_ms(void);
+int		 cluster_rules(CLUSTER *, REP_RULES *);	/* 1: have them */
+void		 cluster_lost(CLUSTER *, const char *why);
+/* cluster_link.c */
+int		 cluster_link(CLUSTER *);
+/* cluster_push.c: 1 sent a frame, 0 nothing to send, -1 lost */
+int		 cluster_push(CLUSTER *);
+int		 cluster_beat(CLUSTER *);
+/* cluster_pull.c: entries read, or -1 lost */
+int		 cluster_pull(CLUSTER *, unsigned block_ms);
+int		 cluster_catch_up(CLUSTER *);
+
+/* ccmd.c: one command's arguments, for redis_append() */
+#define CCMD_ARGS	64
+typedef struct {
+	int		 argc;
+	const char	*argv[CCMD_ARGS];
+	size_t		 len[CCMD_ARGS];
+	char		 num[CCMD_ARGS][24];	/* numbers' text */
+	char		*owned[CCMD_ARGS];	/* keys built here */
+	int		 full;
+} CCMD;
+
+void		 ccmd_init(CCMD *);
+void		 ccmd_str(CCMD *, const char *s);
+void		 ccmd_bin(CCMD *, const void *p, size_t len);
+void		 ccmd_u64(CCMD *, uint64_t v);
+void		 ccmd_key(CCMD *, const CLUSTER *, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+void		 ccmd_sender_key(CCMD *, const CLUSTER *, const char *sender,
+		    const char *what);
+int		 ccmd_send(CCMD *, REDIS *);	/* appends; 0, -1 if full */
+const char	*ccmd_counter_name(int counter);
+int		 cluster_exchange(CLUSTER *, REDIS_REPLY ***rep, size_t *n,
+		    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * cluster_push.c - the outbox out: frames to the stream, counts to the
+ * cluster-wide counters, states and suppressions to the snapshot (see
+ * cluster.h).
+ *
+ * Owns: cluster_push(), cluster_beat().
+ *
+ * One push reads up to CLUSTER_FRAME_ENTRIES entries from the outbox,
+ * sends in one pipeline the counting script for each count and event,
+ * the snapshot's HSET or HDEL for each state and suppression, and the
+ * frame (XADD), then acknowledges the entries once every reply came.  A
+ * push that fails is sent again whole: the script counts each (node,
+ * seq) once per sender and each event once; the other nodes apply each
+ * (node, seq) once.
+ *
+ * Must not: acknowledge an entry whose frame the server did not take.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "cluster/cchange.h"
+#include "cluster/cframe.h"
+#include "cluster/cluster_int.h"
+#include "common/log.h"
+#include "store/store.h"
+
+struct push {
+	CLUSTER		*cl;
+	CFRAME		 f;
+	size_t		 cmds;		/* appended */
+	int		 failed;
+};
+
+/* The counting script: see ccmd.c for the keys. */
+const char cluster_count_lua[] =
+	"local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')\n"
+	"if tonumber(ARGV[2]) <= last then return 0 end\n"
+	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+	"redis.call('EXPIRE', KEYS[1], ARGV[4])\n"
+	"if ARGV[5] == '1' and not redis.call('SET', KEYS[4], ARGV[1], 'NX',"
+	" 'EX', ARGV[4]) then return 2 end\n"
+	"for i = 6, #ARGV, 2 do\n"
+	"  local v = tonumber(ARGV[i + 1])\n"
+	"  for k = 2, 3 do\n"
+	"    redis.call('HINCRBY', KEYS[k], ARGV[i], v)\n"
+	"    redis.call('HINCRBY', KEYS[k], ARGV[1] .. '/' .. ARGV[i], v)\n"
+	"  end\n"
+	"end\n"
+	"redis.call('EXPIRE', KEYS[2], ARGV[3])\n"
+	"redis.call('EXPIRE', KEYS[3], ARGV[4])\n"
+	"return 1\n";
+
+static void
+push_count(struct push *p, uint64_t seq, const CCHANGE *c)
+{
+	CLUSTER *cl = p->cl;
+	char what[96], hex[2 * BEVENT_ID_LEN + 1];
+	CCMD cmd;
+	int i;
+
+	ccmd_init(&cmd);
+	ccmd_str(&cmd, "EVALSHA");
+	ccmd_str(&cmd, cl->sha);
+	ccmd_str(&cmd, "4");
+	ccmd_sender_key(&cmd, cl, c->sender, "seq");
+	snprintf(what, sizeof(what), "m:%" PRId64, c->when - c->when % 60);
+	ccmd_sender_key(&cmd, cl, c->sender, what);
+	snprintf(what, sizeof(what), "h:%" PRId64, c->when - c->when % 3600);
+	ccmd_sender_key(&cmd, cl, c->sender, what);
+	for (i = 0; i < BEVENT_ID_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", c->event[i]);
+	snprintf(what, sizeof(what), "ev:%s", hex);
+	ccmd_sender_key(&cmd, cl, c->sender, what);
+	ccmd_str(&cmd, cl->o.node);
+	ccmd_u64(&cmd, seq);
+	ccmd_u64(&cmd, CLUSTER_MINUTE_TTL);
+	ccmd_u64(&cmd, CLUSTER_HOUR_TTL);
+	ccmd_str(&cmd, c->kind == STORE_CHANGE_EVENT ? "1" : "0");
+	for (i = 0; i < SENDER_COUNTERS; i++)
+		if (c->counts.n[i] != 0) {
+			ccmd_str(&cmd, ccmd_counter_name(i));
+			ccmd_u64(&cmd, c->counts.n[i]);
+		}
+	if (ccmd_send(&cmd, cl->r) == 0)
+		p->cmds++;
+}
+
+/* The snapshot a new node starts from: states and suppressions. */
+static void
+push_snapshot(struct push *p, const CCHANGE *c, const void *payload,
+    size_t len)
+{
+	CLUSTER *cl = p->cl;
+	size_t sl = strlen(c->sender), al = strlen(c->addr);
+	char *field = mem_alloc(sl + 1 + al + 1);
+	CCMD cmd;
+
+	ccmd_init(&cmd);
+	memcpy(field, c->sender, sl + 1);
+	memcpy(field + sl + 1, c->addr, al + 1);
+	if (c->kind == STORE_CHANGE_STATE) {
+		ccmd_str(&cmd, "HSET");
+		ccmd_key(&cmd, cl, "states");
+		ccmd_bin(&cmd, c->sender, sl);
+		ccmd_bin(&cmd, payload, len);
+	} else {
+		ccmd_str(&cmd, c->kind == STORE_CHANGE_SUPPRESS ? "HSET" :
+		    "HDEL");
+		ccmd_key(&cmd, cl, "suppress");
+		ccmd_bin(&cmd, field, sl + 1 + al);
+		if (c->kind == STORE_CHANGE_SUPPRESS)
+			ccmd_bin(&cmd, payload, len);
+	}
+	if (ccmd_send(&cmd, cl->r) == 0)
+		p->cmds++;
+	free(field);
+}
+
+static int
+push_entry_cb(uint64_t seq, int kind, const void *payload, size_t len,
+    void *ctx)
+{
+	struct push *p = ctx;
+	CCHANGE c;
+
+	if (cframe_add(&p->f, seq, kind, payload, len) != 0)
+		return 1;		/* full: the rest goes next time */
+	if (cchange_read(kind, payload, len, &c) != 0)
+		return 0;		/* travels, counted nowhere */
+	if ((kind == STORE_CHANGE_COUNT || kind == STORE_CHANGE_EVENT) &&
+	    c.sender[0] != '\0')
+		push_count(p, seq, &c);
+	else if (kind == STORE_CHANGE_STATE || kind == STORE_CHANGE_SUPPRESS ||
+	    kind == STORE_CHANGE_UNSUPPRESS)
+		push_snapshot(p, &c, payload, len);
+	return 0;
+}
+
+static int
+push_read_fn(STORE_TXN *t, void *ctx)
+{
+	return store_journal_read(t, 0, CLUSTER_FRAME_ENTRIES, push_entry_cb,
+	    ctx);
+}
+
+static int
+push_ack_fn(STORE_TXN *t, void *ctx)
+{
+	return store_journal_ack(t, *(uint64_t *)ctx);
+}
+
+/* Every reply an answer (an error reply fails the push). */
+static int
+push_check(CLUSTER *cl, REDIS_REPLY **rep, size_t n, char *err,
+    size_t errlen)
+{
+	const char *s;
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		if (redis_reply_type(rep[i]) != REDIS_R_ERROR)
+			continue;
+		s = redis_reply_str(rep[i], &len);
+		snprintf(err, errlen, "%s: %.*s", redis_address(cl->r),
+		    (int)(len > 200 ? 200 : len), s ? s : "error");
+		if (redis_reply_is_error(rep[i], "NOSCRIPT"))
+			cl->sha[0] = '\0';	/* load it again */
+		return -1;
+	}
+	return 0;
+}
+
+int
+cluster_push(CLUSTER *cl)
+{
+	struct push p;
+	REDIS_REPLY **rep;
+	char err[512];
+	size_t n;
+	CCMD cmd;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.cl = cl;
+	cframe_init(&p.f, CFRAME_DEFAULT_MAX);
+	err[0] = '\0';
+	if (store_read(cl->store, push_read_fn, &p, err, sizeof(err)) != 0) {
+		msg_warn("cluster: cannot read the outbox: %s", err);
+		cframe_free(&p.f);
+		if (p.cmds > 0) {
+			/* what was appended must not go without its frame */
+			cluster_lost(cl, "outbox unreadable");
+			return -1;
+		}
+		return 0;
+	}
+	if (p.f.n == 0) {
+		cframe_free(&p.f);
+		return 0;
+	}
+	ccmd_init(&cmd);
+	ccmd_str(&cmd, "XADD");
+	ccmd_key(&cmd, cl, "stream");
+	ccmd_str(&cmd, "MAXLEN");
+	ccmd_str(&cmd, "~");
+	ccmd_u64(&cmd, cl->o.stream_max);
+	ccmd_str(&cmd, "*");
+	ccmd_str(&cmd, "n");
+	ccmd_str(&cmd, cl->o.node);
+	ccmd_str(&cmd, "f");
+	ccmd_bin(&cmd, p.f.buf, p.f.len);
+	ccmd_send(&cmd, cl->r);
+	rc = cluster_exchange(cl, &rep, &n, err, sizeof(err));
+	if (rc == 0) {
+		rc = push_check(cl, rep, n, err, sizeof(err));
+		redis_replies_free(rep, n);
+	}
+	if (rc != 0) {
+		cframe_free(&p.f);
+		cluster_lost(cl, err);
+		return -1;
+	}
+	if (store_write(cl->store, push_ack_fn, &p.f.last, err,
+	    sizeof(err)) != 0)
+		msg_warn("cluster: cannot acknowledge the outbox (it will be "
+		    "sent again, and counted once): %s", err);
+	cl->st.pushed += p.f.n;
+	cl->st.frames++;
+	cframe_free(&p.f);
+	return 1;
+}
+
+struct beat {
+	STORE_JOURNAL_STAT	 js;
+};
+
+static int
+beat_fn(STORE_TXN *t, void *ctx)
+{
+	return store_journal_stat(t, &((struct beat *)ctx)->js);
+}
+
+/* Alive, once a second: the nodes hash. */
+int
+cluster_beat(CLUSTER *cl)
+{
+	struct beat b;
+	REDIS_REPLY **rep;
+	char err[512], val[160];
+	size_t n;
+	CCMD cmd;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	store_read(cl->store, beat_fn, &b, err, sizeof(err));
+	snprintf(val, sizeof(val), "%" PRId64 " %" PRIu64 " %" PRId64 " %"
+	    PRId64, cluster_now_ms() / 1000, b.js.depth, cl->st.lag_ms,
+	    cl->st.rtt_us);
+	ccmd_init(&cmd);
+	ccmd_str(&cmd, "HSET");
+	ccmd_key(&cmd, cl, "nodes");
+	ccmd_str(&cmd, cl->o.node);
+	ccmd_str(&cmd, val);
+	ccmd_send(&cmd, cl->r);
+	rc = cluster_exchange(cl, &rep, &n, err, sizeof(err));
+	if (rc == 0) {
+		rc = push_check(cl, rep, n, err, sizeof(err));
+		redis_replies_free(rep, n);
+	}
+	if (rc != 0) {
+		cluster_lost(cl, err);
+		return -1;
+	}
+	return 0;
+}
