@@ -14,8 +14,9 @@
  * REDIS_REPLY.
  *
  * Must not: log, keep the password (it goes into hiredis's output buffer
- * for AUTH and nowhere else), put it into an error text, or let any other
- * file see hiredis.h.
+ * for AUTH and nowhere else; a known limit: hiredis frees that buffer
+ * without wiping it), put it into an error text, or let any other file
+ * see hiredis.h.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -60,6 +60,9 @@ static const char *const conf_suppressions[] = {
 static const char *const conf_alignments[] = {
 	"off", "log", "reject", NULL			/* CONF_ALIGN_* */
 };
+static const char *const conf_on_downs[] = {
+	"local", "tempfail", NULL			/* CLUSTER_ON_DOWN_* */
+};
 static const char *const conf_compliances[] = {
 	"off", "log", "add", "reject", NULL		/* CONF_COMPLIANCE_* */
 };
@@ -87,6 +90,15 @@ static const struct conf_def conf_table[] = {
 	[KW_CANONICALIZATION] = { "Canonicalization", CT_CANON,
 	    "relaxed/relaxed", NULL, 0, 0, 0 },
 	[KW_CLASS_HEADER] = { "ClassHeader", CT_HEADER, NULL, NULL, 0, 0, 0 },
+	[KW_CLUSTER] = { "Cluster", CT_REDIS_URL, NULL, NULL, 0, 0, 1 },
+	[KW_CLUSTER_NAME] = { "ClusterName", CT_NAME, "repguard", NULL,
+	    0, 0, 1 },
+	[KW_CLUSTER_ON_DOWN] = { "ClusterOnDown", CT_ENUM, "local",
+	    conf_on_downs, 0, 0, 0 },
+	[KW_CLUSTER_PASSWORD_FILE] = { "ClusterPasswordFile", CT_PATH, NULL,
+	    NULL, 0, 0, 1 },
+	[KW_CLUSTER_TIMEOUT] = { "ClusterTimeout", CT_MSEC, "50ms", NULL,
+	    1, 10000, 1 },
 	[KW_COMMIT_INTERVAL] = { "CommitInterval", CT_UINT, "10", NULL,
 	    1, 1000, 0 },
 	[KW_DATABASE_MAX_SIZE] = { "DatabaseMaxSize", CT_SIZE, "4G", NULL,
@@ -117,6 +129,7 @@ static const struct conf_def conf_table[] = {
 	    1, 1000000000, 0 },
 	[KW_MULTIPLE_SIGNATURES] = { "MultipleSignatures", CT_BOOL, "no",
 	    NULL, 0, 0, 0 },
+	[KW_NODE_NAME] = { "NodeName", CT_NAME, NULL, NULL, 0, 0, 1 },
 	[KW_ON_ERROR] = { "OnError", CT_ENUM, "tempfail", conf_on_errors,
 	    0, 0, 0 },
 	[KW_ON_DNS_ERROR] = { "OnDNSError", CT_ENUM, "tempfail",

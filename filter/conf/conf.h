@@ -19,7 +19,18 @@
  * conf_name() gives a keyword's name as the file spells it.  Unless
  * CONF_NO_KEYS is given, conf_load() also reads and checks the DKIM keys
  * (filter/dkim/signer_keys.c) and the return-path keys
- * (filter/retpath/retpath.c) and keeps both in the snapshot.
+ * (filter/retpath/retpath.c) and keeps both in the snapshot, and the
+ * password of ClusterPasswordFile; CONF_NO_KEYS reads none of these
+ * secrets (conf_cluster() then has no password).
+ *
+ * conf_cluster() is NULL without Cluster; else the link's settings
+ * (filter/cluster/cluster_settings.h).  Cluster, ClusterName, NodeName,
+ * ClusterPasswordFile and ClusterTimeout take a restart to change (the
+ * cluster keeps the settings of the snapshot it started with: reloads say
+ * so if they differ); ClusterOnDown takes effect at a reload (read it
+ * from the snapshot a message holds).  conf_cluster_check_owner() adds a
+ * line for a ClusterPasswordFile that user (UserID) could not read again
+ * at a reload.
  *
  * A snapshot never changes once loaded, so a connection that took a
  * reference sees one consistent configuration however often the daemon
@@ -34,6 +45,7 @@
 
 #include "shaping/bucket.h"
 #include "base/cidr.h"
+#include "cluster/cluster_settings.h"
 #include "shaping/domlimit.h"
 #include "reputation/loginmap.h"
 #include "reputation/reputation.h"
@@ -51,7 +63,9 @@
 enum conf_kw {
 	KW_BOUNCE_FORWARD, KW_BOUNCE_RULES, KW_BULK_COMPLIANCE,
 	KW_BULK_LIMIT, KW_BULK_SENDERS,
-	KW_CANONICALIZATION, KW_CLASS_HEADER, KW_COMMIT_INTERVAL,
+	KW_CANONICALIZATION, KW_CLASS_HEADER,
+	KW_CLUSTER, KW_CLUSTER_NAME, KW_CLUSTER_ON_DOWN,
+	KW_CLUSTER_PASSWORD_FILE, KW_CLUSTER_TIMEOUT, KW_COMMIT_INTERVAL,
 	KW_DATABASE_MAX_SIZE, KW_DATABASE_PATH, KW_DEFAULT_KEY,
 	KW_DNS_SERVER, KW_DNS_TIMEOUT, KW_DOMAIN, KW_DOMAIN_LIMITS,
 	KW_FEEDBACK_ID, KW_FROM_ALIGNMENT,
@@ -59,7 +73,7 @@ enum conf_kw {
 	KW_KEY_FILE, KW_KEY_TABLE,
 	KW_LIST_UNSUBSCRIBE_URL,
 	KW_MAJOR_RECEIVERS, KW_METRICS_LISTEN, KW_MINIMUM_EVENTS,
-	KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES,
+	KW_MINIMUM_VOLUME, KW_MULTIPLE_SIGNATURES, KW_NODE_NAME,
 	KW_ON_DNS_ERROR, KW_ON_ERROR, KW_ON_NO_KEY, KW_ON_UNAUTHORIZED_FROM,
 	KW_OVERSIGN_HEADERS,
 	KW_PAUSE_ACTION, KW_PAUSE_BLOCK_RATE, KW_PAUSE_COMPLAINT_RATE,
@@ -141,7 +155,8 @@ enum conf_algorithm {
 	CONF_ALG_ED25519_SHA256
 };
 
-#define CONF_NO_KEYS	0x01	/* conf_load(): do not read signing keys */
+#define CONF_NO_KEYS	0x01	/* conf_load(): do not read signing keys,
+				   return-path keys or the cluster password */
 
 typedef struct CONF CONF;
 struct SIGNER;
@@ -166,6 +181,9 @@ const struct BOUNCE_RULES *conf_bounce_rules(const CONF *); /* NULL: none */
 struct RPDNS;
 struct RPDNS	*conf_rpdns(const CONF *);	/* NULL: no check */
 const REP_RULES	*conf_rep_rules(const CONF *);	/* NULL: Reputation no */
+const CLUSTER_SETTINGS *conf_cluster(const CONF *);	/* NULL: no Cluster */
+void		 conf_cluster_check_owner(const CONF *, uid_t uid,
+		    const char *user, char **errors);
 const CONF_SHAPING *conf_shaping(const CONF *);
 int		 conf_shaping_rule(const CONF *, const char *bucket,
 		    BUCKET_RULE *, char *what, size_t whatsize);

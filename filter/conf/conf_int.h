@@ -2,7 +2,8 @@
  * conf_int.h - what the parts of filter/conf/ share: conf.c (the keyword
  * table and the values), conf_value.c (one keyword's value, parsed by its
  * type), conf_snapshot.c (a snapshot: loading, the objects it holds, its
- * references), conf_rep.c and conf_shape.c (rules built from values).
+ * references), conf_rep.c and conf_shape.c (rules built from values),
+ * conf_cluster.c (the cluster's settings and its password).
  * Not for other modules: they use conf.h.
  */
 #ifndef REPGUARD_CONF_INT_H
@@ -18,7 +19,7 @@ enum conf_type {
 	CT_STRING, CT_PATH, CT_SOCKET, CT_OCTAL, CT_SIZE, CT_CIDRS, CT_ENUM,
 	CT_BOOL, CT_FACILITY, CT_UINT, CT_USER, CT_DOMAIN, CT_SELECTOR,
 	CT_DATASET, CT_CANON, CT_LIST, CT_DURATION, CT_RATE, CT_RULE, CT_DATE,
-	CT_WARMUP, CT_HEADER, CT_LISTEN
+	CT_WARMUP, CT_HEADER, CT_LISTEN, CT_REDIS_URL, CT_NAME, CT_MSEC
 };
 
 struct conf_def {
@@ -26,7 +27,8 @@ struct conf_def {
 	enum conf_type		 type;
 	const char		*def;		/* NULL: unset by default */
 	const char *const	*choices;	/* CT_ENUM */
-	long long		 min, max;	/* CT_UINT, CT_SIZE */
+	long long		 min, max;	/* CT_UINT, CT_SIZE, CT_DURATION
+						   (seconds), CT_MSEC (ms) */
 	int			 restart;	/* needs a restart to change */
 };
 
@@ -57,6 +59,7 @@ struct CONF {
 	REP_RULES		 rep;		/* the reputation rules */
 	CONF_SHAPING		 shaping;
 	INTAKE_SETTINGS		 intake;	/* conf_intake() */
+	CLUSTER_SETTINGS	*cluster;	/* NULL: no Cluster */
 	char			*warnings;
 };
 
@@ -89,6 +92,14 @@ char		*conf_rep_build(const struct conf_val *v, const char *path,
 char		*conf_shaping_build(const struct conf_val *v, const char *path,
 		    CONF_SHAPING *);
 void		 conf_shaping_free(CONF_SHAPING *);
+
+/* conf_cluster.c: the cluster's settings from the values v (NULL without
+ * Cluster; the password file read unless secrets is 0), errors into e,
+ * warnings added to *warnings; conf_cluster_free() wipes and frees. */
+CLUSTER_SETTINGS *conf_cluster_build(const struct conf_val *v,
+		    const char *path, int secrets, struct conf_errs *e,
+		    char **warnings);
+void		 conf_cluster_free(CLUSTER_SETTINGS *);
 int		 conf_shaping_find(const CONF_SHAPING *, const REP_RULES *,
 		    long long probation_limit, const char *bucket,
 		    BUCKET_RULE *, char *what, size_t whatsize);

@@ -12,7 +12,8 @@
  * values name or make: the DKIM keys (filter/dkim/signer_keys.c), the
  * return-path keys (filter/retpath/retpath.c), the reputation and shaping
  * rules (conf_rep.c, conf_shape.c), data files (bounce rules, sender login
- * map, signing authorisation) and the return-path resolver.  Each builder
+ * map, signing authorisation), the return-path resolver and the cluster's
+ * settings with their password (conf_cluster.c).  Each builder
  * is handed the values it needs, as a settings struct or the value array;
  * none reads the snapshot it is building.  All errors are collected, each
  * "file:line: message"; any error and the snapshot is not made.  Once
@@ -51,6 +52,7 @@ conf_free(CONF *c)
 	bouncerules_free(c->rules);
 	rpdns_free(c->rpdns);
 	conf_shaping_free(&c->shaping);
+	conf_cluster_free(c->cluster);
 	free(c->warnings);
 	free(c->path);
 	free(c);
@@ -314,6 +316,8 @@ conf_load(const char *path, int flags, char **errors)
 		if (e.n == 0 && !(flags & CONF_NO_KEYS))
 			conf_load_keys(c, &e);
 		conf_load_data(c, path, &e);
+		c->cluster = conf_cluster_build(c->v, path,
+		    !(flags & CONF_NO_KEYS), &e, &c->warnings);
 	}
 	if (e.n > 0) {
 		conf_free(c);

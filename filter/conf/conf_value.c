@@ -1,8 +1,9 @@
 /*
  * conf_value.c - one configuration value, parsed by its keyword's type
  * (see conf_int.h): sockets, users, domains and selectors, paths, data
- * sets, canonicalizations, header lists, numbers, sizes, durations, modes,
- * address lists, choices, booleans, syslog facilities.
+ * sets, canonicalizations, header lists, numbers, sizes, durations (in
+ * seconds or milliseconds), modes, address lists, choices, booleans,
+ * syslog facilities, names (ClusterName, NodeName), the Cluster URL.
  *
  * Owns: conf_parse_value(), conf_algorithms[] (the choices of
  * SignatureAlgorithm, whose rsa-sha1 gets its own refusal here).
@@ -25,6 +26,8 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "base/mem.h"
+#include "cluster/redis.h"
+#include "cluster/redis_url.h"
 #include "shaping/warmup.h"
 
 const char *const conf_algorithms[] = {
@@ -260,6 +263,16 @@ conf_parse_text(const struct conf_def *d, const char *s, struct conf_val *v,
 		if (*(s[0] == '/' ? s : strchr(s, ':') + 1) != '/')
 			return "expected an absolute path";
 		return NULL;
+	case CT_NAME:
+		n = (long long)strspn(s, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+		if (s[n] != '\0' || n < 1 || n > CLUSTER_NAME_MAX) {
+			snprintf(msg, msglen, "expected 1 to %d letters, digits, "
+			    "'.', '_' or '-', got \"%.80s%s\"", CLUSTER_NAME_MAX,
+			    s, strlen(s) > 80 ? "..." : "");
+			return msg;
+		}
+		return NULL;
 	case CT_HEADER:
 		for (n = 0; s[n] != '\0'; n++)
 			if (s[n] <= ' ' || s[n] >= 0x7f || s[n] == ':') {
@@ -297,6 +310,25 @@ conf_parse_number(const struct conf_def *d, const char *s, struct conf_val *v,
 			conf_duration_text(d->max, hi, sizeof(hi));
 			snprintf(msg, msglen, "expected a duration from %s to "
 			    "%s, got \"%s\"", lo, hi, s);
+			return msg;
+		}
+		v->n = n;
+		return NULL;
+	case CT_MSEC:
+		if ((err = duration_parse_ms(s, strlen(s), &n)) != NULL) {
+			snprintf(msg, msglen, "%s: \"%s\"", err, s);
+			return msg;
+		}
+		if (n < d->min || n > d->max) {
+			char lo[DURATION_FORMAT_MAX + 8];
+			char hi[DURATION_FORMAT_MAX + 8];
+
+			duration_format_ms(d->min, lo, sizeof(lo));
+			duration_format_ms(d->max, hi, sizeof(hi));
+			snprintf(msg, msglen, "expected a duration from %s to "
+			    "%s (\"50ms\", \"1s\"), got \"%s\"%s", lo, hi, s,
+			    s[strspn(s, "0123456789")] == '\0' ? " (a number "
+			    "alone is seconds)" : "");
 			return msg;
 		}
 		v->n = n;
@@ -393,6 +425,14 @@ conf_parse_spec(const struct conf_def *d, const char *s, struct conf_val *v,
 		}
 		return NULL;
 	}
+	case CT_REDIS_URL: {
+		REDIS_TARGET t;
+
+		if (!redis_built_in())
+			return REDIS_NOT_BUILT;
+		err = redis_url_parse(s, strlen(s), &t, msg, msglen);
+		return err;
+	}
 	case CT_CIDRS:
 		v->cidrs = cidr_list_create();
 		if ((err = cidr_list_parse(v->cidrs, s, strlen(s))) != NULL) {
@@ -480,8 +520,10 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 	case CT_SELECTOR:
 	case CT_DATASET:
 	case CT_HEADER:
+	case CT_NAME:
 		return conf_parse_text(d, s, v, msg, msglen);
 	case CT_DURATION:
+	case CT_MSEC:
 	case CT_OCTAL:
 	case CT_UINT:
 	case CT_SIZE:
@@ -491,6 +533,7 @@ conf_parse_value(const struct conf_def *d, const char *s, struct conf_val *v,
 	case CT_WARMUP:
 	case CT_LISTEN:
 	case CT_CIDRS:
+	case CT_REDIS_URL:
 		return conf_parse_spec(d, s, v, msg, msglen);
 	case CT_ENUM:
 	case CT_BOOL:

@@ -161,9 +161,9 @@ main_tally_error(const char *err, void *ctx)
 static void main_log_lines(const char *, const char *);
 
 /*
- * Before dropping to UserID: every key must be one that user can read
- * (it owns it: key files are 0600), since reloads re-read them as that
- * user.  The problems, one a line, or NULL.
+ * Before dropping to UserID: every key, and the cluster's password file,
+ * must be one that user can read (it owns it: key files are 0600), since
+ * reloads re-read them as that user.  The problems, one a line, or NULL.
  */
 static char *
 main_key_owner_errors(const CONF *c)
@@ -179,6 +179,7 @@ main_key_owner_errors(const CONF *c)
 		return NULL;
 	signer_check_owner(conf_signer(c), pw->pw_uid, user, &errors);
 	retpath_check_owner(conf_retpath(c), pw->pw_uid, user, &errors);
+	conf_cluster_check_owner(c, pw->pw_uid, user, &errors);
 	return errors;
 }
 

@@ -12,8 +12,10 @@
  * and the data files BounceRules (only with ReturnPathDomain; its default
  * path may be read too), SenderLoginMap and DomainLimits name; UserID
  * looks up the user and group; nothing is created, changed or removed
- * (DatabasePath, PidFile, Socket, KeyFile, KeyTable, SigningTable and
- * ReturnPathKeyFile are only checked as text).  So that a run reads no
+ * (DatabasePath, PidFile, Socket, KeyFile, KeyTable, SigningTable,
+ * ReturnPathKeyFile and ClusterPasswordFile are only checked as text; the
+ * Cluster URL is parsed, never connected to; NodeName's default asks for
+ * the host name).  So that a run reads no
  * file of the machine's (a FIFO, /dev/stdin or /proc/kmsg would block),
  * the value of every BounceRules, SenderLoginMap and DomainLimits line is
  * replaced, before writing, by the path of "data": the fuzzed data file
@@ -25,7 +27,9 @@
  * text; a keyword given in the file has its line and, there, the value
  * conf_str() returns (as written, trimmed, comment cut); a keyword not
  * given has line 0; enums, booleans and bounded numbers are in range;
- * no restart-only keyword differs from the snapshot itself; references
+ * no restart-only keyword differs from the snapshot itself; the cluster's
+ * settings exist exactly when Cluster is given, with names, the timeout
+ * and the on-down choice the keywords give, and no password; references
  * count (conf_ref() then two conf_unref() free it); the directory holds
  * only the two files afterwards.
  */
@@ -53,6 +57,10 @@ static const struct {
 	{ KW_BOUNCE_FORWARD, 0, 1 },
 	{ KW_BULK_COMPLIANCE, 0, 3 },
 	{ KW_CANONICALIZATION, 0, 3 },
+	{ KW_CLUSTER, 1, 0 },
+	{ KW_CLUSTER_NAME, 1, 0 },
+	{ KW_CLUSTER_ON_DOWN, 0, 1 },
+	{ KW_CLUSTER_TIMEOUT, 1, 10000 },
 	{ KW_COMMIT_INTERVAL, 1, 1000 },
 	{ KW_DATABASE_MAX_SIZE, 1LL << 20, 1LL << 40 },
 	{ KW_DATABASE_PATH, 1, 0 },
@@ -60,6 +68,7 @@ static const struct {
 	{ KW_FROM_ALIGNMENT, 0, 2 },
 	{ KW_INTERNAL_HOSTS, 1, 0 },
 	{ KW_MINIMUM_EVENTS, 1, 1000000 },
+	{ KW_NODE_NAME, 1, 0 },
 	{ KW_ON_ERROR, 0, 1 },
 	{ KW_ON_NO_KEY, 0, 2 },
 	{ KW_PAUSE_ACTION, 0, 2 },
@@ -249,6 +258,26 @@ read_back(const char *path, size_t *len)
 	return buf;
 }
 
+/* The cluster's settings follow the Cluster keywords. */
+static void
+check_cluster(const CONF *c)
+{
+	const CLUSTER_SETTINGS *cs = conf_cluster(c);
+
+	FUZZ_CHECK((cs != NULL) == (conf_str(c, KW_CLUSTER) != NULL));
+	if (cs == NULL)
+		return;
+	FUZZ_CHECK(cs->target.kind >= REDIS_TCP &&
+	    cs->target.kind <= REDIS_SENTINEL);
+	FUZZ_CHECK(cs->target.timeout_ms == conf_num(c, KW_CLUSTER_TIMEOUT));
+	FUZZ_CHECK(cs->on_down == conf_num(c, KW_CLUSTER_ON_DOWN));
+	FUZZ_CHECK(strcmp(cs->name, conf_str(c, KW_CLUSTER_NAME)) == 0);
+	FUZZ_CHECK(cs->node[0] != '\0' && strlen(cs->node) <= CLUSTER_NAME_MAX);
+	FUZZ_CHECK(conf_str(c, KW_NODE_NAME) == NULL ||
+	    strcmp(cs->node, conf_str(c, KW_NODE_NAME)) == 0);
+	FUZZ_CHECK(cs->target.password[0] == '\0');	/* CONF_NO_KEYS */
+}
+
 static void
 check_conf(CONF *c, int conf_lines)
 {
@@ -290,6 +319,7 @@ check_conf(CONF *c, int conf_lines)
 	    (conf_str(c, KW_SENDER_LOGIN_MAP) != NULL));
 	changes = conf_restart_changes(c, c);
 	FUZZ_CHECK(changes == NULL);
+	check_cluster(c);
 }
 
 /* Only what the run wrote is in the directory. */

@@ -15,6 +15,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include "cluster/redis.h"
 #include "conf/conf.h"
 #include "reputation/sender.h"
 #include "tap.h"
@@ -114,6 +117,10 @@ static const struct {
 	const char	*name;
 } names[] = {
 	{ KW_BOUNCE_FORWARD, "BounceForward" },
+	{ KW_CLUSTER, "Cluster" },
+	{ KW_CLUSTER_ON_DOWN, "ClusterOnDown" },
+	{ KW_CLUSTER_PASSWORD_FILE, "ClusterPasswordFile" },
+	{ KW_NODE_NAME, "NodeName" },
 	{ KW_DATABASE_MAX_SIZE, "DatabaseMaxSize" },
 	{ KW_DNS_SERVER, "DNSServer" },
 	{ KW_ON_DNS_ERROR, "OnDNSError" },
@@ -399,6 +406,197 @@ test_signauth(void)
 	free(errors);
 }
 
+/* The Cluster keywords (a build without hiredis refuses Cluster). */
+static const struct {
+	const char	*text;
+	const char	*err;	/* ":LINE: message" substring, NULL if good */
+} cluster_cases[] = {
+	{ "Cluster redis://127.0.0.1:6379\n", NULL },
+	{ "Cluster unix:/run/redis.sock?db=2\nClusterName relays-eu.1\n"
+	    "NodeName mx1.example.com\nClusterTimeout 250ms\n"
+	    "ClusterOnDown tempfail\n", NULL },
+	{ "Cluster sentinel://a,b:26380/mymaster\nClusterTimeout 10s\n", NULL },
+	{ "Cluster rediss://h:6380\n", ":1: Cluster: rediss:// (TLS) is "
+	    "refused: Debian 12's hiredis has no TLS" },
+	{ "Cluster redis://:pw@h\n", ":1: Cluster: a user or password in the "
+	    "URL is refused" },
+	{ "Cluster 127.0.0.1:6379\n", ":1: Cluster: expected redis://" },
+	{ "Cluster redis://h:0\n", ":1: Cluster: bad port \"0\"" },
+	{ "Cluster redis://h\nClusterName a b\n", ":2: ClusterName: expected "
+	    "1 to 64 letters" },
+	{ "Cluster redis://h\nClusterName "
+	    "x2345678901234567890123456789012345678901234567890123456789012345"
+	    "\n", ":2: ClusterName: expected 1 to 64" },
+	{ "Cluster redis://h\nNodeName mx1!\n", ":2: NodeName: expected" },
+	{ "Cluster redis://h\nClusterTimeout 0ms\n", ":2: ClusterTimeout: "
+	    "expected a duration from 1ms to 10s" },
+	{ "Cluster redis://h\nClusterTimeout 10001ms\n", ":2: ClusterTimeout: "
+	    "expected a duration from 1ms to 10s" },
+	{ "Cluster redis://h\nClusterTimeout 50\n", ":2: ClusterTimeout: "
+	    "expected a duration from 1ms to 10s (\"50ms\", \"1s\"), got "
+	    "\"50\" (a number alone is seconds)" },
+	{ "Cluster redis://h\nClusterTimeout fast\n", ":2: ClusterTimeout: "
+	    "unexpected character" },
+	{ "Cluster redis://h\nClusterOnDown drop\n", ":2: ClusterOnDown: "
+	    "expected local or tempfail" },
+	{ "Cluster redis://h\nClusterPasswordFile pw\n",
+	    ":2: ClusterPasswordFile: expected an absolute path" },
+};
+
+/* NodeName's default, as conf_cluster.c makes it from the host name. */
+static void
+default_node(char *node, size_t size)
+{
+	char host[256];
+	size_t i;
+
+	gethostname(host, sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	for (i = 0; host[i] != '\0' && i + 1 < size; i++)
+		node[i] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+		    "TUVWXYZ0123456789._-", host[i]) ? host[i] : '-';
+	node[i] = '\0';
+}
+
+static void
+test_cluster_table(void)
+{
+	char *errors, name[32];
+	const char *path;
+	size_t i;
+	CONF *c;
+
+	for (i = 0; i < sizeof(cluster_cases) / sizeof(cluster_cases[0]);
+	    i++) {
+		snprintf(name, sizeof(name), "cluster%zu.conf", i);
+		path = write_conf(name, cluster_cases[i].text);
+		c = conf_load(path, CONF_NO_KEYS, &errors);
+		if (cluster_cases[i].err == NULL)
+			tap_ok(c != NULL && conf_cluster(c) != NULL,
+			    "cluster case %zu loads%s%s", i, errors ? ": " : "",
+			    errors ? errors : "");
+		else
+			tap_ok(c == NULL && errors != NULL &&
+			    strstr(errors, cluster_cases[i].err) != NULL &&
+			    strstr(errors, "pw@") == NULL,
+			    "cluster case %zu: want \"%s\", got \"%s\"", i,
+			    cluster_cases[i].err, errors ? errors : "(none)");
+		conf_unref(c);
+		free(errors);
+	}
+}
+
+static void
+test_cluster_values(void)
+{
+	const CLUSTER_SETTINGS *cs;
+	char *errors = NULL, node[CLUSTER_NAME_MAX + 1], *changed;
+	CONF *c, *d;
+
+	c = conf_load(write_conf("cl1.conf", "Cluster redis://[::1]:7000/2\n"
+	    "ClusterName eu\nNodeName n1\nClusterTimeout 1s250ms\n"
+	    "ClusterOnDown tempfail\nClusterPasswordFile /nonexistent/pw\n"),
+	    CONF_NO_KEYS, &errors);
+	cs = c != NULL ? conf_cluster(c) : NULL;
+	tap_ok(cs != NULL && cs->target.kind == REDIS_TCP &&
+	    !strcmp(cs->target.host, "::1") && cs->target.port == 7000 &&
+	    cs->target.db == 2 && cs->target.timeout_ms == 1250 &&
+	    !strcmp(cs->name, "eu") && !strcmp(cs->node, "n1") &&
+	    cs->on_down == CLUSTER_ON_DOWN_TEMPFAIL &&
+	    cs->target.password[0] == '\0', "every Cluster keyword reaches "
+	    "the settings; CONF_NO_KEYS reads no password (%s)",
+	    errors ? errors : "loaded");
+	free(errors);
+	d = conf_load(write_conf("cl2.conf", ""), CONF_NO_KEYS, &errors);
+	tap_ok(d != NULL && conf_cluster(d) == NULL && conf_warnings(d) ==
+	    NULL, "without Cluster: no settings, no warning");
+	changed = c && d ? conf_restart_changes(d, c) : NULL;
+	tap_str(changed, "Cluster, ClusterName, ClusterPasswordFile, "
+	    "ClusterTimeout, NodeName", "Cluster keywords but ClusterOnDown "
+	    "take a restart");
+	free(changed);
+	conf_unref(c);
+	conf_unref(d);
+
+	c = conf_load(write_conf("cl3.conf", "Cluster unix:/r.sock\n"),
+	    CONF_NO_KEYS, &errors);
+	cs = c != NULL ? conf_cluster(c) : NULL;
+	default_node(node, sizeof(node));
+	tap_ok(cs != NULL && !strcmp(cs->name, "repguard") &&
+	    !strcmp(cs->node, node) && cs->target.timeout_ms == 50 &&
+	    cs->on_down == CLUSTER_ON_DOWN_LOCAL, "defaults: ClusterName "
+	    "repguard, NodeName the host name (%s), 50ms, local", node);
+	conf_unref(c);
+	c = conf_load(write_conf("cl4.conf", "ClusterTimeout 1s\nNodeName x\n"
+	    "ClusterPasswordFile /nonexistent/pw\n"), CONF_NO_KEYS, &errors);
+	tap_ok(c != NULL && conf_cluster(c) == NULL && conf_warnings(c) &&
+	    strstr(conf_warnings(c), ":1: ClusterTimeout has no effect "
+	    "without Cluster\n") && strstr(conf_warnings(c), ":2: NodeName "
+	    "has no effect") && strstr(conf_warnings(c), ":3: "
+	    "ClusterPasswordFile has no effect"), "Cluster keywords without "
+	    "Cluster: warnings, at their lines (%s)", c && conf_warnings(c) ?
+	    conf_warnings(c) : "none");
+	conf_unref(c);
+}
+
+/* The password file, read when secrets are (no CONF_NO_KEYS). */
+static void
+test_cluster_secret(void)
+{
+	const CLUSTER_SETTINGS *cs;
+	char text[700], pw[600], *errors = NULL;
+	CONF *c;
+
+	snprintf(pw, sizeof(pw), "%s", write_conf("cluster.pw",
+	    "alice s3cretPW\n"));
+	chmod(pw, 0600);
+	snprintf(text, sizeof(text), "Cluster redis://h\nClusterPasswordFile "
+	    "%s\n", pw);
+	c = conf_load(write_conf("clpw.conf", text), 0, &errors);
+	cs = c != NULL ? conf_cluster(c) : NULL;
+	tap_ok(cs != NULL && !strcmp(cs->target.user, "alice") &&
+	    !strcmp(cs->target.password, "s3cretPW"), "the password file "
+	    "fills user and password (%s)", errors ? errors : "loaded");
+	conf_unref(c);
+	free(errors);
+	chmod(pw, 0644);
+	c = conf_load(write_conf("clpw.conf", text), 0, &errors);
+	tap_ok(c == NULL && errors && strstr(errors, ":2: ClusterPasswordFile: ")
+	    && strstr(errors, "mode 0644") && !strstr(errors, "s3cret"),
+	    "a password file others can read: refused at its line (%s)",
+	    errors ? errors : "loaded");
+	free(errors);
+	write_conf("cluster.pw", "alice s3cretPW more\n");
+	chmod(pw, 0600);
+	c = conf_load(write_conf("clpw.conf", text), 0, &errors);
+	tap_ok(c == NULL && errors && strstr(errors, ":2: ClusterPasswordFile: ")
+	    && strstr(errors, "more than two words") && !strstr(errors,
+	    "s3cret"), "a third word: refused, without quoting the file (%s)",
+	    errors ? errors : "loaded");
+	free(errors);
+}
+
+static void
+test_cluster(void)
+{
+	char *errors;
+	CONF *c;
+
+	if (!redis_built_in()) {
+		c = conf_load(write_conf("nocl.conf", "Cluster redis://h\n"),
+		    CONF_NO_KEYS, &errors);
+		tap_ok(c == NULL && errors && strstr(errors, ":1: Cluster: "
+		    "this repguard was built without hiredis"), "a build "
+		    "without hiredis refuses Cluster (%s)", errors ? errors :
+		    "loaded");
+		free(errors);
+		return;
+	}
+	test_cluster_table();
+	test_cluster_values();
+	test_cluster_secret();
+}
+
 int
 main(void)
 {
@@ -415,6 +613,7 @@ main(void)
 	test_errors();
 	test_nul();
 	test_signauth();
+	test_cluster();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
