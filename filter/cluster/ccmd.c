@@ -100,8 +100,8 @@ ccmd_key(CCMD *c, const CLUSTER *cl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tail, sizeof(tail), fmt, ap);
 	va_end(ap);
-	k = mem_alloc(strlen(cl->o.name) + 1 + strlen(tail) + 1);
-	n = sprintf(k, "%s:%s", cl->o.name, tail);
+	k = mem_alloc(strlen(cl->o.set.name) + 1 + strlen(tail) + 1);
+	n = sprintf(k, "%s:%s", cl->o.set.name, tail);
 	ccmd_own(c, k, (size_t)n);
 }
 
@@ -110,10 +110,10 @@ void
 ccmd_sender_key(CCMD *c, const CLUSTER *cl, const char *sender,
     const char *what)
 {
-	size_t nl = strlen(cl->o.name), sl = strlen(sender), wl = strlen(what);
+	size_t nl = strlen(cl->o.set.name), sl = strlen(sender), wl = strlen(what);
 	char *k = mem_alloc(nl + 4 + sl + 2 + wl + 1);
 
-	memcpy(k, cl->o.name, nl);
+	memcpy(k, cl->o.set.name, nl);
 	memcpy(k + nl, ":{s:", 4);
 	memcpy(k + nl + 4, sender, sl);
 	memcpy(k + nl + 4 + sl, "}:", 2);

@@ -84,11 +84,11 @@ cluster_set_up(CLUSTER *cl, int up)
 		    redis_address(cl->r));
 		cl->st.error[0] = '\0';
 		msg_info("cluster: up: node %s of cluster %s, at %s",
-		    cl->o.node, cl->o.name, cl->st.address);
+		    cl->o.set.node, cl->o.set.name, cl->st.address);
 		if (cl->was_up == 0)
 			cl->st.reconnects++;
 	} else {
-		redis_target_text(&cl->o.target, where, sizeof(where));
+		redis_target_text(&cl->o.set.target, where, sizeof(where));
 		msg_warn("cluster: down: %s; deciding on this node's own "
 		    "state, keeping what the others must learn in the outbox "
 		    "(target %s)", cl->st.error, where);
@@ -96,6 +96,11 @@ cluster_set_up(CLUSTER *cl, int up)
 	cl->was_up = up;
 }
 
+/*
+ * The connection failed: close it.  Down (logged, ClusterOnDown) only
+ * after CLUSTER_DOWN_AFTER failures in a row: one late answer on a busy
+ * machine is a reconnect, not an outage.
+ */
 void
 cluster_lost(CLUSTER *cl, const char *why)
 {
@@ -104,7 +109,23 @@ cluster_lost(CLUSTER *cl, const char *why)
 		redis_close(cl->r);
 		cl->r = NULL;
 	}
-	cluster_set_up(cl, 0);
+	if (++cl->fails >= CLUSTER_DOWN_AFTER || cl->was_up != 1)
+		cluster_set_up(cl, 0);
+}
+
+/* How long to wait before connecting again: at once after the first
+ * failure, then 100 ms doubling to CLUSTER_RETRY_MS. */
+static unsigned
+cluster_backoff(const CLUSTER *cl)
+{
+	unsigned ms = 100;
+	int i;
+
+	if (cl->fails <= 1)
+		return 0;
+	for (i = 2; i < cl->fails && ms < CLUSTER_RETRY_MS; i++)
+		ms *= 2;
+	return ms < CLUSTER_RETRY_MS ? ms : CLUSTER_RETRY_MS;
 }
 
 static int
@@ -191,10 +212,12 @@ cluster_thread(void *arg)
 			now = cluster_now_ms();
 			if (now - cl->last_status >= 1000)
 				cluster_status(cl, now);
-			if (cluster_wait(cl, CLUSTER_RETRY_MS))
+			if (cluster_backoff(cl) > 0 &&
+			    cluster_wait(cl, cluster_backoff(cl)))
 				break;
 			continue;
 		}
+		cl->fails = 0;
 		now = cluster_now_ms();
 		if (now - cl->last_status >= 1000)
 			cluster_status(cl, now);
@@ -242,8 +265,7 @@ cluster_start(STORE *st, const CLUSTER_OPTS *o)
 	snprintf(epoch, sizeof(epoch), "%s", cl->st.epoch);
 	memset(&cl->st, 0, sizeof(cl->st));	/* counts since this start */
 	snprintf(cl->st.epoch, sizeof(cl->st.epoch), "%s", epoch);
-	snprintf(cl->st.node, sizeof(cl->st.node), "%s", o->node);
-	store_journal_start(st, o->outbox_max);
+	snprintf(cl->st.node, sizeof(cl->st.node), "%s", o->set.node);
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
@@ -269,6 +291,6 @@ cluster_stop(CLUSTER *cl)
 	pthread_join(cl->thread, NULL);
 	pthread_mutex_destroy(&cl->lock);
 	pthread_cond_destroy(&cl->wake);
-	redis_target_wipe(&cl->o.target);
+	redis_target_wipe(&cl->o.set.target);
 	free(cl);
 }

@@ -3,8 +3,7 @@
  * background thread that sends the store's journal to Redis and applies
  * the other nodes' changes to the store.
  *
- *	CLUSTER_OPTS o = { .target = ..., .name = "repguard",
- *	    .node = "relay-a" };
+ *	CLUSTER_OPTS o = { .set = *conf_cluster(conf) };
  *	CLUSTER *cl = cluster_start(store, &o);
  *	cluster_set_rules(cl, &rules);		at start and each reload
  *						(NULL: Reputation no)
@@ -37,18 +36,13 @@
 
 #include <stdint.h>
 
-#include "cluster/redis_url.h"
+#include "cluster/cluster_settings.h"
 #include "reputation/reputation.h"
 #include "store/store.h"
 
-#define CLUSTER_NAME_MAX	64
-
 typedef struct {
-	REDIS_TARGET	 target;
-	char		 name[CLUSTER_NAME_MAX + 1];	/* key prefix */
-	char		 node[CLUSTER_NAME_MAX + 1];	/* this node */
+	CLUSTER_SETTINGS set;		/* Cluster, ClusterName, NodeName ... */
 	uint64_t	 stream_max;	/* frames the stream keeps; 0: 100000 */
-	uint64_t	 outbox_max;	/* bytes the outbox holds (store.h) */
 	unsigned	 block_ms;	/* a read waits at most; 0: 50 */
 } CLUSTER_OPTS;
 

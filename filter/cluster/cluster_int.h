@@ -21,6 +21,8 @@
 #define CLUSTER_READ_COUNT	64	/* stream entries in a read */
 #define CLUSTER_MINUTE_TTL	(3 * 3600)	/* of a minute's counters */
 #define CLUSTER_HOUR_TTL	(9 * 86400)	/* of an hour's, events' */
+#define CLUSTER_DOWN_AFTER	3	/* failures in a row: down */
+#define CLUSTER_BLOCK_SLACK_MS	250	/* a blocked read's answer, late */
 
 struct CLUSTER {
 	STORE		*store;
@@ -38,6 +40,7 @@ struct CLUSTER {
 	char		 cursor[CAPPLY_CURSOR_MAX];	/* stream position */
 	CSTATUS		 st;
 	int		 was_up;	/* -1: never tried */
+	int		 fails;		/* in a row; down from CLUSTER_DOWN_AFTER */
 	int64_t		 last_beat, last_status;
 };
 

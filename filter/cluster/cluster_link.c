@@ -193,7 +193,7 @@ link_prepare(CLUSTER *cl, char *epoch, size_t size)
 	size_t n, len;
 	CCMD c;
 
-	snprintf(mine, sizeof(mine), "%s %" PRId64, cl->o.node,
+	snprintf(mine, sizeof(mine), "%s %" PRId64, cl->o.set.node,
 	    cluster_now_ms());
 	ccmd_init(&c);
 	ccmd_str(&c, "SCRIPT");
@@ -251,7 +251,7 @@ cluster_link(CLUSTER *cl)
 	struct link_resync rs;
 	char err[512], epoch[CSTATUS_TEXT_MAX];
 
-	cl->r = redis_connect(&cl->o.target, err, sizeof(err));
+	cl->r = redis_connect(&cl->o.set.target, err, sizeof(err));
 	if (cl->r == NULL) {
 		cluster_lost(cl, err);
 		return -1;

@@ -143,7 +143,7 @@ pull_apply_fn(STORE_TXN *t, void *ctx)
 			continue;
 		memcpy(name, node, nl);
 		name[nl] = '\0';
-		if (strcmp(name, p->cl->o.node) == 0)
+		if (strcmp(name, p->cl->o.set.node) == 0)
 			continue;
 		if (pull_frame(t, p, name, (const unsigned char *)frame,
 		    fl) != 0)
@@ -210,10 +210,11 @@ cluster_pull(CLUSTER *cl, unsigned block_ms)
 	ccmd_send(&cmd, cl->r);
 	if (block_ms > 0)
 		redis_set_timeout(cl->r, (int)block_ms +
-		    (cl->o.target.timeout_ms ? cl->o.target.timeout_ms : 50));
+		    (cl->o.set.target.timeout_ms > CLUSTER_BLOCK_SLACK_MS ?
+		    cl->o.set.target.timeout_ms : CLUSTER_BLOCK_SLACK_MS));
 	rc = redis_exchange(cl->r, &rep, &n, err, sizeof(err));
 	if (block_ms > 0 && rc == 0)
-		redis_set_timeout(cl->r, cl->o.target.timeout_ms);
+		redis_set_timeout(cl->r, cl->o.set.target.timeout_ms);
 	if (rc != 0) {
 		cluster_lost(cl, err);
 		return -1;

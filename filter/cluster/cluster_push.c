@@ -74,7 +74,7 @@ push_count(struct push *p, uint64_t seq, const CCHANGE *c)
 		snprintf(hex + 2 * i, 3, "%02x", c->event[i]);
 	snprintf(what, sizeof(what), "ev:%s", hex);
 	ccmd_sender_key(&cmd, cl, c->sender, what);
-	ccmd_str(&cmd, cl->o.node);
+	ccmd_str(&cmd, cl->o.set.node);
 	ccmd_u64(&cmd, seq);
 	ccmd_u64(&cmd, CLUSTER_MINUTE_TTL);
 	ccmd_u64(&cmd, CLUSTER_HOUR_TTL);
@@ -209,7 +209,7 @@ cluster_push(CLUSTER *cl)
 	ccmd_u64(&cmd, cl->o.stream_max);
 	ccmd_str(&cmd, "*");
 	ccmd_str(&cmd, "n");
-	ccmd_str(&cmd, cl->o.node);
+	ccmd_str(&cmd, cl->o.set.node);
 	ccmd_str(&cmd, "f");
 	ccmd_bin(&cmd, p.f.buf, p.f.len);
 	ccmd_send(&cmd, cl->r);
@@ -262,7 +262,7 @@ cluster_beat(CLUSTER *cl)
 	ccmd_init(&cmd);
 	ccmd_str(&cmd, "HSET");
 	ccmd_key(&cmd, cl, "nodes");
-	ccmd_str(&cmd, cl->o.node);
+	ccmd_str(&cmd, cl->o.set.node);
 	ccmd_str(&cmd, val);
 	ccmd_send(&cmd, cl->r);
 	rc = cluster_exchange(cl, &rep, &n, err, sizeof(err));

@@ -46,7 +46,10 @@ struct REDIS {
 static const redisReply *
 rd_r(const REDIS_REPLY *r)
 {
-	return (const redisReply *)(const void *)r;
+	static const redisReply nil = { .type = REDIS_REPLY_NIL };
+
+	/* NULL (an element past the end, of a nil) reads as nil */
+	return r != NULL ? (const redisReply *)(const void *)r : &nil;
 }
 
 static struct timeval

@@ -78,6 +78,9 @@ int		 redis_exchange(REDIS *, REDIS_REPLY ***replies, size_t *n,
 void		 redis_replies_free(REDIS_REPLY **, size_t n);
 int		 redis_set_timeout(REDIS *, int ms);	/* 0, or -1: broken */
 
+/* Every reader takes NULL (an element past the end) as a nil reply, so
+ * a caller walks an answer of unexpected shape without checking each
+ * step. */
 int		 redis_reply_type(const REDIS_REPLY *);
 long long	 redis_reply_int(const REDIS_REPLY *);	/* 0 if no integer */
 const char	*redis_reply_str(const REDIS_REPLY *, size_t *len);

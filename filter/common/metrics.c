@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "cluster/cstatus.h"
 #include "common/metrics.h"
 #include "common/procstat.h"
 #include "reputation/sender.h"
@@ -246,6 +247,9 @@ metrics_restore(STORE *st, char *err, size_t errlen)
 struct m_gauges {
 	uint64_t	 state[4];	/* SENDER_ACTIVE ... SENDER_PROBATION */
 	int64_t		 now;
+	int		 clustered;	/* a cluster status was written */
+	CSTATUS		 cs;
+	STORE_JOURNAL_STAT js;
 };
 
 static int
@@ -268,6 +272,8 @@ m_gauges_fn(STORE_TXN *t, void *ctx)
 	struct m_gauges *g = ctx;
 
 	memset(g->state, 0, sizeof(g->state));
+	g->clustered = cstatus_get(t, &g->cs) == 0 &&
+	    store_journal_stat(t, &g->js) == 0;
 	return sender_list(t, m_sender_cb, g);
 }
 
@@ -276,6 +282,47 @@ m_counter(FILE *fp, const char *name, const char *help)
 {
 	fprintf(fp, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 }
+
+/* The node's link with its cluster, as its thread last wrote it: up only
+ * if written in the last 5 s (a daemon that died is not up). */
+static void
+m_render_cluster(FILE *fp, const struct m_gauges *g)
+{
+	const CSTATUS *c = &g->cs;
+	int up = c->up && g->now - c->updated <= 5;
+
+	fprintf(fp, "# HELP repguard_cluster_up 1 if the cluster's Redis "
+	    "answers this node.\n# TYPE repguard_cluster_up gauge\n"
+	    "repguard_cluster_up %d\n", up);
+	fprintf(fp, "# HELP repguard_cluster_outbox_entries Changes waiting "
+	    "for the cluster.\n# TYPE repguard_cluster_outbox_entries gauge\n"
+	    "repguard_cluster_outbox_entries %llu\n",
+	    (unsigned long long)g->js.depth);
+	fprintf(fp, "# HELP repguard_cluster_outbox_bytes Their size.\n"
+	    "# TYPE repguard_cluster_outbox_bytes gauge\n"
+	    "repguard_cluster_outbox_bytes %llu\n",
+	    (unsigned long long)g->js.bytes);
+	m_counter(fp, "repguard_cluster_outbox_dropped_total", "Changes the "
+	    "full outbox could not keep (a resync follows).");
+	fprintf(fp, "repguard_cluster_outbox_dropped_total %llu\n",
+	    (unsigned long long)g->js.dropped);
+	fprintf(fp, "# HELP repguard_cluster_lag_seconds How far behind the "
+	    "newest change read this node is.\n# TYPE "
+	    "repguard_cluster_lag_seconds gauge\nrepguard_cluster_lag_seconds "
+	    "%.3f\n", (double)c->lag_ms / 1000);
+	fprintf(fp, "# HELP repguard_cluster_rtt_seconds The last round trip "
+	    "to Redis.\n# TYPE repguard_cluster_rtt_seconds gauge\n"
+	    "repguard_cluster_rtt_seconds %.6f\n", (double)c->rtt_us / 1e6);
+	m_counter(fp, "repguard_cluster_changes_sent_total", "Changes sent to "
+	    "the cluster since the daemon started.");
+	fprintf(fp, "repguard_cluster_changes_sent_total %llu\n",
+	    (unsigned long long)c->pushed);
+	m_counter(fp, "repguard_cluster_changes_applied_total", "Other nodes' "
+	    "changes applied here since the daemon started.");
+	fprintf(fp, "repguard_cluster_changes_applied_total %llu\n",
+	    (unsigned long long)c->applied);
+}
+
 
 /* Messages by event, decision and reason; recipients refused at RCPT. */
 static void
@@ -370,6 +417,8 @@ m_render_store(FILE *fp, STORE *st)
 		for (i = 0; i < 4; i++)
 			fprintf(fp, "repguard_senders{state=\"%s\"} %llu\n",
 			    states[i], (unsigned long long)g.state[i]);
+		if (g.clustered)
+			m_render_cluster(fp, &g);
 	}
 	fprintf(fp, "# HELP repguard_db_map_bytes The database's map "
 	    "size.\n# TYPE repguard_db_map_bytes gauge\n"

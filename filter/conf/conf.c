@@ -34,6 +34,7 @@
 #include "base/mem.h"
 
 #define CONF_LINE_MAX	4096
+#define CONF_OUTBOX_MAX	(256ULL << 20)	/* the cluster's outbox, at most */
 
 static const char *const conf_sender_keys[] = {
 	"auth", "envelope", "envelope-domain", NULL	/* SENDER_KEY_* */
@@ -460,6 +461,12 @@ conf_store_opts(const CONF *c, STORE_OPTS *so)
 	memset(so, 0, sizeof(*so));
 	so->max_size = conf_database_max(c);
 	so->file_mode = 0660 & ~(unsigned)conf_umask(c);
+	/* with Cluster, every process that writes journals what it changes
+	 * (the daemon, repguardctl): an outbox of at most a quarter of the
+	 * database, and 256 MiB */
+	if (conf_cluster(c) != NULL)
+		so->journal_max = so->max_size / 4 < CONF_OUTBOX_MAX ?
+		    so->max_size / 4 : CONF_OUTBOX_MAX;
 }
 const CIDR_LIST *conf_internal_hosts(const CONF *c)
 { return c->v[KW_INTERNAL_HOSTS].cidrs; }

@@ -56,6 +56,7 @@
 #include "common/privs.h"
 #include "common/metrics.h"
 #include "daemon/daemonize.h"
+#include "cluster/cluster.h"
 #include "daemon/metrics_http.h"
 #include "daemon/repwatch.h"
 #include "shaping/shape.h"
@@ -197,6 +198,8 @@ main_log_lines(const char *prefix, const char *text)
 	}
 }
 
+static CLUSTER *main_cluster;	/* NULL: no Cluster */
+
 /* Reload; 'boot' holds the restart-only values actually in force. */
 static void
 main_reload(const char *path, const CONF *boot, STORE *st, TALLY *ty,
@@ -226,6 +229,8 @@ main_reload(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 	    conf_syslog_facility(c));
 	tally_set_interval(ty, conf_commit_interval(c));
 	store_set_max_size(st, conf_database_max(c));
+	if (main_cluster != NULL)
+		cluster_set_rules(main_cluster, conf_rep_rules(c));
 	conf_install(c);
 	msg_info("configuration reloaded from %s", path);
 }
@@ -559,6 +564,17 @@ main_open_state(CONF *c, STORE **stp, TALLY **typ, MHTTP **mhttpp)
 	if (store_stale_readers(st) > 0)
 		msg_warn("database: cleared %d reader slot(s) left by dead "
 		    "processes", store_stale_readers(st));
+	if (conf_cluster(c) != NULL) {
+		/* the journal is on (conf_store_opts): the thread sends it */
+		CLUSTER_OPTS o;
+
+		memset(&o, 0, sizeof(o));
+		o.set = *conf_cluster(c);
+		main_cluster = cluster_start(st, &o);
+		redis_target_wipe(&o.set.target);
+		cluster_set_rules(main_cluster, conf_rep_rules(c));
+		milter_set_cluster(main_cluster);
+	}
 	ty = tally_start(st, conf_commit_interval(c), main_tally_error, NULL);
 	tally_set_hook(ty, repwatch_counted, NULL);
 	main_shape = shape_new(st);
@@ -628,6 +644,7 @@ main(int argc, char **argv)
 		shape_queue(main_shape, ty, clock_now_ms(), 1);
 		main_metrics_queue(ty);
 		tally_stop(ty);
+		cluster_stop(main_cluster);	/* sends what it can */
 		shape_free(main_shape);
 		store_close(st);
 	}

@@ -66,6 +66,12 @@ milter_init(STORE *st, TALLY *ty, SHAPE *sh)
 	milter_conn_init(st, ty, sh);
 }
 
+void
+milter_set_cluster(const CLUSTER *cl)
+{
+	milter_conn_set_cluster(cl);
+}
+
 /* The answer of a stage that goes on: none if the MTA agreed to that. */
 static sfsistat
 milter_next(const struct milter_conn *c, unsigned long nr)
@@ -222,6 +228,16 @@ milter_envfrom_do(SMFICTX *ctx, struct milter_msg *m, char **argv)
 		snprintf(dberr, sizeof(dberr), "the database cannot be "
 		    "written: %s", why);
 		return milter_on_error(ctx, m, dberr);
+	}
+	if (conf_cluster(c->conf) != NULL && conf_cluster(c->conf)->on_down ==
+	    CLUSTER_ON_DOWN_TEMPFAIL && !cluster_up(milter_cluster())) {
+		/* ClusterOnDown tempfail: the others' pauses may not be here */
+		MILTER_INFO(m, "refused: the cluster is down (ClusterOnDown "
+		    "tempfail)");
+		milter_reply(ctx, m, "451", "4.3.0", "repguard: the cluster's "
+		    "shared state cannot be reached, try again later",
+		    "cluster-down");
+		return SMFIS_TEMPFAIL;
 	}
 	if ((rs = milter_rep_gate(ctx, m, clock_now())) !=
 	    SMFIS_CONTINUE)

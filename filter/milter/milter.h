@@ -2,6 +2,8 @@
  * milter.h - repguard's libmilter callbacks.
  *
  *	milter_init(store, tally, shape);	once, before smfi_main()
+ *	milter_set_cluster(cluster);		with Cluster: ClusterOnDown
+ *						tempfail asks it
  *	smfi_register(*milter_desc());
  *	...smfi_main() returned...
  *	milter_quiesce(ms);		refuse new work, wait for callbacks
@@ -16,11 +18,13 @@
 
 #include <libmilter/mfapi.h>
 
+#include "cluster/cluster.h"
 #include "shaping/shape.h"
 #include "store/store.h"
 #include "reputation/tally.h"
 
 void			 milter_init(STORE *, TALLY *, SHAPE *);
+void			 milter_set_cluster(const CLUSTER *);
 int			 milter_quiesce(unsigned ms);
 struct smfiDesc		*milter_desc(void);
 

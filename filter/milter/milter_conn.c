@@ -43,6 +43,7 @@
 static STORE *milter_conn_store;
 static TALLY *milter_conn_tally;
 static SHAPE *milter_conn_shape;
+static const CLUSTER *milter_conn_cluster;
 static unsigned long milter_conn_serial;
 static pthread_mutex_t milter_conn_serial_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -52,6 +53,18 @@ milter_conn_init(STORE *st, TALLY *ty, SHAPE *sh)
 	milter_conn_store = st;
 	milter_conn_tally = ty;
 	milter_conn_shape = sh;
+}
+
+void
+milter_conn_set_cluster(const CLUSTER *cl)
+{
+	milter_conn_cluster = cl;
+}
+
+const CLUSTER *
+milter_cluster(void)
+{
+	return milter_conn_cluster;
 }
 
 STORE *

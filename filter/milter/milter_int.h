@@ -13,6 +13,7 @@
 #include <libmilter/mfapi.h>
 
 #include "base/addr.h"
+#include "cluster/cluster.h"
 #include "shaping/bucket.h"
 #include "shaping/compliance.h"
 #include "conf/conf.h"
@@ -119,6 +120,8 @@ struct milter_msg {
 
 /* milter_conn.c: the connection, the daemon's state, the replies */
 void		milter_conn_init(STORE *, TALLY *, SHAPE *);
+void		milter_conn_set_cluster(const CLUSTER *);
+const CLUSTER	*milter_cluster(void);	/* NULL: no Cluster */
 STORE		*milter_store(void);
 TALLY		*milter_tally(void);
 SHAPE		*milter_shaping(void);

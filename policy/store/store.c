@@ -245,6 +245,8 @@ store_open(const char *path, const STORE_OPTS *opts, char *err, size_t errlen)
 	st->stale = dead;
 	if (store_init_dbs(st, err, errlen) != 0)
 		goto fail;
+	if (opts != NULL)
+		st->journal_max = opts->journal_max;
 	return st;
 
 fail:

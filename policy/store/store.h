@@ -75,6 +75,8 @@ typedef struct {
 	uint64_t max_size;	/* bytes; growth stops here; 0 = 4 GiB */
 	unsigned file_mode;	/* of the files it creates, whatever the
 				   process's umask; 0 = 0660 */
+	uint64_t journal_max;	/* bytes of outbox for the journal ("The
+				   journal" below); 0: no journal */
 } STORE_OPTS;
 
 typedef int (*STORE_FN)(STORE_TXN *, void *ctx);
