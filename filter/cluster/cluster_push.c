@@ -243,14 +243,19 @@ beat_fn(STORE_TXN *t, void *ctx)
 	return store_journal_stat(t, &((struct beat *)ctx)->js);
 }
 
-/* Alive, once a second: the nodes hash. */
+/*
+ * Alive, once a second: the nodes hash; and the server's epoch, asked in
+ * the same round trip: gone or another (the server restarted empty, or
+ * was flushed) is a reconnect, whose link publishes this node's state.
+ */
 int
 cluster_beat(CLUSTER *cl)
 {
 	struct beat b;
 	REDIS_REPLY **rep;
+	const char *ep;
 	char err[512], val[160];
-	size_t n;
+	size_t n, len;
 	CCMD cmd;
 	int rc;
 
@@ -265,9 +270,22 @@ cluster_beat(CLUSTER *cl)
 	ccmd_str(&cmd, cl->o.set.node);
 	ccmd_str(&cmd, val);
 	ccmd_send(&cmd, cl->r);
+	ccmd_str(&cmd, "GET");
+	ccmd_key(&cmd, cl, "epoch");
+	ccmd_send(&cmd, cl->r);
 	rc = cluster_exchange(cl, &rep, &n, err, sizeof(err));
 	if (rc == 0) {
 		rc = push_check(cl, rep, n, err, sizeof(err));
+		ep = n == 2 ? redis_reply_str(rep[1], &len) : NULL;
+		if (rc == 0 && (ep == NULL || len != strlen(cl->st.epoch) ||
+		    memcmp(ep, cl->st.epoch, len) != 0)) {
+			snprintf(err, sizeof(err), "%s: its data changed (epoch "
+			    "%s): restarted empty or flushed",
+			    redis_address(cl->r), ep == NULL ? "gone" :
+			    "another");
+			rc = -1;
+			cl->fails = CLUSTER_DOWN_AFTER;	/* say it */
+		}
 		redis_replies_free(rep, n);
 	}
 	if (rc != 0) {

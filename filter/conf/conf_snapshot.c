@@ -295,6 +295,11 @@ conf_intake_settings(CONF *c)
 	ru->major_ctx = (void *)(uintptr_t)c;
 	ru->reports_per_rcpt = (uint32_t)conf_num(c, KW_REPORTS_PER_RCPT);
 	ru->forward = conf_num(c, KW_BOUNCE_FORWARD) != 0;
+	/* several relays: the record may still be on its way from another */
+	if (conf_cluster(c) != NULL) {
+		in->defer_missing = INTAKE_DEFER_MISSING;
+		in->rp_expiry = conf_num(c, KW_RP_EXPIRY);
+	}
 }
 
 const INTAKE_SETTINGS *

@@ -194,6 +194,12 @@ milter_report(SMFICTX *ctx, struct milter_msg *m)
 	if (res.failed)
 		return milter_on_error(ctx, m, "bounce events could not be "
 		    "recorded");
+	if (res.defer) {
+		milter_reply(ctx, m, "451", "4.3.0", "repguard: the message "
+		    "this report is about is not known here yet; try again "
+		    "later", "report-deferred");
+		return SMFIS_TEMPFAIL;
+	}
 	snprintf(addr, sizeof(addr), "<%s>", m->im.rcpt);
 	if (res.forward[0] != '\0') {
 		char to[ADDR_KEY_MAX + 2];

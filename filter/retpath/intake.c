@@ -207,7 +207,17 @@ intake_eom(INTAKE *im, STORE *st, const INTAKE_SETTINGS *set,
 			metrics_report_rcpts(rpaccount_verdict_name(v),
 			    (uint64_t)res->n[v]);
 	}
+	if (rc == 0 && !res->have_record && set->defer_missing > 0 &&
+	    res->nrcpts > 0 && res->n[RPACCOUNT_NO_RECORD] > 0 &&
+	    now - (im->tok.expires - set->rp_expiry) < set->defer_missing)
+		out->defer = 1;
 	intake_log(im, b, res, rc, qid, err, out);
+	if (out->defer) {
+		size_t n = strlen(out->log);
+
+		snprintf(out->log + n, sizeof(out->log) - n, "; deferred: the "
+		    "record may still be on its way from another node");
+	}
 	if (res->changed > 0)
 		snprintf(out->change, sizeof(out->change), "sender %s: %s -> "
 		    "%s: %s", res->record.sender,

@@ -49,7 +49,15 @@ typedef struct INTAKE_SETTINGS {
 	const RETPATH		*rp;		/* NULL: no return-path */
 	const BOUNCE_RULES	*bounce_rules;	/* NULL: the built-in rules */
 	RPACCOUNT_RULES		 account;	/* what a report may change */
+	int64_t			 defer_missing;	/* seconds; 0: never defer */
+	int64_t			 rp_expiry;	/* ReturnPathExpiry */
 } INTAKE_SETTINGS;
+
+/* With Cluster: a report whose token is good but whose record is not
+ * here is deferred (the record may be on its way from the node that sent
+ * the message, or that node may be cut off) while the token is younger
+ * than this; the reporting MTA tries again, nothing is lost. */
+#define INTAKE_DEFER_MISSING	(2 * 86400)
 
 enum { INTAKE_NOT, INTAKE_OK, INTAKE_REFUSE, INTAKE_DEFER };
 
@@ -70,6 +78,8 @@ typedef struct {
 	char		 change[1200];		/* the sender's state change,
 						 * one line ("": none) */
 	int		 failed;		/* the store failed */
+	int		 defer;			/* no record yet: try again
+						 * later (defer_missing) */
 } INTAKE_RESULT;
 
 void	intake_init(INTAKE *);
