@@ -75,8 +75,9 @@ cluster_set_up(CLUSTER *cl, int up)
 	char where[REDIS_TARGET_TEXT_MAX];
 
 	__atomic_store_n(&cl->up, up, __ATOMIC_RELAXED);
-	if (cl->was_up == up)
-		return;
+	if (cl->was_up == up && (!up || strcmp(cl->st.address,
+	    redis_address(cl->r)) == 0))
+		return;		/* (up at another address: said) */
 	cl->st.up = up;
 	cl->st.since = cluster_now_ms() / 1000;
 	if (up) {
@@ -212,8 +213,9 @@ cluster_thread(void *arg)
 			now = cluster_now_ms();
 			if (now - cl->last_status >= 1000)
 				cluster_status(cl, now);
-			if (cluster_backoff(cl) > 0 &&
-			    cluster_wait(cl, cluster_backoff(cl)))
+			if ((cl->waiting || cluster_backoff(cl) > 0) &&
+			    cluster_wait(cl, cl->waiting ?
+			    CLUSTER_WAIT_RETRY_MS : cluster_backoff(cl)))
 				break;
 			continue;
 		}

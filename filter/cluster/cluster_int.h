@@ -23,6 +23,10 @@
 #define CLUSTER_HOUR_TTL	(9 * 86400)	/* of an hour's, events' */
 #define CLUSTER_DOWN_AFTER	3	/* failures in a row: down */
 #define CLUSTER_BLOCK_SLACK_MS	250	/* a blocked read's answer, late */
+#define CLUSTER_WAIT_MS		500	/* a replica's acknowledgement */
+#define CLUSTER_WAIT_GIVE_UP_MS	30000	/* then a master without replicas
+					   is taken as it is */
+#define CLUSTER_WAIT_RETRY_MS	200	/* asking the sentinels again */
 
 struct CLUSTER {
 	STORE		*store;
@@ -41,6 +45,10 @@ struct CLUSTER {
 	CSTATUS		 st;
 	int		 was_up;	/* -1: never tried */
 	int		 fails;		/* in a row; down from CLUSTER_DOWN_AFTER */
+	int		 replicas;	/* the most a master had at connect:
+					   pushes wait for one of them (WAIT) */
+	int64_t		 wait_failing;	/* since when WAIT finds none (ms) */
+	int		 waiting;	/* ... said; reconnecting to find one */
 	int64_t		 last_beat, last_status;
 };
 

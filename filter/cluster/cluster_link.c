@@ -192,6 +192,7 @@ link_prepare(CLUSTER *cl, char *epoch, size_t size)
 	char err[512], mine[160];
 	size_t n, len;
 	CCMD c;
+	int have;
 
 	snprintf(mine, sizeof(mine), "%s %" PRId64, cl->o.set.node,
 	    cluster_now_ms());
@@ -208,11 +209,18 @@ link_prepare(CLUSTER *cl, char *epoch, size_t size)
 	ccmd_str(&c, "GET");
 	ccmd_key(&c, cl, "epoch");
 	ccmd_send(&c, cl->r);
+	ccmd_str(&c, "ROLE");
+	ccmd_send(&c, cl->r);
 	if (cluster_exchange(cl, &rep, &n, err, sizeof(err)) != 0) {
 		cluster_lost(cl, err);
 		return -1;
 	}
-	if (n != 3 || (s = redis_reply_str(rep[0], &len)) == NULL ||
+	/* ROLE of a master: "master", offset, its replicas; a user not
+	 * allowed ROLE gets an error: no replicas known, no WAIT */
+	have = n == 4 ? (int)redis_reply_count(redis_reply_elem(rep[3], 2)) : 0;
+	if (have > cl->replicas)
+		cl->replicas = have;
+	if (n != 4 || (s = redis_reply_str(rep[0], &len)) == NULL ||
 	    redis_reply_type(rep[0]) != REDIS_R_STRING || len == 0 ||
 	    len >= sizeof(cl->sha) ||
 	    (s = redis_reply_str(rep[2], &len)) == NULL ||
@@ -270,17 +278,23 @@ cluster_link(CLUSTER *cl)
 			cluster_lost(cl, "resync failed");
 			return -1;
 		}
-		if (rs.reread) {
-			msg_info("cluster: %s holds data this node has not seen "
-			    "(epoch \"%s\"%s): publishing this node's state "
+		if (rs.reread && cl->st.epoch[0] == '\0')
+			msg_info("cluster: joining through %s (epoch \"%s\"): "
+			    "publishing this node's state (%ld entries), "
+			    "reading the others'", redis_address(cl->r), epoch,
+			    rs.n);
+		else if (rs.reread)
+			msg_info("cluster: %s holds other data than this node "
+			    "last saw (epoch \"%s\", was \"%s\": restarted "
+			    "empty or flushed): publishing this node's state "
 			    "(%ld entries) and reading all of it",
-			    redis_address(cl->r), epoch, cl->st.epoch[0] ?
-			    ", was restarted empty or flushed" : "", rs.n);
-			cl->cursor[0] = '\0';
-		} else
+			    redis_address(cl->r), epoch, cl->st.epoch, rs.n);
+		else
 			msg_info("cluster: the outbox overflowed while the "
 			    "server was away: publishing this node's state "
 			    "again (%ld entries)", rs.n);
+		if (rs.reread)
+			cl->cursor[0] = '\0';
 		snprintf(cl->st.epoch, sizeof(cl->st.epoch), "%s", epoch);
 		cl->st.resyncs++;
 	}

@@ -8,7 +8,8 @@
  * One push reads up to CLUSTER_FRAME_ENTRIES entries from the outbox,
  * sends in one pipeline the counting script for each count and event,
  * the snapshot's HSET or HDEL for each state and suppression, and the
- * frame (XADD), then acknowledges the entries once every reply came.  A
+ * frame (XADD), then acknowledges the entries once every reply came (and,
+ * when the master has replicas, once one of them has them: WAIT).  A
  * push that fails is sent again whole: the script counts each (node,
  * seq) once per sender and each event once; the other nodes apply each
  * (node, seq) once.
@@ -173,6 +174,47 @@ push_check(CLUSTER *cl, REDIS_REPLY **rep, size_t n, char *err,
 	return 0;
 }
 
+/*
+ * WAIT's answer: 0 when a replica has the frame.  None: a failover may be
+ * under way (the master we write to is about to become a replica, and
+ * what only it has would be lost): send again, through the sentinels.  A
+ * master that stays without replicas for CLUSTER_WAIT_GIVE_UP_MS is taken
+ * as it is, said once.
+ */
+static int
+push_waited(CLUSTER *cl, long long acked)
+{
+	int64_t now = cluster_now_ms();
+
+	if (acked >= 1) {
+		if (cl->waiting)
+			msg_info("cluster: a replica of %s takes the changes "
+			    "again", redis_address(cl->r));
+		cl->wait_failing = 0;
+		cl->waiting = 0;
+		return 0;
+	}
+	if (cl->wait_failing == 0)
+		cl->wait_failing = now;
+	if (now - cl->wait_failing >= CLUSTER_WAIT_GIVE_UP_MS) {
+		msg_warn("cluster: %s has had no replica for %lld s: changes "
+		    "are taken without one from now on",
+		    redis_address(cl->r), (long long)(now - cl->wait_failing) /
+		    1000);
+		cl->replicas = 0;
+		cl->wait_failing = 0;
+		cl->waiting = 0;
+		return 0;
+	}
+	if (!cl->waiting)
+		msg_warn("cluster: no replica of %s took the last changes "
+		    "within %d ms (a failover?): keeping them, asking again "
+		    "where the master is", redis_address(cl->r),
+		    CLUSTER_WAIT_MS);
+	cl->waiting = 1;
+	return -1;
+}
+
 int
 cluster_push(CLUSTER *cl)
 {
@@ -213,9 +255,31 @@ cluster_push(CLUSTER *cl)
 	ccmd_str(&cmd, "f");
 	ccmd_bin(&cmd, p.f.buf, p.f.len);
 	ccmd_send(&cmd, cl->r);
+	if (cl->replicas > 0) {
+		/* a master with replicas: the frame counts as taken once a
+		 * replica has it too, so a failover loses none of it */
+		ccmd_str(&cmd, "WAIT");
+		ccmd_str(&cmd, "1");
+		ccmd_u64(&cmd, CLUSTER_WAIT_MS);
+		ccmd_send(&cmd, cl->r);
+		redis_set_timeout(cl->r, CLUSTER_WAIT_MS +
+		    (cl->o.set.target.timeout_ms > CLUSTER_BLOCK_SLACK_MS ?
+		    cl->o.set.target.timeout_ms : CLUSTER_BLOCK_SLACK_MS));
+	}
 	rc = cluster_exchange(cl, &rep, &n, err, sizeof(err));
+	if (cl->replicas > 0 && rc == 0)
+		redis_set_timeout(cl->r, cl->o.set.target.timeout_ms);
 	if (rc == 0) {
 		rc = push_check(cl, rep, n, err, sizeof(err));
+		if (rc == 0 && cl->replicas > 0 && n > 0 &&
+		    push_waited(cl, redis_reply_int(rep[n - 1])) != 0) {
+			/* not a loss of the server: connect again, quietly */
+			redis_replies_free(rep, n);
+			cframe_free(&p.f);
+			redis_close(cl->r);
+			cl->r = NULL;
+			return -1;
+		}
 		redis_replies_free(rep, n);
 	}
 	if (rc != 0) {
