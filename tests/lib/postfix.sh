@@ -20,11 +20,26 @@
 #                               SINK_PORT, SINK_DIR.  PF_MILTER (default
 #                               unix:$T_TMP/repguard.sock; empty: no milter) goes
 #                               into smtpd_milters and non_smtpd_milters.
+#   pf_use [NAME]               several private Postfix instances in one test
+#                               (NAME: letters and digits): save the instance
+#                               in use (PF_DIR, PF_QUEUE, PF_DATA, PF_LOG,
+#                               PF_PORT, PF_MILTER, PF_MASTER_PID,
+#                               PF_TRANSCRIPT) and switch to NAME, which starts
+#                               with none of them set the first time; pf_setup
+#                               then writes it to $T_TMP/postfix-NAME (its
+#                               queue, data and log named alike, myhostname
+#                               NAME.mta.repguard.test).  Every pf_* function
+#                               works on the instance in use; the smtp-sink
+#                               (SINK_*) is shared: one sink_start, and every
+#                               instance relays to it.  Without NAME: back to
+#                               the unnamed instance, the only one of a test
+#                               that never calls pf_use ($T_TMP/postfix)
 #   pf_start                    start Postfix, wait for smtpd to listen; tracks
 #                               master's pid in PF_MASTER_PID
 #   pf_stop                     "postfix -c PF_DIR stop", then wait for master's
 #                               pid to go (KILL it after 10 s)
-#   pf_cleanup                  pf_stop if Postfix is still running (EXIT path)
+#   pf_cleanup                  pf_stop every instance still running (EXIT
+#                               path)
 #   pf_send [--addr A] [--login L] [--name N] SWAKS-ARGS...
 #                               one swaks session against the private smtpd;
 #                               --addr/--login become --xclient-addr/-login.
@@ -86,14 +101,17 @@
 # pf_cleanup, which this file puts into the EXIT trap (pf_cleanup; t_cleanup).
 # A script that sets its own EXIT trap must keep both.
 #
-# Limits: one private Postfix per shell.  The message dumps are smtp-sink's
-# format: envelope pseudo-headers (X-Client-Addr:, X-Mail-Args:, X-Rcpt-Args:, ...)
-# followed by the message as received.
+# Limits: the instances of a test share one smtp-sink.  The message dumps
+# are smtp-sink's format: envelope pseudo-headers (X-Client-Addr:,
+# X-Mail-Args:, X-Rcpt-Args:, ...) followed by the message as received.
 
 PF_MASTER_PID=""
 SINK_PID=""
 PF_SEND_N=0
 PF_TRANSCRIPT=""
+PF_NAME=""		# the instance in use ("": the unnamed one)
+PF_NAMES=""		# every instance pf_use has seen ("_": the unnamed one)
+_PF_VARS="PF_DIR PF_QUEUE PF_DATA PF_LOG PF_PORT PF_MILTER PF_MASTER_PID PF_TRANSCRIPT"
 
 trap 'pf_cleanup; t_cleanup' EXIT
 
@@ -129,18 +147,71 @@ _pf_listening() {
 		END { exit !f }' /proc/net/tcp
 }
 
+# _pf_save / _pf_restore: the instance in use's variables to and from
+# _PF_<name>_<variable> (an unset one, PF_MILTER say, stays unset)
+_pf_save() {
+	local _v _s
+	for _v in $_PF_VARS; do
+		_s=_PF_${PF_NAME:-_}_$_v
+		if [ -n "${!_v+x}" ]; then printf -v "$_s" '%s' "${!_v}"; else unset "$_s"; fi
+	done
+}
+
+_pf_restore() {
+	local _v _s
+	for _v in $_PF_VARS; do
+		_s=_PF_${PF_NAME:-_}_$_v
+		if [ -n "${!_s+x}" ]; then printf -v "$_v" '%s' "${!_s}"; else unset "$_v"; fi
+	done
+}
+
+pf_use() {
+	case ${1:-} in
+	*[!A-Za-z0-9]*) echo "pf_use: bad instance name '$1'" >&2; return 1 ;;
+	esac
+	[ "${1:-}" = "$PF_NAME" ] && return 0
+	_pf_save
+	_pf_known
+	PF_NAME=${1:-}
+	_pf_restore
+	_pf_known
+}
+
+_pf_known() {	# the instance in use into PF_NAMES
+	case " $PF_NAMES " in
+	*" ${PF_NAME:-_} "*) ;;
+	*) PF_NAMES="$PF_NAMES ${PF_NAME:-_}" ;;
+	esac
+}
+
+# _pf_port_taken PORT: the sink's, the dead sink's or another instance's port
+_pf_port_taken() {
+	local _n _s
+	[ "$1" = "${SINK_PORT:-}" ] || [ "$1" = "${DEAD_PORT:-}" ] && return 0
+	for _n in $PF_NAMES; do
+		[ "$_n" = "${PF_NAME:-_}" ] && continue
+		_s=_PF_${_n}_PF_PORT
+		[ "$1" = "${!_s:-}" ] && return 0
+	done
+	return 1
+}
+
 _pf_master_alive() {
 	[ -n "$PF_MASTER_PID" ] && kill -0 "$PF_MASTER_PID" 2>/dev/null
 }
 
 pf_setup() {
 	: "${T_TMP:?pf_setup: call t_tmpdir first}"
-	PF_DIR=$T_TMP/postfix
-	PF_QUEUE=$T_TMP/postfix-queue
-	PF_DATA=$T_TMP/postfix-data
-	PF_LOG=$T_TMP/postfix.log
+	local _sfx=${PF_NAME:+-$PF_NAME}
+	PF_DIR=$T_TMP/postfix$_sfx
+	PF_QUEUE=$T_TMP/postfix$_sfx-queue
+	PF_DATA=$T_TMP/postfix$_sfx-data
+	PF_LOG=$T_TMP/postfix$_sfx.log
 	SINK_DIR=$T_TMP/sink
-	PF_PORT=${PF_PORT:-$(t_free_port)}
+	if [ -z "${PF_PORT:-}" ]; then
+		PF_PORT=$(t_free_port)
+		while _pf_port_taken "$PF_PORT"; do PF_PORT=$(t_free_port); done
+	fi
 	SINK_PORT=${SINK_PORT:-$(t_free_port)}
 	while [ "$SINK_PORT" = "$PF_PORT" ]; do SINK_PORT=$(t_free_port); done
 	PF_MILTER=${PF_MILTER-unix:$T_TMP/repguard.sock}
@@ -153,7 +224,7 @@ pf_setup() {
 	cat >"$PF_DIR/main.cf" <<EOF
 # private Postfix for repguard tests: generated by tests/lib/postfix.sh
 compatibility_level = 3.6
-myhostname = mta.repguard.test
+myhostname = ${PF_NAME:+$PF_NAME.}mta.repguard.test
 mydomain = repguard.test
 queue_directory = $PF_QUEUE
 data_directory = $PF_DATA
@@ -232,8 +303,9 @@ pf_start() {
 	: "${PF_DIR:?pf_start: call pf_setup first}"
 	_pidfile=$PF_QUEUE/pid/master.pid
 	rm -f "$_pidfile"
-	if ! postfix -c "$PF_DIR" start >"$T_TMP/postfix-start.out" 2>&1; then
-		sed 's/^/# postfix start: /' "$T_TMP/postfix-start.out" >&2
+	local _out=$T_TMP/postfix${PF_NAME:+-$PF_NAME}-start.out
+	if ! postfix -c "$PF_DIR" start >"$_out" 2>&1; then
+		sed 's/^/# postfix start: /' "$_out" >&2
 		return 1
 	fi
 	# master writes its pid file once it runs; read it before anything else
@@ -270,7 +342,12 @@ pf_stop() {
 }
 
 pf_cleanup() {
+	local _n _cur=$PF_NAME
 	_pf_master_alive && pf_stop
+	for _n in $PF_NAMES; do
+		[ "$_n" = "${_cur:-_}" ] && continue
+		pf_use "${_n#_}" && _pf_master_alive && pf_stop
+	done
 	return 0
 }
 
