@@ -3,7 +3,7 @@
  * and the names of its keys (see cluster_int.h).
  *
  * Owns: ccmd_init(), ccmd_str(), ccmd_bin(), ccmd_u64(), ccmd_key(),
- * ccmd_sender_key(), ccmd_send(), ccmd_counter_name(), cluster_exchange().
+ * ccmd_tag_key(), ccmd_sender_key(), ccmd_send(), ccmd_counter_name(), cluster_exchange().
  *
  * Keys (NAME is ClusterName):
  *	NAME:stream		every node's frames (XADD, MAXLEN ~)
@@ -15,6 +15,8 @@
  *	NAME:{s:SENDER}:m:T	a minute's counters, NAME:{...}:h:T an hour's:
  *				field COUNTER (all nodes), NODE/COUNTER
  *	NAME:{s:SENDER}:ev:ID	an event counted (its id in hex)
+ *	NAME:{b:BUCKET}		a shared token bucket: milli (thousandths of
+ *				a token), at (ms of its last refill)
  * A sender's keys share the hash tag {s:SENDER}, so that they could live
  * on one slot of a Redis Cluster.
  *
@@ -105,20 +107,39 @@ ccmd_key(CCMD *c, const CLUSTER *cl, const char *fmt, ...)
 	ccmd_own(c, k, (size_t)n);
 }
 
-/* NAME:{s:SENDER}:what (the sender's octets as they are). */
+/* NAME:{T:ID}:what, or NAME:{T:ID} with what NULL (ID's octets as they
+ * are: a sender's key, a bucket's name). */
+void
+ccmd_tag_key(CCMD *c, const CLUSTER *cl, char tag, const char *id,
+    const char *what)
+{
+	size_t nl = strlen(cl->o.set.name), il = strlen(id),
+	    wl = what != NULL ? strlen(what) + 1 : 0;
+	char *k = mem_alloc(nl + 4 + il + 1 + wl + 1), *p = k;
+
+	memcpy(p, cl->o.set.name, nl);
+	p += nl;
+	*p++ = ':';
+	*p++ = '{';
+	*p++ = tag;
+	*p++ = ':';
+	memcpy(p, id, il);
+	p += il;
+	*p++ = '}';
+	if (what != NULL) {
+		*p++ = ':';
+		memcpy(p, what, wl - 1);
+		p += wl - 1;
+	}
+	*p = '\0';
+	ccmd_own(c, k, (size_t)(p - k));
+}
+
 void
 ccmd_sender_key(CCMD *c, const CLUSTER *cl, const char *sender,
     const char *what)
 {
-	size_t nl = strlen(cl->o.set.name), sl = strlen(sender), wl = strlen(what);
-	char *k = mem_alloc(nl + 4 + sl + 2 + wl + 1);
-
-	memcpy(k, cl->o.set.name, nl);
-	memcpy(k + nl, ":{s:", 4);
-	memcpy(k + nl + 4, sender, sl);
-	memcpy(k + nl + 4 + sl, "}:", 2);
-	memcpy(k + nl + 6 + sl, what, wl + 1);
-	ccmd_own(c, k, nl + 6 + sl + wl);
+	ccmd_tag_key(c, cl, 's', sender, what);
 }
 
 int

@@ -63,6 +63,39 @@ cluster_set_rules(CLUSTER *cl, const REP_RULES *r)
 	pthread_mutex_unlock(&cl->lock);
 }
 
+void
+cluster_set_shape(CLUSTER *cl, SHAPE *sh)
+{
+	pthread_mutex_lock(&cl->lock);
+	cl->shape = sh;
+	pthread_mutex_unlock(&cl->lock);
+	cluster_share(cl);
+}
+
+SHAPE *
+cluster_shape(CLUSTER *cl)
+{
+	SHAPE *sh;
+
+	pthread_mutex_lock(&cl->lock);
+	sh = cl->shape;
+	pthread_mutex_unlock(&cl->lock);
+	return sh;
+}
+
+/* Tell the shape how the cluster stands: up (leases) or down (a share of
+ * each rule among the nodes last seen). */
+void
+cluster_share(CLUSTER *cl)
+{
+	SHAPE *sh = cluster_shape(cl);
+
+	if (sh != NULL)
+		shape_share_set(sh, __atomic_load_n(&cl->up,
+		    __ATOMIC_RELAXED) ? SHAPE_SHARED_UP : SHAPE_SHARED_DOWN,
+		    __atomic_load_n(&cl->nodes, __ATOMIC_RELAXED));
+}
+
 int
 cluster_up(const CLUSTER *cl)
 {
@@ -75,6 +108,7 @@ cluster_set_up(CLUSTER *cl, int up)
 	char where[REDIS_TARGET_TEXT_MAX];
 
 	__atomic_store_n(&cl->up, up, __ATOMIC_RELAXED);
+	cluster_share(cl);
 	if (cl->was_up == up && (!up || strcmp(cl->st.address,
 	    redis_address(cl->r)) == 0))
 		return;		/* (up at another address: said) */
@@ -182,6 +216,7 @@ cluster_stopping(CLUSTER *cl)
 static int
 cluster_turn(CLUSTER *cl)
 {
+	SHAPE *sh;
 	int64_t now;
 	int sent = 0, rc, i;
 
@@ -189,7 +224,16 @@ cluster_turn(CLUSTER *cl)
 		sent = 1;
 	if (rc < 0)
 		return -1;
-	if (cluster_pull(cl, sent ? 0 : cl->o.block_ms) < 0)
+	if ((sh = cluster_shape(cl)) != NULL &&
+	    (rc = cluster_lease(cl, sh)) != 0) {
+		if (rc < 0)
+			return -1;
+		sent = 1;
+	}
+	/* shared buckets in use: leases are asked at least every 10 ms */
+	if (cluster_pull(cl, sent ? 0 : sh != NULL && cluster_now_ms() -
+	    shape_share_last_take(sh) < SHAPE_LEASE_BUSY_MS ?
+	    CLUSTER_BUSY_BLOCK_MS : cl->o.block_ms) < 0)
 		return -1;
 	now = cluster_now_ms();
 	if (now - cl->last_beat >= 1000) {
@@ -244,6 +288,7 @@ cluster_load_fn(STORE_TXN *t, void *ctx)
 
 	if (rc == STORE_ERROR)
 		memset(&cl->st, 0, sizeof(cl->st));
+	cl->nodes = cl->st.nodes > 0 ? (unsigned)cl->st.nodes : 1;
 	return capply_cursor(t, cl->cursor, sizeof(cl->cursor));
 }
 
@@ -268,6 +313,7 @@ cluster_start(STORE *st, const CLUSTER_OPTS *o)
 	memset(&cl->st, 0, sizeof(cl->st));	/* counts since this start */
 	snprintf(cl->st.epoch, sizeof(cl->st.epoch), "%s", epoch);
 	snprintf(cl->st.node, sizeof(cl->st.node), "%s", o->set.node);
+	cl->st.nodes = cl->nodes;
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);

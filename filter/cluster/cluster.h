@@ -7,6 +7,9 @@
  *	CLUSTER *cl = cluster_start(store, &o);
  *	cluster_set_rules(cl, &rules);		at start and each reload
  *						(NULL: Reputation no)
+ *	cluster_set_shape(cl, shape);		the token buckets to share
+ *						(policy/shaping/shape.h,
+ *						"Shared")
  *	if (!cluster_up(cl)) ...		ClusterOnDown tempfail
  *	cluster_stop(cl);			sends what it can, stops
  *
@@ -25,8 +28,12 @@
  *     has no position or the stream was trimmed past it, and publishes
  *     its own whole state when the server is new to it (its epoch
  *     changed: restarted empty, flushed) or its outbox overflowed;
- *   - says it is alive once a second (the nodes hash) and writes its
- *     status to the store (policy/cluster/cstatus.h).
+ *   - keeps the shared buckets' leases topped up, charged and given
+ *     back (cluster_lease.c), and tells the shape whether the cluster is
+ *     up and how many nodes it has (a node's share while it is down);
+ *   - says it is alive once a second (the nodes hash, whose fresh
+ *     heartbeats count the nodes) and writes its status to the store
+ *     (policy/cluster/cstatus.h).
  *
  * Must not: be called from the mail path but for cluster_up(); block
  * the caller of anything but cluster_stop().
@@ -38,6 +45,7 @@
 
 #include "cluster/cluster_settings.h"
 #include "reputation/reputation.h"
+#include "shaping/shape.h"
 #include "store/store.h"
 
 typedef struct {
@@ -50,6 +58,7 @@ typedef struct CLUSTER CLUSTER;
 
 CLUSTER		*cluster_start(STORE *, const CLUSTER_OPTS *);
 void		 cluster_set_rules(CLUSTER *, const REP_RULES *);
+void		 cluster_set_shape(CLUSTER *, SHAPE *);
 int		 cluster_up(const CLUSTER *);
 void		 cluster_stop(CLUSTER *);
 

@@ -15,6 +15,7 @@
 #include "cluster/cstatus.h"
 #include "cluster/redis.h"
 #include "reputation/reputation.h"
+#include "shaping/shape.h"
 #include "store/store.h"
 
 #define CLUSTER_FRAME_ENTRIES	2048	/* journal entries in a frame */
@@ -27,6 +28,9 @@
 #define CLUSTER_WAIT_GIVE_UP_MS	30000	/* then a master without replicas
 					   is taken as it is */
 #define CLUSTER_WAIT_RETRY_MS	200	/* asking the sentinels again */
+#define CLUSTER_NODE_FRESH_S	10	/* a heartbeat this recent: a node */
+#define CLUSTER_BUSY_BLOCK_MS	10	/* a read's wait while buckets are
+					   taken from (leases to ask) */
 
 struct CLUSTER {
 	STORE		*store;
@@ -41,6 +45,9 @@ struct CLUSTER {
 	/* the thread's own */
 	REDIS		*r;
 	char		 sha[48];	/* the counting script's */
+	char		 bucket_sha[48];	/* the buckets' script's */
+	SHAPE		*shape;		/* under lock; NULL: none shared */
+	unsigned	 nodes;		/* with a heartbeat of late */
 	char		 cursor[CAPPLY_CURSOR_MAX];	/* stream position */
 	CSTATUS		 st;
 	int		 was_up;	/* -1: never tried */
@@ -61,6 +68,12 @@ int		 cluster_link(CLUSTER *);
 /* cluster_push.c: 1 sent a frame, 0 nothing to send, -1 lost */
 int		 cluster_push(CLUSTER *);
 int		 cluster_beat(CLUSTER *);
+/* cluster_lease.c: 1 asked, 0 nothing to ask, -1 lost */
+int		 cluster_lease(CLUSTER *, SHAPE *);
+extern const char cluster_bucket_lua[];
+/* cluster.c */
+SHAPE		*cluster_shape(CLUSTER *);
+void		 cluster_share(CLUSTER *);
 /* cluster_pull.c: entries read, or -1 lost */
 int		 cluster_pull(CLUSTER *, unsigned block_ms);
 int		 cluster_catch_up(CLUSTER *);
@@ -82,6 +95,8 @@ void		 ccmd_bin(CCMD *, const void *p, size_t len);
 void		 ccmd_u64(CCMD *, uint64_t v);
 void		 ccmd_key(CCMD *, const CLUSTER *, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+void		 ccmd_tag_key(CCMD *, const CLUSTER *, char tag,
+		    const char *id, const char *what);
 void		 ccmd_sender_key(CCMD *, const CLUSTER *, const char *sender,
 		    const char *what);
 int		 ccmd_send(CCMD *, REDIS *);	/* appends; 0, -1 if full */

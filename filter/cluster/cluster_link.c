@@ -183,7 +183,22 @@ link_resync_fn(STORE_TXN *t, void *ctx)
 	return rs->reread ? capply_set_cursor(t, "") : 0;
 }
 
-/* The script and the epoch, in one round trip: 0 or -1 (lost). */
+/* A script's SHA1 from SCRIPT LOAD's answer: 1, or 0 if none. */
+static int
+link_sha(const REDIS_REPLY *r, char *sha, size_t size)
+{
+	const char *s;
+	size_t len;
+
+	if (redis_reply_type(r) != REDIS_R_STRING ||
+	    (s = redis_reply_str(r, &len)) == NULL || len == 0 || len >= size)
+		return 0;
+	memcpy(sha, s, len);
+	sha[len] = '\0';
+	return 1;
+}
+
+/* The scripts, the epoch and the role, in one round trip: 0 or -1. */
 static int
 link_prepare(CLUSTER *cl, char *epoch, size_t size)
 {
@@ -201,6 +216,10 @@ link_prepare(CLUSTER *cl, char *epoch, size_t size)
 	ccmd_str(&c, "LOAD");
 	ccmd_str(&c, cluster_count_lua);
 	ccmd_send(&c, cl->r);
+	ccmd_str(&c, "SCRIPT");
+	ccmd_str(&c, "LOAD");
+	ccmd_str(&c, cluster_bucket_lua);
+	ccmd_send(&c, cl->r);
 	ccmd_str(&c, "SET");
 	ccmd_key(&c, cl, "epoch");
 	ccmd_str(&c, mine);
@@ -217,14 +236,13 @@ link_prepare(CLUSTER *cl, char *epoch, size_t size)
 	}
 	/* ROLE of a master: "master", offset, its replicas; a user not
 	 * allowed ROLE gets an error: no replicas known, no WAIT */
-	have = n == 4 ? (int)redis_reply_count(redis_reply_elem(rep[3], 2)) : 0;
+	have = n == 5 ? (int)redis_reply_count(redis_reply_elem(rep[4], 2)) : 0;
 	if (have > cl->replicas)
 		cl->replicas = have;
-	if (n != 4 || (s = redis_reply_str(rep[0], &len)) == NULL ||
-	    redis_reply_type(rep[0]) != REDIS_R_STRING || len == 0 ||
-	    len >= sizeof(cl->sha) ||
-	    (s = redis_reply_str(rep[2], &len)) == NULL ||
-	    redis_reply_type(rep[2]) != REDIS_R_STRING || len >= size) {
+	if (n != 5 || !link_sha(rep[0], cl->sha, sizeof(cl->sha)) ||
+	    !link_sha(rep[1], cl->bucket_sha, sizeof(cl->bucket_sha)) ||
+	    (s = redis_reply_str(rep[3], &len)) == NULL ||
+	    redis_reply_type(rep[3]) != REDIS_R_STRING || len >= size) {
 		snprintf(err, sizeof(err), "%s: SCRIPT LOAD or the epoch: "
 		    "unexpected answer (is it Redis 7 or Valkey, and may this "
 		    "user run scripts?)", redis_address(cl->r));
@@ -232,10 +250,7 @@ link_prepare(CLUSTER *cl, char *epoch, size_t size)
 		cluster_lost(cl, err);
 		return -1;
 	}
-	s = redis_reply_str(rep[0], &len);
-	memcpy(cl->sha, s, len);
-	cl->sha[len] = '\0';
-	s = redis_reply_str(rep[2], &len);
+	s = redis_reply_str(rep[3], &len);
 	memcpy(epoch, s, len);
 	epoch[len] = '\0';
 	redis_replies_free(rep, n);
@@ -258,6 +273,7 @@ cluster_link(CLUSTER *cl)
 	struct link_js j;
 	struct link_resync rs;
 	char err[512], epoch[CSTATUS_TEXT_MAX];
+	SHAPE *sh;
 
 	cl->r = redis_connect(&cl->o.set.target, err, sizeof(err));
 	if (cl->r == NULL) {
@@ -295,6 +311,11 @@ cluster_link(CLUSTER *cl)
 			    "again (%ld entries)", rs.n);
 		if (rs.reread)
 			cl->cursor[0] = '\0';
+		if (rs.reread && cl->st.epoch[0] != '\0' &&
+		    (sh = cluster_shape(cl)) != NULL)
+			msg_info("cluster: %zu shared buckets owe the cluster "
+			    "what this node took of them lately",
+			    shape_share_reseed(sh, cluster_now_ms()));
 		snprintf(cl->st.epoch, sizeof(cl->st.epoch), "%s", epoch);
 		cl->st.resyncs++;
 	}

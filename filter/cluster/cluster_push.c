@@ -307,6 +307,35 @@ beat_fn(STORE_TXN *t, void *ctx)
 	return store_journal_stat(t, &((struct beat *)ctx)->js);
 }
 
+/* The nodes with a fresh heartbeat (at least this one): a node's share of
+ * each bucket while the cluster is down is the rule over these. */
+static void
+beat_nodes(CLUSTER *cl, const REDIS_REPLY *h)
+{
+	int64_t now = cluster_now_ms() / 1000;
+	size_t i, cnt = redis_reply_count(h), len;
+	unsigned n = 0;
+	const char *v;
+	char t[32];
+
+	for (i = 1; i < cnt; i += 2) {
+		if ((v = redis_reply_str(redis_reply_elem(h, i), &len)) ==
+		    NULL)
+			continue;
+		snprintf(t, sizeof(t), "%.*s", (int)(len < sizeof(t) ? len :
+		    sizeof(t) - 1), v);
+		if (now - strtoll(t, NULL, 10) <= CLUSTER_NODE_FRESH_S)
+			n++;
+	}
+	if (n == 0)
+		n = 1;
+	if (n != __atomic_load_n(&cl->nodes, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&cl->nodes, n, __ATOMIC_RELAXED);
+		cl->st.nodes = n;
+		cluster_share(cl);
+	}
+}
+
 /*
  * Alive, once a second: the nodes hash; and the server's epoch, asked in
  * the same round trip: gone or another (the server restarted empty, or
@@ -337,10 +366,15 @@ cluster_beat(CLUSTER *cl)
 	ccmd_str(&cmd, "GET");
 	ccmd_key(&cmd, cl, "epoch");
 	ccmd_send(&cmd, cl->r);
+	ccmd_str(&cmd, "HGETALL");
+	ccmd_key(&cmd, cl, "nodes");
+	ccmd_send(&cmd, cl->r);
 	rc = cluster_exchange(cl, &rep, &n, err, sizeof(err));
 	if (rc == 0) {
 		rc = push_check(cl, rep, n, err, sizeof(err));
-		ep = n == 2 ? redis_reply_str(rep[1], &len) : NULL;
+		if (rc == 0 && n == 3)
+			beat_nodes(cl, rep[2]);
+		ep = n == 3 ? redis_reply_str(rep[1], &len) : NULL;
 		if (rc == 0 && (ep == NULL || len != strlen(cl->st.epoch) ||
 		    memcmp(ep, cl->st.epoch, len) != 0)) {
 			snprintf(err, sizeof(err), "%s: its data changed (epoch "

@@ -583,6 +583,8 @@ main_open_state(CONF *c, STORE **stp, TALLY **typ, MHTTP **mhttpp)
 		msg_warn("database: rate-limit buckets not listed (each is "
 		    "read at first use instead): %s", err);
 	tally_set_prepare(ty, main_shape_queue, main_shape);
+	if (main_cluster != NULL)	/* its buckets are the cluster's */
+		cluster_set_shape(main_cluster, main_shape);
 	milter_init(st, ty, main_shape);
 	if (metrics_restore(st, err, sizeof(err)) != 0)
 		msg_warn("database: metrics not read, counting from 0: %s",

@@ -40,6 +40,8 @@ typedef struct {
 	uint64_t	 frames;	/* round trips that sent changes */
 	uint64_t	 reconnects;	/* connections made after a loss */
 	uint64_t	 resyncs;	/* whole-state publications */
+	int64_t		 nodes;		/* with a fresh heartbeat, last seen
+					 * (a node's share while down) */
 } CSTATUS;
 
 int		 cstatus_get(STORE_TXN *, CSTATUS *);

@@ -32,45 +32,7 @@
 
 #include "base/mem.h"
 #include "shaping/shape.h"
-
-#define SHAPE_FORGET_MS	(600LL * 1000)	/* idle this long: dropped */
-#define SHAPE_ITEMS_MAX	8		/* buckets in one take */
-#define SHAPE_SHARDS	64		/* a power of two */
-#define SHAPE_SHARD(h)	((size_t)((h) >> 58) & (SHAPE_SHARDS - 1))
-
-struct shape_entry {
-	struct shape_entry	*next;
-	uint64_t		 hash;
-	BUCKET			 b;
-	BUCKET_RULE		 rule;		/* the last one it was taken by */
-	uint64_t		 refused_written;	/* b.refused, last written */
-	int			 dirty;
-	int64_t			 changed_ms;
-	char			 name[];
-};
-
-struct shape_shard {
-	pthread_mutex_t		 lock;
-	struct shape_entry	**slot;
-	size_t			 nslot, n;
-	struct shape_entry	**dirty;
-	size_t			 ndirty, dirtycap;
-	uint64_t		*known;		/* hashes of names the store
-						 * may hold; 0: empty slot */
-	size_t			 nknown, knowncap;
-};
-
-struct SHAPE {
-	STORE			*store;
-	int			 complete;	/* known lists them all */
-	struct shape_shard	 shard[SHAPE_SHARDS];
-};
-
-/* The shards a take locks, ascending, each once. */
-struct shape_locks {
-	size_t			 idx[SHAPE_ITEMS_MAX];
-	size_t			 n;
-};
+#include "shaping/shape_int.h"
 
 /* FNV-1a of a name: the table's hash, and a short stand-in for a long key */
 uint64_t
@@ -412,11 +374,13 @@ shape_changed(SHAPE *sh, struct shape_entry *e, const BUCKET_RULE *r,
 }
 
 /* The check of shape_take() and shape_peek(), under the locks: every hard
- * item must have the tokens. */
+ * item must have the tokens (shared by a cluster: shape_share.c). */
 static int
-shape_check(const SHAPE_ITEM *it, size_t n, int64_t tokens, int64_t now_ms,
-    SHAPE_RESULT *res, struct shape_entry **ent)
+shape_check(const SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
+    int64_t now_ms, SHAPE_RESULT *res, struct shape_entry **ent)
 {
+	int shared = __atomic_load_n(&sh->share, __ATOMIC_RELAXED) !=
+	    SHAPE_LOCAL;
 	BUCKET probe;
 	int64_t wait;
 	size_t i;
@@ -425,12 +389,13 @@ shape_check(const SHAPE_ITEM *it, size_t n, int64_t tokens, int64_t now_ms,
 		if (it[i].soft)
 			continue;
 		probe = ent[i]->b;
-		if ((wait = bucket_take(&probe, it[i].rule, now_ms, tokens)) !=
-		    0) {
+		if (shared ? shape_share_check(sh, ent[i], &it[i], tokens,
+		    now_ms, &wait) != 0 : (wait = bucket_take(&probe,
+		    it[i].rule, now_ms, tokens)) != 0) {
 			res->which = i;
 			res->wait_ms = wait;
-			res->level = bucket_level(&ent[i]->b, it[i].rule,
-			    now_ms);
+			res->level = shared ? ent[i]->sh.lease :
+			    bucket_level(&ent[i]->b, it[i].rule, now_ms);
 			return SHAPE_LIMITED;
 		}
 	}
@@ -451,7 +416,7 @@ shape_do(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 	if (shape_entries(sh, it, n, ent, &lk, res->err,
 	    sizeof(res->err)) != 0)
 		return STORE_ERROR;
-	rc = shape_check(it, n, tokens, now_ms, res, ent);
+	rc = shape_check(sh, it, n, tokens, now_ms, res, ent);
 	if (take && rc == SHAPE_LIMITED) {
 		ent[res->which]->b.refused++;
 		ent[res->which]->b.refused_at = now_ms;
@@ -462,7 +427,11 @@ shape_do(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 		    now_ms);
 	} else if (take && rc == 0)
 		for (i = 0; i < n; i++) {
-			if (it[i].soft)
+			if (__atomic_load_n(&sh->share, __ATOMIC_RELAXED) !=
+			    SHAPE_LOCAL)
+				shape_share_take(sh, ent[i], &it[i], tokens,
+				    now_ms);
+			else if (it[i].soft)
 				bucket_charge(&ent[i]->b, it[i].rule, now_ms,
 				    tokens);
 			else
@@ -500,6 +469,9 @@ shape_give(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 	if (shape_entries(sh, it, n, ent, &lk, err, sizeof(err)) != 0)
 		return;			/* a store error: kept as taken */
 	for (i = 0; i < n; i++) {
+		if (__atomic_load_n(&sh->share, __ATOMIC_RELAXED) !=
+		    SHAPE_LOCAL)
+			shape_share_give(ent[i], tokens);
 		bucket_give(&ent[i]->b, it[i].rule, now_ms, tokens);
 		shape_changed(sh, ent[i], it[i].rule, now_ms);
 	}
@@ -571,7 +543,9 @@ shape_sweep(SHAPE *sh, int64_t now_ms)
 		pthread_mutex_lock(&sd->lock);
 		for (i = 0; i < sd->nslot; i++)
 			for (pp = &sd->slot[i]; (e = *pp) != NULL;) {
-				if (!e->dirty && now_ms - e->changed_ms >=
+				if (!e->dirty && !e->sh.asking &&
+				    e->sh.debt == 0 && e->sh.lease == 0 &&
+				    now_ms - e->changed_ms >=
 				    SHAPE_FORGET_MS && now_ms - e->b.at >=
 				    SHAPE_FORGET_MS) {
 					*pp = e->next;

@@ -38,6 +38,18 @@
  * tally interval (what `repguardctl limits` shows) and a crash loses at
  * most that interval's takes.
  *
+ * Shared (shape_share.c), with Cluster: shape_share_set(sh, mode, nodes)
+ * makes every bucket the cluster's, by leases (SHAPE_SHARED_UP), or, with
+ * the cluster away, a node's lease then its share of each rule
+ * (SHAPE_SHARED_DOWN); the cluster thread asks shape_lease_wants() what
+ * to charge, lease and give back, and tells shape_lease_done() each
+ * answer.  A shared take never waits for the network.
+ * shape_share_reseed() owes the cluster what this node took lately of
+ * each bucket, when the cluster lost its buckets.  The bound: N
+ * nodes let through at most N x shape_lease_size() tokens beyond what
+ * the rule allows the cluster (what is taken beyond a lease is charged
+ * to the cluster's bucket later, so the rate holds over time).
+ *
  * Must not: include lmdb.h or any filter/ header, read the clock itself.
  */
 #ifndef REPGUARD_SHAPE_H
@@ -51,6 +63,31 @@
 #include "reputation/tally.h"
 
 #define SHAPE_LIMITED	2
+
+/* Shared (shape_share.c). */
+enum shape_share {
+	SHAPE_LOCAL,		/* no cluster: the buckets are this node's */
+	SHAPE_SHARED_UP,	/* leases from the cluster's buckets */
+	SHAPE_SHARED_DOWN	/* the cluster away: leases, then a share */
+};
+#define SHAPE_LEASE_MAX		100	/* tokens leased at a time, at most */
+#define SHAPE_LEASE_IDLE_MS	5000	/* unused this long: lease back */
+#define SHAPE_LEASE_WAIT_MS	100	/* a refusal's wait for a lease */
+#define SHAPE_LEASE_BUSY_MS	1000	/* takes this recent: ask often */
+
+typedef struct {
+	char		 name[BUCKET_NAME_MAX + 1];
+	BUCKET_RULE	 rule;
+	int64_t		 charge;	/* tokens taken on credit */
+	int64_t		 want;		/* tokens to lease */
+	int64_t		 give;		/* tokens given back */
+} SHAPE_LEASE;
+
+typedef struct {
+	int		 ok;		/* the cluster answered */
+	int64_t		 granted;
+	int64_t		 wait_ms;	/* granted < want: until a token */
+} SHAPE_LEASE_REPLY;
 
 typedef struct SHAPE SHAPE;
 
@@ -80,5 +117,13 @@ void		 shape_give(SHAPE *, const SHAPE_ITEM *, size_t n, int64_t tokens,
 void		 shape_queue(SHAPE *, TALLY *, int64_t now_ms, int all);
 size_t		 shape_sweep(SHAPE *, int64_t now_ms);
 size_t		 shape_size(SHAPE *);
+void		 shape_share_set(SHAPE *, int mode, unsigned nodes);
+int64_t		 shape_lease_size(const BUCKET_RULE *, unsigned nodes);
+size_t		 shape_lease_wants(SHAPE *, int64_t now_ms, SHAPE_LEASE *,
+		    size_t max);
+void		 shape_lease_done(SHAPE *, const SHAPE_LEASE *,
+		    const SHAPE_LEASE_REPLY *, int64_t now_ms);
+size_t		 shape_share_reseed(SHAPE *, int64_t now_ms);
+int64_t		 shape_share_last_take(const SHAPE *);
 
 #endif

@@ -1,0 +1,245 @@
+/*
+ * shape_share.c - the buckets shared by the nodes of a cluster, by leases
+ * (see shape.h, "Shared").
+ *
+ * Owns: shape_share_set(), shape_lease_size(), shape_lease_wants(),
+ * shape_lease_done(), shape_share_reseed(), shape_share_last_take(), and the shared take, check and give that shape.c
+ * calls under the entry's shard lock.
+ *
+ * Each bucket's truth is the cluster's (one bucket per name in Redis,
+ * refilled by the same rule); a node holds a lease of it: tokens granted
+ * in batches of shape_lease_size(), spent without asking.  Past its
+ * lease a node takes on credit, up to one batch more (the debt, charged
+ * to the cluster's bucket at the next exchange), unless the last answer
+ * said that bucket was empty: then it refuses until the time the answer
+ * said a token would be there.  So N nodes take at most N batches beyond
+ * what the rule allows, and every token taken is charged in the end: the
+ * bound stated in repguard.conf(5).  A bucket unused for
+ * SHAPE_LEASE_IDLE_MS gives its lease back.  While the cluster is down a
+ * node spends its lease, then its own share of the rule (tokens and
+ * burst divided by the nodes last seen) in its local bucket, and owes
+ * what it took: charged when the cluster is back.
+ *
+ * Must not: wait for the network (the cluster thread asks, and tells
+ * shape_lease_done() the answer), or read the clock.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "shaping/bucket.h"
+#include "shaping/shape.h"
+#include "shaping/shape_int.h"
+
+void
+shape_share_set(SHAPE *sh, int mode, unsigned nodes)
+{
+	__atomic_store_n(&sh->nodes, nodes > 0 ? nodes : 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&sh->share, mode, __ATOMIC_RELAXED);
+}
+
+/* Tokens leased at a time: a quarter of the burst over the nodes, 1-100. */
+int64_t
+shape_lease_size(const BUCKET_RULE *r, unsigned nodes)
+{
+	int64_t w = r->burst / (4 * (int64_t)(nodes > 0 ? nodes : 1));
+
+	return w < 1 ? 1 : w > SHAPE_LEASE_MAX ? SHAPE_LEASE_MAX : w;
+}
+
+/* A node's share of a rule, while the cluster is down. */
+static BUCKET_RULE
+shape_local_share(const SHAPE *sh, const BUCKET_RULE *r)
+{
+	unsigned n = __atomic_load_n(&sh->nodes, __ATOMIC_RELAXED);
+	BUCKET_RULE s = *r;
+
+	if (n > 1) {
+		s.tokens = r->tokens / n > 0 ? r->tokens / n : 1;
+		s.burst = r->burst / n > 0 ? r->burst / n : 1;
+	}
+	return s;
+}
+
+int
+shape_share_check(const SHAPE *sh, const struct shape_entry *e,
+    const SHAPE_ITEM *it, int64_t tokens, int64_t now_ms, int64_t *wait)
+{
+	const struct shape_lease *l = &e->sh;
+	int64_t credit = shape_lease_size(it->rule,
+	    __atomic_load_n(&sh->nodes, __ATOMIC_RELAXED));
+	BUCKET_RULE share;
+	BUCKET probe;
+
+	*wait = 0;
+	if (l->lease >= tokens)
+		return 0;
+	if (__atomic_load_n(&sh->share, __ATOMIC_RELAXED) == SHAPE_SHARED_DOWN) {
+		share = shape_local_share(sh, it->rule);
+		probe = e->b;
+		*wait = bucket_take(&probe, &share, now_ms, tokens - l->lease);
+		return *wait != 0 ? SHAPE_LIMITED : 0;
+	}
+	if (!l->dry && l->debt + l->charging + tokens - l->lease <= credit)
+		return 0;
+	*wait = l->dry && l->dry_until > now_ms ? l->dry_until - now_ms :
+	    SHAPE_LEASE_WAIT_MS;
+	return SHAPE_LIMITED;
+}
+
+void
+shape_share_take(SHAPE *sh, struct shape_entry *e, const SHAPE_ITEM *it,
+    int64_t tokens, int64_t now_ms)
+{
+	struct shape_lease *l = &e->sh;
+	int64_t from_lease = it->soft ? 0 : tokens < l->lease ? tokens :
+	    l->lease;
+	BUCKET_RULE share;
+
+	l->lease -= from_lease;
+	l->debt += tokens - from_lease;
+	l->used_ms = now_ms;
+	__atomic_store_n(&sh->shared_take_ms, now_ms,
+	    __ATOMIC_RELAXED);
+	if (__atomic_load_n(&sh->share, __ATOMIC_RELAXED) == SHAPE_SHARED_DOWN &&
+	    tokens > from_lease) {
+		share = shape_local_share(sh, it->rule);
+		bucket_charge(&e->b, &share, now_ms, tokens - from_lease);
+	} else		/* what `repguardctl limits` shows of this node */
+		bucket_charge(&e->b, it->rule, now_ms, tokens);
+}
+
+/* When a shared bucket was last taken from (0: never): the cluster
+ * thread asks for leases more often while takes come. */
+int64_t
+shape_share_last_take(const SHAPE *sh)
+{
+	return __atomic_load_n(&sh->shared_take_ms, __ATOMIC_RELAXED);
+}
+
+/* A message that took and did not go: its tokens back to the lease. */
+void
+shape_share_give(struct shape_entry *e, int64_t tokens)
+{
+	e->sh.lease += tokens;
+}
+
+/*
+ * What the cluster thread should ask for each bucket: charge the debt,
+ * give back an idle bucket's lease, top up an active one below half a
+ * batch.  Each bucket is asked for once at a time (asking); the amounts
+ * asked are set aside until shape_lease_done().
+ */
+size_t
+shape_lease_wants(SHAPE *sh, int64_t now_ms, SHAPE_LEASE *out, size_t max)
+{
+	unsigned nodes = __atomic_load_n(&sh->nodes, __ATOMIC_RELAXED);
+	struct shape_shard *sd;
+	struct shape_entry *e;
+	struct shape_lease *l;
+	size_t i, j, n = 0;
+	int64_t w;
+	int idle;
+
+	for (j = 0; j < SHAPE_SHARDS && n < max; j++) {
+		sd = &sh->shard[j];
+		pthread_mutex_lock(&sd->lock);
+		for (i = 0; i < sd->nslot && n < max; i++)
+			for (e = sd->slot[i]; e != NULL && n < max;
+			    e = e->next) {
+				l = &e->sh;
+				if (l->asking || e->rule.burst == 0)
+					continue;
+				w = shape_lease_size(&e->rule, nodes);
+				idle = now_ms - l->used_ms >=
+				    SHAPE_LEASE_IDLE_MS;
+				if (l->debt == 0 && (idle ? l->lease == 0 :
+				    2 * l->lease >= w ||
+				    (l->dry && l->dry_until > now_ms)))
+					continue;
+				memset(&out[n], 0, sizeof(out[n]));
+				snprintf(out[n].name, sizeof(out[n].name), "%s",
+				    e->name);
+				out[n].rule = e->rule;
+				out[n].charge = l->debt;
+				out[n].want = idle ? 0 : w - l->lease;
+				out[n].give = idle ? l->lease : 0;
+				l->charging = l->debt;
+				l->debt = 0;
+				l->giving = out[n].give;
+				l->lease -= out[n].give;
+				l->asking = 1;
+				n++;
+			}
+		pthread_mutex_unlock(&sd->lock);
+	}
+	return n;
+}
+
+/*
+ * The cluster's answer to one request (or its failure, r->ok 0: what was
+ * to be charged is owed again, what was to be given back is kept).
+ */
+void
+shape_lease_done(SHAPE *sh, const SHAPE_LEASE *q, const SHAPE_LEASE_REPLY *r,
+    int64_t now_ms)
+{
+	uint64_t h = shape_hash(q->name);
+	struct shape_shard *sd = &sh->shard[SHAPE_SHARD(h)];
+	struct shape_entry *e;
+	struct shape_lease *l;
+
+	pthread_mutex_lock(&sd->lock);
+	for (e = sd->slot[h & (sd->nslot - 1)]; e != NULL; e = e->next)
+		if (e->hash == h && strcmp(e->name, q->name) == 0)
+			break;
+	if (e != NULL) {
+		l = &e->sh;
+		if (r->ok) {
+			l->lease += r->granted;
+			l->dry = q->want > 0 && r->granted < q->want;
+			l->dry_until = l->dry ? now_ms + (r->wait_ms > 0 ?
+			    r->wait_ms : SHAPE_LEASE_WAIT_MS) : 0;
+		} else {
+			l->debt += l->charging;
+			l->lease += l->giving;
+		}
+		l->charging = l->giving = 0;
+		l->asking = 0;
+	}
+	pthread_mutex_unlock(&sd->lock);
+}
+
+/*
+ * The cluster's buckets were lost (its server restarted empty, or was
+ * flushed): there they are full again.  Owe each what this node took of
+ * it lately (its local bucket's deficit under the rule), so that once
+ * every node has charged its own the cluster's buckets are where they
+ * were.  How many buckets owe something.
+ */
+size_t
+shape_share_reseed(SHAPE *sh, int64_t now_ms)
+{
+	struct shape_shard *sd;
+	struct shape_entry *e;
+	size_t i, j, n = 0;
+	int64_t deficit;
+
+	for (j = 0; j < SHAPE_SHARDS; j++) {
+		sd = &sh->shard[j];
+		pthread_mutex_lock(&sd->lock);
+		for (i = 0; i < sd->nslot; i++)
+			for (e = sd->slot[i]; e != NULL; e = e->next) {
+				if (e->rule.burst == 0)
+					continue;
+				deficit = e->rule.burst - bucket_level(&e->b,
+				    &e->rule, now_ms);
+				if (deficit <= 0)
+					continue;
+				e->sh.debt += deficit;
+				n++;
+			}
+		pthread_mutex_unlock(&sd->lock);
+	}
+	return n;
+}
