@@ -164,6 +164,7 @@ cluster_exchange(CLUSTER *cl, REDIS_REPLY ***rep, size_t *n, char *err,
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
+	cl->st.roundtrips++;
 	rc = redis_exchange(cl->r, rep, n, err, errlen);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (rc == 0)

@@ -212,6 +212,7 @@ cluster_pull(CLUSTER *cl, unsigned block_ms)
 		redis_set_timeout(cl->r, (int)block_ms +
 		    (cl->o.set.target.timeout_ms > CLUSTER_BLOCK_SLACK_MS ?
 		    cl->o.set.target.timeout_ms : CLUSTER_BLOCK_SLACK_MS));
+	cl->st.roundtrips++;
 	rc = redis_exchange(cl->r, &rep, &n, err, sizeof(err));
 	if (block_ms > 0 && rc == 0)
 		redis_set_timeout(cl->r, cl->o.set.target.timeout_ms);

@@ -317,6 +317,10 @@ m_render_cluster(FILE *fp, const struct m_gauges *g)
 	    "the cluster since the daemon started.");
 	fprintf(fp, "repguard_cluster_changes_sent_total %llu\n",
 	    (unsigned long long)c->pushed);
+	m_counter(fp, "repguard_cluster_roundtrips_total", "Exchanges with "
+	    "Redis since the daemon started.");
+	fprintf(fp, "repguard_cluster_roundtrips_total %llu\n",
+	    (unsigned long long)c->roundtrips);
 	m_counter(fp, "repguard_cluster_changes_applied_total", "Other nodes' "
 	    "changes applied here since the daemon started.");
 	fprintf(fp, "repguard_cluster_changes_applied_total %llu\n",

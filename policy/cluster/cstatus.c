@@ -44,10 +44,11 @@ cstatus_format(const CSTATUS *s, char *buf, size_t size)
 	n = snprintf(buf, size, "up %d\nsince %" PRId64 "\nupdated %"
 	    PRId64 "\naddress %s\nnode %s\nerror %s\nepoch %s\nrtt_us %"
 	    PRId64 "\nlag_ms %" PRId64 "\npushed %" PRIu64 "\napplied %"
-	    PRIu64 "\nframes %" PRIu64 "\nreconnects %" PRIu64
+	    PRIu64 "\nframes %" PRIu64 "\nroundtrips %" PRIu64 "\nreconnects %" PRIu64
 	    "\nresyncs %" PRIu64 "\nnodes %" PRId64 "\n", s->up, s->since, s->updated,
 	    a, nd, e, ep, s->rtt_us, s->lag_ms,
-	    s->pushed, s->applied, s->frames, s->reconnects, s->resyncs,
+	    s->pushed, s->applied, s->frames, s->roundtrips, s->reconnects,
+	    s->resyncs,
 	    s->nodes);
 
 	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
@@ -101,6 +102,8 @@ cstatus_parse(const char *buf, size_t len, CSTATUS *s)
 				s->applied = (uint64_t)v;
 			else if (KEY("frames"))
 				s->frames = (uint64_t)v;
+			else if (KEY("roundtrips"))
+				s->roundtrips = (uint64_t)v;
 			else if (KEY("reconnects"))
 				s->reconnects = (uint64_t)v;
 			else if (KEY("resyncs"))

@@ -38,6 +38,7 @@ typedef struct {
 	uint64_t	 pushed;	/* changes sent, since start */
 	uint64_t	 applied;	/* changes of others applied */
 	uint64_t	 frames;	/* round trips that sent changes */
+	uint64_t	 roundtrips;	/* every exchange with the server */
 	uint64_t	 reconnects;	/* connections made after a loss */
 	uint64_t	 resyncs;	/* whole-state publications */
 	int64_t		 nodes;		/* with a fresh heartbeat, last seen
