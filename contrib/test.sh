@@ -51,8 +51,8 @@ SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
 # not instrumented, so the daemon's own tests stay with the other builds).
 TSAN_FLAGS='-fsanitize=thread -fno-omit-frame-pointer'
 TSAN_CFLAGS="-O1 -g $TSAN_FLAGS"
-TSAN_ENV=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1)
-TSAN_TESTS="tests/unit/store/test_concurrency tests/unit/reputation/test_sender tests/unit/store/test_store tests/unit/shaping/test_shape"
+TSAN_ENV=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp)
+TSAN_TESTS="tests/unit/store/test_concurrency tests/unit/reputation/test_sender tests/unit/store/test_store tests/unit/shaping/test_shape tests/unit/shaping/test_shape_share tests/unit/cluster/test_capply tests/cluster/t_cluster_milter.sh tests/cluster/t_cluster_limits.sh"
 
 # Lines of a build log worth showing before its tail.
 ERROR_RE='(error:|Error [0-9]+|undefined reference|No such file|not found|cannot find)'

@@ -109,7 +109,7 @@ main_milter_thread(void *arg)
 
 	(void)arg;
 	main_milter_rc = smfi_main();
-	main_milter_done = 1;
+	__atomic_store_n(&main_milter_done, 1, __ATOMIC_SEQ_CST);
 	(void)!write(main_sigpipe[1], &b, 1);
 	return NULL;
 }
@@ -463,7 +463,7 @@ main_serve(const char *path, const CONF *boot, STORE *st, TALLY *ty,
 			msg_info("SIGHUP: reloading %s", path);
 			main_reload(path, boot, st, ty, foreground);
 		}
-		if (main_milter_done)
+		if (__atomic_load_n(&main_milter_done, __ATOMIC_SEQ_CST))
 			break;
 	}
 	pthread_join(tid, NULL);

@@ -188,4 +188,6 @@ t_like "$text" '^451 4\.3\.0 repguard: the cluster' "... 451 4.3.0 saying why"
 t_like "$(send a u@example.com x@example.org | cut -d'|' -f1)" '^eom continue' \
 	"... while a node with ClusterOnDown local goes on"
 
+rg_stop_check "the nodes stop cleanly: no sanitizer report in their logs" "$PID_a" "$PID_b" "$PID_t"
+
 t_done

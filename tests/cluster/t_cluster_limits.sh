@@ -81,4 +81,6 @@ done
 t_ok $ok "... no node more than its share (20 + $refill)"
 t_ok "$([ "$TOTAL" -ge 45 ]; echo $?)" "... and the shares add up to about the rule ($TOTAL)"
 
+rg_stop_check "the nodes stop cleanly: no sanitizer report in their logs" "$PID_a" "$PID_b" "$PID_c"
+
 t_done

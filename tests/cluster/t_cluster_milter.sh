@@ -187,4 +187,6 @@ for n in a b c; do
 		"node $n: metrics say repguard_cluster_up 1"
 done
 
+rg_stop_check "the nodes stop cleanly: no sanitizer report in their logs" "$PID_a" "$PID_b" "$PID_c"
+
 t_done

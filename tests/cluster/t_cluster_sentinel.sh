@@ -32,6 +32,7 @@ for n in a b; do
 		NodeName "$n" ClusterTimeout 200ms
 	rg_start "$T_TMP/$n.conf" "$T_TMP/$n.log" ||
 		{ cat "$T_TMP/$n.log"; echo "Bail out! node $n did not start"; exit 1; }
+	eval "PID_$n=\$RG_PID"
 	t_wait_for 5 grep -q "cluster: up: node $n of cluster s, at 127.0.0.1:$MPORT" "$T_TMP/$n.log"
 	t_ok $? "node $n: up through the sentinel, at the master 127.0.0.1:$MPORT"
 done
@@ -79,5 +80,7 @@ for n in a b; do
 	done
 done
 t_ok $ok "each node's database counts each sender's 50 messages"
+
+rg_stop_check "the nodes stop cleanly: no sanitizer report in their logs" "$PID_a" "$PID_b"
 
 t_done

@@ -52,7 +52,7 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	STORE_OPTS o = { 0, 64ULL << 20, 0600 };
+	STORE_OPTS o = { 0, 64ULL << 20, 0600, 0 };
 	const char *top = getenv("TOP_SRCDIR");
 	char err[256], path[4096], *errors = NULL;
 

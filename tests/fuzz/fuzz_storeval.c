@@ -50,7 +50,7 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	STORE_OPTS o = { 0, 64ULL << 20, 0600 };
+	STORE_OPTS o = { 0, 64ULL << 20, 0600, 0 };
 	char err[256];
 
 	(void)argc;

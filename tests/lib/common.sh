@@ -155,3 +155,17 @@ rg_stop() {
 	RG_STATUS=$?
 	t_untrack "$RG_PID"
 }
+
+# rg_stop_check DESC PID... : stop those daemons (SIGTERM, wait), then one
+# test point: no sanitizer report (ASan, UBSan, TSan, LeakSanitizer at
+# exit) in any $T_TMP/*.log.
+rg_stop_check() {
+	_desc=$1; shift
+	for _p in "$@"; do
+		kill -TERM "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+		t_untrack "$_p"
+	done
+	t_is "$(grep -hE 'ERROR: [A-Za-z]+Sanitizer|WARNING: ThreadSanitizer|runtime error:' \
+		"$T_TMP"/*.log 2>/dev/null | head -n 3)" "" "$_desc"
+}

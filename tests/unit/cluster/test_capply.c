@@ -740,7 +740,7 @@ test_peers(void)
 int
 main(void)
 {
-	char err[256], cmd[128];
+	char err[256], cmd[256];
 	int i;
 
 	for (i = 0; i < NODES; i++) {

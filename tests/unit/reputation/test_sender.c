@@ -533,7 +533,7 @@ fill_fn(STORE_TXN *t, void *ctx)
 static void
 test_tally_full(const char *dir)
 {
-	STORE_OPTS tiny = { 64 << 10, 1 << 20, 0 };
+	STORE_OPTS tiny = { 64 << 10, 1 << 20, 0, 0 };
 	struct tally_errs te = { PTHREAD_MUTEX_INITIALIZER, 0, 0 };
 	char path[300], err[256], why[256], longkey[600];
 	STORE *st;

@@ -232,7 +232,7 @@ die_main(const char *path)
 static int
 grow_main(const char *path)
 {
-	STORE_OPTS o = { 64 << 10, 256ULL << 20, 0 };
+	STORE_OPTS o = { 64 << 10, 256ULL << 20, 0, 0 };
 	struct bulk b = { 200, 40000, 0 };
 	char err[256];
 	STORE *st = store_open(path, &o, err, sizeof(err));
@@ -246,8 +246,8 @@ grow_main(const char *path)
 int
 main(int argc, char **argv)
 {
-	STORE_OPTS small = { 64 << 10, 64ULL << 20, 0 };
-	STORE_OPTS tiny = { 64 << 10, 1ULL << 20, 0 };
+	STORE_OPTS small = { 64 << 10, 64ULL << 20, 0, 0 };
+	STORE_OPTS tiny = { 64 << 10, 1ULL << 20, 0, 0 };
 	static const struct kv kvs[] = {
 		{ "a", "1" }, { "b", "2" }, { "c", "3" }, { NULL, NULL },
 	};
