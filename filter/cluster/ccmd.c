@@ -1,22 +1,12 @@
 /*
- * ccmd.c - commands for the cluster's server, built as argument vectors,
- * and the names of its keys (see cluster_int.h).
+ * ccmd.c - commands for the cluster's server, built as argument vectors
+ * (see cluster_int.h).
  *
  * Owns: ccmd_init(), ccmd_str(), ccmd_bin(), ccmd_u64(), ccmd_key(),
- * ccmd_sender_key(), ccmd_send(), ccmd_counter_name(), cluster_exchange().
+ * ccmd_sender_key(), ccmd_send(), cluster_exchange().
  *
- * Keys (NAME is ClusterName):
- *	NAME:stream		every node's frames (XADD, MAXLEN ~)
- *	NAME:nodes		node -> "time depth lag_ms rtt_us" (heartbeat)
- *	NAME:epoch		who first wrote this server's data, and when
- *	NAME:states		sender -> its last state change (snapshot)
- *	NAME:suppress		scope NUL address -> the entry (snapshot)
- *	NAME:{s:SENDER}:seq	node -> the last of its changes counted
- *	NAME:{s:SENDER}:m:T	a minute's counters, NAME:{...}:h:T an hour's:
- *				field COUNTER (all nodes), NODE/COUNTER
- *	NAME:{s:SENDER}:ev:ID	an event counted (its id in hex)
- * A sender's keys share the hash tag {s:SENDER}, so that they could live
- * on one slot of a Redis Cluster.
+ * The keys are named in ckey.c (ckey.h lists them); the commands here
+ * build them with the cluster's name.
  *
  * Must not: send anything (redis.c does), or keep a key longer than the
  * command that uses it.
@@ -28,21 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/mem.h"
+#include "cluster/ckey.h"
 #include "cluster/cluster_int.h"
-#include "reputation/sender.h"
-
-static const char *const ccmd_counters[SENDER_COUNTERS] = {
-	"messages", "recipients", "hard", "soft", "policy", "policy_major",
-	"complaints", "bulk", "blocked"
-};
-
-const char *
-ccmd_counter_name(int counter)
-{
-	return counter >= 0 && counter < SENDER_COUNTERS ?
-	    ccmd_counters[counter] : "?";
-}
 
 void
 ccmd_init(CCMD *c)
@@ -95,30 +72,23 @@ ccmd_key(CCMD *c, const CLUSTER *cl, const char *fmt, ...)
 {
 	char tail[256], *k;
 	va_list ap;
-	int n;
+	size_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(tail, sizeof(tail), fmt, ap);
 	va_end(ap);
-	k = mem_alloc(strlen(cl->o.set.name) + 1 + strlen(tail) + 1);
-	n = sprintf(k, "%s:%s", cl->o.set.name, tail);
-	ccmd_own(c, k, (size_t)n);
+	k = ckey_make(cl->o.set.name, tail, &n);
+	ccmd_own(c, k, n);
 }
 
-/* NAME:{s:SENDER}:what (the sender's octets as they are). */
 void
 ccmd_sender_key(CCMD *c, const CLUSTER *cl, const char *sender,
     const char *what)
 {
-	size_t nl = strlen(cl->o.set.name), sl = strlen(sender), wl = strlen(what);
-	char *k = mem_alloc(nl + 4 + sl + 2 + wl + 1);
+	size_t n;
+	char *k = ckey_sender(cl->o.set.name, sender, what, &n);
 
-	memcpy(k, cl->o.set.name, nl);
-	memcpy(k + nl, ":{s:", 4);
-	memcpy(k + nl + 4, sender, sl);
-	memcpy(k + nl + 4 + sl, "}:", 2);
-	memcpy(k + nl + 6 + sl, what, wl + 1);
-	ccmd_own(c, k, nl + 6 + sl + wl);
+	ccmd_own(c, k, n);
 }
 
 int
