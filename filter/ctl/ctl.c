@@ -31,6 +31,7 @@
 #include "conf/conf.h"
 #include "ctl/ctl_bounce.h"
 #include "ctl/ctl_check.h"
+#include "ctl/ctl_cluster.h"
 #include "ctl/ctl_db.h"
 #include "ctl/ctl_dkim.h"
 #include "ctl/ctl_limits.h"
@@ -96,6 +97,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "report", "--html FILE|-", ctl_report, NULL, 0 },
 	{ "db", "check | db backup FILE | db recover [--from BACKUP]", ctl_db,
 	    NULL, 0 },
+	{ "cluster", "status [--json]", ctl_cluster_cmd, NULL, 0 },
 };
 
 #define CTL_NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
