@@ -3,8 +3,9 @@
  * counters and the text of its heartbeat (see ckey.h, which lists the
  * keys).
  *
- * Owns: ckey_make(), ckey_sender(), ckey_counter_name(), ckey_field(),
- * ckey_beat_format(), ckey_beat_parse().
+ * Owns: ckey_make(), ckey_sender(), ckey_bucket(), ckey_counter_name(),
+ * ckey_field(),
+ * ckey_count_parse(), ckey_beat_format(), ckey_beat_parse().
  *
  * Decisions: the counters go by name, not by index, so that a node that
  * knows a counter more than another does not upset its sums; the names
@@ -58,6 +59,14 @@ ckey_sender(const char *name, const char *sender, const char *what,
 	memcpy(k + nl + 6 + sl, what, wl + 1);
 	*len = nl + 6 + sl + wl;
 	return k;
+}
+
+/* A minute's bucket (unit 60) or an hour's (3600): "m:T", "h:T". */
+void
+ckey_bucket(int64_t unit, int64_t t, char *buf, size_t size)
+{
+	snprintf(buf, size, "%c:%" PRId64, unit == 60 ? 'm' : 'h',
+	    t - t % unit);
 }
 
 const char *
@@ -151,13 +160,28 @@ ckey_int(const char *buf, size_t len, size_t *off, uint64_t max, int neg_ok,
 	if (!last && i == len)
 		return "too few fields";
 	if (i < len && (last || buf[i] != ' '))
-		return last ? "text after the fourth field" : "not a number";
+		return last ? "text after the last number" : "not a number";
 	*off = last ? i : i + 1;
 	if (out != NULL)
 		*out = neg ? -(int64_t)mag : (int64_t)mag;
 	if (uout != NULL)
 		*uout = mag;
 	return NULL;
+}
+
+const char *
+ckey_count_parse(const char *buf, size_t len, uint64_t *v)
+{
+	size_t off = 0;
+	const char *err;
+
+	*v = 0;
+	if (len == 0)
+		return "empty";
+	if ((err = ckey_int(buf, len, &off, UINT64_MAX, 0, 1, NULL, v)) !=
+	    NULL)
+		*v = 0;
+	return err;
 }
 
 const char *

@@ -6,8 +6,11 @@
  *	k = ckey_make(name, "nodes", &len);		"NAME:nodes"
  *	k = ckey_sender(name, sender, "h:3600", &len);	"NAME:{s:SENDER}:h:3600"
  *	free(k);
+ *	ckey_bucket(3600, t, what, sizeof(what));	"h:T", T = t - t % 3600
+ *	ckey_bucket(60, t, what, sizeof(what));		"m:T", T = t - t % 60
  *	s = ckey_counter_name(SENDER_HARD);		"hard"
  *	rc = ckey_field(f, flen, &node, &nodelen, &counter);
+ *	err = ckey_count_parse(v, vlen, &n);		a counter's value
  *	n = ckey_beat_format(&beat, buf, sizeof(buf));
  *	err = ckey_beat_parse(buf, len, &beat);
  *
@@ -34,8 +37,10 @@
  * counter's index and node, nodelen the node's name (nodelen 0: the field
  * of every node); -1 for a field this version does not know (a counter
  * added later, a node name that is not one), which a reader passes over.
- * ckey_beat_parse() reads a heartbeat: NULL, or what is wrong with it
- * (*beat then cleared).  Neither needs a NUL after its buffer.
+ * ckey_count_parse() reads a counter's value as Redis gives it (decimal,
+ * not negative).  ckey_beat_parse() reads a heartbeat.  Both return NULL,
+ * or what is wrong (the result then 0, cleared); none of the readers
+ * needs a NUL after its buffer.
  *
  * Must not: talk to Redis, or allocate other than the keys it returns
  * (which never fails: base/mem.h).
@@ -47,6 +52,7 @@
 #include <stdint.h>
 
 #define CKEY_BEAT_MAX	96	/* a heartbeat's text, with its NUL */
+#define CKEY_BUCKET_MAX	24	/* a bucket's "m:T" or "h:T", with its NUL */
 
 typedef struct {
 	int64_t		 time;		/* Unix seconds */
@@ -58,9 +64,11 @@ typedef struct {
 char		*ckey_make(const char *name, const char *what, size_t *len);
 char		*ckey_sender(const char *name, const char *sender,
 		    const char *what, size_t *len);
+void		 ckey_bucket(int64_t unit, int64_t t, char *buf, size_t size);
 const char	*ckey_counter_name(int counter);	/* "?" if none */
 int		 ckey_field(const char *f, size_t len, const char **node,
 		    size_t *nodelen, int *counter);
+const char	*ckey_count_parse(const char *buf, size_t len, uint64_t *v);
 size_t		 ckey_beat_format(const CKEY_BEAT *, char *buf, size_t size);
 const char	*ckey_beat_parse(const char *buf, size_t len, CKEY_BEAT *);
 

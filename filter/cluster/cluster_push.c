@@ -15,7 +15,6 @@
  *
  * Must not: acknowledge an entry whose frame the server did not take.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +66,9 @@ push_count(struct push *p, uint64_t seq, const CCHANGE *c)
 	ccmd_str(&cmd, cl->sha);
 	ccmd_str(&cmd, "4");
 	ccmd_sender_key(&cmd, cl, c->sender, "seq");
-	snprintf(what, sizeof(what), "m:%" PRId64, c->when - c->when % 60);
+	ckey_bucket(60, c->when, what, sizeof(what));
 	ccmd_sender_key(&cmd, cl, c->sender, what);
-	snprintf(what, sizeof(what), "h:%" PRId64, c->when - c->when % 3600);
+	ckey_bucket(3600, c->when, what, sizeof(what));
 	ccmd_sender_key(&cmd, cl, c->sender, what);
 	for (i = 0; i < BEVENT_ID_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", c->event[i]);

@@ -53,6 +53,8 @@ typedef struct {
 	int		 json;		/* --json */
 	long long	 for_secs;	/* --for, 0 when not given */
 	const char	*reason;	/* --reason, or NULL */
+	const char	*cluster_why;	/* ctl_conf_cluster()'s why; NULL: the
+					   command may not ask Redis */
 } CTL_ARGS;
 
 typedef int	(*CTL_CMD_FN)(int argc, char **argv, const char *confpath);

@@ -13,8 +13,15 @@
 #   - a stopped daemon: its own status says it is no longer written;
 #   - Redis stopped: exit 2, the error, and the local part all the same
 #     (text and JSON);
-#   - without Cluster: exit 1 and "this relay runs alone"; no subcommand:
-#     a usage error.
+#   - show and senders: alice sends through a and through b; show on
+#     either node gives the cluster-wide figures of the hour and the day,
+#     all nodes' and each node's, equal to what was sent (text and JSON);
+#     senders --json gives each sender its own cluster-wide day (two
+#     senders, one round trip); senders' text is unchanged;
+#   - Redis stopped: show and senders exit 0 with the local figures and
+#     say why the cluster's are missing;
+#   - without Cluster: exit 1 and "this relay runs alone", and show has no
+#     cluster figures; no subcommand: a usage error.
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
 rg_milter_test
@@ -98,6 +105,62 @@ t_is "$(js b 'd["redis"]["address"] == "unix:" + sys.argv[2], d["redis"]["role"]
 	"(True, 'master', True, ['a', 'b'], [(0, False, True), (0, False, True)])" \
 	"--json on b: Redis's address, role and epoch (the one b saw); both nodes fresh"
 
+# --- show and senders: the cluster's figures -----------------------------------------------
+# send NODE SENDER RCPTS: one message through the node's milter
+send() {
+	"$PY" - "$TOP_SRCDIR/tests/lib" "$T_TMP/$1.sock" "$2" "$3" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import milterclient as mc
+sock, sender, rcpt = sys.argv[2:5]
+raw = b"From: <%s>\r\nTo: <%s>\r\nSubject: hi\r\n\r\nhello\r\n" % (sender.encode(), rcpt.split(",")[0].encode())
+res = mc.run_session(sock, mc.Message.from_bytes(raw),
+                     mc.Envelope(client_ip="10.1.2.3", sender=sender, rcpts=rcpt.split(",")))
+print("%s %s" % (res.reply.stage, res.reply.action))
+PYEOF
+}
+# sj NODE SENDER EXPR: EXPR over d, the JSON of "show SENDER --json" on NODE
+sj() {
+	ctl "$1" show "$2" --json 2>/dev/null |
+		"$PY" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"
+}
+export -f sj ctl
+export PY T_TMP REPGUARDCTL
+
+sent=$(send a alice@example.com r1@example.org,r2@example.org,r3@example.org
+	send b alice@example.com r4@example.org,r5@example.org
+	send b alice@example.com r6@example.org
+	send a bob@example.com r7@example.org)
+t_is "$(echo $sent)" "eom continue eom continue eom continue eom continue" \
+	"alice sends 1 message to 3 recipients through a, 2 to 3 through b; bob 1 through a"
+t_wait_for 5 bash -c '[ "$(sj a alice@example.com "d[\"cluster\"][\"day\"][\"messages\"]")" = 3 ] &&
+	[ "$(sj b bob@example.com "d[\"cluster\"][\"day\"][\"messages\"]")" = 1 ]'
+t_ok $? "both nodes' counts reach Redis"
+t_is "$(sj a alice@example.com 'sorted(d["cluster"]), sorted(d["cluster"]["nodes"]), sorted(d["cluster"]["day"]) == sorted(["messages", "recipients", "hard", "soft", "policy", "policy_major", "complaints", "bulk", "blocked"])')" \
+	"(['day', 'hour', 'nodes'], ['a', 'b'], True)" "show --json on a: a cluster object, hour, day, both nodes, every counter"
+for w in hour day; do
+	t_is "$(sj a alice@example.com "[d['cluster']['$w'][c] for c in ('messages', 'recipients', 'hard', 'complaints')], [d['cluster']['nodes'][n]['$w'][c] for n in 'ab' for c in ('messages', 'recipients')]")" \
+		"([3, 6, 0, 0], [1, 3, 2, 3])" "alice's $w, cluster-wide: 3 messages to 6; node a 1 to 3, node b 2 to 3"
+done
+t_is "$(sj b alice@example.com 'd["messages_1h"], d["recipients_24h"], d["cluster"]["day"]["recipients"], d["cluster"]["nodes"]["a"]["day"]["recipients"]')" \
+	"(3, 6, 6, 3)" "show --json on b: the local figures (b applied a's) and the same cluster figures"
+out=$(ctl a show alice@example.com)
+t_is "$?" 0 "show on a: exit 0"
+t_lines "$out" "^cluster, every node's counts:\n  NODE +MSGS_1H +RCPTS_1H +HARD_1H +CMPL_1H +MSGS_24H +RCPTS_24H +HARD_24H +CMPL_24H\n  \\(all nodes\\) +3 +6 +0 +0 +3 +6 +0 +0\n  a +1 +3 +0 +0 +1 +3 +0 +0\n  b +2 +3 +0 +0 +2 +3 +0 +0$" \
+	"show on a: the cluster section, all nodes then each"
+t_lines "$out" "^messages, last hour: 3 \\(bulk 0\\)$" "... after the local figures"
+
+js_senders() {
+	ctl "$1" senders --json 2>/dev/null |
+		"$PY" -c 'import json, sys; d = {s["sender"]: s for s in json.load(sys.stdin)}; print(eval(sys.argv[1]))' "$2"
+}
+t_is "$(js_senders b 'd["alice@example.com"]["cluster_24h"], d["bob@example.com"]["cluster_24h"]')" \
+	"({'messages': 3, 'hard': 0, 'complaints': 0}, {'messages': 1, 'hard': 0, 'complaints': 0})" \
+	"senders --json on b: each sender's own cluster-wide day"
+t_is "$(ctl b senders | head -n 1)" \
+	"$(printf '%-40s %-9s %8s %8s %9s %9s %7s %7s %7s' SENDER STATE MSGS_1H RCPTS_1H MSGS_24H RCPTS_24H HARD_S HARD_L CMPL_L)" \
+	"senders without --json: the local listing as it was"
+
 # --- a stopped node goes stale --------------------------------------------------------------
 kill "$PID_b"
 wait "$PID_b" 2>/dev/null
@@ -145,6 +208,18 @@ t_is "$?" 2 "--json: exit 2 too"
 t_is "$("$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(sorted(d["redis"]), d["redis"]["error"].startswith("redis unix:"), d["node"], "depth" in d["outbox"], d["local"] is not None)' "$T_TMP/down.json")" \
 	"['error'] True a True True" "... it parses: the error, and the local part"
 
+out=$(ctl a show alice@example.com 2>&1)
+t_is "$?" 0 "Redis stopped: show exits 0"
+t_lines "$out" "^messages, last hour: 3 \\(bulk 0\\)$" "... with the local figures"
+t_lines "$out" "^cluster figures unavailable: redis unix:$RS_RE: " "... and why the cluster's are missing"
+t_is "$(sj a alice@example.com 'd["messages_1h"], d["cluster"]["error"].startswith("redis unix:")')" \
+	"(3, True)" "... in JSON too: \"cluster\": {\"error\": ...}"
+out=$(ctl a senders --json 2>"$T_TMP/senders.err")
+t_is "$?" 0 "senders --json with Redis stopped: exit 0"
+t_is "$(printf '%s' "$out" | "$PY" -c 'import json, sys; print(sorted((s["sender"], s["messages_24h"], s["cluster_24h"]) for s in json.load(sys.stdin)))')" \
+	"[('alice@example.com', 3, None), ('bob@example.com', 1, None)]" "... the local figures, cluster_24h null"
+t_like "$(cat "$T_TMP/senders.err")" "^repguardctl: cluster figures unavailable: redis unix:" "... and why, on stderr"
+
 # --- without Cluster; a usage error ---------------------------------------------------------
 rg_conf "$T_TMP/alone.conf" Socket "unix:$T_TMP/alone.sock" \
 	DatabasePath "$T_TMP/db-alone" Syslog no
@@ -152,6 +227,10 @@ out=$("$REPGUARDCTL" -c "$T_TMP/alone.conf" cluster status 2>&1)
 t_is "$?" 1 "without Cluster: exit 1"
 t_is "$out" "repguardctl: no Cluster in $T_TMP/alone.conf: this relay runs alone" \
 	"... saying this relay runs alone"
+"$REPGUARDCTL" -c "$T_TMP/alone.conf" pause zed@example.com >/dev/null
+t_is "$("$REPGUARDCTL" -c "$T_TMP/alone.conf" show zed@example.com --json |
+	"$PY" -c 'import json, sys; d = json.load(sys.stdin); print(d["state"], "cluster" in d)')" \
+	"paused False" "without Cluster: show has no cluster figures"
 out=$(ctl a cluster 2>&1)
 t_is "$?" 2 "cluster without status: a usage error"
 t_lines "$out" "cluster: missing status" "... naming what is missing"

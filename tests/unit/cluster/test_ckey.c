@@ -1,8 +1,8 @@
 /*
  * test_ckey.c - table-driven tests of filter/cluster/ckey.c: the keys'
- * names, the fields of a counters hash, the heartbeat's text.
+ * names, the fields and values of a counters hash, the heartbeat's text.
  *
- * Every field and heartbeat is fed from a heap copy of exactly its length
+ * Every field, value and heartbeat is fed from a heap copy of exactly its length
  * (no NUL after it: AddressSanitizer catches a read past len).  A good
  * heartbeat must give its row's numbers and format back to the same text;
  * a bad one must give the row's error and a cleared result.  Every
@@ -66,8 +66,8 @@ static const struct beat_case beat_cases[] = {
 	{ "1700000000", "too few fields", 0, 0, 0, 0 },
 	{ "1700000000 0 0", "too few fields", 0, 0, 0, 0 },
 	{ "1700000000 0 0 ", "too few fields", 0, 0, 0, 0 },
-	{ "1700000000 0 0 1 5", "text after the fourth field", 0, 0, 0, 0 },
-	{ "1700000000 0 0 1\n", "text after the fourth field", 0, 0, 0, 0 },
+	{ "1700000000 0 0 1 5", "text after the last number", 0, 0, 0, 0 },
+	{ "1700000000 0 0 1\n", "text after the last number", 0, 0, 0, 0 },
 	{ "1700000000  0 0 1", "not a number", 0, 0, 0, 0 },
 	{ "-1700000000 0 0 1", "not a number", 0, 0, 0, 0 },
 	{ "1700000000 -1 0 1", "not a number", 0, 0, 0, 0 },
@@ -81,13 +81,33 @@ static const struct beat_case beat_cases[] = {
 	{ "1 0 0 000000000000000000001", "a number too long", 0, 0, 0, 0 },
 };
 
+struct count_case {
+	const char	*in;
+	const char	*err;		/* NULL: good */
+	uint64_t	 v;
+};
+
+static const struct count_case count_cases[] = {
+	{ "0", NULL, 0 },
+	{ "40", NULL, 40 },
+	{ "18446744073709551615", NULL, UINT64_MAX },
+	{ "", "empty", 0 },
+	{ "-1", "not a number", 0 },	/* HINCRBY by counts: never below 0 */
+	{ "4 0", "text after the last number", 0 },
+	{ "40x", "text after the last number", 0 },
+	{ " 40", "not a number", 0 },
+	{ "1.5", "text after the last number", 0 },
+	{ "18446744073709551616", "a number too large", 0 },
+	{ "000000000000000000001", "a number too long", 0 },
+};
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static void
 test_keys(void)
 {
+	char what[CKEY_BUCKET_MAX], *k;
 	size_t len;
-	char *k;
 
 	k = ckey_make("repguard", "nodes", &len);
 	tap_str(k, "repguard:nodes", "ckey_make");
@@ -98,6 +118,12 @@ test_keys(void)
 	    "sender's hash tag, then what");
 	tap_int((long long)len, (long long)strlen(k), "... its length");
 	free(k);
+	ckey_bucket(60, 1700000059, what, sizeof(what));
+	tap_str(what, "m:1700000040", "a minute's bucket: its first second");
+	ckey_bucket(3600, 1700000000, what, sizeof(what));
+	tap_str(what, "h:1699999200", "an hour's");
+	ckey_bucket(3600, 1699999200, what, sizeof(what));
+	tap_str(what, "h:1699999200", "an hour's, at its first second");
 	tap_str(ckey_counter_name(SENDER_MESSAGES), "messages", "counter 0");
 	tap_str(ckey_counter_name(SENDER_BLOCKED), "blocked", "the last");
 	tap_str(ckey_counter_name(SENDER_COUNTERS), "?", "past the end");
@@ -137,6 +163,28 @@ test_fields(void)
 		rc = ckey_field(name, strlen(name), &node, &nl, &counter);
 		tap_ok(rc == 0 && counter == (int)i && nl == 0,
 		    "counter %s reads back", name);
+	}
+}
+
+static void
+test_counts(void)
+{
+	const struct count_case *c;
+	const char *err;
+	uint64_t v;
+	size_t i, len;
+	char *copy;
+
+	for (i = 0; i < NELEM(count_cases); i++) {
+		c = &count_cases[i];
+		len = strlen(c->in);
+		copy = mem_alloc(len ? len : 1);
+		memcpy(copy, c->in, len);
+		v = 12345;
+		err = ckey_count_parse(copy, len, &v);
+		tap_str(err, c->err, "count \"%s\"", c->in);
+		tap_ok(v == c->v, "... its value (0 when bad)");
+		free(copy);
 	}
 }
 
@@ -204,6 +252,7 @@ main(void)
 {
 	test_keys();
 	test_fields();
+	test_counts();
 	test_beats();
 	return tap_done();
 }
