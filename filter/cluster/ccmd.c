@@ -1,24 +1,13 @@
 /*
- * ccmd.c - commands for the cluster's server, built as argument vectors,
- * and the names of its keys (see cluster_int.h).
+ * ccmd.c - commands for the cluster's server, built as argument vectors
+ * (see cluster_int.h).
  *
  * Owns: ccmd_init(), ccmd_str(), ccmd_bin(), ccmd_u64(), ccmd_key(),
- * ccmd_tag_key(), ccmd_sender_key(), ccmd_send(), ccmd_counter_name(), cluster_exchange().
+ * ccmd_token_bucket_key(), ccmd_sender_key(), ccmd_send(),
+ * cluster_exchange().
  *
- * Keys (NAME is ClusterName):
- *	NAME:stream		every node's frames (XADD, MAXLEN ~)
- *	NAME:nodes		node -> "time depth lag_ms rtt_us" (heartbeat)
- *	NAME:epoch		who first wrote this server's data, and when
- *	NAME:states		sender -> its last state change (snapshot)
- *	NAME:suppress		scope NUL address -> the entry (snapshot)
- *	NAME:{s:SENDER}:seq	node -> the last of its changes counted
- *	NAME:{s:SENDER}:m:T	a minute's counters, NAME:{...}:h:T an hour's:
- *				field COUNTER (all nodes), NODE/COUNTER
- *	NAME:{s:SENDER}:ev:ID	an event counted (its id in hex)
- *	NAME:{b:BUCKET}		a shared token bucket: milli (thousandths of
- *				a token), at (ms of its last refill)
- * A sender's keys share the hash tag {s:SENDER}, so that they could live
- * on one slot of a Redis Cluster.
+ * The keys are named in ckey.c (ckey.h lists them); the commands here
+ * build them with the cluster's name.
  *
  * Must not: send anything (redis.c does), or keep a key longer than the
  * command that uses it.
@@ -30,21 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/mem.h"
+#include "cluster/ckey.h"
 #include "cluster/cluster_int.h"
-#include "reputation/sender.h"
-
-static const char *const ccmd_counters[SENDER_COUNTERS] = {
-	"messages", "recipients", "hard", "soft", "policy", "policy_major",
-	"complaints", "bulk", "blocked"
-};
-
-const char *
-ccmd_counter_name(int counter)
-{
-	return counter >= 0 && counter < SENDER_COUNTERS ?
-	    ccmd_counters[counter] : "?";
-}
 
 void
 ccmd_init(CCMD *c)
@@ -97,49 +73,32 @@ ccmd_key(CCMD *c, const CLUSTER *cl, const char *fmt, ...)
 {
 	char tail[256], *k;
 	va_list ap;
-	int n;
+	size_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(tail, sizeof(tail), fmt, ap);
 	va_end(ap);
-	k = mem_alloc(strlen(cl->o.set.name) + 1 + strlen(tail) + 1);
-	n = sprintf(k, "%s:%s", cl->o.set.name, tail);
-	ccmd_own(c, k, (size_t)n);
+	k = ckey_make(cl->o.set.name, tail, &n);
+	ccmd_own(c, k, n);
 }
 
-/* NAME:{T:ID}:what, or NAME:{T:ID} with what NULL (ID's octets as they
- * are: a sender's key, a bucket's name). */
 void
-ccmd_tag_key(CCMD *c, const CLUSTER *cl, char tag, const char *id,
-    const char *what)
+ccmd_token_bucket_key(CCMD *c, const CLUSTER *cl, const char *bucket)
 {
-	size_t nl = strlen(cl->o.set.name), il = strlen(id),
-	    wl = what != NULL ? strlen(what) + 1 : 0;
-	char *k = mem_alloc(nl + 4 + il + 1 + wl + 1), *p = k;
+	size_t n;
+	char *k = ckey_token_bucket(cl->o.set.name, bucket, &n);
 
-	memcpy(p, cl->o.set.name, nl);
-	p += nl;
-	*p++ = ':';
-	*p++ = '{';
-	*p++ = tag;
-	*p++ = ':';
-	memcpy(p, id, il);
-	p += il;
-	*p++ = '}';
-	if (what != NULL) {
-		*p++ = ':';
-		memcpy(p, what, wl - 1);
-		p += wl - 1;
-	}
-	*p = '\0';
-	ccmd_own(c, k, (size_t)(p - k));
+	ccmd_own(c, k, n);
 }
 
 void
 ccmd_sender_key(CCMD *c, const CLUSTER *cl, const char *sender,
     const char *what)
 {
-	ccmd_tag_key(c, cl, 's', sender, what);
+	size_t n;
+	char *k = ckey_sender(cl->o.set.name, sender, what, &n);
+
+	ccmd_own(c, k, n);
 }
 
 int

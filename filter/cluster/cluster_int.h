@@ -2,7 +2,7 @@
  * cluster_int.h - what the parts of the cluster thread share: cluster.c
  * (life, loop, status), cluster_link.c (connecting, the epoch, catching
  * up), cluster_push.c (the outbox out), cluster_pull.c (the stream in),
- * ccmd.c (commands and key names).  Not for other modules.
+ * ccmd.c (commands; the keys' names are ckey.c's).  Not for other modules.
  */
 #ifndef REPGUARD_CLUSTER_INT_H
 #define REPGUARD_CLUSTER_INT_H
@@ -95,12 +95,11 @@ void		 ccmd_bin(CCMD *, const void *p, size_t len);
 void		 ccmd_u64(CCMD *, uint64_t v);
 void		 ccmd_key(CCMD *, const CLUSTER *, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
-void		 ccmd_tag_key(CCMD *, const CLUSTER *, char tag,
-		    const char *id, const char *what);
+void		 ccmd_token_bucket_key(CCMD *, const CLUSTER *,
+		    const char *bucket);
 void		 ccmd_sender_key(CCMD *, const CLUSTER *, const char *sender,
 		    const char *what);
 int		 ccmd_send(CCMD *, REDIS *);	/* appends; 0, -1 if full */
-const char	*ccmd_counter_name(int counter);
 int		 cluster_exchange(CLUSTER *, REDIS_REPLY ***rep, size_t *n,
 		    char *err, size_t errlen);
 

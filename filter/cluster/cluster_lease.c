@@ -96,7 +96,7 @@ cluster_lease(CLUSTER *cl, SHAPE *sh)
 		ccmd_str(&c, "EVALSHA");
 		ccmd_str(&c, cl->bucket_sha);
 		ccmd_str(&c, "1");
-		ccmd_tag_key(&c, cl, 'b', q[i].name, NULL);
+		ccmd_token_bucket_key(&c, cl, q[i].name);
 		ccmd_u64(&c, (uint64_t)q[i].rule.tokens);
 		ccmd_u64(&c, (uint64_t)q[i].rule.period_ms);
 		ccmd_u64(&c, (uint64_t)q[i].rule.burst);

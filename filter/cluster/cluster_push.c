@@ -16,7 +16,6 @@
  *
  * Must not: acknowledge an entry whose frame the server did not take.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "base/mem.h"
 #include "cluster/cchange.h"
 #include "cluster/cframe.h"
+#include "cluster/ckey.h"
 #include "cluster/cluster_int.h"
 #include "common/log.h"
 #include "store/store.h"
@@ -35,7 +35,7 @@ struct push {
 	int		 failed;
 };
 
-/* The counting script: see ccmd.c for the keys. */
+/* The counting script: see ckey.h for the keys. */
 const char cluster_count_lua[] =
 	"local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')\n"
 	"if tonumber(ARGV[2]) <= last then return 0 end\n"
@@ -67,9 +67,9 @@ push_count(struct push *p, uint64_t seq, const CCHANGE *c)
 	ccmd_str(&cmd, cl->sha);
 	ccmd_str(&cmd, "4");
 	ccmd_sender_key(&cmd, cl, c->sender, "seq");
-	snprintf(what, sizeof(what), "m:%" PRId64, c->when - c->when % 60);
+	ckey_bucket(60, c->when, what, sizeof(what));
 	ccmd_sender_key(&cmd, cl, c->sender, what);
-	snprintf(what, sizeof(what), "h:%" PRId64, c->when - c->when % 3600);
+	ckey_bucket(3600, c->when, what, sizeof(what));
 	ccmd_sender_key(&cmd, cl, c->sender, what);
 	for (i = 0; i < BEVENT_ID_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", c->event[i]);
@@ -82,7 +82,7 @@ push_count(struct push *p, uint64_t seq, const CCHANGE *c)
 	ccmd_str(&cmd, c->kind == STORE_CHANGE_EVENT ? "1" : "0");
 	for (i = 0; i < SENDER_COUNTERS; i++)
 		if (c->counts.n[i] != 0) {
-			ccmd_str(&cmd, ccmd_counter_name(i));
+			ccmd_str(&cmd, ckey_counter_name(i));
 			ccmd_u64(&cmd, c->counts.n[i]);
 		}
 	if (ccmd_send(&cmd, cl->r) == 0)
@@ -347,16 +347,19 @@ cluster_beat(CLUSTER *cl)
 	struct beat b;
 	REDIS_REPLY **rep;
 	const char *ep;
-	char err[512], val[160];
+	char err[512], val[CKEY_BEAT_MAX];
+	CKEY_BEAT hb;
 	size_t n, len;
 	CCMD cmd;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
 	store_read(cl->store, beat_fn, &b, err, sizeof(err));
-	snprintf(val, sizeof(val), "%" PRId64 " %" PRIu64 " %" PRId64 " %"
-	    PRId64, cluster_now_ms() / 1000, b.js.depth, cl->st.lag_ms,
-	    cl->st.rtt_us);
+	hb.time = cluster_now_ms() / 1000;
+	hb.depth = b.js.depth;
+	hb.lag_ms = cl->st.lag_ms;
+	hb.rtt_us = cl->st.rtt_us;
+	ckey_beat_format(&hb, val, sizeof(val));
 	ccmd_init(&cmd);
 	ccmd_str(&cmd, "HSET");
 	ccmd_key(&cmd, cl, "nodes");

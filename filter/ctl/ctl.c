@@ -14,10 +14,13 @@
  * Decisions: most commands parse their own arguments.  Those on one
  * sender's state (CTL_STORE) share their options, so they are parsed
  * here, checked against what the table allows, and the handler is given
- * the open store.  The usage text is the table's, in its order.
+ * the open store.  The configuration is read with its secrets only for a
+ * command that asks the cluster's Redis (CTL_CLUSTER, CTL_CLUSTER_JSON),
+ * and only when it has Cluster.  The usage text is the table's, in its
+ * order.
  *
  * Exit codes: 0 success, 1 runtime error (configuration, store, unknown
- * sender), 2 usage error.
+ * sender), 2 usage error (and cluster status: Redis not asked).
  * Must not: include libmilter, or do a command's work itself.
  */
 #include "config.h"
@@ -31,6 +34,7 @@
 #include "conf/conf.h"
 #include "ctl/ctl_bounce.h"
 #include "ctl/ctl_check.h"
+#include "ctl/ctl_cluster.h"
 #include "ctl/ctl_db.h"
 #include "ctl/ctl_dkim.h"
 #include "ctl/ctl_limits.h"
@@ -53,7 +57,11 @@ enum {
 	CTL_SENDER	= 1 << 1,	/* one SENDER, normalised */
 	CTL_JSON	= 1 << 2,	/* --json */
 	CTL_FOR		= 1 << 3,	/* --for DURATION, longer than 0s */
-	CTL_REASON	= 1 << 4	/* --reason TEXT */
+	CTL_REASON	= 1 << 4,	/* --reason TEXT */
+	CTL_CLUSTER	= 1 << 5,	/* asks the cluster's Redis: read the
+					 * configuration with its secrets when
+					 * it has Cluster (ctl_conf_cluster()) */
+	CTL_CLUSTER_JSON = 1 << 6	/* the same, with --json only */
 };
 
 struct ctl_cmd {
@@ -65,9 +73,10 @@ struct ctl_cmd {
 };
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "senders", "[--json]", NULL, ctl_senders, CTL_STORE | CTL_JSON },
+	{ "senders", "[--json]", NULL, ctl_senders,
+	    CTL_STORE | CTL_JSON | CTL_CLUSTER_JSON },
 	{ "show", "SENDER [--json]", NULL, ctl_show,
-	    CTL_STORE | CTL_SENDER | CTL_JSON },
+	    CTL_STORE | CTL_SENDER | CTL_JSON | CTL_CLUSTER },
 	{ "pause", "SENDER [--for DURATION] [--reason TEXT]", NULL, ctl_pause,
 	    CTL_STORE | CTL_SENDER | CTL_FOR | CTL_REASON },
 	{ "resume", "SENDER", NULL, ctl_resume, CTL_STORE | CTL_SENDER },
@@ -96,6 +105,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "report", "--html FILE|-", ctl_report, NULL, 0 },
 	{ "db", "check | db backup FILE | db recover [--from BACKUP]", ctl_db,
 	    NULL, 0 },
+	{ "cluster", "status [--json]", ctl_cluster_cmd, NULL, 0 },
 };
 
 #define CTL_NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -170,7 +180,7 @@ static int
 ctl_store_cmd(const struct ctl_cmd *c, int argc, char **argv,
     const char *path)
 {
-	char key[SENDER_KEY_MAX];
+	char key[SENDER_KEY_MAX], why[512];
 	const char *dur = NULL, *err;
 	CTL_ARGS a;
 	CONF *conf;
@@ -195,7 +205,13 @@ ctl_store_cmd(const struct ctl_cmd *c, int argc, char **argv,
 	if (c == NULL)
 		ctl_usage_all("unknown command \"%s\"", argv[0]);
 	ctl_store_check(c, argc - optind, &a, dur);
-	st = ctl_open(path, &conf);
+	if ((c->flags & CTL_CLUSTER) ||
+	    ((c->flags & CTL_CLUSTER_JSON) && a.json)) {
+		conf = ctl_conf_cluster(path, why, sizeof(why));
+		st = ctl_store(conf);
+		a.cluster_why = why;
+	} else
+		st = ctl_open(path, &conf);
 	if (c->flags & CTL_SENDER) {
 		if ((err = sender_key_normalise(argv[optind],
 		    strlen(argv[optind]), key, sizeof(key))) != NULL)

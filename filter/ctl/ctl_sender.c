@@ -3,6 +3,12 @@
  *
  * Owns: ctl_senders(), ctl_show(), ctl_effective_state().
  *
+ * With Cluster, show adds the sender's cluster-wide counts, per node and
+ * for all (ctl_ccount.c), and senders --json each sender's of the last
+ * 24 hours, asked of Redis in one round trip; when Redis cannot be asked
+ * the local figures are printed all the same, with why the others are
+ * missing.
+ *
  * Decisions: everything is read in one read transaction, so a listing is
  * one consistent picture.  The rates are those the engine judges (the
  * configured windows; on probation, since probation began).  A state
@@ -19,9 +25,11 @@
 
 #include "retpath/bevent.h"
 #include "base/clock.h"
+#include "ctl/ctl_ccount.h"
 #include "ctl/ctl_sender.h"
 #include "ctl/ctl_util.h"
 #include "base/duration.h"
+#include "base/mem.h"
 #include "reputation/history.h"
 #include "reputation/sender.h"
 
@@ -258,6 +266,23 @@ ctl_pct(uint64_t n, uint64_t of, char *out, size_t outsize)
 		    (unsigned long long)(ppm % 10000 / 100));
 }
 
+/* senders --json with Cluster: every sender's cluster-wide day, or NULL
+ * (said on stderr). */
+static SENDER_COUNTS *
+ctl_senders_cluster(const struct ctl_list *l, const CONF *conf,
+    const char *why)
+{
+	const char **keys = mem_calloc(l->n + 1, sizeof(*keys));
+	SENDER_COUNTS *day;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		keys[i] = l->v[i].key;
+	day = ctl_ccount_days(conf, why, keys, l->n, l->now);
+	free(keys);
+	return day;
+}
+
 int
 ctl_senders(STORE *st, const CONF *conf, const CTL_ARGS *a)
 {
@@ -265,18 +290,24 @@ ctl_senders(STORE *st, const CONF *conf, const CTL_ARGS *a)
 	char hr[2][48], cr[48];
 	REP_RULES def;
 	const REP_RULES *r = ctl_rules(conf, &def);
-	int json = a->json;
+	SENDER_COUNTS *day = NULL;
+	int json = a->json, cluster;
 	size_t i;
 
 	memset(&l, 0, sizeof(l));
 	l.rules = r;
 	if (ctl_collect(st, &l) != 0)
 		return 1;
+	cluster = json && a->cluster_why != NULL && conf_cluster(conf) != NULL;
+	if (cluster)
+		day = ctl_senders_cluster(&l, conf, a->cluster_why);
 	if (json) {
 		printf("[");
 		for (i = 0; i < l.n; i++) {
 			printf(i ? ",\n " : "");
 			ctl_json_sender(&l.v[i], r, l.now);
+			if (cluster)
+				ctl_ccount_json_day(day ? &day[i] : NULL);
 			printf("}");
 		}
 		printf("]\n");
@@ -304,6 +335,7 @@ ctl_senders(STORE *st, const CONF *conf, const CTL_ARGS *a)
 			    hr[0], hr[1], cr);
 		}
 	}
+	free(day);
 	free(l.v);
 	return 0;
 }
@@ -357,9 +389,11 @@ ctl_show_rules(const REP_RULES *r, int strict)
 	    (unsigned long long)r->min_volume);
 }
 
-/* show --json: the sender, its bounces by reason, its history. */
+/* show --json: the sender, its bounces by reason, its history, its
+ * cluster-wide counts (cc: NULL without Cluster). */
 static void
-ctl_show_json(const struct ctl_list *l, const REP_RULES *r)
+ctl_show_json(const struct ctl_list *l, const REP_RULES *r,
+    const CTL_CCOUNT *cc)
 {
 	int i;
 
@@ -372,6 +406,8 @@ ctl_show_json(const struct ctl_list *l, const REP_RULES *r)
 	}
 	printf("}");
 	ctl_show_history(l, 1);
+	if (cc != NULL)
+		ctl_ccount_json(cc);
 	printf("}\n");
 }
 
@@ -471,6 +507,8 @@ ctl_show(STORE *st, const CONF *conf, const CTL_ARGS *a)
 	REP_RULES def;
 	const REP_RULES *r = ctl_rules(conf, &def);
 
+	CTL_CCOUNT *cc = NULL;
+
 	memset(&l, 0, sizeof(l));
 	l.only = a->key;
 	l.rules = r;
@@ -482,10 +520,16 @@ ctl_show(STORE *st, const CONF *conf, const CTL_ARGS *a)
 		fprintf(stderr, "repguardctl: no such sender: %s\n", a->key);
 		return 1;
 	}
+	if (a->cluster_why != NULL)
+		cc = ctl_ccount_get(conf, a->cluster_why, a->key, l.now);
 	if (a->json)
-		ctl_show_json(&l, r);
-	else
+		ctl_show_json(&l, r, cc);
+	else {
 		ctl_show_text(&l, r);
+		if (cc != NULL)
+			ctl_ccount_text(cc);
+	}
+	ctl_ccount_free(cc);
 	free(l.v);
 	free(l.hist);
 	return 0;

@@ -10,11 +10,25 @@
  *	st = ctl_open(path, &conf);	the configuration and its store, as
  *					the daemon's user (exits on error)
  *	c = ctl_conf(path);		the configuration alone, the same way
+ *	c = ctl_conf_cluster(path, why, sizeof(why));
+ *					the same, for a command that asks
+ *					the cluster's Redis (below)
+ *	st = ctl_store(c);		its store (exits on error)
+ *	r = ctl_redis(c, why, err, sizeof(err));	connected, or NULL
  *	r = ctl_rules(conf, &def);	the reputation rules in force, else
  *					the defaults (in def)
  *	ctl_operator(by, sizeof(by));	"operator NAME" for records
  *	ctl_json_str(s);		s as a JSON string on stdout
  *	ctl_time(t, buf, sizeof(buf));	t as "2024-01-31T12:00:00Z"
+ *
+ * The configuration is read without its secrets (CONF_NO_KEYS), but by
+ * ctl_conf_cluster() when it has Cluster: that one reads it again with
+ * them (conf_load() flags 0: the ClusterPasswordFile, and with it the
+ * DKIM and return-path keys), before privileges are dropped.  If that
+ * fails (a key the caller may not read), the configuration without them
+ * is used and why says so; else why is "".  ctl_redis() connects to the
+ * configured target (ClusterTimeout), or gives the reason it cannot in
+ * err: why, or the connection's error.
  *
  * A command is run with its own argument vector (argv[0] is its name) and
  * returns repguardctl's exit code (CTL_CMD_FN); one of the commands on a
@@ -28,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cluster/redis.h"
 #include "conf/conf.h"
 #include "reputation/reputation.h"
 #include "reputation/sender.h"
@@ -38,6 +53,8 @@ typedef struct {
 	int		 json;		/* --json */
 	long long	 for_secs;	/* --for, 0 when not given */
 	const char	*reason;	/* --reason, or NULL */
+	const char	*cluster_why;	/* ctl_conf_cluster()'s why; NULL: the
+					   command may not ask Redis */
 } CTL_ARGS;
 
 typedef int	(*CTL_CMD_FN)(int argc, char **argv, const char *confpath);
@@ -55,6 +72,10 @@ void		 ctl_fail(const char *fmt, ...)
 
 STORE		*ctl_open(const char *path, CONF **conf);
 CONF		*ctl_conf(const char *path);
+CONF		*ctl_conf_cluster(const char *path, char *why, size_t whylen);
+STORE		*ctl_store(const CONF *);
+REDIS		*ctl_redis(const CONF *, const char *why, char *err,
+		    size_t errlen);
 const REP_RULES	*ctl_rules(const CONF *, REP_RULES *def);
 
 void		 ctl_operator(char *by, size_t len);
