@@ -158,6 +158,31 @@ main(void)
 		}
 	}
 
+	/* the cluster lost its buckets: each node owes what it took lately */
+	{
+		SHAPE *rs = shape_new(NULL);
+		SHAPE_LEASE q[4];
+		SHAPE_LEASE_REPLY r = { 1, 0, 0 };
+		size_t n, j;
+
+		shape_share_set(rs, SHAPE_SHARED_UP, NODES);
+		for (k = 0; k < 4; k++)		/* 4 on credit */
+			(void)take(rs, now, &res);
+		n = shape_lease_wants(rs, now, q, 4);
+		for (j = 0; j < n; j++)		/* charged and forgotten */
+			shape_lease_done(rs, &q[j], &r, now);
+		tap_int((int)shape_share_reseed(rs, now + 10), 1, "a server "
+		    "that lost its buckets: the bucket this node took from "
+		    "owes again");
+		n = shape_lease_wants(rs, now + 20, q, 4);
+		tap_ok(n == 1 && q[0].charge == 4, "... what it took of it "
+		    "lately (charge %lld of 4)", n ? (long long)q[0].charge :
+		    -1LL);
+		for (j = 0; j < n; j++)
+			shape_lease_done(rs, &q[j], &r, now + 20);
+		shape_free(rs);
+	}
+
 	/* the cluster away: each node its share, together at most the rule */
 	for (i = 0; i < NODES; i++) {
 		shape_free(node[i]);
