@@ -29,7 +29,8 @@
 #define LEASE_BATCH	256	/* buckets asked in one round trip */
 
 /* KEYS[1] the bucket; ARGV: tokens, period_ms, burst, charge, want, give,
- * idle ms.  Returns { granted, ms until a token (-1: a quota, never) }. */
+ * idle ms.  Returns { granted, ms until a token (-1: a quota, never; 0:
+ * one is there), tokens left (below 0: a debt) }. */
 const char cluster_bucket_lua[] =
 	"local t = redis.call('TIME')\n"
 	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -53,7 +54,7 @@ const char cluster_bucket_lua[] =
 	"  milli = milli - grant * 1000\n"
 	"end\n"
 	"local wait = 0\n"
-	"if grant < want then\n"
+	"if milli < 1000 then\n"
 	"  if period > 0 and tokens > 0 then\n"
 	"    wait = math.ceil((1000 - milli) * period / (tokens * 1000))\n"
 	"  else wait = -1 end\n"
@@ -61,7 +62,7 @@ const char cluster_bucket_lua[] =
 	"redis.call('HSET', KEYS[1], 'milli', string.format('%.0f', milli),"
 	" 'at', string.format('%.0f', at))\n"
 	"redis.call('PEXPIRE', KEYS[1], ARGV[7])\n"
-	"return { grant, wait }\n";
+	"return { grant, wait, math.floor(milli / 1000) }\n";
 
 static void
 lease_failed(SHAPE *sh, const SHAPE_LEASE *q, size_t n, int64_t now)
@@ -92,6 +93,8 @@ cluster_lease(CLUSTER *cl, SHAPE *sh)
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
+		if (q[i].charge < 0 || q[i].want < 0 || q[i].give < 0)
+			q[i].charge = q[i].want = q[i].give = 0;	/* never */
 		ccmd_init(&c);
 		ccmd_str(&c, "EVALSHA");
 		ccmd_str(&c, cl->bucket_sha);
@@ -115,11 +118,12 @@ cluster_lease(CLUSTER *cl, SHAPE *sh)
 	for (i = 0; i < n; i++) {
 		memset(&r, 0, sizeof(r));
 		if (i < nrep && redis_reply_type(rep[i]) == REDIS_R_ARRAY &&
-		    redis_reply_count(rep[i]) == 2) {
+		    redis_reply_count(rep[i]) == 3) {
 			r.ok = 1;
 			r.granted = redis_reply_int(redis_reply_elem(rep[i], 0));
 			wait = redis_reply_int(redis_reply_elem(rep[i], 1));
 			r.wait_ms = wait < 0 ? 60000 : wait;
+			r.level = redis_reply_int(redis_reply_elem(rep[i], 2));
 			if (r.granted < 0 || r.granted > q[i].want)
 				r.granted = 0;
 		} else if (i < nrep && redis_reply_is_error(rep[i],

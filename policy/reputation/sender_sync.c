@@ -11,10 +11,13 @@
  *	STATE	str sender, the sender's record as sender.c stores it
  * A form from a newer version with more counters is read up to ours.
  *
- * A state from another node replaces ours only if it is as recent as
- * ours or more (its "since"); an older one is stale and left out, so two
- * nodes that change a sender at nearly the same time end on the later
- * change whichever order they learn them in.  Counts and history the
+ * A state from another node replaces ours only if it is more recent
+ * (its "since"); an older one is stale and left out, so two nodes that
+ * change a sender at nearly the same time end on the later change
+ * whichever order they learn them in.  In the same second the more
+ * cautious state wins on every node (sync_rank()).  A state more than
+ * SENDER_SYNC_SKEW seconds ahead of this node's clock is refused (it
+ * would outweigh every real change after it).  Counts and history the
  * record keeps for this node alone (first and last seen, its history
  * sequence) are not taken from the other node.
  *
@@ -32,6 +35,7 @@
 
 #define SYNC_COUNT_MAX	(2 + SENDER_KEY_MAX + 8 + 1 + SENDER_COUNTERS * 8)
 #define SYNC_STATE_MAX	(2 + SENDER_KEY_MAX + SENDER_REC_MAX)
+#define SENDER_SYNC_SKEW	300	/* seconds a state may come from ahead */
 
 int
 sender_journal_count(STORE_TXN *t, const char *key, const SENDER_COUNTS *c,
@@ -76,7 +80,10 @@ sync_key(const unsigned char *p, size_t len, size_t *off, char *key,
 	if (len < 2)
 		return -1;
 	n = (size_t)p[0] << 8 | p[1];
-	if (n == 0 || memchr(p + 2, '\0', n < len - 2 ? n : len - 2) != NULL)
+	/* longer than a key this store keeps: LMDB would refuse it, and the
+	 * change would block every later one */
+	if (n == 0 || n > SENDER_KEY_STORED ||
+	    memchr(p + 2, '\0', n < len - 2 ? n : len - 2) != NULL)
 		return -1;
 	*off = 0;
 	return store_get_str(p, len, off, key, keysize);
@@ -127,6 +134,35 @@ sender_apply_count(STORE_TXN *t, const void *payload, size_t len,
 	return sender_count_at(t, key, &c, when, now);
 }
 
+/* A state's weight when two nodes set one sender in the same second:
+ * the more cautious wins everywhere (paused, then probation, warning,
+ * active; an operator's over the engine's; the longer pause). */
+static int64_t
+sync_rank(const SENDER_STATE *s)
+{
+	static const int rank[] = {
+		[SENDER_ACTIVE] = 0, [SENDER_WARNING] = 1,
+		[SENDER_PROBATION] = 2, [SENDER_PAUSED] = 3
+	};
+
+	return (int64_t)rank[s->state & 3] * 4 + (s->manual ? 2 : 0);
+}
+
+/* Is in (another node's) not newer than s (ours)? */
+static int
+sync_older(const SENDER_STATE *in, const SENDER_STATE *s)
+{
+	if (in->since != s->since)
+		return in->since < s->since;
+	if (sync_rank(in) != sync_rank(s))
+		return sync_rank(in) < sync_rank(s);
+	/* the same state: an open-ended pause (0) is the longer one */
+	if (in->paused_until == s->paused_until)
+		return 1;
+	return in->paused_until != 0 && (s->paused_until == 0 ||
+	    in->paused_until < s->paused_until);
+}
+
 int
 sender_apply_state(STORE_TXN *t, const void *payload, size_t len,
     int64_t now, char *key, size_t keysize)
@@ -135,16 +171,15 @@ sender_apply_state(STORE_TXN *t, const void *payload, size_t len,
 	HISTORY_ENTRY e;
 	int rc;
 
-	if (sender_change_state(payload, len, key, keysize, &in) != 0)
-		return SENDER_BAD_CHANGE;
+	if (sender_change_state(payload, len, key, keysize, &in) != 0 ||
+	    in.since > now + SENDER_SYNC_SKEW)
+		return SENDER_BAD_CHANGE;	/* from the future: refused */
 	rc = sender_get(t, key, &s);
 	if (rc == STORE_ERROR && store_txn_error(t) != NULL)
 		return STORE_ERROR;
 	if (rc != 0)
 		memset(&s, 0, sizeof(s));
-	if (in.since < s.since || (in.since == s.since &&
-	    in.state == s.state && in.manual == s.manual &&
-	    in.paused_until == s.paused_until))
+	if (sync_older(&in, &s))
 		return SENDER_STALE;
 	memset(&e, 0, sizeof(e));
 	e.time = in.since > 0 ? in.since : now;

@@ -307,7 +307,7 @@ bevent_change(const void *payload, size_t len, BEVENT *e, int64_t *when,
 		add->n[i] = store_get_u64(p + off + i * 8);
 	off += n * 8;
 	if (bevent_decode(p, p + off, len - off, e) != 0 ||
-	    e->sender[0] == '\0')
+	    e->sender[0] == '\0' || strlen(e->sender) > SENDER_KEY_STORED)
 		return BEVENT_DAMAGED;
 	return 0;
 }

@@ -86,7 +86,9 @@ typedef struct {
 typedef struct {
 	int		 ok;		/* the cluster answered */
 	int64_t		 granted;
-	int64_t		 wait_ms;	/* granted < want: until a token */
+	int64_t		 wait_ms;	/* under a token: until there is one */
+	int64_t		 level;		/* tokens left in the cluster's bucket
+					   (below 0: its debt) */
 } SHAPE_LEASE_REPLY;
 
 typedef struct SHAPE SHAPE;

@@ -58,6 +58,7 @@ struct SHAPE {
 	int			 share;		/* SHAPE_LOCAL ...; atomic */
 	unsigned		 nodes;		/* seen; atomic */
 	int64_t			 shared_take_ms;	/* the last; atomic */
+	size_t			 lease_turn;	/* shard to start at; atomic */
 	struct shape_shard	 shard[SHAPE_SHARDS];
 };
 

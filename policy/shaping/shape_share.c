@@ -137,11 +137,15 @@ shape_lease_wants(SHAPE *sh, int64_t now_ms, SHAPE_LEASE *out, size_t max)
 	struct shape_shard *sd;
 	struct shape_entry *e;
 	struct shape_lease *l;
-	size_t i, j, n = 0;
-	int64_t w;
+	size_t i, j, k, n = 0, start;
+	int64_t w, surplus;
 	int idle;
 
-	for (j = 0; j < SHAPE_SHARDS && n < max; j++) {
+	/* from where the last call stopped: with more buckets asking than
+	 * one call takes, every one is served in turn */
+	start = __atomic_fetch_add(&sh->lease_turn, 1, __ATOMIC_RELAXED);
+	for (k = 0; k < SHAPE_SHARDS && n < max; k++) {
+		j = (start + k) % SHAPE_SHARDS;
 		sd = &sh->shard[j];
 		pthread_mutex_lock(&sd->lock);
 		for (i = 0; i < sd->nslot && n < max; i++)
@@ -153,7 +157,12 @@ shape_lease_wants(SHAPE *sh, int64_t now_ms, SHAPE_LEASE *out, size_t max)
 				w = shape_lease_size(&e->rule, nodes);
 				idle = now_ms - l->used_ms >=
 				    SHAPE_LEASE_IDLE_MS;
-				if (l->debt == 0 && (idle ? l->lease == 0 :
+				/* more than a batch (the batch shrank as
+				 * nodes joined, or tokens came back): the
+				 * rest goes back */
+				surplus = idle ? l->lease : l->lease > w ?
+				    l->lease - w : 0;
+				if (l->debt == 0 && surplus == 0 && (idle ||
 				    2 * l->lease >= w ||
 				    (l->dry && l->dry_until > now_ms)))
 					continue;
@@ -162,12 +171,13 @@ shape_lease_wants(SHAPE *sh, int64_t now_ms, SHAPE_LEASE *out, size_t max)
 				    e->name);
 				out[n].rule = e->rule;
 				out[n].charge = l->debt;
-				out[n].want = idle ? 0 : w - l->lease;
-				out[n].give = idle ? l->lease : 0;
+				out[n].want = idle || l->lease >= w ? 0 :
+				    w - l->lease;
+				out[n].give = surplus;
 				l->charging = l->debt;
 				l->debt = 0;
-				l->giving = out[n].give;
-				l->lease -= out[n].give;
+				l->giving = surplus;
+				l->lease -= surplus;
 				l->asking = 1;
 				n++;
 			}
@@ -197,7 +207,9 @@ shape_lease_done(SHAPE *sh, const SHAPE_LEASE *q, const SHAPE_LEASE_REPLY *r,
 		l = &e->sh;
 		if (r->ok) {
 			l->lease += r->granted;
-			l->dry = q->want > 0 && r->granted < q->want;
+			/* the cluster's bucket as the answer left it: under
+			 * one token, no more credit until it refills */
+			l->dry = r->level < 1;
 			l->dry_until = l->dry ? now_ms + (r->wait_ms > 0 ?
 			    r->wait_ms : SHAPE_LEASE_WAIT_MS) : 0;
 		} else {

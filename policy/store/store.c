@@ -669,7 +669,8 @@ store_get_str(const unsigned char *p, size_t len, size_t *off, char *out,
 		return -1;
 	n = (size_t)p[*off] << 8 | p[*off + 1];
 	*off += 2;
-	if (*off + n > len || n >= outsize)
+	/* a NUL inside would make the text another, shorter one */
+	if (*off + n > len || n >= outsize || memchr(p + *off, '\0', n))
 		return -1;
 	memcpy(out, p + *off, n);
 	out[n] = '\0';

@@ -55,7 +55,8 @@ serve(SHAPE *sh, int64_t now, int fail)
 			if (r.granted > 0)
 				bucket_charge(&cluster, &q[i].rule, now,
 				    r.granted);
-			if (r.granted < q[i].want)
+			r.level = bucket_level(&cluster, &q[i].rule, now);
+			if (r.level < 1)
 				r.wait_ms = 100;
 		}
 		shape_lease_done(sh, &q[i], &r, now);
@@ -152,7 +153,7 @@ main(void)
 		    "the debt is asked for again (charge %lld of 5)",
 		    n ? (long long)q[0].charge : -1LL);
 		for (size_t j = 0; j < n; j++) {
-			SHAPE_LEASE_REPLY r = { 0, 0, 0 };
+			SHAPE_LEASE_REPLY r = { 0, 0, 0, 0 };
 
 			shape_lease_done(node[1], &q[j], &r, now + 50);
 		}
@@ -162,7 +163,7 @@ main(void)
 	{
 		SHAPE *rs = shape_new(NULL);
 		SHAPE_LEASE q[4];
-		SHAPE_LEASE_REPLY r = { 1, 0, 0 };
+		SHAPE_LEASE_REPLY r = { 1, 0, 0, 5 };
 		size_t n, j;
 
 		shape_share_set(rs, SHAPE_SHARED_UP, NODES);
