@@ -28,7 +28,10 @@
 #    per message of a node and of Redis; and cluster/single (what the
 #    issue names: >= 0.90) and cluster/three (the cluster's own cost on
 #    this machine, where three daemons, three load generators and Redis
-#    share its cores).
+#    share its cores).  After each clustered run, whether a node's link
+#    went down meanwhile ("cluster: down" in its log) and its outbox: a
+#    node that is down decides alone and sends nothing, so that run
+#    leaves part of the cluster's cost out (said in the table, with "!!").
 # 3. Round trips: three clustered nodes, each driven with mload -P
 #    BENCH_RATE (default 1000 msgs/s per node) for BENCH_DURATION s;
 #    repguard_cluster_roundtrips_total (repguardctl metrics: the status
@@ -49,7 +52,10 @@
 #             node a", which it writes once the change is committed to its
 #             store (a thread reads the log every 0.5 ms).
 #    Nothing is subtracted: both include starting repguardctl on a.
-#    p50, p99 and max in ms.
+#    p50, p99 and max in ms.  Node a's cluster thread finds the pause in
+#    its outbox when its blocked XREAD returns: at another node's frame,
+#    or at the end of its wait, which Redis ends at its next timer tick
+#    (hz, printed; 10 by default: about 100 ms).
 # 5. One table of every figure; raw results kept in BENCH_OUT.
 #
 # Environment (defaults): BENCH_DURATION [4] BENCH_REPEAT [3] BENCH_CONC [4]
@@ -58,6 +64,8 @@
 #   BENCH_OUT [a new /tmp/repguard-cluster.XXXXXX, kept]
 #   BUILD [build/plain]: where repguard, repguardctl, mload and lookup are
 #   REDIS_SERVER [/usr/bin/redis-server] REDIS_CLI [/usr/bin/redis-cli]
+#   BENCH_REDIS_ARGS [none]: more arguments for redis-server ("--hz 100":
+#   its timers, among them a blocked XREAD's end, run ten times as often)
 # Every process it starts is stopped by its pid, also on interruption.
 
 set -u
@@ -78,6 +86,7 @@ W=${BENCH_OUT:-$(mktemp -d /tmp/repguard-cluster.XXXXXX)} || exit 1
 mkdir -p "$W/logs" "$W/raw" "$W/run" || exit 1
 NODES="a b c"
 NODE_PIDS=""		# "name:pid ..."
+declare -A LOGMARK	# name: its log's lines before its last start
 LOAD_PIDS=""
 PAUSE_PID=""
 REDIS_PID=""
@@ -132,9 +141,10 @@ echo "    done in $(echo "$(date +%s.%N) - $t0" | bc) s; $(du -sh "$W/db" | cut 
 # --- Redis ---------------------------------------------------------------
 RSOCK=$W/redis/redis.sock
 mkdir -p "$W/redis"
+# shellcheck disable=SC2086
 "$REDIS_SERVER" --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 \
 	--dir "$W/redis" --logfile "$W/redis/redis.log" --save '' \
-	--appendonly no --daemonize no >>"$W/logs/redis.out" 2>&1 &
+	--appendonly no --daemonize no ${BENCH_REDIS_ARGS:-} >>"$W/logs/redis.out" 2>&1 &
 REDIS_PID=$!
 rcli() { "$REDIS_CLI" -s "$RSOCK" "$@"; }
 for _ in $(seq 1 100); do [ "$(rcli PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
@@ -180,6 +190,7 @@ start_nodes() {
 		rm -rf "$W/run/db-$n" "$W/run/$n.sock"
 		cp -r "$W/db" "$W/run/db-$n" || die "cannot copy the store"
 		conf "$n" "$_mode"
+		LOGMARK[$n]=$( { wc -l <"$W/logs/$n.log"; } 2>/dev/null || echo 0)
 		"$REPGUARD" -f -c "$W/run/$n.conf" >>"$W/logs/$n.log" 2>&1 &
 		NODE_PIDS="$NODE_PIDS $n:$!"
 	done
@@ -219,6 +230,26 @@ settle() {
 		done
 	done
 	echo "$(( $(date +%s) - t0 )) s to settle" >>"$W/logs/settle.log"
+}
+
+# health TAG NAME...: how the clustered nodes' link stood through a run:
+# "NAME UP OUTBOX SENT DOWNS" to $W/raw/TAG.health (DOWNS: the times the
+# node logged "cluster: down" since it started; UP and OUTBOX now).
+# Prints the nodes that went down, if any.
+health() {
+	local tag=$1 n up ob se downs said=""
+	shift
+	: >"$W/raw/$tag.health"
+	for n in "$@"; do
+		up=$(metric "$n" repguard_cluster_up)
+		ob=$(metric "$n" repguard_cluster_outbox_entries)
+		se=$(metric "$n" repguard_cluster_changes_sent_total)
+		downs=$(tail -n +"$(( LOGMARK[$n] + 1 ))" "$W/logs/$n.log" |
+			grep -c 'cluster: down')
+		echo "$n ${up:-?} ${ob:-?} ${se:-?} $downs" >>"$W/raw/$tag.health"
+		[ "$downs" -gt 0 ] && said="$said $n (down ${downs}x, now up ${up:-?}, outbox ${ob:-?})"
+	done
+	[ -z "$said" ] || echo "    $tag: the cluster link went down on:$said"
 }
 
 # drive TAG SECONDS WARMUP RATE NAME...: one mload per node, all at once;
@@ -264,6 +295,8 @@ for r in $(seq 1 "$REPEAT"); do
 		sleep 0.3
 		# shellcheck disable=SC2086
 		drive "t$r.$cfg" "$DURATION" 0.5 0 $names
+		# shellcheck disable=SC2086
+		[ "$mode" = cluster ] && health "t$r.$cfg" $names
 		stop_nodes
 		for n in $names; do
 			echo "$r $cfg $n $(awk -v n="$n" '$1 == n { print $2, $3 }' \
@@ -314,6 +347,8 @@ rt_all "$W/raw/rt.idle1"
 rt_all "$W/raw/rt.before"
 # shellcheck disable=SC2086
 drive rt "$DURATION" 0 "$RATE" $NODES
+# shellcheck disable=SC2086
+health rt $NODES
 rt_all "$W/raw/rt.after"
 for n in $NODES; do
 	echo "$n $(metric "$n" repguard_cluster_changes_sent_total) $(metric "$n" repguard_cluster_changes_applied_total)"
@@ -405,6 +440,8 @@ for under in $PAUSE_UNDER; do
 	PAUSE_PID=$!
 	wait "$PAUSE_PID" || die "pause.py failed ($W/logs/pause.log)"
 	PAUSE_PID=""
+	# shellcheck disable=SC2086
+	health "pause-$under" $NODES
 	stop_loads
 done
 stop_nodes
@@ -420,6 +457,29 @@ hz = os.sysconf("SC_CLK_TCK")
 def med(v):
     v = sorted(v)
     return v[len(v) // 2] if v else float("nan")
+def health(tag):
+    """(node-runs, went down, outboxes at the end) of raw/TAG*.health"""
+    runs, down, ob = 0, 0, []
+    for f in sorted(os.listdir(os.path.join(W, "raw"))):
+        if f.endswith(".health") and (f.startswith(tag) or f[f.index(".") + 1:].startswith(tag)):
+            for line in open(os.path.join(W, "raw", f)):
+                n, up, o, se, downs = line.split()
+                runs += 1
+                down += int(downs) > 0 or up != "1"
+                ob.append(int(o) if o.isdigit() else -1)
+    return runs, down, ob
+def say_health(tag, what):
+    runs, down, ob = health(tag)
+    if not runs:
+        return
+    if down:
+        print("    !! %s: the cluster link went down (\"no reply within\" ClusterTimeout) on %d of %d"
+              % (what, down, runs))
+        print("       node-runs; outbox at the end: max %d entries.  A node that is down decides on its" % max(ob))
+        print("       own state and sends nothing: the figure above then leaves part of the cluster's cost out.")
+    else:
+        print("    %s: the cluster link stayed up on every node (%d node-runs); outbox at the end <= %d"
+              % (what, runs, max(ob)))
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(p * len(v)))] if v else float("nan")
@@ -470,6 +530,7 @@ print("    (c)/(a) = %.3f   the issue's figure (target >= 0.90); round ratios' m
 print("    (c)/(b) = %.3f   the cluster's own cost on this machine; round ratios' median %.3f" % (c / b, ratio_rounds[("cluster", "three")]))
 print("    (b)/(a) = %.3f   what sharing this machine's %d cores among three daemons, three" % (b / a, os.cpu_count()))
 print("                      load generators (and in (c) Redis) costs by itself")
+say_health("cluster", "(c)")
 
 # round trips
 def rt_file(name):
@@ -494,6 +555,8 @@ for n in nodes:
           rt / msgs if msgs else float("nan"), corr / msgs if msgs else float("nan"), idle))
 print("    %-6s %9s %9d %11d %11.3f %12.3f   (target <= 0.2)" % ("all", "", tm, trt,
       trt / tm if tm else float("nan"), tcorr / tm if tm else float("nan")))
+print("    (idle: a blocked XREAD ends at Redis's next timer tick, hz %s, plus one heartbeat a second)" % hz_redis)
+say_health("rt", "this run")
 
 # pauses
 print("  pause propagation, node a -> node c (ms from just before 'repguardctl pause' on a)")
@@ -512,6 +575,7 @@ for u in under.split():
         print("    %-10s %4d %8.1f %8.1f %8.1f %8.1f %7d   (%s)" % (
             "%s %s" % (u, what), len(v), pct(v, 0.5), pct(v, 0.99),
             max(v) if v else float("nan"), min(v) if v else float("nan"), len(rs) - len(v), res))
+    say_health("pause-%s" % u, "pauses, %s" % u)
 PYEOF
 echo "    ran $(printf '%.0f' "$(echo "$(date +%s.%N) - $T_START" | bc)") s; results kept in $W"
 rm -rf "$W/db" "$W/run"/db-*
