@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/panic.h"
 #include "cluster/capply.h"
@@ -34,10 +35,7 @@
 int64_t
 cluster_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_now_ms();	/* the milter's clock: leases compare both */
 }
 
 int
@@ -69,7 +67,6 @@ cluster_set_shape(CLUSTER *cl, SHAPE *sh)
 	pthread_mutex_lock(&cl->lock);
 	cl->shape = sh;
 	pthread_mutex_unlock(&cl->lock);
-	cluster_share(cl);
 }
 
 SHAPE *
@@ -144,6 +141,7 @@ cluster_lost(CLUSTER *cl, const char *why)
 		redis_close(cl->r);
 		cl->r = NULL;
 	}
+	cl->wait_upto = 0;	/* unacknowledged: sent again, whole */
 	if (++cl->fails >= CLUSTER_DOWN_AFTER || cl->was_up != 1)
 		cluster_set_up(cl, 0);
 }
@@ -224,6 +222,8 @@ cluster_turn(CLUSTER *cl)
 		sent = 1;
 	if (rc < 0)
 		return -1;
+	if (rc == 0 && cl->wait_upto == 0)	/* the outbox is out */
+		(void)cluster_resync(cl);
 	if ((sh = cluster_shape(cl)) != NULL &&
 	    (rc = cluster_lease(cl, sh)) != 0) {
 		if (rc < 0)
@@ -248,18 +248,18 @@ static void *
 cluster_thread(void *arg)
 {
 	CLUSTER *cl = arg;
-	int64_t now;
+	int64_t now, stop_at;
 
 	while (!cluster_stopping(cl)) {
+		cluster_share(cl);	/* the shape's mode: set here alone */
 		if (cl->r == NULL && cluster_link(cl) == 0)
 			cluster_set_up(cl, 1);
 		if (cl->r == NULL || cluster_turn(cl) != 0) {
 			now = cluster_now_ms();
 			if (now - cl->last_status >= 1000)
 				cluster_status(cl, now);
-			if ((cl->waiting || cluster_backoff(cl) > 0) &&
-			    cluster_wait(cl, cl->waiting ?
-			    CLUSTER_WAIT_RETRY_MS : cluster_backoff(cl)))
+			if (cluster_backoff(cl) > 0 &&
+			    cluster_wait(cl, cluster_backoff(cl)))
 				break;
 			continue;
 		}
@@ -268,10 +268,11 @@ cluster_thread(void *arg)
 		if (now - cl->last_status >= 1000)
 			cluster_status(cl, now);
 	}
-	/* what is still in the outbox: one last try */
-	if (cl->r != NULL)
-		while (cluster_push(cl) == 1)
-			;
+	/* what is still in the outbox: one last try, for a while */
+	stop_at = cluster_now_ms() + CLUSTER_STOP_MS;
+	while (cl->r != NULL && cluster_now_ms() < stop_at &&
+	    cluster_push(cl) == 1)
+		;
 	cl->st.up = 0;
 	cluster_status(cl, cluster_now_ms());
 	if (cl->r != NULL)

@@ -27,7 +27,11 @@
 #define CLUSTER_WAIT_MS		500	/* a replica's acknowledgement */
 #define CLUSTER_WAIT_GIVE_UP_MS	30000	/* then a master without replicas
 					   is taken as it is */
-#define CLUSTER_WAIT_RETRY_MS	200	/* asking the sentinels again */
+#define CLUSTER_SNAPSHOT_MS	10000	/* reading the whole snapshot */
+#define CLUSTER_FRAME_MIN	64	/* entries a push sends, at least */
+#define CLUSTER_REPLY_US	200	/* a pipelined command's share of a
+					   push's wait, beyond ClusterTimeout */
+#define CLUSTER_STOP_MS		2000	/* the last sends at a stop */
 #define CLUSTER_NODE_FRESH_S	10	/* a heartbeat this recent: a node */
 #define CLUSTER_BUSY_BLOCK_MS	10	/* a read's wait while buckets are
 					   taken from (leases to ask) */
@@ -55,7 +59,13 @@ struct CLUSTER {
 	int		 replicas;	/* the most a master had at connect:
 					   pushes wait for one of them (WAIT) */
 	int64_t		 wait_failing;	/* since when WAIT finds none (ms) */
-	int		 waiting;	/* ... said; reconnecting to find one */
+	int		 waiting;	/* ... said */
+	uint64_t	 wait_upto;	/* pushed up to here, a replica's
+					   acknowledgement awaited (0: none) */
+	int		 resync_wanted;	/* publish this node's state (a new
+					   epoch), once the outbox is out */
+	unsigned	 frame_max;	/* entries a push sends: halved when a
+					   push times out, grown back after */
 	int64_t		 last_beat, last_status;
 };
 
@@ -65,6 +75,7 @@ int		 cluster_rules(CLUSTER *, REP_RULES *);	/* 1: have them */
 void		 cluster_lost(CLUSTER *, const char *why);
 /* cluster_link.c */
 int		 cluster_link(CLUSTER *);
+int		 cluster_resync(CLUSTER *);
 /* cluster_push.c: 1 sent a frame, 0 nothing to send, -1 lost */
 int		 cluster_push(CLUSTER *);
 int		 cluster_beat(CLUSTER *);

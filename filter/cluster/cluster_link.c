@@ -2,7 +2,7 @@
  * cluster_link.c - connecting to the cluster's server: the counting
  * script, the server's epoch, and catching up (see cluster.h).
  *
- * Owns: cluster_link(), cluster_catch_up().
+ * Owns: cluster_link(), cluster_catch_up(), cluster_resync().
  *
  * The epoch is a value the first node to reach an empty server writes
  * there (SET NX): a server restarted without its data, or flushed, has
@@ -67,21 +67,6 @@ snap_fn(STORE_TXN *t, void *ctx)
 	return capply_set_cursor(t, s->cursor);
 }
 
-/* The id of the stream's first (XRANGE) or last (XREVRANGE) entry. */
-static void
-link_stream_end(const REDIS_REPLY *r, char *id, size_t size)
-{
-	const char *s;
-	size_t len;
-
-	id[0] = '\0';
-	s = redis_reply_str(redis_reply_elem(redis_reply_elem(r, 0), 0), &len);
-	if (s != NULL && len < size) {
-		memcpy(id, s, len);
-		id[len] = '\0';
-	}
-}
-
 /* a < b, as stream ids "ms-seq" */
 static int
 link_id_before(const char *a, const char *b)
@@ -97,90 +82,161 @@ link_id_before(const char *a, const char *b)
 	return am < bm || (am == bm && as < bs);
 }
 
+/*
+ * Did the stream lose entries this node has not read?  From XINFO
+ * STREAM: some were trimmed (entries-added beyond length) and the first
+ * one left is past the cursor.  (It may be that only entries the node
+ * had read were trimmed: then the snapshot is one more than needed.)
+ */
+static int
+link_gap(const REDIS_REPLY *info, const char *cursor)
+{
+	long long length = -1, added = -1;
+	char first[CAPPLY_CURSOR_MAX] = "";
+	const char *f, *v;
+	size_t i, n = redis_reply_count(info), fl, vl;
+
+	for (i = 0; i + 1 < n; i += 2) {
+		f = redis_reply_str(redis_reply_elem(info, i), &fl);
+		if (f == NULL)
+			continue;
+		if (fl == 6 && memcmp(f, "length", 6) == 0)
+			length = redis_reply_int(redis_reply_elem(info, i + 1));
+		else if (fl == 13 && memcmp(f, "entries-added", 13) == 0)
+			added = redis_reply_int(redis_reply_elem(info, i + 1));
+		else if (fl == 23 &&
+		    memcmp(f, "recorded-first-entry-id", 23) == 0 &&
+		    (v = redis_reply_str(redis_reply_elem(info, i + 1),
+		    &vl)) != NULL && vl < sizeof(first)) {
+			memcpy(first, v, vl);
+			first[vl] = '\0';
+		}
+	}
+	return length >= 0 && added > length && first[0] != '\0' &&
+	    link_id_before(cursor[0] ? cursor : "0-0", first);
+}
+
+/*
+ * Catch up: when the stream lost entries this node has not read (it was
+ * away longer than the stream keeps, or it is new), apply the snapshot of
+ * states and suppressions first.  Either way the node then reads on from
+ * its cursor (from the start of what is left, with none): whatever the
+ * stream still holds, counts, events and records included, is applied
+ * (each change once).
+ */
 int
 cluster_catch_up(CLUSTER *cl)
 {
 	struct snap s;
-	REDIS_REPLY **rep;
-	char err[512], first[CAPPLY_CURSOR_MAX], last[CAPPLY_CURSOR_MAX];
-	size_t n;
+	REDIS_REPLY **rep, **snap;
+	char err[512];
+	size_t n, nsnap;
 	CCMD c;
 
 	ccmd_init(&c);
-	ccmd_str(&c, "XRANGE");
+	ccmd_str(&c, "XINFO");
+	ccmd_str(&c, "STREAM");
 	ccmd_key(&c, cl, "stream");
-	ccmd_str(&c, "-");
-	ccmd_str(&c, "+");
-	ccmd_str(&c, "COUNT");
-	ccmd_str(&c, "1");
 	ccmd_send(&c, cl->r);
-	ccmd_str(&c, "XREVRANGE");
-	ccmd_key(&c, cl, "stream");
-	ccmd_str(&c, "+");
-	ccmd_str(&c, "-");
-	ccmd_str(&c, "COUNT");
-	ccmd_str(&c, "1");
-	ccmd_send(&c, cl->r);
+	if (cluster_exchange(cl, &rep, &n, err, sizeof(err)) != 0) {
+		cluster_lost(cl, err);
+		return -1;
+	}
+	if (n != 1 || redis_reply_type(rep[0]) != REDIS_R_ARRAY ||
+	    !link_gap(rep[0], cl->cursor)) {
+		redis_replies_free(rep, n);	/* no stream, or no gap */
+		return 0;
+	}
+	redis_replies_free(rep, n);
 	ccmd_str(&c, "HGETALL");
 	ccmd_key(&c, cl, "states");
 	ccmd_send(&c, cl->r);
 	ccmd_str(&c, "HGETALL");
 	ccmd_key(&c, cl, "suppress");
 	ccmd_send(&c, cl->r);
-	if (cluster_exchange(cl, &rep, &n, err, sizeof(err)) != 0) {
+	/* a large snapshot: more time than one reply */
+	redis_set_timeout(cl->r, CLUSTER_SNAPSHOT_MS);
+	if (cluster_exchange(cl, &snap, &nsnap, err, sizeof(err)) != 0) {
 		cluster_lost(cl, err);
 		return -1;
 	}
-	if (n != 4 || redis_reply_type(rep[0]) != REDIS_R_ARRAY ||
-	    redis_reply_type(rep[2]) != REDIS_R_ARRAY ||
-	    redis_reply_type(rep[3]) != REDIS_R_ARRAY) {
-		redis_replies_free(rep, n);
+	redis_set_timeout(cl->r, cl->o.set.target.timeout_ms);
+	if (nsnap != 2 || redis_reply_type(snap[0]) != REDIS_R_ARRAY ||
+	    redis_reply_type(snap[1]) != REDIS_R_ARRAY) {
+		redis_replies_free(snap, nsnap);
 		cluster_lost(cl, "catching up: unexpected answer");
 		return -1;
 	}
-	link_stream_end(rep[0], first, sizeof(first));
-	link_stream_end(rep[1], last, sizeof(last));
-	if (cl->cursor[0] != '\0' && (first[0] == '\0' ||
-	    !link_id_before(cl->cursor, first))) {
-		redis_replies_free(rep, n);	/* nothing was trimmed away */
-		return 0;
-	}
 	memset(&s, 0, sizeof(s));
-	s.states = rep[2];
-	s.supp = rep[3];
-	s.cursor = last[0] ? last : "0-0";
+	s.states = snap[0];
+	s.supp = snap[1];
+	s.cursor = cl->cursor[0] ? cl->cursor : "0-0";
 	s.now = cluster_now_ms() / 1000;
 	if (store_write(cl->store, snap_fn, &s, err, sizeof(err)) != 0) {
-		redis_replies_free(rep, n);
+		redis_replies_free(snap, nsnap);
 		msg_warn("cluster: cannot apply the snapshot: %s", err);
 		cluster_lost(cl, "snapshot not applied");
 		return -1;
 	}
-	msg_info("cluster: caught up from the snapshot: %ld states and "
-	    "suppressions%s; reading the stream from %s", s.n, cl->cursor[0] ?
-	    " (the stream no longer holds what this node missed)" : "",
-	    s.cursor);
+	msg_info("cluster: the stream no longer holds all this node has not "
+	    "read: caught up from the snapshot (%ld states and suppressions), "
+	    "reading on from %s; counts the stream lost are not known here",
+	    s.n, s.cursor);
 	if (s.bad > 0)
 		msg_warn("cluster: %ld entries of the snapshot did not parse, "
 		    "skipped", s.bad);
 	snprintf(cl->cursor, sizeof(cl->cursor), "%s", s.cursor);
-	redis_replies_free(rep, n);
+	redis_replies_free(snap, nsnap);
 	return 0;
 }
 
-struct link_resync {
-	long		 n;
-	int		 reread;	/* read the stream from its start */
-};
+static int
+link_js_fn(STORE_TXN *t, void *ctx)
+{
+	return store_journal_stat(t, ctx);
+}
+
+static int
+link_reread_fn(STORE_TXN *t, void *ctx)
+{
+	(void)ctx;
+	return capply_set_cursor(t, "");
+}
 
 static int
 link_resync_fn(STORE_TXN *t, void *ctx)
 {
-	struct link_resync *rs = ctx;
+	return (*(long *)ctx = cresync_publish(t)) < 0 ? STORE_ERROR : 0;
+}
 
-	if ((rs->n = cresync_publish(t)) < 0)
-		return STORE_ERROR;
-	return rs->reread ? capply_set_cursor(t, "") : 0;
+/*
+ * Publish this node's whole state again, if the server's epoch was new to
+ * it or its outbox overflowed: from the cluster thread's turn, once the
+ * outbox has been sent (a full outbox would drop what it publishes).
+ * 0, or -1 (the store failed: tried again next turn).
+ */
+int
+cluster_resync(CLUSTER *cl)
+{
+	STORE_JOURNAL_STAT js;
+	char err[512];
+	long n = 0;
+
+	memset(&js, 0, sizeof(js));
+	if (!cl->resync_wanted && (store_read(cl->store, link_js_fn, &js, err,
+	    sizeof(err)) != 0 || !js.resync))
+		return 0;
+	if (store_write(cl->store, link_resync_fn, &n, err, sizeof(err)) !=
+	    0) {
+		msg_warn("cluster: cannot publish this node's state: %s", err);
+		return -1;
+	}
+	msg_info("cluster: published this node's state again (%ld states and "
+	    "suppressions)%s", n, cl->resync_wanted ? "" : ": the outbox had "
+	    "overflowed");
+	cl->resync_wanted = 0;
+	cl->st.resyncs++;
+	return 0;
 }
 
 /* A script's SHA1 from SCRIPT LOAD's answer: 1, or 0 if none. */
@@ -257,21 +313,9 @@ link_prepare(CLUSTER *cl, char *epoch, size_t size)
 	return 0;
 }
 
-struct link_js {
-	STORE_JOURNAL_STAT	 js;
-};
-
-static int
-link_js_fn(STORE_TXN *t, void *ctx)
-{
-	return store_journal_stat(t, &((struct link_js *)ctx)->js);
-}
-
 int
 cluster_link(CLUSTER *cl)
 {
-	struct link_js j;
-	struct link_resync rs;
 	char err[512], epoch[CSTATUS_TEXT_MAX];
 	SHAPE *sh;
 
@@ -282,42 +326,35 @@ cluster_link(CLUSTER *cl)
 	}
 	if (link_prepare(cl, epoch, sizeof(epoch)) != 0)
 		return -1;
-	memset(&j, 0, sizeof(j));
-	store_read(cl->store, link_js_fn, &j, err, sizeof(err));
-	rs.n = 0;
-	rs.reread = strcmp(epoch, cl->st.epoch) != 0;
-	if (rs.reread || j.js.resync) {
-		if (store_write(cl->store, link_resync_fn, &rs, err,
+	if (strcmp(epoch, cl->st.epoch) != 0) {
+		/* a server new to this node: read all it holds, and publish
+		 * this node's state once the outbox is out (cluster_resync) */
+		if (store_write(cl->store, link_reread_fn, NULL, err,
 		    sizeof(err)) != 0) {
-			msg_warn("cluster: cannot publish this node's state: "
+			msg_warn("cluster: cannot reset the stream's cursor: "
 			    "%s", err);
-			cluster_lost(cl, "resync failed");
+			cluster_lost(cl, "the store failed");
 			return -1;
 		}
-		if (rs.reread && cl->st.epoch[0] == '\0')
+		if (cl->st.epoch[0] == '\0')
 			msg_info("cluster: joining through %s (epoch \"%s\"): "
-			    "publishing this node's state (%ld entries), "
-			    "reading the others'", redis_address(cl->r), epoch,
-			    rs.n);
-		else if (rs.reread)
+			    "reading the others' changes, then publishing this "
+			    "node's state", redis_address(cl->r), epoch);
+		else {
 			msg_info("cluster: %s holds other data than this node "
 			    "last saw (epoch \"%s\", was \"%s\": restarted "
-			    "empty or flushed): publishing this node's state "
-			    "(%ld entries) and reading all of it",
-			    redis_address(cl->r), epoch, cl->st.epoch, rs.n);
-		else
-			msg_info("cluster: the outbox overflowed while the "
-			    "server was away: publishing this node's state "
-			    "again (%ld entries)", rs.n);
-		if (rs.reread)
-			cl->cursor[0] = '\0';
-		if (rs.reread && cl->st.epoch[0] != '\0' &&
-		    (sh = cluster_shape(cl)) != NULL)
-			msg_info("cluster: %zu shared buckets owe the cluster "
-			    "what this node took of them lately",
-			    shape_share_reseed(sh, cluster_now_ms()));
+			    "empty or flushed): reading all of it, then "
+			    "publishing this node's state",
+			    redis_address(cl->r), epoch, cl->st.epoch);
+			if ((sh = cluster_shape(cl)) != NULL)
+				msg_info("cluster: %zu shared buckets owe the "
+				    "cluster what this node took of them "
+				    "lately", shape_share_reseed(sh,
+				    cluster_now_ms()));
+		}
+		cl->cursor[0] = '\0';
+		cl->resync_wanted = 1;
 		snprintf(cl->st.epoch, sizeof(cl->st.epoch), "%s", epoch);
-		cl->st.resyncs++;
 	}
 	if (cluster_catch_up(cl) != 0)
 		return -1;

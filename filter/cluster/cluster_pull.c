@@ -2,7 +2,7 @@
  * cluster_pull.c - the stream in: the other nodes' frames, applied to the
  * store; and catching up from the snapshot (see cluster.h).
  *
- * Owns: cluster_pull(), cluster_catch_up().
+ * Owns: cluster_pull().
  *
  * A read takes up to CLUSTER_READ_COUNT stream entries after the cursor
  * and applies them in one write transaction that also moves the cursor:
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "cluster/capply.h"
 #include "cluster/cframe.h"
 #include "cluster/cluster_int.h"
@@ -228,11 +229,7 @@ cluster_pull(CLUSTER *cl, unsigned block_ms)
 	}
 	streams = redis_reply_elem(rep[0], 0);	/* NIL: nothing new */
 	if (streams != NULL && redis_reply_elem(streams, 1) != NULL) {
-		p = calloc(1, sizeof(*p));
-		if (p == NULL) {
-			redis_replies_free(rep, n);
-			return 0;
-		}
+		p = mem_calloc(1, sizeof(*p));
 		p->cl = cl;
 		p->entries = redis_reply_elem(streams, 1);
 		p->have_rules = cluster_rules(cl, &p->rules);

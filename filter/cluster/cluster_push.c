@@ -143,8 +143,9 @@ push_entry_cb(uint64_t seq, int kind, const void *payload, size_t len,
 static int
 push_read_fn(STORE_TXN *t, void *ctx)
 {
-	return store_journal_read(t, 0, CLUSTER_FRAME_ENTRIES, push_entry_cb,
-	    ctx);
+	struct push *p = ctx;
+
+	return store_journal_read(t, 0, p->cl->frame_max, push_entry_cb, ctx);
 }
 
 static int
@@ -175,11 +176,13 @@ push_check(CLUSTER *cl, REDIS_REPLY **rep, size_t n, char *err,
 }
 
 /*
- * WAIT's answer: 0 when a replica has the frame.  None: a failover may be
- * under way (the master we write to is about to become a replica, and
- * what only it has would be lost): send again, through the sentinels.  A
- * master that stays without replicas for CLUSTER_WAIT_GIVE_UP_MS is taken
- * as it is, said once.
+ * WAIT's answer for what was pushed up to cl->wait_upto: 1 a replica has
+ * it (or the master has been without one for CLUSTER_WAIT_GIVE_UP_MS:
+ * taken as it is, said once), 0 not yet: the entries stay in the outbox
+ * and the next turn asks WAIT again, while pulling and leasing go on.  A
+ * failover shows itself soon after as a lost connection (the old master,
+ * a replica now, refuses writes), and then everything unacknowledged is
+ * sent again to the new master (each change counted once there).
  */
 static int
 push_waited(CLUSTER *cl, long long acked)
@@ -192,7 +195,7 @@ push_waited(CLUSTER *cl, long long acked)
 			    "again", redis_address(cl->r));
 		cl->wait_failing = 0;
 		cl->waiting = 0;
-		return 0;
+		return 1;
 	}
 	if (cl->wait_failing == 0)
 		cl->wait_failing = now;
@@ -204,17 +207,77 @@ push_waited(CLUSTER *cl, long long acked)
 		cl->replicas = 0;
 		cl->wait_failing = 0;
 		cl->waiting = 0;
-		return 0;
+		return 1;
 	}
 	if (!cl->waiting)
 		msg_warn("cluster: no replica of %s took the last changes "
-		    "within %d ms (a failover?): keeping them, asking again "
-		    "where the master is", redis_address(cl->r),
-		    CLUSTER_WAIT_MS);
+		    "within %d ms (a failover?): keeping them until one has "
+		    "them", redis_address(cl->r), CLUSTER_WAIT_MS);
 	cl->waiting = 1;
-	return -1;
+	return 0;
 }
 
+static void
+push_ack(CLUSTER *cl, uint64_t upto)
+{
+	char err[512];
+
+	if (store_write(cl->store, push_ack_fn, &upto, err, sizeof(err)) != 0)
+		msg_warn("cluster: cannot acknowledge the outbox (it will be "
+		    "sent again, and counted once): %s", err);
+	cl->wait_upto = 0;
+}
+
+/* A push waiting for a replica: ask WAIT again.  0, 1 acked, -1 lost. */
+static int
+push_rewait(CLUSTER *cl)
+{
+	REDIS_REPLY **rep;
+	char err[512];
+	size_t n;
+	CCMD cmd;
+	int rc;
+
+	ccmd_init(&cmd);
+	ccmd_str(&cmd, "WAIT");
+	ccmd_str(&cmd, "1");
+	ccmd_u64(&cmd, CLUSTER_WAIT_MS);
+	ccmd_send(&cmd, cl->r);
+	redis_set_timeout(cl->r, CLUSTER_WAIT_MS + CLUSTER_BLOCK_SLACK_MS);
+	rc = cluster_exchange(cl, &rep, &n, err, sizeof(err));
+	if (rc != 0) {
+		cluster_lost(cl, err);
+		return -1;
+	}
+	redis_set_timeout(cl->r, cl->o.set.target.timeout_ms);
+	rc = n == 1 && push_waited(cl, redis_reply_int(rep[0]));
+	redis_replies_free(rep, n);
+	if (rc)
+		push_ack(cl, cl->wait_upto);
+	return rc;
+}
+
+/* How long a push's replies may take: ClusterTimeout, and a share for each
+ * command of its pipeline (a busy server runs them all before the first
+ * reply leaves). */
+static int
+push_timeout(const CLUSTER *cl, size_t cmds)
+{
+	uint64_t ms = (uint64_t)cl->o.set.target.timeout_ms +
+	    cmds * CLUSTER_REPLY_US / 1000;
+
+	if (cl->replicas > 0)
+		ms += CLUSTER_WAIT_MS;
+	return ms > CLUSTER_SNAPSHOT_MS ? CLUSTER_SNAPSHOT_MS : (int)ms;
+}
+
+/*
+ * Send the outbox's first entries: 1 sent (and acknowledged, or waiting
+ * for a replica), 0 nothing to send (or still waiting), -1 lost.  A push
+ * that times out is sent again smaller (the frame halves down to
+ * CLUSTER_FRAME_MIN entries, and grows back after pushes that worked):
+ * a server that cannot keep up with a large frame takes smaller ones.
+ */
 int
 cluster_push(CLUSTER *cl)
 {
@@ -225,6 +288,10 @@ cluster_push(CLUSTER *cl)
 	CCMD cmd;
 	int rc;
 
+	if (cl->wait_upto != 0)
+		return push_rewait(cl) > 0 ? 1 : cl->r == NULL ? -1 : 0;
+	if (cl->frame_max == 0)
+		cl->frame_max = CLUSTER_FRAME_ENTRIES;
 	memset(&p, 0, sizeof(p));
 	p.cl = cl;
 	cframe_init(&p.f, CFRAME_DEFAULT_MAX);
@@ -262,35 +329,32 @@ cluster_push(CLUSTER *cl)
 		ccmd_str(&cmd, "1");
 		ccmd_u64(&cmd, CLUSTER_WAIT_MS);
 		ccmd_send(&cmd, cl->r);
-		redis_set_timeout(cl->r, CLUSTER_WAIT_MS +
-		    (cl->o.set.target.timeout_ms > CLUSTER_BLOCK_SLACK_MS ?
-		    cl->o.set.target.timeout_ms : CLUSTER_BLOCK_SLACK_MS));
 	}
+	redis_set_timeout(cl->r, push_timeout(cl, p.cmds + 2));
 	rc = cluster_exchange(cl, &rep, &n, err, sizeof(err));
-	if (cl->replicas > 0 && rc == 0)
-		redis_set_timeout(cl->r, cl->o.set.target.timeout_ms);
 	if (rc == 0) {
+		redis_set_timeout(cl->r, cl->o.set.target.timeout_ms);
 		rc = push_check(cl, rep, n, err, sizeof(err));
 		if (rc == 0 && cl->replicas > 0 && n > 0 &&
-		    push_waited(cl, redis_reply_int(rep[n - 1])) != 0) {
-			/* not a loss of the server: connect again, quietly */
+		    !push_waited(cl, redis_reply_int(rep[n - 1]))) {
+			/* kept until a replica has it: WAIT again next turn */
+			cl->wait_upto = p.f.last;
 			redis_replies_free(rep, n);
 			cframe_free(&p.f);
-			redis_close(cl->r);
-			cl->r = NULL;
-			return -1;
+			return 0;
 		}
 		redis_replies_free(rep, n);
 	}
 	if (rc != 0) {
 		cframe_free(&p.f);
+		if (cl->frame_max / 2 >= CLUSTER_FRAME_MIN)
+			cl->frame_max /= 2;
 		cluster_lost(cl, err);
 		return -1;
 	}
-	if (store_write(cl->store, push_ack_fn, &p.f.last, err,
-	    sizeof(err)) != 0)
-		msg_warn("cluster: cannot acknowledge the outbox (it will be "
-		    "sent again, and counted once): %s", err);
+	push_ack(cl, p.f.last);
+	if (cl->frame_max < CLUSTER_FRAME_ENTRIES)
+		cl->frame_max *= 2;
 	cl->st.pushed += p.f.n;
 	cl->st.frames++;
 	cframe_free(&p.f);

@@ -229,8 +229,11 @@ milter_envfrom_do(SMFICTX *ctx, struct milter_msg *m, char **argv)
 		    "written: %s", why);
 		return milter_on_error(ctx, m, dberr);
 	}
-	if (conf_cluster(c->conf) != NULL && conf_cluster(c->conf)->on_down ==
-	    CLUSTER_ON_DOWN_TEMPFAIL && !cluster_up(milter_cluster())) {
+	/* a cluster running (Cluster takes a restart), and this message's
+	 * configuration asks for it */
+	if (milter_cluster() != NULL && conf_cluster(c->conf) != NULL &&
+	    conf_cluster(c->conf)->on_down == CLUSTER_ON_DOWN_TEMPFAIL &&
+	    !cluster_up(milter_cluster())) {
 		/* ClusterOnDown tempfail: the others' pauses may not be here */
 		MILTER_INFO(m, "refused: the cluster is down (ClusterOnDown "
 		    "tempfail)");

@@ -3,6 +3,8 @@
  *
  * Owns: cresync_publish().  A sender that never changed state (since 0:
  * active from its first message) has nothing to tell and is left out.
+ * The journal's resync mark is cleared only if all of it fitted in the
+ * outbox.
  *
  * Must not: write anything but journal entries (and the journal's resync
  * mark, which it clears).
@@ -50,10 +52,16 @@ long
 cresync_publish(STORE_TXN *t)
 {
 	struct cresync r = { t, 0, 0 };
+	STORE_JOURNAL_STAT before, after;
 
-	if (sender_list(t, cresync_sender, &r) != 0 || r.failed ||
+	if (store_journal_stat(t, &before) != 0 ||
+	    sender_list(t, cresync_sender, &r) != 0 || r.failed ||
 	    suppress_list(t, cresync_suppression, &r) != 0 || r.failed ||
-	    store_journal_resynced(t) != 0)
+	    store_journal_stat(t, &after) != 0)
+		return STORE_ERROR;
+	/* all of it in the outbox: the resync is done; some dropped (the
+	 * outbox full again): it stays asked for */
+	if (after.dropped == before.dropped && store_journal_resynced(t) != 0)
 		return STORE_ERROR;
 	return r.n;
 }

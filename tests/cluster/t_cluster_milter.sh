@@ -179,14 +179,23 @@ t_is "$(redis_cli "$RSOCK" HGET "t:{s:alice@example.com}:h:$hour" recipients)|$(
 t_is "$(redis_cli "$RSOCK" HGET "t:{s:alice@example.com}:h:$hour" a/recipients)|$(redis_cli "$RSOCK" HGET "t:{s:alice@example.com}:h:$hour" b/hard)" \
 	"40|2" "... per node: A sent them, B got the bounces"
 
+# --- a node that joins later reads what the stream still holds ----------------------------
+start_node d
+t_wait_for 5 sh -c "[ \"\$(\"$REPGUARDCTL\" -c $T_TMP/d.conf show alice@example.com --json 2>/dev/null | \"$PY\" -c 'import json,sys; d=json.load(sys.stdin); print(d[\"recipients_1h\"], d[\"state\"])')\" = '40 paused' ]"
+t_ok $? "node d, started now, counts alice's 40 recipients and has her paused (from the stream)"
+report_for "$RP" postfix-dsn-5.1.1.eml "$T_TMP/dd2.eml" "d3@example.org"
+send d "<>" "$RP" "$T_TMP/dd2.eml" 192.0.2.9 >/dev/null
+t_wait_for 3 grep -q "d3@example.org 5.1.1 hard counted; 1 recorded" "$T_TMP/d.log"
+t_ok $? "... and finds A's return-path records: a DSN through d is counted"
+
 # --- status and heartbeat -----------------------------------------------------------------
-t_is "$(redis_cli "$RSOCK" HLEN t:nodes)" 3 "the nodes hash holds three nodes"
+t_is "$(redis_cli "$RSOCK" HLEN t:nodes)" 4 "the nodes hash holds the four nodes"
 sleep 1.2
-for n in a b c; do
+for n in a b c d; do
 	t_like "$(ctl $n metrics 2>/dev/null | grep '^repguard_cluster_up ')" ' 1$' \
 		"node $n: metrics say repguard_cluster_up 1"
 done
 
-rg_stop_check "the nodes stop cleanly: no sanitizer report in their logs" "$PID_a" "$PID_b" "$PID_c"
+rg_stop_check "the nodes stop cleanly: no sanitizer report in their logs" "$PID_a" "$PID_b" "$PID_c" "$PID_d"
 
 t_done
