@@ -2,8 +2,8 @@
  * cluster.c - the cluster thread's life: start, the loop, the status it
  * keeps, losing the server and finding it again (see cluster.h).
  *
- * Owns: cluster_start(), cluster_set_rules(), cluster_up(),
- * cluster_stop(), cluster_now_ms(), cluster_rules(), cluster_lost().
+ * Owns: cluster_start(), cluster_stop(), the thread and its loop, the
+ * status record's writing.
  *
  * The loop: connect if need be (cluster_link.c; then every second until
  * it works), send the outbox (cluster_push.c) until it is empty or a
@@ -31,120 +31,6 @@
 #include "store/store.h"
 
 #define CLUSTER_RETRY_MS	1000
-
-int64_t
-cluster_now_ms(void)
-{
-	return clock_now_ms();	/* the milter's clock: leases compare both */
-}
-
-int
-cluster_rules(CLUSTER *cl, REP_RULES *out)
-{
-	int have;
-
-	pthread_mutex_lock(&cl->lock);
-	have = cl->have_rules;
-	if (have)
-		*out = cl->rules;
-	pthread_mutex_unlock(&cl->lock);
-	return have;
-}
-
-void
-cluster_set_rules(CLUSTER *cl, const REP_RULES *r)
-{
-	pthread_mutex_lock(&cl->lock);
-	cl->have_rules = r != NULL;
-	if (r != NULL)
-		cl->rules = *r;
-	pthread_mutex_unlock(&cl->lock);
-}
-
-void
-cluster_set_shape(CLUSTER *cl, SHAPE *sh)
-{
-	pthread_mutex_lock(&cl->lock);
-	cl->shape = sh;
-	pthread_mutex_unlock(&cl->lock);
-}
-
-SHAPE *
-cluster_shape(CLUSTER *cl)
-{
-	SHAPE *sh;
-
-	pthread_mutex_lock(&cl->lock);
-	sh = cl->shape;
-	pthread_mutex_unlock(&cl->lock);
-	return sh;
-}
-
-/* Tell the shape how the cluster stands: up (leases) or down (a share of
- * each rule among the nodes last seen). */
-void
-cluster_share(CLUSTER *cl)
-{
-	SHAPE *sh = cluster_shape(cl);
-
-	if (sh != NULL)
-		shape_share_set(sh, __atomic_load_n(&cl->up,
-		    __ATOMIC_RELAXED) ? SHAPE_SHARED_UP : SHAPE_SHARED_DOWN,
-		    __atomic_load_n(&cl->nodes, __ATOMIC_RELAXED));
-}
-
-int
-cluster_up(const CLUSTER *cl)
-{
-	return cl != NULL && __atomic_load_n(&cl->up, __ATOMIC_RELAXED);
-}
-
-static void
-cluster_set_up(CLUSTER *cl, int up)
-{
-	char where[REDIS_TARGET_TEXT_MAX];
-
-	__atomic_store_n(&cl->up, up, __ATOMIC_RELAXED);
-	cluster_share(cl);
-	if (cl->was_up == up && (!up || strcmp(cl->st.address,
-	    redis_address(cl->r)) == 0))
-		return;		/* (up at another address: said) */
-	cl->st.up = up;
-	cl->st.since = cluster_now_ms() / 1000;
-	if (up) {
-		snprintf(cl->st.address, sizeof(cl->st.address), "%s",
-		    redis_address(cl->r));
-		cl->st.error[0] = '\0';
-		msg_info("cluster: up: node %s of cluster %s, at %s",
-		    cl->o.set.node, cl->o.set.name, cl->st.address);
-		if (cl->was_up == 0)
-			cl->st.reconnects++;
-	} else {
-		redis_target_text(&cl->o.set.target, where, sizeof(where));
-		msg_warn("cluster: down: %s; deciding on this node's own "
-		    "state, keeping what the others must learn in the outbox "
-		    "(target %s)", cl->st.error, where);
-	}
-	cl->was_up = up;
-}
-
-/*
- * The connection failed: close it.  Down (logged, ClusterOnDown) only
- * after CLUSTER_DOWN_AFTER failures in a row: one late answer on a busy
- * machine is a reconnect, not an outage.
- */
-void
-cluster_lost(CLUSTER *cl, const char *why)
-{
-	snprintf(cl->st.error, sizeof(cl->st.error), "%s", why);
-	if (cl->r != NULL) {
-		redis_close(cl->r);
-		cl->r = NULL;
-	}
-	cl->wait_upto = 0;	/* unacknowledged: sent again, whole */
-	if (++cl->fails >= CLUSTER_DOWN_AFTER || cl->was_up != 1)
-		cluster_set_up(cl, 0);
-}
 
 /* How long to wait before connecting again: at once after the first
  * failure, then 100 ms doubling to CLUSTER_RETRY_MS. */

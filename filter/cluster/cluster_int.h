@@ -1,6 +1,7 @@
 /*
  * cluster_int.h - what the parts of the cluster thread share: cluster.c
- * (life, loop, status), cluster_link.c (connecting, the epoch, catching
+ * (life, loop, status), cluster_state.c (what they all read and set),
+ * cluster_link.c (connecting, the epoch, catching
  * up), cluster_push.c (the outbox out), cluster_pull.c (the stream in),
  * ccmd.c (commands; the keys' names are ckey.c's).  Not for other modules.
  */
@@ -69,10 +70,11 @@ struct CLUSTER {
 	int64_t		 last_beat, last_status;
 };
 
-/* cluster.c */
+/* cluster_state.c */
 int64_t		 cluster_now_ms(void);
 int		 cluster_rules(CLUSTER *, REP_RULES *);	/* 1: have them */
 void		 cluster_lost(CLUSTER *, const char *why);
+void		 cluster_set_up(CLUSTER *, int up);
 /* cluster_link.c */
 int		 cluster_link(CLUSTER *);
 int		 cluster_resync(CLUSTER *);
@@ -82,7 +84,6 @@ int		 cluster_beat(CLUSTER *);
 /* cluster_lease.c: 1 asked, 0 nothing to ask, -1 lost */
 int		 cluster_lease(CLUSTER *, SHAPE *);
 extern const char cluster_bucket_lua[];
-/* cluster.c */
 SHAPE		*cluster_shape(CLUSTER *);
 void		 cluster_share(CLUSTER *);
 /* cluster_pull.c: entries read, or -1 lost */

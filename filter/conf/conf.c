@@ -464,7 +464,7 @@ conf_store_opts(const CONF *c, STORE_OPTS *so)
 	/* with Cluster, every process that writes journals what it changes
 	 * (the daemon, repguardctl): an outbox of at most a quarter of the
 	 * database, and 256 MiB */
-	if (conf_cluster(c) != NULL)
+	if (conf_str(c, KW_CLUSTER) != NULL)
 		so->journal_max = so->max_size / 4 < CONF_OUTBOX_MAX ?
 		    so->max_size / 4 : CONF_OUTBOX_MAX;
 }

@@ -1,8 +1,8 @@
 /*
  * capply.c - the other nodes' changes, applied here (see capply.h).
  *
- * Owns: capply(), capply_snapshot(), capply_last(), capply_peers(), capply_cursor(),
- * capply_set_cursor(), capply_outcome_name().
+ * Owns: capply(), capply_snapshot(), capply_last(), capply_peers(),
+ * capply_cursor(), capply_set_cursor(), capply_outcome_name().
  *
  * Layout (STORE_DB_PEERS):
  *	key   = the node's name		value = u8 version, u64 the last

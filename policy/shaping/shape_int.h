@@ -1,6 +1,7 @@
 /*
- * shape_int.h - what shape.c (the buckets in memory) and shape_share.c
- * (the same buckets shared by the nodes of a cluster) share.  Not for
+ * shape_int.h - what shape.c (the buckets in memory, and their shared
+ * takes) and shape_share.c (the cluster thread's side of shared buckets)
+ * share: the table and its entries.  Not for
  * other modules: they use shape.h.
  */
 #ifndef REPGUARD_SHAPE_INT_H
@@ -67,12 +68,5 @@ struct shape_locks {
 	size_t			 idx[SHAPE_ITEMS_MAX];
 	size_t			 n;
 };
-
-/* shape_share.c: a take, a give, under the entry's shard lock */
-int	shape_share_check(const SHAPE *, const struct shape_entry *,
-	    const SHAPE_ITEM *, int64_t tokens, int64_t now_ms, int64_t *wait);
-void	shape_share_take(SHAPE *, struct shape_entry *,
-	    const SHAPE_ITEM *, int64_t tokens, int64_t now_ms);
-void	shape_share_give(struct shape_entry *, int64_t tokens);
 
 #endif

@@ -2,9 +2,10 @@
  * shape_share.c - the buckets shared by the nodes of a cluster, by leases
  * (see shape.h, "Shared").
  *
- * Owns: shape_share_set(), shape_lease_size(), shape_lease_wants(),
- * shape_lease_done(), shape_share_reseed(), shape_share_last_take(), and the shared take, check and give that shape.c
- * calls under the entry's shard lock.
+ * Owns: shape_share_set(), shape_lease_wants(), shape_lease_done(),
+ * shape_share_reseed(): the cluster thread's side.  The takes themselves
+ * (lease, credit, a node's share) are shape.c's, under the entry's shard
+ * lock.
  *
  * Each bucket's truth is the cluster's (one bucket per name in Redis,
  * refilled by the same rule); a node holds a lease of it: tokens granted
@@ -36,92 +37,6 @@ shape_share_set(SHAPE *sh, int mode, unsigned nodes)
 {
 	__atomic_store_n(&sh->nodes, nodes > 0 ? nodes : 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&sh->share, mode, __ATOMIC_RELAXED);
-}
-
-/* Tokens leased at a time: a quarter of the burst over the nodes, 1-100. */
-int64_t
-shape_lease_size(const BUCKET_RULE *r, unsigned nodes)
-{
-	int64_t w = r->burst / (4 * (int64_t)(nodes > 0 ? nodes : 1));
-
-	return w < 1 ? 1 : w > SHAPE_LEASE_MAX ? SHAPE_LEASE_MAX : w;
-}
-
-/* A node's share of a rule, while the cluster is down. */
-static BUCKET_RULE
-shape_local_share(const SHAPE *sh, const BUCKET_RULE *r)
-{
-	unsigned n = __atomic_load_n(&sh->nodes, __ATOMIC_RELAXED);
-	BUCKET_RULE s = *r;
-
-	if (n > 1) {
-		s.tokens = r->tokens / n > 0 ? r->tokens / n : 1;
-		s.burst = r->burst / n > 0 ? r->burst / n : 1;
-	}
-	return s;
-}
-
-int
-shape_share_check(const SHAPE *sh, const struct shape_entry *e,
-    const SHAPE_ITEM *it, int64_t tokens, int64_t now_ms, int64_t *wait)
-{
-	const struct shape_lease *l = &e->sh;
-	int64_t credit = shape_lease_size(it->rule,
-	    __atomic_load_n(&sh->nodes, __ATOMIC_RELAXED));
-	BUCKET_RULE share;
-	BUCKET probe;
-
-	*wait = 0;
-	if (l->lease >= tokens)
-		return 0;
-	if (__atomic_load_n(&sh->share, __ATOMIC_RELAXED) == SHAPE_SHARED_DOWN) {
-		share = shape_local_share(sh, it->rule);
-		probe = e->b;
-		*wait = bucket_take(&probe, &share, now_ms, tokens - l->lease);
-		return *wait != 0 ? SHAPE_LIMITED : 0;
-	}
-	if (!l->dry && l->debt + l->charging + tokens - l->lease <= credit)
-		return 0;
-	*wait = l->dry && l->dry_until > now_ms ? l->dry_until - now_ms :
-	    SHAPE_LEASE_WAIT_MS;
-	return SHAPE_LIMITED;
-}
-
-void
-shape_share_take(SHAPE *sh, struct shape_entry *e, const SHAPE_ITEM *it,
-    int64_t tokens, int64_t now_ms)
-{
-	struct shape_lease *l = &e->sh;
-	int64_t from_lease = it->soft ? 0 : tokens < l->lease ? tokens :
-	    l->lease;
-	BUCKET_RULE share;
-
-	l->lease -= from_lease;
-	l->debt += tokens - from_lease;
-	l->used_ms = now_ms;
-	__atomic_store_n(&sh->shared_take_ms, now_ms,
-	    __ATOMIC_RELAXED);
-	if (__atomic_load_n(&sh->share, __ATOMIC_RELAXED) == SHAPE_SHARED_DOWN &&
-	    tokens > from_lease) {
-		share = shape_local_share(sh, it->rule);
-		bucket_charge(&e->b, &share, now_ms, tokens - from_lease);
-	} else		/* what `repguardctl limits` shows of this node */
-		bucket_charge(&e->b, it->rule, now_ms, tokens);
-}
-
-/* When a shared bucket was last taken from (0: never): the cluster
- * thread asks for leases more often while takes come. */
-int64_t
-shape_share_last_take(const SHAPE *sh)
-{
-	return __atomic_load_n(&sh->shared_take_ms, __ATOMIC_RELAXED);
-}
-
-/* A message that took and did not go: its tokens back to the lease. */
-void
-shape_share_give(struct shape_entry *e, int64_t tokens)
-{
-	e->sh.lease += tokens;
 }
 
 /*
