@@ -108,8 +108,14 @@ cluster_turn(CLUSTER *cl)
 		sent = 1;
 	if (rc < 0)
 		return -1;
-	if (rc == 0 && cl->wait_upto == 0)	/* the outbox is out */
+	if (rc == 0 && cl->wait_upto == 0) {	/* the outbox is out */
+		if (cl->catch_up_pending) {
+			if (cluster_catch_up(cl) != 0)
+				return -1;
+			cl->catch_up_pending = 0;
+		}
 		(void)cluster_resync(cl);
+	}
 	if ((sh = cluster_shape(cl)) != NULL &&
 	    (rc = cluster_lease(cl, sh)) != 0) {
 		if (rc < 0)
@@ -135,6 +141,7 @@ cluster_thread(void *arg)
 {
 	CLUSTER *cl = arg;
 	int64_t now, stop_at;
+	SHAPE *sh;
 
 	while (!cluster_stopping(cl)) {
 		cluster_share(cl);	/* the shape's mode: set here alone */
@@ -154,11 +161,14 @@ cluster_thread(void *arg)
 		if (now - cl->last_status >= 1000)
 			cluster_status(cl, now);
 	}
-	/* what is still in the outbox: one last try, for a while */
+	/* what is still in the outbox, and what the shared buckets owe: one
+	 * last try, for a while */
 	stop_at = cluster_now_ms() + CLUSTER_STOP_MS;
 	while (cl->r != NULL && cluster_now_ms() < stop_at &&
 	    cluster_push(cl) == 1)
 		;
+	if (cl->r != NULL && (sh = cluster_shape(cl)) != NULL)
+		(void)cluster_lease(cl, sh);
 	cl->st.up = 0;
 	cluster_status(cl, cluster_now_ms());
 	if (cl->r != NULL)

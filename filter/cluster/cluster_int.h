@@ -21,6 +21,9 @@
 
 #define CLUSTER_FRAME_ENTRIES	2048	/* journal entries in a frame */
 #define CLUSTER_READ_COUNT	64	/* stream entries in a read */
+#define CLUSTER_TXN_CHANGES	4096	/* changes applied in one write
+					   transaction, about (then the rest
+					   of the read waits for the next) */
 #define CLUSTER_MINUTE_TTL	(3 * 3600)	/* of a minute's counters */
 #define CLUSTER_HOUR_TTL	(9 * 86400)	/* of an hour's, events' */
 #define CLUSTER_DOWN_AFTER	3	/* failures in a row: down */
@@ -65,6 +68,8 @@ struct CLUSTER {
 					   acknowledgement awaited (0: none) */
 	int		 resync_wanted;	/* publish this node's state (a new
 					   epoch), once the outbox is out */
+	int		 catch_up_pending;	/* the link's catch-up, once the
+					   outbox is out */
 	unsigned	 frame_max;	/* entries a push sends: halved when a
 					   push times out, grown back after */
 	int64_t		 last_beat, last_status;

@@ -356,7 +356,8 @@ cluster_link(CLUSTER *cl)
 		cl->resync_wanted = 1;
 		snprintf(cl->st.epoch, sizeof(cl->st.epoch), "%s", epoch);
 	}
-	if (cluster_catch_up(cl) != 0)
-		return -1;
+	/* after this node's outbox is out (cluster.c), so that the snapshot
+	 * holds what this node changed while it was away */
+	cl->catch_up_pending = 1;
 	return 0;
 }

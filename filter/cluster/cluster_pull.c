@@ -42,8 +42,10 @@ struct pull {
 	REP_RULES	 rules;
 	int		 have_rules;
 	int64_t		 now;
+	size_t		 max_entries;	/* 0: as many as fit the cap */
 	/* results, reset at each run of the transaction */
 	uint64_t	 applied;
+	size_t		 changes;	/* changes looked at */
 	char		 cursor[CAPPLY_CURSOR_MAX];
 	struct pull_note notes[PULL_NOTES];
 	size_t		 nnotes, more;
@@ -101,6 +103,7 @@ pull_frame(STORE_TXN *t, struct pull *p, const char *node,
 
 	memset(&e, 0, sizeof(e));
 	while ((err = cframe_next(f, flen, &off, &e)) == NULL && e.p != NULL) {
+		p->changes++;
 		if (capply(t, p->have_rules ? &p->rules : NULL, node, e.seq,
 		    e.kind, e.p, e.len, p->now, &r) != 0)
 			return STORE_ERROR;
@@ -125,11 +128,16 @@ pull_apply_fn(STORE_TXN *t, void *ctx)
 	size_t i, n, idl, nl, fl;
 
 	p->applied = 0;
+	p->changes = 0;
 	p->nnotes = p->more = 0;
 	p->bad[0] = '\0';
 	p->cursor[0] = '\0';
 	n = redis_reply_count(p->entries);
-	for (i = 0; i < n; i++) {
+	if (p->max_entries > 0 && n > p->max_entries)
+		n = p->max_entries;
+	/* a transaction of about CLUSTER_TXN_CHANGES at most: the store's
+	 * one writer is the mail path's too */
+	for (i = 0; i < n && p->changes < CLUSTER_TXN_CHANGES; i++) {
 		en = redis_reply_elem(p->entries, i);
 		id = redis_reply_str(redis_reply_elem(en, 0), &idl);
 		fields = redis_reply_elem(en, 1);
@@ -186,6 +194,36 @@ pull_id_ms(const char *id)
 	return strtoll(id, NULL, 10);
 }
 
+static int
+pull_skip_fn(STORE_TXN *t, void *ctx)
+{
+	return capply_set_cursor(t, ctx);
+}
+
+/* The first entry of a read, which the store refused twice: passed over
+ * (logged), so that the changes after it are applied. */
+static void
+pull_skip(CLUSTER *cl, struct pull *p, const char *why)
+{
+	const REDIS_REPLY *en = redis_reply_elem(p->entries, 0);
+	const char *id;
+	char cur[CAPPLY_CURSOR_MAX], err[256];
+	size_t idl;
+
+	id = redis_reply_str(redis_reply_elem(en, 0), &idl);
+	if (id == NULL || idl >= sizeof(cur))
+		return;
+	memcpy(cur, id, idl);
+	cur[idl] = '\0';
+	if (store_write(cl->store, pull_skip_fn, cur, err, sizeof(err)) != 0) {
+		msg_warn("cluster: cannot apply the others' changes: %s", err);
+		return;
+	}
+	msg_warn("cluster: skipped stream entry %s, which this node's store "
+	    "refuses (%s)", cur, why);
+	snprintf(cl->cursor, sizeof(cl->cursor), "%s", cur);
+}
+
 int
 cluster_pull(CLUSTER *cl, unsigned block_ms)
 {
@@ -235,13 +273,20 @@ cluster_pull(CLUSTER *cl, unsigned block_ms)
 		p->have_rules = cluster_rules(cl, &p->rules);
 		p->now = cluster_now_ms() / 1000;
 		got = (int)redis_reply_count(p->entries);
-		if (store_write(cl->store, pull_apply_fn, p, err,
-		    sizeof(err)) != 0) {
-			/* the cursor stays: read again next time */
+		rc = store_write(cl->store, pull_apply_fn, p, err, sizeof(err));
+		if (rc != 0 && !store_unwritable(cl->store)) {
+			/* one entry at a time: an entry the store cannot take
+			 * (it would block every later one) is skipped; a
+			 * full disk is waited out instead */
+			p->max_entries = 1;
+			rc = store_write(cl->store, pull_apply_fn, p, err,
+			    sizeof(err));
+			if (rc != 0)
+				pull_skip(cl, p, err);
+		} else if (rc != 0)
 			msg_warn("cluster: cannot apply the others' changes: "
 			    "%s", err);
-			got = 0;
-		} else {
+		if (rc == 0) {
 			if (p->cursor[0] != '\0') {
 				snprintf(cl->cursor, sizeof(cl->cursor), "%s",
 				    p->cursor);
@@ -252,7 +297,8 @@ cluster_pull(CLUSTER *cl, unsigned block_ms)
 			}
 			cl->st.applied += p->applied;
 			pull_log(p);
-		}
+		} else
+			got = 0;
 		free(p);
 	} else
 		cl->st.lag_ms = 0;
