@@ -92,28 +92,36 @@ static int
 link_gap(const REDIS_REPLY *info, const char *cursor)
 {
 	long long length = -1, added = -1;
-	char first[CAPPLY_CURSOR_MAX] = "";
-	const char *f, *v;
+	char first[CAPPLY_CURSOR_MAX] = "", last[CAPPLY_CURSOR_MAX] = "";
+	const char *f, *v, *cur = cursor[0] ? cursor : "0-0";
 	size_t i, n = redis_reply_count(info), fl, vl;
+	char *into;
 
 	for (i = 0; i + 1 < n; i += 2) {
 		f = redis_reply_str(redis_reply_elem(info, i), &fl);
 		if (f == NULL)
 			continue;
+		into = NULL;
 		if (fl == 6 && memcmp(f, "length", 6) == 0)
 			length = redis_reply_int(redis_reply_elem(info, i + 1));
 		else if (fl == 13 && memcmp(f, "entries-added", 13) == 0)
 			added = redis_reply_int(redis_reply_elem(info, i + 1));
 		else if (fl == 23 &&
-		    memcmp(f, "recorded-first-entry-id", 23) == 0 &&
-		    (v = redis_reply_str(redis_reply_elem(info, i + 1),
-		    &vl)) != NULL && vl < sizeof(first)) {
-			memcpy(first, v, vl);
-			first[vl] = '\0';
+		    memcmp(f, "recorded-first-entry-id", 23) == 0)
+			into = first;
+		else if (fl == 17 && memcmp(f, "last-generated-id", 17) == 0)
+			into = last;
+		if (into != NULL && (v = redis_reply_str(redis_reply_elem(info,
+		    i + 1), &vl)) != NULL && vl < CAPPLY_CURSOR_MAX) {
+			memcpy(into, v, vl);
+			into[vl] = '\0';
 		}
 	}
-	return length >= 0 && added > length && first[0] != '\0' &&
-	    link_id_before(cursor[0] ? cursor : "0-0", first);
+	if (length < 0 || added <= length)
+		return 0;		/* nothing was ever trimmed */
+	if (length == 0)		/* all of it: anything after the cursor */
+		return last[0] != '\0' && link_id_before(cur, last);
+	return first[0] != '\0' && link_id_before(cur, first);
 }
 
 /*

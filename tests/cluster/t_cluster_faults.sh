@@ -178,6 +178,17 @@ t_ok $? "a node started after the flush learns the pause"
 t_wait_for 5 sh -c "\"$REPGUARDCTL\" -c $T_TMP/c.conf suppressed | grep -q kept@example.org"
 t_ok $? "... and the suppression"
 
+# --- the stream trimmed past what a node had read: the snapshot ------------------------------
+kill -TERM "$PID_b"; wait "$PID_b" 2>/dev/null; t_untrack "$PID_b"
+ctl a pause trimmed@example.com --reason "while b was away" >/dev/null
+t_wait_for 5 sh -c "[ \"\$(\"$REDIS_CLI\" -s $RSOCK HEXISTS f:states trimmed@example.com)\" = 1 ]"
+redis_cli "$RSOCK" XTRIM f:stream MAXLEN 0 >/dev/null
+start_node b
+t_wait_for 5 grep -q "the stream no longer holds all this node has not read: caught up from the snapshot" "$T_TMP/b.log"
+t_ok $? "b, back after the stream was trimmed past its position, catches up from the snapshot"
+t_is "$(field b trimmed@example.com 'd["state"], d["reason"]')" "('paused', 'while b was away')" \
+	"... and has the pause made while it was away"
+
 # --- ClusterOnDown tempfail -----------------------------------------------------------------
 kill -TERM "$PID_c"; wait "$PID_c" 2>/dev/null; t_untrack "$PID_c"
 start_node t ClusterOnDown tempfail
