@@ -32,7 +32,6 @@ struct push {
 	CLUSTER		*cl;
 	CFRAME		 f;
 	size_t		 cmds;		/* appended */
-	int		 failed;
 };
 
 /* The counting script: see ckey.h for the keys. */

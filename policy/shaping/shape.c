@@ -405,7 +405,7 @@ shape_local_share(const SHAPE *sh, const BUCKET_RULE *r)
 }
 
 static int
-shape_share_check(const SHAPE *sh, const struct shape_entry *e,
+shape_share_check(const SHAPE *sh, int mode, const struct shape_entry *e,
     const SHAPE_ITEM *it, int64_t tokens, int64_t now_ms, int64_t *wait)
 {
 	const struct shape_lease *l = &e->sh;
@@ -417,7 +417,7 @@ shape_share_check(const SHAPE *sh, const struct shape_entry *e,
 	*wait = 0;
 	if (l->lease >= tokens)
 		return 0;
-	if (__atomic_load_n(&sh->share, __ATOMIC_RELAXED) == SHAPE_SHARED_DOWN) {
+	if (mode == SHAPE_SHARED_DOWN) {
 		share = shape_local_share(sh, it->rule);
 		probe = e->b;
 		*wait = bucket_take(&probe, &share, now_ms, tokens - l->lease);
@@ -431,8 +431,8 @@ shape_share_check(const SHAPE *sh, const struct shape_entry *e,
 }
 
 static void
-shape_share_take(SHAPE *sh, struct shape_entry *e, const SHAPE_ITEM *it,
-    int64_t tokens, int64_t now_ms)
+shape_share_take(SHAPE *sh, int mode, struct shape_entry *e,
+    const SHAPE_ITEM *it, int64_t tokens, int64_t now_ms)
 {
 	struct shape_lease *l = &e->sh;
 	int64_t from_lease = it->soft ? 0 : tokens < l->lease ? tokens :
@@ -444,8 +444,7 @@ shape_share_take(SHAPE *sh, struct shape_entry *e, const SHAPE_ITEM *it,
 	l->used_ms = now_ms;
 	__atomic_store_n(&sh->shared_take_ms, now_ms,
 	    __ATOMIC_RELAXED);
-	if (__atomic_load_n(&sh->share, __ATOMIC_RELAXED) == SHAPE_SHARED_DOWN &&
-	    tokens > from_lease) {
+	if (mode == SHAPE_SHARED_DOWN && tokens > from_lease) {
 		share = shape_local_share(sh, it->rule);
 		bucket_charge(&e->b, &share, now_ms, tokens - from_lease);
 	} else		/* what `repguardctl limits` shows of this node */
@@ -470,11 +469,11 @@ shape_share_give(struct shape_entry *e, int64_t tokens)
 /* The check of shape_take() and shape_peek(), under the locks: every hard
  * item must have the tokens (shared by a cluster: shape_share.c). */
 static int
-shape_check(const SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
-    int64_t now_ms, SHAPE_RESULT *res, struct shape_entry **ent)
+shape_check(const SHAPE *sh, int mode, const SHAPE_ITEM *it, size_t n,
+    int64_t tokens, int64_t now_ms, SHAPE_RESULT *res,
+    struct shape_entry **ent)
 {
-	int shared = __atomic_load_n(&sh->share, __ATOMIC_RELAXED) !=
-	    SHAPE_LOCAL;
+	int shared = mode != SHAPE_LOCAL;
 	BUCKET probe;
 	int64_t wait;
 	size_t i;
@@ -483,8 +482,8 @@ shape_check(const SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 		if (it[i].soft)
 			continue;
 		probe = ent[i]->b;
-		if (shared ? shape_share_check(sh, ent[i], &it[i], tokens,
-		    now_ms, &wait) != 0 : (wait = bucket_take(&probe,
+		if (shared ? shape_share_check(sh, mode, ent[i], &it[i],
+		    tokens, now_ms, &wait) != 0 : (wait = bucket_take(&probe,
 		    it[i].rule, now_ms, tokens)) != 0) {
 			res->which = i;
 			res->wait_ms = wait;
@@ -504,13 +503,15 @@ shape_do(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 	struct shape_entry *ent[SHAPE_ITEMS_MAX];
 	struct shape_locks lk;
 	size_t i;
-	int rc;
+	int rc, mode;
 
 	memset(res, 0, sizeof(*res));
 	if (shape_entries(sh, it, n, ent, &lk, res->err,
 	    sizeof(res->err)) != 0)
 		return STORE_ERROR;
-	rc = shape_check(sh, it, n, tokens, now_ms, res, ent);
+	/* the mode once: a check and its take agree */
+	mode = __atomic_load_n(&sh->share, __ATOMIC_RELAXED);
+	rc = shape_check(sh, mode, it, n, tokens, now_ms, res, ent);
 	if (take && rc == SHAPE_LIMITED) {
 		ent[res->which]->b.refused++;
 		ent[res->which]->b.refused_at = now_ms;
@@ -521,10 +522,9 @@ shape_do(SHAPE *sh, const SHAPE_ITEM *it, size_t n, int64_t tokens,
 		    now_ms);
 	} else if (take && rc == 0)
 		for (i = 0; i < n; i++) {
-			if (__atomic_load_n(&sh->share, __ATOMIC_RELAXED) !=
-			    SHAPE_LOCAL)
-				shape_share_take(sh, ent[i], &it[i], tokens,
-				    now_ms);
+			if (mode != SHAPE_LOCAL)
+				shape_share_take(sh, mode, ent[i], &it[i],
+				    tokens, now_ms);
 			else if (it[i].soft)
 				bucket_charge(&ent[i]->b, it[i].rule, now_ms,
 				    tokens);
